@@ -1,0 +1,13 @@
+"""A local Webex REST API for tests, benchmarks and demos (see README, "The emulator").
+
+It stands in for ``https://webexapis.com/v1`` and imports nothing from ``etl`` or ``render``:
+it must not share code with the client it is used to test.
+"""
+
+from .api import Quirks
+from .faults import Faults, Rule
+from .generate import generate
+from .model import Content, DataSet
+from .server import Emulator
+
+__all__ = ["Content", "DataSet", "Emulator", "Faults", "Quirks", "Rule", "generate"]

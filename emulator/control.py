@@ -1,0 +1,126 @@
+"""``/_emulator/...``: change a running emulator over HTTP, and read what it saw.
+
+Not part of Webex, and deliberately outside ``/v1``: no token, JSON in and out. It lets tools
+written in any language drive the same scenarios as the Python API.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from . import changes
+from .faults import Faults
+from .wire import ApiError, Request, Response
+
+if TYPE_CHECKING:
+    from .server import Emulator
+
+
+class Control:
+    def __init__(self, emulator: Emulator):
+        self.emu = emulator
+        route = re.compile
+        self.routes: list[tuple[str, re.Pattern[str], Callable[..., Response]]] = [
+            ("GET", route(r"/_emulator/?"), self.info),
+            ("GET", route(r"/_emulator/log"), self.get_log),
+            ("DELETE", route(r"/_emulator/log"), self.clear_log),
+            ("GET", route(r"/_emulator/faults"), self.get_faults),
+            ("PUT", route(r"/_emulator/faults"), self.put_faults),
+            ("GET", route(r"/_emulator/dataset"), self.get_dataset),
+            ("POST", route(r"/_emulator/messages"), self.post_message),
+            ("PATCH", route(r"/_emulator/messages/([^/]+)"), self.edit_message),
+            ("DELETE", route(r"/_emulator/messages/([^/]+)"), self.delete_message),
+            ("POST", route(r"/_emulator/rooms/([^/]+)/messages"), self.add_messages),
+            ("POST", route(r"/_emulator/memberships"), self.add_member),
+            ("DELETE", route(r"/_emulator/memberships/([^/]+)"), self.remove_member),
+            ("PUT", route(r"/_emulator/contents/([^/]+)"), self.set_scan),
+        ]
+
+    def dispatch(self, request: Request) -> Response:
+        from .server import error_response
+
+        try:
+            for method, pattern, handler in self.routes:
+                match = pattern.fullmatch(request.path)
+                if match and method == request.method:
+                    return handler(request, *match.groups())
+            raise ApiError(404, f"No emulator control endpoint {request.method} {request.path}.")
+        except KeyError as error:
+            return error_response(ApiError(404, f"Unknown id: {error.args[0]}"))
+        except (ValueError, TypeError) as error:
+            return error_response(ApiError(400, str(error)))
+        except ApiError as error:
+            return error_response(error)
+
+    def info(self, request: Request) -> Response:
+        ds = self.emu.dataset
+        rooms = [{"id": r["id"], "title": r["title"], "type": r["type"],
+                  "messages": ds.room_message_count(r["id"])} for r in ds.rooms.values()]
+        return Response.json({
+            "apiUrl": self.emu.api_url, "token": self.emu.token, "botToken": ds.bot_token(),
+            "me": ds.tokens[self.emu.token], "rooms": rooms, "requests": len(self.emu.log.entries()),
+        })
+
+    def get_log(self, request: Request) -> Response:
+        return Response.json({"items": self.emu.log.to_json()})
+
+    def clear_log(self, request: Request) -> Response:
+        self.emu.log.clear()
+        return Response(204)
+
+    def get_faults(self, request: Request) -> Response:
+        return Response.json(self.emu.faults.to_json())
+
+    def put_faults(self, request: Request) -> Response:
+        self.emu.faults = Faults.from_json(request.json())
+        return Response.json(self.emu.faults.to_json())
+
+    def get_dataset(self, request: Request) -> Response:
+        return Response.json(self.emu.dataset.to_json())
+
+    def post_message(self, request: Request) -> Response:
+        body = request.json()
+        files = [{**f, "data": base64.b64decode(f["base64"])} if "base64" in f else f
+                 for f in body.get("files", [])]
+        person = body.get("personId") or self.emu.dataset.tokens[self.emu.token]
+        message = changes.post_message(
+            self.emu.dataset, body["roomId"], person, text=body.get("text"),
+            markdown=body.get("markdown"), html=body.get("html"), parent_id=body.get("parentId"),
+            files=files or None, mentioned_people=body.get("mentionedPeople"),
+            created=body.get("created"))
+        return Response.json(message)
+
+    def edit_message(self, request: Request, message_id: str) -> Response:
+        body = request.json()
+        allowed = {"text", "markdown", "html", "updated"}
+        if not body or set(body) - allowed:
+            raise ValueError(f"edit takes only {', '.join(sorted(allowed))}")
+        return Response.json(self.emu.dataset.edit_message(message_id, **body))
+
+    def delete_message(self, request: Request, message_id: str) -> Response:
+        self.emu.dataset.delete_message(message_id)
+        return Response(204)
+
+    def add_messages(self, request: Request, room_id: str) -> Response:
+        body = request.json()
+        added = changes.add_messages(self.emu.dataset, room_id, int(body.get("count", 1)),
+                                     body.get("seed"))
+        return Response.json({"items": [m["id"] for m in added]})
+
+    def add_member(self, request: Request) -> Response:
+        body = request.json()
+        return Response.json(self.emu.add_member(body["roomId"], body["personId"]))
+
+    def remove_member(self, request: Request, membership_id: str) -> Response:
+        self.emu.remove_member(membership_id)
+        return Response(204)
+
+    def set_scan(self, request: Request, content_id: str) -> Response:
+        scan = request.json().get("scan")
+        if scan not in (None, "infected", "unscannable"):
+            raise ValueError("scan must be infected, unscannable or null")
+        self.emu.dataset.contents[content_id].scan = scan
+        return Response.json({"id": content_id, "scan": scan})

@@ -1,0 +1,236 @@
+"""The HTTP server: real sockets on 127.0.0.1, HTTP/1.1 keep-alive, one thread per connection.
+
+``Emulator`` is the Python API that tests, benchmarks and ``webex-archive demo`` use: start it,
+read ``api_url`` and ``token``, change its data or faults while it serves, read its request log.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from . import changes
+from .api import Quirks, WebexApi
+from .control import Control
+from .faults import Faults, LogEntry, RequestLog, Rule
+from .ids import tracking_id
+from .model import DataSet
+from .wire import JSON_TYPE, ApiError, Request, Response
+
+UNAUTHORISED = ("The request requires a valid access token set in the Authorization request "
+                "header.")
+TOO_MANY = ("The user has sent too many requests in a given amount of time. Please refer to the "
+            "Retry-After response header for more details.")
+STATUS_TEXT = {500: "Internal server error.", 502: "Bad gateway: try again later.",
+               503: "Service unavailable: the server is overloaded, try again later.",
+               504: "Gateway timeout: if your query uses max, try reducing it.", 429: TOO_MANY}
+
+
+class Emulator:
+    """A local Webex API over a DataSet. Use as a context manager or call start()/stop()."""
+
+    def __init__(self, dataset: DataSet, faults: Faults | None = None,
+                 quirks: Quirks | None = None, host: str = "127.0.0.1", port: int = 0):
+        self.dataset = dataset
+        self.faults = faults or Faults()
+        self.api = WebexApi(dataset, quirks)
+        self.control = Control(self)
+        self.log = RequestLog()
+        self._host, self._port = host, port
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ----- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> Emulator:
+        server = ThreadingHTTPServer((self._host, self._port), _Handler)
+        server.daemon_threads = True
+        server.emulator = self  # type: ignore[attr-defined]
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, name="webex-emulator",
+                                        kwargs={"poll_interval": 0.1}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def serve_forever(self) -> None:
+        """Block until interrupted (the CLI's mode)."""
+        try:
+            while self._thread and self._thread.is_alive():
+                self._thread.join(0.5)
+        finally:
+            self.stop()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the emulator is not running")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "/v1"
+
+    @property
+    def token(self) -> str:
+        return self.dataset.owner_token()
+
+    # ----- changes (the Python side of /_emulator) -----------------------------------------
+
+    def post_message(self, room_id: str, text: str | None = None, person_id: str | None = None,
+                     **fields: object) -> dict:
+        """A new message in ``room_id``, by the token owner unless ``person_id`` is given."""
+        author = person_id or self.dataset.tokens[self.token]
+        return changes.post_message(self.dataset, room_id, author, text=text, **fields)
+
+    def add_messages(self, room_id: str, count: int, seed: int | None = None) -> list[dict]:
+        return changes.add_messages(self.dataset, room_id, count, seed)
+
+    def edit_message(self, message_id: str, **fields: object) -> dict:
+        return self.dataset.edit_message(message_id, **fields)
+
+    def delete_message(self, message_id: str) -> None:
+        self.dataset.delete_message(message_id)
+
+    def add_member(self, room_id: str, person_id: str) -> dict:
+        return self.dataset.add_membership(self.dataset.membership_for(room_id, person_id))
+
+    def remove_member(self, membership_id: str) -> dict:
+        return self.dataset.remove_membership(membership_id)
+
+    def add_fault(self, rule: Rule) -> Rule:
+        self.faults.rules.append(rule)
+        return rule
+
+    # ----- answering -----------------------------------------------------------------------
+
+    def answer(self, request: Request) -> tuple[Response, Rule | None]:
+        """Apply latency, faults and authentication, then the endpoint; log the outcome."""
+        if request.path.startswith("/_emulator"):
+            return self.control.dispatch(request), None
+        number = self.log.next_number()
+        started = time.time()
+        self.faults.wait_latency()
+        rule = self.faults.pick(number, request.path)
+        response = self._respond(request, number, rule)
+        self.log.add(LogEntry(number, request.method, request.target, response.status, started,
+                              time.time() - started, rule.kind if rule else ""))
+        response.headers.setdefault("TrackingID", tracking_id())
+        return response, rule
+
+    def _respond(self, request: Request, number: int, rule: Rule | None) -> Response:
+        try:
+            if rule is not None and rule.kind == "status":
+                raise _fault_error(rule)
+            if rule is not None and rule.kind == "delay":
+                time.sleep(rule.seconds)
+            if request.path.startswith("/avatars/"):
+                return self.api.avatar(request)
+            request.person_id = self._authenticate(request, number)
+            if (request.path.startswith("/v1/contents/") and request.method == "GET"
+                    and self.faults.file_locked(request.path)):
+                raise ApiError(423, "The file is being scanned for malware; retry later.",
+                               {"Retry-After": str(self.faults.lock_retry_after)})
+            response = self.api.dispatch(request)
+            if rule is not None and rule.kind == "empty_page":
+                response = Response.json({"items": []}, Link=f'<{request.base}{request.target}>;'
+                                         ' rel="next"')
+            return response
+        except ApiError as error:
+            if rule is not None and rule.kind == "status" and rule.html_body:
+                return Response(error.status, b"<html><body>Too Many Requests</body></html>",
+                                {"Content-Type": "text/html", **error.headers})
+            return error_response(error)
+
+    def _authenticate(self, request: Request, number: int) -> str:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        person_id = self.dataset.tokens.get(token.strip()) if scheme.lower() == "bearer" else None
+        if person_id is None or self.faults.token_expired(number):
+            raise ApiError(401, UNAUTHORISED)
+        return person_id
+
+
+def _fault_error(rule: Rule) -> ApiError:
+    headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else {}
+    return ApiError(rule.status, STATUS_TEXT.get(rule.status, "Injected fault."), headers)
+
+
+def error_response(error: ApiError) -> Response:
+    tid = tracking_id()
+    body = {"message": error.message, "errors": [{"description": error.message}],
+            "trackingId": tid}
+    return Response.json(body, error.status, TrackingID=tid, **error.headers)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "webex-emulator"
+    sys_version = ""
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in one write, but keep Nagle out of the way regardless.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Silence the default stderr line per request; the RequestLog records them."""
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def _handle(self) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        host, port = self.server.server_address[:2]
+        request = Request(
+            method=self.command, path=parts.path, target=self.path,
+            query=Request.parse_query(parts.query),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=self.rfile.read(length) if length else b"", base=f"http://{host}:{port}")
+        response, rule = self.server.emulator.answer(request)  # type: ignore[attr-defined]
+        self._send(response, rule)
+
+    def _send(self, response: Response, rule: Rule | None) -> None:
+        body = response.body
+        kind = rule.kind if rule is not None else ""
+        if kind == "malformed" and response.status == 200:
+            body = body[: max(1, len(body) // 2)]  # valid headers, truncated JSON
+        headers = {"Content-Type": JSON_TYPE, "Content-Length": str(len(body)),
+                   **response.headers}
+        reason = self.responses.get(response.status, ("",))[0]
+        head = [f"HTTP/1.1 {response.status} {reason}", f"Date: {self.date_time_string()}",
+                "Server: webex-emulator", *(f"{k}: {v}" for k, v in headers.items())]
+        payload = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
+        if self.command == "HEAD":
+            self.wfile.write(payload)
+        elif kind == "drop":
+            self._drop(payload + body[: len(body) // 2])
+        else:
+            self.wfile.write(payload + body)
+
+    def _drop(self, partial: bytes) -> None:
+        """Send headers and half the body, then cut the connection, as a dying proxy does."""
+        self.wfile.write(partial)
+        self.wfile.flush()
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass

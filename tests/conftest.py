@@ -1,0 +1,60 @@
+"""Shared fixtures: a real emulator on 127.0.0.1 over a small, reproducible data set."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+import pytest
+import requests
+
+from emulator import DataSet, Emulator, generate
+
+# A fixed "now" for generated data, so that a failing test can be replayed exactly.
+END = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def make_dataset(messages: int = 120, spaces: int = 3, seed: int = 7, **options) -> DataSet:
+    return generate(seed=seed, spaces=spaces, messages=messages, end=END, **options)
+
+
+@pytest.fixture
+def dataset() -> DataSet:
+    return make_dataset()
+
+
+@pytest.fixture
+def emu(dataset: DataSet) -> Iterator[Emulator]:
+    with Emulator(dataset) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def http(emu: Emulator) -> Iterator[requests.Session]:
+    """A plain requests session carrying the owner's token (not the etl client)."""
+    with requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {emu.token}"
+        yield session
+
+
+def group_room(ds: DataSet, index: int = 0) -> dict:
+    return [r for r in ds.rooms.values() if r["type"] == "group"][index]
+
+
+def expected_ids(ds: DataSet, room_id: str) -> list[str]:
+    """A room's message ids newest first, computed from the data set independently."""
+    room_messages = [m for m in ds.messages.values() if m["roomId"] == room_id]
+    return [m["id"] for m in sorted(room_messages, key=lambda m: m["created"], reverse=True)]
+
+
+def follow(session: requests.Session, url: str, **params) -> tuple[list[dict], list[str]]:
+    """Every item behind ``url``, following Link headers exactly as given; also the links."""
+    items, links = [], []
+    response = session.get(url, params=params or None, timeout=10)
+    while True:
+        response.raise_for_status()
+        items.extend(response.json()["items"])
+        if "Link" not in response.headers:
+            return items, links
+        links.append(response.headers["Link"])
+        response = session.get(response.links["next"]["url"], timeout=10)
