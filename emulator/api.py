@@ -90,14 +90,22 @@ class WebexApi:
         fields = {"id": "id", "lastactivity": "lastActivity", "created": "created"}
         if sort not in fields:
             raise ApiError(400, f"Invalid sortBy '{sort}': must be id, lastactivity or created.")
-        rooms = [r for r in self.ds.rooms.values()
-                 if self.member_of(request.person_id, r["id"])
-                 and (kind is None or r["type"] == kind)
-                 and (request.arg("teamId") is None or r.get("teamId") == request.arg("teamId"))]
+        rooms = [
+            r
+            for r in self.ds.rooms.values()
+            if self.member_of(request.person_id, r["id"])
+            and (kind is None or r["type"] == kind)
+            and (request.arg("teamId") is None or r.get("teamId") == request.arg("teamId"))
+        ]
         return self.cursor_page(
-            request, rooms, key=lambda r: (r.get(fields[sort], ""), r["id"]),
-            newest_first=sort != "id", default_max=100, cap=1000,
-            keep=("type", "sortBy", "teamId"))
+            request,
+            rooms,
+            key=lambda r: (r.get(fields[sort], ""), r["id"]),
+            newest_first=sort != "id",
+            default_max=100,
+            cap=1000,
+            keep=("type", "sortBy", "teamId"),
+        )
 
     def get_room(self, request: Request, room_id: str) -> Response:
         return Response.json(self.visible_room(request, room_id))
@@ -125,8 +133,9 @@ class WebexApi:
         if more:
             params = {"roomId": room_id, "max": str(size)}
             if not self.quirks.drop_filters_in_next:
-                params.update({k: request.arg(k) for k in ("parentId", "mentionedPeople")
-                               if request.arg(k)})
+                params.update(
+                    {k: request.arg(k) for k in ("parentId", "mentionedPeople") if request.arg(k)}
+                )
             params["beforeMessage"] = page[-1]["id"] if page else request.arg("beforeMessage")
             headers["Link"] = link(request, "/v1/messages", params)
         body = {"items": [self.served_message(request, m) for m in page]}
@@ -170,12 +179,21 @@ class WebexApi:
         if not room_id:
             raise ApiError(400, "roomId is required unless you are a compliance officer.")
         self.visible_room(request, room_id)
-        members = [m for m in self.ds.memberships.get(room_id, [])
-                   if request.arg("personId") in (None, m["personId"])
-                   and request.arg("personEmail") in (None, m["personEmail"])]
+        members = [
+            m
+            for m in self.ds.memberships.get(room_id, [])
+            if request.arg("personId") in (None, m["personId"])
+            and request.arg("personEmail") in (None, m["personEmail"])
+        ]
         return self.cursor_page(
-            request, members, key=lambda m: (m["created"], m["id"]), newest_first=False,
-            default_max=100, cap=1000, keep=("roomId", "personId", "personEmail"))
+            request,
+            members,
+            key=lambda m: (m["created"], m["id"]),
+            newest_first=False,
+            default_max=100,
+            cap=1000,
+            keep=("roomId", "personId", "personEmail"),
+        )
 
     def list_people(self, request: Request) -> Response:
         ids, email, name = request.arg("id"), request.arg("email"), request.arg("displayName")
@@ -183,18 +201,28 @@ class WebexApi:
             return self.people_by_id(request, [i for i in ids.split(",") if i])
         me = self.ds.people[request.person_id]
         if email is not None:
-            found = [p for p in self.ds.people.values()
-                     if email.lower() in (e.lower() for e in p["emails"])
-                     and p["orgId"] == me["orgId"]]
+            found = [
+                p
+                for p in self.ds.people.values()
+                if email.lower() in (e.lower() for e in p["emails"]) and p["orgId"] == me["orgId"]
+            ]
         elif name is not None:
-            found = [p for p in self.ds.people.values()
-                     if p["displayName"].lower().startswith(name.lower())]
+            found = [
+                p
+                for p in self.ds.people.values()
+                if p["displayName"].lower().startswith(name.lower())
+            ]
         else:
             raise ApiError(400, "Either id, email or displayName must be specified.")
         return self.cursor_page(
-            request, [self.served_person(request, p) for p in found],
-            key=lambda p: (p["displayName"], p["id"]), newest_first=False, default_max=100,
-            cap=1000, keep=("email", "displayName"))
+            request,
+            [self.served_person(request, p) for p in found],
+            key=lambda p: (p["displayName"], p["id"]),
+            newest_first=False,
+            default_max=100,
+            cap=1000,
+            keep=("email", "displayName"),
+        )
 
     def people_by_id(self, request: Request, ids: list[str]) -> Response:
         if len(ids) > MAX_PEOPLE_IDS:
@@ -250,8 +278,11 @@ class WebexApi:
             "Content-Disposition": content_disposition(content),
             "Cache-Control": "no-cache",
         }
-        return Response(200, b"" if request.method == "HEAD" else body,
-                        {**headers, "Content-Length": str(len(body))})
+        return Response(
+            200,
+            b"" if request.method == "HEAD" else body,
+            {**headers, "Content-Length": str(len(body))},
+        )
 
     def avatar(self, request: Request) -> Response:
         """``/avatars/<key>~<size>``: unauthenticated, like Webex's avatar CDN."""
@@ -263,9 +294,16 @@ class WebexApi:
 
     # ----- paging ------------------------------------------------------------------------
 
-    def cursor_page(self, request: Request, items: list[dict], key: Callable[[dict], tuple],
-                    newest_first: bool, default_max: int, cap: int,
-                    keep: Iterable[str]) -> Response:
+    def cursor_page(
+        self,
+        request: Request,
+        items: list[dict],
+        key: Callable[[dict], tuple],
+        newest_first: bool,
+        default_max: int,
+        cap: int,
+        keep: Iterable[str],
+    ) -> Response:
         """One page of ``items`` in ``key`` order after the opaque ``cursor``, Webex style."""
         size = page_size(request, default_max, cap)
         ordered = sorted(items, key=key, reverse=newest_first)
@@ -296,7 +334,7 @@ def page_size(request: Request, default: int, cap: int) -> int:
 def take(items: Iterable[dict], size: int, link_on_full_page: bool) -> tuple[list[dict], bool]:
     """The first ``size`` items, and whether a next page should be announced."""
     iterator = iter(items)
-    page = [item for _, item in zip(range(size), iterator)]
+    page = [item for _, item in zip(range(size), iterator, strict=False)]
     if len(page) < size:
         return page, False
     return page, link_on_full_page or next(iterator, None) is not None

@@ -17,10 +17,18 @@ _rng = random.Random()
 _WORDS = "new message arrived after the last sync please archive this one too".split()
 
 
-def post_message(ds: DataSet, room_id: str, person_id: str, text: str | None = None,
-                 markdown: str | None = None, html: str | None = None,
-                 parent_id: str | None = None, files: list[dict] | None = None,
-                 mentioned_people: list[str] | None = None, created: str | None = None) -> dict:
+def post_message(
+    ds: DataSet,
+    room_id: str,
+    person_id: str,
+    text: str | None = None,
+    markdown: str | None = None,
+    html: str | None = None,
+    parent_id: str | None = None,
+    files: list[dict] | None = None,
+    mentioned_people: list[str] | None = None,
+    created: str | None = None,
+) -> dict:
     """Add a message as if ``person_id`` had just posted it (now, newest in the room).
 
     ``files`` are ``{"filename", "contentType", "data": bytes}`` or ``{..., "size": n}``.
@@ -45,8 +53,9 @@ def post_message(ds: DataSet, room_id: str, person_id: str, text: str | None = N
         if html is not None or markdown is not None:
             message["html"] = html if html is not None else f"<p>{escape(markdown or '')}</p>"
         if files:
-            message["files"] = [_add_content(ds, f, message_uuid, index, cluster)
-                                for index, f in enumerate(files)]
+            message["files"] = [
+                _add_content(ds, f, message_uuid, index, cluster) for index, f in enumerate(files)
+            ]
         message["personId"] = person_id
         message["personEmail"] = person["emails"][0]
         if mentioned_people:
@@ -58,8 +67,7 @@ def post_message(ds: DataSet, room_id: str, person_id: str, text: str | None = N
 def add_messages(ds: DataSet, room_id: str, count: int, seed: int | None = None) -> list[dict]:
     """``count`` new plain messages by the room's members, each newer than the last."""
     rng = random.Random(seed)
-    members = [m["personId"] for m in ds.memberships.get(room_id, [])
-               if m["personId"] in ds.people]
+    members = [m["personId"] for m in ds.memberships.get(room_id, []) if m["personId"] in ds.people]
     if not members:
         raise ValueError(f"room {room_id} has no members who could post")
     added = []
@@ -72,10 +80,16 @@ def add_messages(ds: DataSet, room_id: str, count: int, seed: int | None = None)
 def _add_content(ds: DataSet, spec: dict, message_uuid: str, index: int, cluster: str) -> str:
     content_type = spec.get("contentType", "application/octet-stream")
     data = spec.get("data")
-    recipe = None if data is not None else Recipe("filler", seed=index,
-                                                  size=int(spec.get("size", 1024)))
-    content = Content(id=make_id("CONTENT", f"{message_uuid}/{index}", cluster),
-                      filename=spec["filename"], content_type=content_type, data=data,
-                      recipe=recipe, scan=spec.get("scan"))
+    recipe = (
+        None if data is not None else Recipe("filler", seed=index, size=int(spec.get("size", 1024)))
+    )
+    content = Content(
+        id=make_id("CONTENT", f"{message_uuid}/{index}", cluster),
+        filename=spec["filename"],
+        content_type=content_type,
+        data=data,
+        recipe=recipe,
+        scan=spec.get("scan"),
+    )
     ds.contents[content.id] = content
     return content.id

@@ -28,20 +28,43 @@ def _fail_at(ctx: click.Context, param: click.Parameter, value: tuple[str, ...])
         raise click.BadParameter(str(error)) from None
 
 
-def load_dataset(data: Path | None, seed: int, spaces: int, messages: int, people: int,
-                 span_days: float, hostile: bool) -> DataSet:
+def load_dataset(
+    data: Path | None,
+    seed: int,
+    spaces: int,
+    messages: int,
+    people: int,
+    span_days: float,
+    hostile: bool,
+) -> DataSet:
     if data is None:
-        return generate(seed=seed, spaces=spaces, messages=messages, people=people,
-                        span_days=span_days, hostile_rate=0.01 if hostile else 0)
+        return generate(
+            seed=seed,
+            spaces=spaces,
+            messages=messages,
+            people=people,
+            span_days=span_days,
+            hostile_rate=0.01 if hostile else 0,
+        )
     try:
         return DataSet.load(data)
     except (OSError, ValueError, KeyError) as error:
         raise click.ClickException(f"cannot load data set {data}: {error}") from None
 
 
-def build_faults(latency_ms: float, fail_429: float, retry_after: int | None, fail_5xx: float,
-                 fail_status: int, drop_rate: float, fail_at: list[Rule], fault_path: str,
-                 lock_files: int, expire_token_after: int | None, fault_seed: int) -> Faults:
+def build_faults(
+    latency_ms: float,
+    fail_429: float,
+    retry_after: int | None,
+    fail_5xx: float,
+    fail_status: int,
+    drop_rate: float,
+    fail_at: list[Rule],
+    fault_path: str,
+    lock_files: int,
+    expire_token_after: int | None,
+    fault_seed: int,
+) -> Faults:
     rules = list(fail_at)
     if fail_429:
         rules.append(Rule("status", 429, rate=fail_429, retry_after=retry_after, path=fault_path))
@@ -51,8 +74,13 @@ def build_faults(latency_ms: float, fail_429: float, retry_after: int | None, fa
         rules.append(Rule("drop", rate=drop_rate, path=fault_path))
     for rule in fail_at:
         rule.path = fault_path
-    return Faults(latency_ms=latency_ms, rules=rules, lock_files=lock_files,
-                  expire_token_after=expire_token_after, seed=fault_seed)
+    return Faults(
+        latency_ms=latency_ms,
+        rules=rules,
+        lock_files=lock_files,
+        expire_token_after=expire_token_after,
+        seed=fault_seed,
+    )
 
 
 @click.command("emulator")
@@ -60,53 +88,126 @@ def build_faults(latency_ms: float, fail_429: float, retry_after: int | None, fa
 @click.option("--port", default=8099, show_default=True, help="Port; 0 picks a free one.")
 @click.option("--seed", default=1, show_default=True, help="Seed of the generated data set.")
 @click.option("--spaces", default=3, show_default=True, help="Group spaces to generate.")
-@click.option("--messages", default=200, show_default=True,
-              help="Messages per generated group space (the direct space gets a tenth).")
+@click.option(
+    "--messages",
+    default=200,
+    show_default=True,
+    help="Messages per generated group space (the direct space gets a tenth).",
+)
 @click.option("--people", default=12, show_default=True, help="People to generate.")
-@click.option("--span-days", default=900.0, show_default=True,
-              help="Days of history the generated messages cover, ending now.")
-@click.option("--hostile/--no-hostile", default=True, show_default=True,
-              help="Mix hostile text, titles, names and file names into the data.")
-@click.option("--data", type=click.Path(path_type=Path, dir_okay=False),
-              help="Serve this data-set file instead of generating one.")
-@click.option("--dump", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the data set to this file and exit.")
+@click.option(
+    "--span-days",
+    default=900.0,
+    show_default=True,
+    help="Days of history the generated messages cover, ending now.",
+)
+@click.option(
+    "--hostile/--no-hostile",
+    default=True,
+    show_default=True,
+    help="Mix hostile text, titles, names and file names into the data.",
+)
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Serve this data-set file instead of generating one.",
+)
+@click.option(
+    "--dump",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the data set to this file and exit.",
+)
 @click.option("--latency-ms", default=0.0, help="Delay every API request by this much.")
 @click.option("--fail-429", default=0.0, callback=_rate, help="Share of requests answered 429.")
-@click.option("--retry-after", type=int, default=1, show_default=True,
-              help="Retry-After seconds sent with injected 429s.")
+@click.option(
+    "--retry-after",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Retry-After seconds sent with injected 429s.",
+)
 @click.option("--fail-5xx", default=0.0, callback=_rate, help="Share of requests failing 5xx.")
-@click.option("--fail-status", type=click.Choice(["500", "502", "503", "504"]), default="503",
-              show_default=True, help="Status used by --fail-5xx.")
-@click.option("--drop-rate", default=0.0, callback=_rate,
-              help="Share of requests whose connection is cut mid-body.")
-@click.option("--fail-at", multiple=True, callback=_fail_at, metavar="N=WHAT",
-              help="Fail request N: a status (429, 503…), drop, slow, malformed or empty. "
-                   "Repeatable.")
-@click.option("--fault-path", default="", help="Only inject faults under this path prefix, "
-              "e.g. /v1/messages.")
-@click.option("--lock-files", default=0, help="Answer 423 (being scanned) this many times per "
-              "file before serving it.")
+@click.option(
+    "--fail-status",
+    type=click.Choice(["500", "502", "503", "504"]),
+    default="503",
+    show_default=True,
+    help="Status used by --fail-5xx.",
+)
+@click.option(
+    "--drop-rate",
+    default=0.0,
+    callback=_rate,
+    help="Share of requests whose connection is cut mid-body.",
+)
+@click.option(
+    "--fail-at",
+    multiple=True,
+    callback=_fail_at,
+    metavar="N=WHAT",
+    help="Fail request N: a status (429, 503…), drop, slow, malformed or empty. Repeatable.",
+)
+@click.option(
+    "--fault-path", default="", help="Only inject faults under this path prefix, e.g. /v1/messages."
+)
+@click.option(
+    "--lock-files",
+    default=0,
+    help="Answer 423 (being scanned) this many times per file before serving it.",
+)
 @click.option("--expire-token-after", type=int, help="Answer 401 after this many requests.")
 @click.option("--fault-seed", default=0, help="Seed of the random fault schedule.")
-@click.option("--keep-filters", is_flag=True, help="Keep parentId/mentionedPeople in next "
-              "links (the real API drops them).")
-def main(host: str, port: int, seed: int, spaces: int, messages: int, people: int,
-         span_days: float, hostile: bool, data: Path | None, dump: Path | None,
-         latency_ms: float, fail_429: float, retry_after: int, fail_5xx: float, fail_status: str,
-         drop_rate: float, fail_at: list[Rule], fault_path: str, lock_files: int,
-         expire_token_after: int | None, fault_seed: int, keep_filters: bool) -> None:
+@click.option(
+    "--keep-filters",
+    is_flag=True,
+    help="Keep parentId/mentionedPeople in next links (the real API drops them).",
+)
+def main(
+    host: str,
+    port: int,
+    seed: int,
+    spaces: int,
+    messages: int,
+    people: int,
+    span_days: float,
+    hostile: bool,
+    data: Path | None,
+    dump: Path | None,
+    latency_ms: float,
+    fail_429: float,
+    retry_after: int,
+    fail_5xx: float,
+    fail_status: str,
+    drop_rate: float,
+    fail_at: list[Rule],
+    fault_path: str,
+    lock_files: int,
+    expire_token_after: int | None,
+    fault_seed: int,
+    keep_filters: bool,
+) -> None:
     """Serve a local Webex API (generated or loaded data, optional faults) until Ctrl-C."""
     dataset = load_dataset(data, seed, spaces, messages, people, span_days, hostile)
     if dump is not None:
         dataset.dump(dump)
         click.echo(f"wrote the data set to {dump}")
         return
-    faults = build_faults(latency_ms, fail_429, retry_after, fail_5xx, int(fail_status),
-                          drop_rate, fail_at, fault_path, lock_files, expire_token_after,
-                          fault_seed)
-    emulator = Emulator(dataset, faults, Quirks(drop_filters_in_next=not keep_filters),
-                        host=host, port=port)
+    faults = build_faults(
+        latency_ms,
+        fail_429,
+        retry_after,
+        fail_5xx,
+        int(fail_status),
+        drop_rate,
+        fail_at,
+        fault_path,
+        lock_files,
+        expire_token_after,
+        fault_seed,
+    )
+    emulator = Emulator(
+        dataset, faults, Quirks(drop_filters_in_next=not keep_filters), host=host, port=port
+    )
     try:
         emulator.start()
     except OSError as error:
@@ -122,18 +223,21 @@ def main(host: str, port: int, seed: int, spaces: int, messages: int, people: in
 
 def describe(emulator: Emulator) -> str:
     ds = emulator.dataset
-    lines = [f"Webex API emulator serving {emulator.api_url}",
-             f"  export WEBEX_API_URL={emulator.api_url}",
-             f"  export WEBEX_ARCHIVE_TOKEN={emulator.token}",
-             f"  bot token: {ds.bot_token()}",
-             f"  control:   {emulator.url}/_emulator",
-             "  spaces:"]
+    lines = [
+        f"Webex API emulator serving {emulator.api_url}",
+        f"  export WEBEX_API_URL={emulator.api_url}",
+        f"  export WEBEX_ARCHIVE_TOKEN={emulator.token}",
+        f"  bot token: {ds.bot_token()}",
+        f"  control:   {emulator.url}/_emulator",
+        "  spaces:",
+    ]
     for room in ds.rooms.values():
         count = ds.room_message_count(room["id"])
         title = json.dumps(room["title"], ensure_ascii=False)  # quoted; controls escaped
         lines.append(f"    {room['type']:6} {count:>7} messages  {title}  {room['id']}")
-    lines.append(f"Try: curl -H \"Authorization: Bearer $WEBEX_ARCHIVE_TOKEN\" "
-                 f"'{emulator.api_url}/rooms'")
+    lines.append(
+        f"Try: curl -H \"Authorization: Bearer $WEBEX_ARCHIVE_TOKEN\" '{emulator.api_url}/rooms'"
+    )
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)
 

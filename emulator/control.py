@@ -57,12 +57,25 @@ class Control:
 
     def info(self, request: Request) -> Response:
         ds = self.emu.dataset
-        rooms = [{"id": r["id"], "title": r["title"], "type": r["type"],
-                  "messages": ds.room_message_count(r["id"])} for r in ds.rooms.values()]
-        return Response.json({
-            "apiUrl": self.emu.api_url, "token": self.emu.token, "botToken": ds.bot_token(),
-            "me": ds.tokens[self.emu.token], "rooms": rooms, "requests": len(self.emu.log.entries()),
-        })
+        rooms = [
+            {
+                "id": r["id"],
+                "title": r["title"],
+                "type": r["type"],
+                "messages": ds.room_message_count(r["id"]),
+            }
+            for r in ds.rooms.values()
+        ]
+        return Response.json(
+            {
+                "apiUrl": self.emu.api_url,
+                "token": self.emu.token,
+                "botToken": ds.bot_token(),
+                "me": ds.tokens[self.emu.token],
+                "rooms": rooms,
+                "requests": len(self.emu.log.entries()),
+            }
+        )
 
     def get_log(self, request: Request) -> Response:
         return Response.json({"items": self.emu.log.to_json()})
@@ -83,14 +96,23 @@ class Control:
 
     def post_message(self, request: Request) -> Response:
         body = request.json()
-        files = [{**f, "data": base64.b64decode(f["base64"])} if "base64" in f else f
-                 for f in body.get("files", [])]
+        files = [
+            {**f, "data": base64.b64decode(f["base64"])} if "base64" in f else f
+            for f in body.get("files", [])
+        ]
         person = body.get("personId") or self.emu.dataset.tokens[self.emu.token]
         message = changes.post_message(
-            self.emu.dataset, body["roomId"], person, text=body.get("text"),
-            markdown=body.get("markdown"), html=body.get("html"), parent_id=body.get("parentId"),
-            files=files or None, mentioned_people=body.get("mentionedPeople"),
-            created=body.get("created"))
+            self.emu.dataset,
+            body["roomId"],
+            person,
+            text=body.get("text"),
+            markdown=body.get("markdown"),
+            html=body.get("html"),
+            parent_id=body.get("parentId"),
+            files=files or None,
+            mentioned_people=body.get("mentionedPeople"),
+            created=body.get("created"),
+        )
         return Response.json(message)
 
     def edit_message(self, request: Request, message_id: str) -> Response:
@@ -106,8 +128,9 @@ class Control:
 
     def add_messages(self, request: Request, room_id: str) -> Response:
         body = request.json()
-        added = changes.add_messages(self.emu.dataset, room_id, int(body.get("count", 1)),
-                                     body.get("seed"))
+        added = changes.add_messages(
+            self.emu.dataset, room_id, int(body.get("count", 1)), body.get("seed")
+        )
         return Response.json({"items": [m["id"] for m in added]})
 
     def add_member(self, request: Request) -> Response:

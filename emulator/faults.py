@@ -67,9 +67,12 @@ class Rule:
             return cls(kind="delay", at=at, seconds=30.0)
         if what.isdigit():
             status = int(what)
-            return cls(kind="status", status=status, at=at,
-                       retry_after=1 if status in (429, 503) else None)
-        raise ValueError(f"fault {spec!r}: WHAT must be a status code, drop, slow, malformed or empty")
+            return cls(
+                kind="status", status=status, at=at, retry_after=1 if status in (429, 503) else None
+            )
+        raise ValueError(
+            f"fault {spec!r}: WHAT must be a status code, drop, slow, malformed or empty"
+        )
 
 
 @dataclass
@@ -120,8 +123,9 @@ class Faults:
         unknown = set(data) - known - {"rules"}
         if unknown:
             raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
-        rules = [Rule(**{k: v for k, v in r.items() if k != "struck"})
-                 for r in data.get("rules", [])]
+        rules = [
+            Rule(**{k: v for k, v in r.items() if k != "struck"}) for r in data.get("rules", [])
+        ]
         return cls(rules=rules, **{k: data[k] for k in known if k in data})
 
 

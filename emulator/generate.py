@@ -22,14 +22,32 @@ HOME_ORG, HOME_DOMAIN = "home", "example.com"
 PARTNER_ORG, PARTNER_DOMAIN = "partner", "partner.org"
 
 NAMES = [
-    ("Ada", "Lovelace"), ("Grace", "Hopper"), ("Alan", "Turing"), ("Edsger", "Dijkstra"),
-    ("Barbara", "Liskov"), ("Donald", "Knuth"), ("Frances", "Allen"), ("Ken", "Thompson"),
-    ("Margaret", "Hamilton"), ("Linus", "Torvalds"), ("Sophie", "Wilson"), ("Guido", "van Rossum"),
-    ("Zoë", "Ødegård"), ("Björn", "Müller"), ("Ming", "李"), ("Renée", "Dupont"),
+    ("Ada", "Lovelace"),
+    ("Grace", "Hopper"),
+    ("Alan", "Turing"),
+    ("Edsger", "Dijkstra"),
+    ("Barbara", "Liskov"),
+    ("Donald", "Knuth"),
+    ("Frances", "Allen"),
+    ("Ken", "Thompson"),
+    ("Margaret", "Hamilton"),
+    ("Linus", "Torvalds"),
+    ("Sophie", "Wilson"),
+    ("Guido", "van Rossum"),
+    ("Zoë", "Ødegård"),
+    ("Björn", "Müller"),
+    ("Ming", "李"),
+    ("Renée", "Dupont"),
 ]
 TITLES = [
-    "Project Atlas", "Design reviews", "Ops – incidents 🚨", "Quarterly planning",
-    "Customer escalations", "Release train", "Coffee ☕ & random", "Security working group",
+    "Project Atlas",
+    "Design reviews",
+    "Ops – incidents 🚨",
+    "Quarterly planning",
+    "Customer escalations",
+    "Release train",
+    "Coffee ☕ & random",
+    "Security working group",
 ]
 WORDS = (
     "the build is green again please review the draft before friday we should ship it "
@@ -38,13 +56,18 @@ WORDS = (
     "customer asked about pricing and the migration plan agreed deploy rollback looks safe"
 ).split()
 FILES = [
-    ("Q3 report.pdf", "application/pdf"), ("图片.png", "image/png"),
-    ("Größe-Übersicht.xlsx",
-     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    ("notes.txt", "text/plain"), ("diagram.svg", "image/svg+xml"),
-    ("photo 2024.png", "image/png"), ("résumé final.docx",
-     "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-    ("logs.zip", "application/zip"), ("whiteboard.png", "image/png"),
+    ("Q3 report.pdf", "application/pdf"),
+    ("图片.png", "image/png"),
+    ("Größe-Übersicht.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ("notes.txt", "text/plain"),
+    ("diagram.svg", "image/svg+xml"),
+    ("photo 2024.png", "image/png"),
+    (
+        "résumé final.docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    ("logs.zip", "application/zip"),
+    ("whiteboard.png", "image/png"),
 ]
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 
@@ -64,8 +87,9 @@ class _Builder:
 
     # ----- people ------------------------------------------------------------------------
 
-    def person(self, first: str, last: str, org: str, domain: str, kind: str = "person",
-               local: str = "") -> dict:
+    def person(
+        self, first: str, last: str, org: str, domain: str, kind: str = "person", local: str = ""
+    ) -> dict:
         person_id = make_id("PEOPLE", self.uid())
         local = local or f"{first}.{last}".lower().replace(" ", "")
         person: dict = {
@@ -79,8 +103,7 @@ class _Builder:
             person["nickName"] = first[:3]
         if self.rng.random() < 0.8:
             key = f"V1~{self.rng.getrandbits(64):016x}"
-            self.ds.avatars[key] = Recipe("png", seed=self.rng.getrandbits(32), width=48,
-                                          height=48)
+            self.ds.avatars[key] = Recipe("png", seed=self.rng.getrandbits(32), width=48, height=48)
             person["avatar"] = key
         person["orgId"] = make_id("ORGANIZATION", org)
         person["created"] = format_time(self.start - timedelta(days=30))
@@ -101,8 +124,11 @@ class _Builder:
             org, domain = (PARTNER_ORG, PARTNER_DOMAIN) if external else (HOME_ORG, HOME_DOMAIN)
             people.append(self.person(first, last, org_ids[org], domain))
         if self.hostile_rate:
-            people.append(self.person(hostile.DISPLAY_NAME, "", org_ids[PARTNER_ORG],
-                                      PARTNER_DOMAIN, local="mallory"))
+            people.append(
+                self.person(
+                    hostile.DISPLAY_NAME, "", org_ids[PARTNER_ORG], PARTNER_DOMAIN, local="mallory"
+                )
+            )
         bot = self.person("Archive", "Bot", org_ids[HOME_ORG], "webex.bot", kind="bot")
         ghost = self.person("Former", "Colleague", org_ids[HOME_ORG], HOME_DOMAIN)
         del self.ds.people[ghost["id"]]  # wrote messages long ago; /people no longer knows them
@@ -156,8 +182,9 @@ class _Builder:
         words = [self.rng.choice(WORDS) for _ in range(self.rng.randint(low, high))]
         return " ".join(words).capitalize() + self.rng.choice([".", ".", "!", "?"])
 
-    def fill_messages(self, room: dict, authors: list[dict], ghost: dict | None,
-                      count: int) -> None:
+    def fill_messages(
+        self, room: dict, authors: list[dict], ghost: dict | None, count: int
+    ) -> None:
         tops: list[dict] = []
         times = self.times(count)
         for position, created in enumerate(times):
@@ -167,7 +194,7 @@ class _Builder:
                 far = self.rng.random() < 0.1
                 parent = self.rng.choice(tops) if far else self.rng.choice(tops[-20:])
                 message["parentId"] = parent["id"]
-            self.decorate(message, authors, created, times[position + 1:position + 2])
+            self.decorate(message, authors, created, times[position + 1 : position + 2])
             self.ds.add_message(_ordered(message))
             if "parentId" not in message:
                 tops.append(message)
@@ -184,8 +211,7 @@ class _Builder:
             "created": created,
         }
 
-    def decorate(self, message: dict, authors: list[dict], created: str,
-                 later: list[str]) -> None:
+    def decorate(self, message: dict, authors: list[dict], created: str, later: list[str]) -> None:
         """Turn a plain message into a markdown, mention, card, file or hostile one."""
         roll = self.rng.random()
         if roll < 0.20:
@@ -196,8 +222,8 @@ class _Builder:
             self.mention_all(message)
         elif roll < 0.34:
             self.card(message)
-        elif roll < 0.35 + self.hostile_rate:
-            hostile.apply(message, self.rng)
+        elif roll < 0.34 + self.hostile_rate:
+            hostile.apply(message, *self.rng.choice(hostile.MESSAGES))
         if self.rng.random() < 0.06:
             self.attach(message, voice=self.rng.random() < 0.05)
         if self.rng.random() < 0.05:
@@ -230,37 +256,46 @@ class _Builder:
         else:
             url = f"https://docs.{HOME_DOMAIN}/page/{self.rng.randint(1, 999)}"
             message["markdown"] = f"> {rest}\n\nSee [the docs]({url})"
-            message["html"] = (f"<blockquote><p>{escape(rest)}</p></blockquote>"
-                               f'<p>See <a href="{url}" alt="{url}">the docs</a></p>')
+            message["html"] = (
+                f"<blockquote><p>{escape(rest)}</p></blockquote>"
+                f'<p>See <a href="{url}" alt="{url}">the docs</a></p>'
+            )
             message["text"] = f"{rest}\nSee the docs ({url})"
 
     def mention(self, message: dict, person: dict) -> None:
         name, rest = person["displayName"], self.sentence()
         message["text"] = f"{name} {rest}"
         message["markdown"] = f"<@personId:{person['id']}|{name}> {rest}"
-        message["html"] = (f'<p><spark-mention data-object-type="person" data-object-id='
-                           f'"{person["id"]}">{escape(name)}</spark-mention> {escape(rest)}</p>')
+        message["html"] = (
+            f'<p><spark-mention data-object-type="person" data-object-id='
+            f'"{person["id"]}">{escape(name)}</spark-mention> {escape(rest)}</p>'
+        )
         message["mentionedPeople"] = [person["id"]]
 
     def mention_all(self, message: dict) -> None:
         rest = self.sentence()
         message["text"] = f"All {rest}"
         message["markdown"] = f"<@all> {rest}"
-        message["html"] = ('<p><spark-mention data-object-type="groupMention" '
-                           f'data-group-type="all">All</spark-mention> {escape(rest)}</p>')
+        message["html"] = (
+            '<p><spark-mention data-object-type="groupMention" '
+            f'data-group-type="all">All</spark-mention> {escape(rest)}</p>'
+        )
         message["mentionedGroups"] = ["all"]
 
     def card(self, message: dict) -> None:
         title = self.sentence(2, 5)
         message["text"] = f"Poll: {title}"
-        message["attachments"] = [{
-            "contentType": CARD_TYPE,
-            "content": {
-                "type": "AdaptiveCard", "version": "1.3",
-                "body": [{"type": "TextBlock", "text": title, "weight": "Bolder"}],
-                "actions": [{"type": "Action.Submit", "title": "Vote"}],
-            },
-        }]
+        message["attachments"] = [
+            {
+                "contentType": CARD_TYPE,
+                "content": {
+                    "type": "AdaptiveCard",
+                    "version": "1.3",
+                    "body": [{"type": "TextBlock", "text": title, "weight": "Bolder"}],
+                    "actions": [{"type": "Action.Submit", "title": "Vote"}],
+                },
+            }
+        ]
 
     def attach(self, message: dict, voice: bool = False) -> None:
         count = 1 if voice else self.rng.choice([1, 1, 1, 2, 3])
@@ -269,13 +304,14 @@ class _Builder:
         for index in range(count):
             if voice:
                 name, kind = "voice message.m4a", "audio/mp4"
-            elif self.hostile_rate and self.rng.random() < self.hostile_rate * 5:
-                name, kind = self.rng.choice(hostile.FILE_NAMES), "application/octet-stream"
             else:
                 name, kind = self.rng.choice(FILES)
             content = Content(
                 id=make_id("CONTENT", f"{message_uuid}/{index}", cluster_of(message["roomId"])),
-                filename=name, content_type=kind, recipe=self.recipe(kind))
+                filename=name,
+                content_type=kind,
+                recipe=self.recipe(kind),
+            )
             self.ds.contents[content.id] = content
             ids.append(content.id)
         message["files"] = ids
@@ -286,19 +322,46 @@ class _Builder:
             message.pop("markdown", None)
             message.pop("html", None)
 
+    def plant_hostile(self, room: dict) -> None:
+        """Make sure every hostile message and file name occurs at least once in ``room``."""
+        candidates = [m for m in self.ds.messages.values() if m["roomId"] == room["id"]]
+        chosen = self.rng.sample(
+            candidates, min(len(candidates), len(hostile.MESSAGES) + len(hostile.FILE_NAMES))
+        )
+        for message, (text, html) in zip(chosen, hostile.MESSAGES, strict=False):
+            hostile.apply(message, text, html)
+        for message, name in zip(chosen[len(hostile.MESSAGES) :], hostile.FILE_NAMES, strict=False):
+            message_uuid = id_uuid(message["id"])
+            content = Content(
+                id=make_id("CONTENT", f"{message_uuid}/9", cluster_of(room["id"])),
+                filename=name,
+                content_type="application/octet-stream",
+                recipe=self.recipe("application/octet-stream"),
+            )
+            self.ds.contents[content.id] = content
+            message["files"] = [*message.get("files", []), content.id]
+            self.ds.messages[message["id"]] = _ordered(message)
+
     def recipe(self, content_type: str) -> Recipe:
         seed = self.rng.getrandbits(32)
         if content_type == "image/png":
-            return Recipe("png", seed, width=self.rng.randint(40, 160),
-                          height=self.rng.randint(30, 120))
+            return Recipe(
+                "png", seed, width=self.rng.randint(40, 160), height=self.rng.randint(30, 120)
+            )
         if content_type == "image/svg+xml":
             return Recipe("svg", seed)
         return Recipe("filler", seed, size=self.rng.randint(200, 60_000))
 
 
-def generate(seed: int = 1, spaces: int = 3, messages: int = 200, people: int = 12,
-             end: datetime | None = None, span_days: float = 900,
-             hostile_rate: float = 0.01) -> DataSet:
+def generate(
+    seed: int = 1,
+    spaces: int = 3,
+    messages: int = 200,
+    people: int = 12,
+    end: datetime | None = None,
+    span_days: float = 900,
+    hostile_rate: float = 0.01,
+) -> DataSet:
     """Build a data set: ``spaces`` group spaces of ``messages`` messages each, one direct space.
 
     ``end`` (default: now) is the newest message's time, give or take a day; history reaches
@@ -317,6 +380,8 @@ def generate(seed: int = 1, spaces: int = 3, messages: int = 200, people: int = 
         members = everyone if index == 0 else [owner, *builder.rng.sample(everyone[1:], 4)]
         builder.join(room, [*members, bot] if index == 0 else members, moderator=owner)
         builder.fill_messages(room, members, ghost if index == 0 else None, messages)
+    if hostile_rate and spaces:
+        builder.plant_hostile(room)
     other = everyone[1]
     direct = builder.room(other["displayName"], "direct", owner)
     builder.join(direct, [owner, other])
@@ -326,7 +391,22 @@ def generate(seed: int = 1, spaces: int = 3, messages: int = 200, people: int = 
 
 def _ordered(message: dict) -> dict:
     """Keys in the order Webex sends them, optional ones only when present."""
-    order = ("id", "parentId", "roomId", "roomType", "text", "markdown", "html", "files",
-             "personId", "personEmail", "mentionedPeople", "mentionedGroups", "attachments",
-             "created", "updated", "isVoiceClip")
+    order = (
+        "id",
+        "parentId",
+        "roomId",
+        "roomType",
+        "text",
+        "markdown",
+        "html",
+        "files",
+        "personId",
+        "personEmail",
+        "mentionedPeople",
+        "mentionedGroups",
+        "attachments",
+        "created",
+        "updated",
+        "isVoiceClip",
+    )
     return {key: message[key] for key in order if key in message}

@@ -7,8 +7,6 @@ client mishandles them: the worst they do is set ``window.__pwned``.
 
 from __future__ import annotations
 
-import random
-
 TITLE = 'Q3 <script>window.__pwned=1</script> & "Partners" / ../../etc'
 DISPLAY_NAME = '<img src=x onerror="window.__pwned=1"> \u202eMallory\u202c'
 
@@ -24,14 +22,14 @@ MESSAGES: list[tuple[str, str | None]] = [
     ("unbalanced", "<div><div><b><i>unbalanced"),
     ("deep", "<div>" * 300 + "deep" + "</div>" * 300),
     ("frame", '<iframe src="https://evil.example/"></iframe>'),
-    ("svg", '<svg><script>window.__pwned=1</script></svg>'),
+    ("svg", "<svg><script>window.__pwned=1</script></svg>"),
     ("\u202eevil.exe\u202c reversed", None),
     ("zero\u200bwidth\u200d joiner \ufeff bom", None),
     ("e\u0301\u0301\u0301 combining marks and \U0001f468\u200d\U0001f469\u200d\U0001f467", None),
     ("control \x07 bell \x1b[31m ansi red \x1b[0m and nul \x00 byte", None),
     ("&lt;not a tag&gt; &amp;amp; &#x3C;script&#x3E;", None),
     ("{{ 7*7 }} {% if true %}jinja{% endif %} ${7*7}", None),
-    ("[trust me](javascript:window.__pwned=1) <https://example.com/\"onmouseover=\"x>", None),
+    ('[trust me](javascript:window.__pwned=1) <https://example.com/"onmouseover="x>', None),
 ]
 
 FILE_NAMES = [
@@ -52,9 +50,8 @@ FILE_NAMES = [
 ]
 
 
-def apply(message: dict, rng: random.Random) -> None:
+def apply(message: dict, text: str, html: str | None) -> None:
     """Replace a message's body with a hostile one (text, and html where there is one)."""
-    text, html = rng.choice(MESSAGES)
     message["text"] = text
     message.pop("markdown", None)
     if html is None:

@@ -115,8 +115,9 @@ class DataSet:
                 return token
         return None
 
-    def room_messages(self, room_id: str, before_key: tuple[str, int] | None = None,
-                      parent_id: str | None = None) -> Iterator[dict]:
+    def room_messages(
+        self, room_id: str, before_key: tuple[str, int] | None = None, parent_id: str | None = None
+    ) -> Iterator[dict]:
         """Messages of a room newest first, strictly older than ``before_key`` if given."""
         keys = self._replies.get(parent_id, []) if parent_id else self._order.get(room_id, [])
         end = len(keys) if before_key is None else bisect.bisect_left(keys, before_key)
@@ -169,8 +170,10 @@ class DataSet:
             message = self.messages.pop(message_id)
             key = self._key.pop(message_id)
             del self._by_key[key]
-            for index in (self._order[message["roomId"]],
-                          self._replies.get(message.get("parentId", ""), [])):
+            for index in (
+                self._order[message["roomId"]],
+                self._replies.get(message.get("parentId", ""), []),
+            ):
                 position = bisect.bisect_left(index, key)
                 if position < len(index) and index[position] == key:
                     del index[position]

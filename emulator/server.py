@@ -6,6 +6,7 @@ read ``api_url`` and ``token``, change its data or faults while it serves, read 
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -20,20 +21,31 @@ from .ids import tracking_id
 from .model import DataSet
 from .wire import JSON_TYPE, ApiError, Request, Response
 
-UNAUTHORISED = ("The request requires a valid access token set in the Authorization request "
-                "header.")
-TOO_MANY = ("The user has sent too many requests in a given amount of time. Please refer to the "
-            "Retry-After response header for more details.")
-STATUS_TEXT = {500: "Internal server error.", 502: "Bad gateway: try again later.",
-               503: "Service unavailable: the server is overloaded, try again later.",
-               504: "Gateway timeout: if your query uses max, try reducing it.", 429: TOO_MANY}
+UNAUTHORISED = "The request requires a valid access token set in the Authorization request header."
+TOO_MANY = (
+    "The user has sent too many requests in a given amount of time. Please refer to the "
+    "Retry-After response header for more details."
+)
+STATUS_TEXT = {
+    500: "Internal server error.",
+    502: "Bad gateway: try again later.",
+    503: "Service unavailable: the server is overloaded, try again later.",
+    504: "Gateway timeout: if your query uses max, try reducing it.",
+    429: TOO_MANY,
+}
 
 
 class Emulator:
     """A local Webex API over a DataSet. Use as a context manager or call start()/stop()."""
 
-    def __init__(self, dataset: DataSet, faults: Faults | None = None,
-                 quirks: Quirks | None = None, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        dataset: DataSet,
+        faults: Faults | None = None,
+        quirks: Quirks | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ):
         self.dataset = dataset
         self.faults = faults or Faults()
         self.api = WebexApi(dataset, quirks)
@@ -50,8 +62,12 @@ class Emulator:
         server.daemon_threads = True
         server.emulator = self  # type: ignore[attr-defined]
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="webex-emulator",
-                                        kwargs={"poll_interval": 0.1}, daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            name="webex-emulator",
+            kwargs={"poll_interval": 0.1},
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -92,8 +108,9 @@ class Emulator:
 
     # ----- changes (the Python side of /_emulator) -----------------------------------------
 
-    def post_message(self, room_id: str, text: str | None = None, person_id: str | None = None,
-                     **fields: object) -> dict:
+    def post_message(
+        self, room_id: str, text: str | None = None, person_id: str | None = None, **fields: object
+    ) -> dict:
         """A new message in ``room_id``, by the token owner unless ``person_id`` is given."""
         author = person_id or self.dataset.tokens[self.token]
         return changes.post_message(self.dataset, room_id, author, text=text, **fields)
@@ -128,8 +145,17 @@ class Emulator:
         self.faults.wait_latency()
         rule = self.faults.pick(number, request.path)
         response = self._respond(request, number, rule)
-        self.log.add(LogEntry(number, request.method, request.target, response.status, started,
-                              time.time() - started, rule.kind if rule else ""))
+        self.log.add(
+            LogEntry(
+                number,
+                request.method,
+                request.target,
+                response.status,
+                started,
+                time.time() - started,
+                rule.kind if rule else "",
+            )
+        )
         response.headers.setdefault("TrackingID", tracking_id())
         return response, rule
 
@@ -142,19 +168,29 @@ class Emulator:
             if request.path.startswith("/avatars/"):
                 return self.api.avatar(request)
             request.person_id = self._authenticate(request, number)
-            if (request.path.startswith("/v1/contents/") and request.method == "GET"
-                    and self.faults.file_locked(request.path)):
-                raise ApiError(423, "The file is being scanned for malware; retry later.",
-                               {"Retry-After": str(self.faults.lock_retry_after)})
+            if (
+                request.path.startswith("/v1/contents/")
+                and request.method == "GET"
+                and self.faults.file_locked(request.path)
+            ):
+                raise ApiError(
+                    423,
+                    "The file is being scanned for malware; retry later.",
+                    {"Retry-After": str(self.faults.lock_retry_after)},
+                )
             response = self.api.dispatch(request)
             if rule is not None and rule.kind == "empty_page":
-                response = Response.json({"items": []}, Link=f'<{request.base}{request.target}>;'
-                                         ' rel="next"')
+                response = Response.json(
+                    {"items": []}, Link=f'<{request.base}{request.target}>; rel="next"'
+                )
             return response
         except ApiError as error:
             if rule is not None and rule.kind == "status" and rule.html_body:
-                return Response(error.status, b"<html><body>Too Many Requests</body></html>",
-                                {"Content-Type": "text/html", **error.headers})
+                return Response(
+                    error.status,
+                    b"<html><body>Too Many Requests</body></html>",
+                    {"Content-Type": "text/html", **error.headers},
+                )
             return error_response(error)
 
     def _authenticate(self, request: Request, number: int) -> str:
@@ -172,8 +208,7 @@ def _fault_error(rule: Rule) -> ApiError:
 
 def error_response(error: ApiError) -> Response:
     tid = tracking_id()
-    body = {"message": error.message, "errors": [{"description": error.message}],
-            "trackingId": tid}
+    body = {"message": error.message, "errors": [{"description": error.message}], "trackingId": tid}
     return Response.json(body, error.status, TrackingID=tid, **error.headers)
 
 
@@ -187,7 +222,7 @@ class _Handler(BaseHTTPRequestHandler):
         # Headers and body go out in one write, but keep Nagle out of the way regardless.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         """Silence the default stderr line per request; the RequestLog records them."""
 
     def do_GET(self) -> None:
@@ -200,10 +235,14 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         host, port = self.server.server_address[:2]
         request = Request(
-            method=self.command, path=parts.path, target=self.path,
+            method=self.command,
+            path=parts.path,
+            target=self.path,
             query=Request.parse_query(parts.query),
             headers={k.lower(): v for k, v in self.headers.items()},
-            body=self.rfile.read(length) if length else b"", base=f"http://{host}:{port}")
+            body=self.rfile.read(length) if length else b"",
+            base=f"http://{host}:{port}",
+        )
         response, rule = self.server.emulator.answer(request)  # type: ignore[attr-defined]
         self._send(response, rule)
 
@@ -212,11 +251,14 @@ class _Handler(BaseHTTPRequestHandler):
         kind = rule.kind if rule is not None else ""
         if kind == "malformed" and response.status == 200:
             body = body[: max(1, len(body) // 2)]  # valid headers, truncated JSON
-        headers = {"Content-Type": JSON_TYPE, "Content-Length": str(len(body)),
-                   **response.headers}
+        headers = {"Content-Type": JSON_TYPE, "Content-Length": str(len(body)), **response.headers}
         reason = self.responses.get(response.status, ("",))[0]
-        head = [f"HTTP/1.1 {response.status} {reason}", f"Date: {self.date_time_string()}",
-                "Server: webex-emulator", *(f"{k}: {v}" for k, v in headers.items())]
+        head = [
+            f"HTTP/1.1 {response.status} {reason}",
+            f"Date: {self.date_time_string()}",
+            "Server: webex-emulator",
+            *(f"{k}: {v}" for k, v in headers.items()),
+        ]
         payload = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
         if self.command == "HEAD":
             self.wfile.write(payload)
@@ -230,7 +272,5 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(partial)
         self.wfile.flush()
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass

@@ -1,4 +1,4 @@
-"""The ``webex-archive`` command line: thin click commands over ``etl``, ``render`` and ``emulator``."""
+"""The ``webex-archive`` command line: thin click commands over etl, render and emulator."""
 
 from importlib.metadata import PackageNotFoundError, version
 

@@ -40,7 +40,7 @@ def test_exact_multiple_ends_with_an_empty_page_without_link(emu, http, dataset)
     room = group_room(dataset)
     items, links = follow(http, f"{emu.api_url}/messages", roomId=room["id"], max=60)
     assert len(items) == 120 and len(links) == 2  # 60, 60, then an empty last page
-    last = http.get(links[-1][1:links[-1].index(">")])
+    last = http.get(links[-1][1 : links[-1].index(">")])
     assert last.json() == {"items": []} and "Link" not in last.headers
 
 
@@ -56,8 +56,9 @@ def test_exact_links_quirk_off_gives_no_empty_page():
 def test_before_message_is_exclusive_and_before_time_bounds(emu, http, dataset):
     room = group_room(dataset)
     ordered = expected_ids(dataset, room["id"])
-    items, _ = follow(http, f"{emu.api_url}/messages", roomId=room["id"],
-                      beforeMessage=ordered[10], max=25)
+    items, _ = follow(
+        http, f"{emu.api_url}/messages", roomId=room["id"], beforeMessage=ordered[10], max=25
+    )
     assert [m["id"] for m in items] == ordered[11:]
     pivot = dataset.messages[ordered[40]]["created"]
     items, _ = follow(http, f"{emu.api_url}/messages", roomId=room["id"], before=pivot, max=1000)
@@ -74,8 +75,9 @@ def test_max_is_clamped_to_the_cap():
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {emu.token}"
         room = group_room(ds)
-        response = session.get(f"{emu.api_url}/messages",
-                               params={"roomId": room["id"], "max": 5000})
+        response = session.get(
+            f"{emu.api_url}/messages", params={"roomId": room["id"], "max": 5000}
+        )
         assert len(response.json()["items"]) == 1000
         assert "max=1000&" in response.headers["Link"]
         rooms = session.get(f"{emu.api_url}/rooms", params={"max": 99999})
@@ -89,8 +91,9 @@ def test_replies_interleaved_and_parent_filter_returns_replies_only(emu, http, d
     assert replies, "the generated space has threads"
     parent_id = replies[0]["parentId"]
     position = {m["id"]: i for i, m in enumerate(items)}
-    assert all(position[r["parentId"]] > position[r["id"]] for r in replies
-               if r["parentId"] in position)  # a parent is older, so listed later
+    assert all(
+        position[r["parentId"]] > position[r["id"]] for r in replies if r["parentId"] in position
+    )  # a parent is older, so listed later
     thread, _ = follow(http, f"{emu.api_url}/messages", roomId=room["id"], parentId=parent_id)
     assert [m["id"] for m in thread] == [m["id"] for m in replies if m["parentId"] == parent_id]
     assert parent_id not in {m["id"] for m in thread}
@@ -98,18 +101,28 @@ def test_replies_interleaved_and_parent_filter_returns_replies_only(emu, http, d
 
 def test_next_link_drops_filters_like_the_real_api(emu, http, dataset):
     room = group_room(dataset)
-    parent_id = next(m["parentId"] for m in dataset.messages.values()
-                     if m["roomId"] == room["id"] and "parentId" in m)
-    response = http.get(f"{emu.api_url}/messages",
-                        params={"roomId": room["id"], "parentId": parent_id, "max": 1})
+    parent_id = next(
+        m["parentId"]
+        for m in dataset.messages.values()
+        if m["roomId"] == room["id"] and "parentId" in m
+    )
+    response = http.get(
+        f"{emu.api_url}/messages", params={"roomId": room["id"], "parentId": parent_id, "max": 1}
+    )
     assert "parentId" not in response.headers["Link"]  # clients must re-add their filters
 
 
 def test_rooms_cursor_paging_types_and_sorting(emu, http, dataset):
     rooms, links = follow(http, f"{emu.api_url}/rooms", max=1)
     assert sorted(r["id"] for r in rooms) == sorted(dataset.rooms)
-    assert all(re.fullmatch(r'<http://127\.0\.0\.1:\d+/v1/rooms\?max=1&cursor=[\w-]+>; '
-                            r'rel="next"', link) for link in links)
+    assert all(
+        re.fullmatch(
+            r"<http://127\.0\.0\.1:\d+/v1/rooms\?max=1&cursor=[\w-]+>; "
+            r'rel="next"',
+            link,
+        )
+        for link in links
+    )
     assert [r["created"] for r in rooms] == sorted((r["created"] for r in rooms), reverse=True)
     direct, _ = follow(http, f"{emu.api_url}/rooms", type="direct", max=1)
     assert [r["type"] for r in direct] == ["direct"]
@@ -117,14 +130,16 @@ def test_rooms_cursor_paging_types_and_sorting(emu, http, dataset):
     assert [r["id"] for r in by_id] == sorted(dataset.rooms)
     recent, _ = follow(http, f"{emu.api_url}/rooms", sortBy="lastactivity")
     assert [r["lastActivity"] for r in recent] == sorted(
-        (r["lastActivity"] for r in dataset.rooms.values()), reverse=True)
+        (r["lastActivity"] for r in dataset.rooms.values()), reverse=True
+    )
 
 
 def test_memberships_cursor_paging(emu, http, dataset):
     room = group_room(dataset)
     members, links = follow(http, f"{emu.api_url}/memberships", roomId=room["id"], max=3)
     assert sorted(m["id"] for m in members) == sorted(
-        m["id"] for m in dataset.memberships[room["id"]])
+        m["id"] for m in dataset.memberships[room["id"]]
+    )
     assert len(members) == len(dataset.memberships[room["id"]]) > 3
     assert all("roomId=" in link and "cursor=" in link for link in links)
     assert all(link.index("cursor=") > link.index("max=") for link in links)
@@ -132,7 +147,7 @@ def test_memberships_cursor_paging(emu, http, dataset):
 
 def test_people_by_id_limit_and_not_found(emu, http, dataset):
     known = list(dataset.people)
-    response = http.get(f"{emu.api_url}/people", params={"id": ",".join(known[:3] + ["nope"])})
+    response = http.get(f"{emu.api_url}/people", params={"id": ",".join([*known[:3], "nope"])})
     body = response.json()
     assert [p["id"] for p in body["items"]] == known[:3]
     assert body["notFoundIds"] == ["nope"]
@@ -152,8 +167,9 @@ def test_people_me_and_search(emu, http, dataset):
     assert me["avatar"].endswith("~1600")
     found = http.get(f"{emu.api_url}/people", params={"displayName": "gra"}).json()["items"]
     assert [p["displayName"] for p in found] == ["Grace Hopper"]
-    other_org = http.get(f"{emu.api_url}/people",
-                         params={"email": "edsger.dijkstra@partner.org"}).json()
+    other_org = http.get(
+        f"{emu.api_url}/people", params={"email": "edsger.dijkstra@partner.org"}
+    ).json()
     assert other_org == {"items": []}  # email look-up works inside one's own org only
     assert http.get(f"{emu.api_url}/people").status_code == 400
 
@@ -165,8 +181,9 @@ def test_avatars_need_no_token(emu, http):
 
 
 def test_timestamps_and_ids_have_the_real_shape(emu, http, dataset):
-    items, _ = follow(http, f"{emu.api_url}/messages", roomId=group_room(dataset, 1)["id"],
-                      max=1000)
+    items, _ = follow(
+        http, f"{emu.api_url}/messages", roomId=group_room(dataset, 1)["id"], max=1000
+    )
     stamp = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
     for message in items:
         assert stamp.match(message["created"])
