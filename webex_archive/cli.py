@@ -2,19 +2,100 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
 import click
 
 from emulator.cli import main as emulator_command
+from etl.api import DEFAULT_API_URL, WebexClient, WebexError
+from etl.spaces import SpaceNotFound
+from etl.store import ArchiveError
+from etl.sync import SyncError
 
 from . import __version__
-from .demo import demo
+from .progress import Reporter
+
+HUMAN_ERRORS = (WebexError, ArchiveError, SyncError, SpaceNotFound)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@dataclass
+class App:
+    """What every command needs: where the archive is, how to reach Webex, how to talk."""
+
+    archive: Path
+    token: str | None
+    api_url: str
+    verbose: bool
+    quiet: bool
+
+    def reporter(self) -> Reporter:
+        return Reporter(quiet=self.quiet)
+
+    def client(self, reporter: Reporter) -> WebexClient:
+        if not self.token:
+            raise click.UsageError(
+                "no Webex token: pass --token or set WEBEX_ARCHIVE_TOKEN "
+                "(a personal access token from developer.webex.com)"
+            )
+        return WebexClient(self.token, self.api_url, notify=reporter.notice)
+
+
+class Cli(click.Group):
+    """Turns the errors a person can act on into one line and exit code 1 (traceback with -v)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except HUMAN_ERRORS as error:
+            app = ctx.find_object(App)
+            if app is not None and app.verbose:
+                traceback.print_exc(file=sys.stderr)
+            raise click.ClickException(str(error)) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted: the archive keeps everything committed so far", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="webex-archive")
-def main() -> None:
+@click.option(
+    "--archive",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=lambda: os.environ.get("WEBEX_ARCHIVE_DIR", "webex-archive"),
+    show_default="./webex-archive or $WEBEX_ARCHIVE_DIR",
+    help="The archive folder (archive.db, files, rendered pages).",
+)
+@click.option(
+    "--token", envvar="WEBEX_ARCHIVE_TOKEN", help="Webex access token [$WEBEX_ARCHIVE_TOKEN]."
+)
+@click.option(
+    "--api-url",
+    envvar="WEBEX_API_URL",
+    default=DEFAULT_API_URL,
+    show_default=True,
+    help="Webex API base URL [$WEBEX_API_URL] (e.g. the emulator's).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks on errors.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress or notices on stderr.")
+@click.pass_context
+def main(
+    ctx: click.Context, archive: Path, token: str | None, api_url: str, verbose: bool, quiet: bool
+) -> None:
     """Archive Cisco Webex spaces into SQLite and render them as HTML, JSON and TXT."""
+    ctx.obj = App(Path(archive), token, api_url, verbose, quiet)
 
 
-main.add_command(emulator_command, "emulator")
-main.add_command(demo)
+def _register() -> None:
+    from .commands import spaces, status, sync
+    from .demo import demo
+
+    for command in (spaces, sync, status, demo):
+        main.add_command(command)
+    main.add_command(emulator_command, "emulator")
+
+
+_register()

@@ -2,31 +2,70 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import click
 
 from emulator import Emulator, generate
 from emulator.cli import describe
+from etl import store
+from etl.api import WebexClient
+from etl.sync import SyncOptions, sync_spaces
+
+from .progress import Reporter
+from .status import space_status
 
 
 @click.command()
+@click.option(
+    "--archive",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="webex-archive-demo",
+    show_default=True,
+    help="Where the demo archive goes.",
+)
 @click.option("--seed", default=1, show_default=True, help="Seed of the demo data set.")
 @click.option("--messages", default=300, show_default=True, help="Messages per group space.")
-@click.option("--serve", is_flag=True, help="Keep the emulator running until Ctrl-C.")
-def demo(seed: int, messages: int, serve: bool) -> None:
-    """Start the bundled Webex API emulator on a free port and show what it serves.
+@click.option("--serve", is_flag=True, help="Keep the emulator running afterwards (Ctrl-C).")
+@click.pass_context
+def demo(ctx: click.Context, archive: Path, seed: int, messages: int, serve: bool) -> None:
+    """Start the bundled Webex API emulator and sync all its spaces into a demo archive.
 
-    Sync and render are not built yet: for now the demo shows the emulator that they will
-    archive from, and how to page through it with curl.
+    Rendering (HTML, JSON, TXT) is not built yet; the demo shows the archive's status and how
+    to query it with SQL.
     """
+    quiet = ctx.find_root().params.get("quiet", False)
+    reporter = Reporter(quiet=quiet)
     emulator = Emulator(generate(seed=seed, messages=messages)).start()
     try:
-        click.echo(describe(emulator).replace("Press Ctrl-C to stop.", "").rstrip())
+        started = time.monotonic()
+        db = store.open_archive(archive)
+        with WebexClient(emulator.token, emulator.api_url, notify=reporter.notice) as client:
+            results = sync_spaces(
+                db,
+                client,
+                list(emulator.dataset.rooms),
+                SyncOptions(),
+                reporter.status,
+                {"demo": True, "seed": seed},
+            )
+        reporter.clear()
+        new = sum(r.new for r in results)
+        click.echo(
+            f"synced {len(results)} spaces, {new} messages into {archive / store.DB_NAME} "
+            f"in {time.monotonic() - started:.1f} s"
+        )
+        for row in space_status(db):
+            click.echo(
+                f"  {row['messages']:>5} messages  {row['files']:>3} files  {row['title']!r}"
+            )
+        click.echo(
+            f"try: sqlite3 {archive / store.DB_NAME} "
+            '"select author_name, text from messages_view limit 5"'
+        )
         if serve:
-            click.echo("Press Ctrl-C to stop.")
+            click.echo(describe(emulator))
             emulator.serve_forever()
-        else:
-            click.echo("(demo finished; run `webex-archive demo --serve` to keep it running)")
-    except KeyboardInterrupt:
-        pass
     finally:
         emulator.stop()

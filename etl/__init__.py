@@ -1,0 +1,1 @@
+"""Stage 1: sync Webex spaces into the SQLite archive (the only package that talks HTTP)."""

@@ -1,0 +1,341 @@
+"""WebexClient: one HTTP session to the Webex REST API, with paging, retries and typed errors.
+
+Everything the sync needs from HTTP goes through here, so that the rules Webex imposes are
+applied in one place: ``Link rel="next"`` paging followed as given (with dropped filters put
+back, never the cursor), 429 waits for ``Retry-After`` shared by all threads, 5xx and broken
+connections retried with capped exponential backoff, and errors that a person can act on.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import requests
+
+DEFAULT_API_URL = "https://webexapis.com/v1"
+USER_AGENT = "webex-space-archive"
+RETRY_STATUSES = {500, 502, 503, 504}
+TRANSIENT_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+# Filters the real API may drop from a next link (webex-api.md §9.1); cursors are never re-added.
+REFILTERS = ("parentId", "mentionedPeople")
+
+
+class WebexError(Exception):
+    """A failure talking to Webex, with a one-line message that says what to do."""
+
+    status: int | None = None
+
+    def __init__(
+        self,
+        message: str,
+        status: int | None = None,
+        tracking_id: str = "",
+        retry_after: float | None = None,
+    ):
+        super().__init__(message)
+        self.status = status if status is not None else self.status
+        self.tracking_id = tracking_id
+        self.retry_after = retry_after  # seconds, when Webex said (423 on files)
+
+
+class AuthError(WebexError):
+    status = 401
+
+
+class ForbiddenError(WebexError):
+    status = 403
+
+
+class NotFoundError(WebexError):
+    status = 404
+
+
+class ServerError(WebexError):
+    """Webex kept failing (5xx, rate limits beyond patience) after every retry."""
+
+
+class NetworkError(WebexError):
+    """Webex could not be reached, or kept dropping the connection."""
+
+
+@dataclass
+class Stats:
+    """What a run cost: requests sent, bytes received, retries and time spent waiting."""
+
+    requests: int = 0
+    bytes: int = 0
+    retries: int = 0
+    waited: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, received: int) -> None:
+        with self.lock:
+            self.requests += 1
+            self.bytes += received
+
+
+@dataclass
+class RetryPolicy:
+    """How patient the client is. Defaults suit a long archive run; tests shorten them."""
+
+    tries: int = 6  # attempts for 5xx and network errors
+    rate_limit_tries: int = 30  # attempts for 429
+    backoff: float = 1.0  # first backoff; doubles each try
+    backoff_cap: float = 30.0
+    default_retry_after: float = 5.0  # when a 429 carries no usable Retry-After
+    max_retry_after: float = 3600.0
+
+
+class WebexClient:
+    """A thread-safe client over one ``requests.Session`` (one connection pool)."""
+
+    def __init__(
+        self,
+        token: str,
+        api_url: str = DEFAULT_API_URL,
+        timeout: tuple[float, float] = (10.0, 60.0),
+        retry: RetryPolicy | None = None,
+        notify: Callable[[str], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        pool_size: int = 8,
+    ):
+        if not token or not token.strip():
+            raise AuthError(
+                "no Webex token: pass --token or set WEBEX_ARCHIVE_TOKEN "
+                "(get one at developer.webex.com)",
+                401,
+            )
+        self.api_url = api_url.rstrip("/")
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.notify = notify or (lambda message: None)
+        self.sleep = sleep
+        self.stats = Stats()
+        self.session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=pool_size)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update(
+            {
+                "Authorization": f"Bearer {token.strip()}",
+                "Accept": "application/json",
+                "User-Agent": USER_AGENT,
+            }
+        )
+        self._pause_until = 0.0
+        self._pause_lock = threading.Lock()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> WebexClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----- JSON endpoints --------------------------------------------------------------------
+
+    def get_json(self, path: str, params: dict[str, Any] | None = None) -> dict:
+        """GET an API path (``rooms/ID``) or absolute URL and return its JSON object."""
+        return self._json(self.request("GET", self.url(path), params=params))
+
+    def pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[list[dict]]:
+        """Yield each page's items, following ``Link rel="next"`` until there is none."""
+        params = {k: v for k, v in (params or {}).items() if v is not None}
+        filters = {k: str(params[k]) for k in REFILTERS if k in params}
+        url: str | None = self.url(path)
+        query: dict[str, Any] | None = params
+        while url:
+            items, url = self.page(url, query, filters)
+            query = None
+            yield items
+
+    def page(
+        self, url: str, params: dict[str, Any] | None = None, filters: dict[str, str] | None = None
+    ) -> tuple[list[dict], str | None]:
+        """One list page: its items and the next page's URL (filters re-added), or None."""
+        response = self.request("GET", self.url(url), params=params)
+        body = self._json(response)
+        if not isinstance(body.get("items"), list):
+            raise ServerError(f"Webex answered {urlsplit(url).path} without an item list")
+        return body["items"], self._next_url(response, filters or {})
+
+    def url(self, path: str) -> str:
+        return path if "://" in path else f"{self.api_url}/{path.lstrip('/')}"
+
+    def _next_url(self, response: requests.Response, filters: dict[str, str]) -> str | None:
+        """The next link as given, with dropped filters re-added and a broken ``max`` fixed."""
+        link = response.links.get("next", {}).get("url")
+        if not link:
+            return None
+        parts = urlsplit(link)
+        base = urlsplit(self.api_url)
+        if (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
+            raise ServerError(f"Webex sent a next-page link to another host ({parts.netloc})")
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+        present = {k for k, _ in query}
+        query = [(k, v) for k, v in query if not (k == "max" and v in ("", "null"))]
+        missing = [(k, v) for k, v in filters.items() if k not in present]
+        return urlunsplit(parts._replace(query=urlencode(missing + query)))
+
+    @staticmethod
+    def _json(response: requests.Response) -> dict:
+        body = response.json()  # validity checked in request()
+        if not isinstance(body, dict):
+            raise ServerError(f"Webex answered {response.url} with unexpected JSON")
+        return body
+
+    # ----- the retry loop --------------------------------------------------------------------
+
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """Send one request, retrying what is worth retrying; raise a WebexError otherwise.
+
+        A 200 whose JSON body does not parse (a truncated response) counts as a transient
+        failure too: a proxy that cuts a body short must not end an archive run.
+        """
+        attempt, limited = 0, 0
+        while True:
+            self._wait_for_rate_limit()
+            try:
+                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+                stream = kwargs.get("stream", False)
+                self.stats.count(0 if stream else len(response.content))
+                problem = self._transient(response, stream)
+            except TRANSIENT_ERRORS as error:
+                problem, response = _describe(error), None
+                if self.stats.requests == 0 and not isinstance(error, requests.Timeout):
+                    raise _give_up(url, problem, None) from None  # never reached: say so now
+            if response is not None and response.status_code == 429:
+                limited += 1
+                self._rate_limited(response, limited)
+                continue
+            if problem is None:
+                return response
+            attempt += 1
+            if attempt >= self.retry.tries:
+                raise _give_up(url, problem, response)
+            self._backoff(attempt, problem, response)
+
+    def _transient(self, response: requests.Response, stream: bool) -> str | None:
+        """Why this response is worth retrying, or None; raises for permanent errors."""
+        status = response.status_code
+        if status in RETRY_STATUSES:
+            return f"HTTP {status}"
+        if status >= 400 and status != 429:
+            raise _http_error(response)
+        if status == 200 and not stream and "json" in response.headers.get("Content-Type", ""):
+            try:
+                response.json()
+            except ValueError:
+                return "a malformed JSON body"
+        return None
+
+    def _rate_limited(self, response: requests.Response, count: int) -> None:
+        if count >= self.retry.rate_limit_tries:
+            raise ServerError(
+                f"Webex kept rate-limiting after {count} tries; wait a while and run again "
+                "(the archive keeps what was fetched)",
+                429,
+            )
+        wait = _retry_after(response, self.retry.default_retry_after)
+        wait = min(wait, self.retry.max_retry_after)
+        with self._pause_lock:
+            self._pause_until = max(self._pause_until, time.monotonic() + wait)
+        self.notify(f"rate-limited by Webex (429): waiting {wait:g} s as Retry-After asks")
+
+    def _wait_for_rate_limit(self) -> None:
+        """Every thread waits out the pause the last 429 imposed: the limit is per user."""
+        while True:
+            with self._pause_lock:
+                remaining = self._pause_until - time.monotonic()
+            if remaining <= 0:
+                return
+            with self.stats.lock:
+                self.stats.waited += remaining
+            self.sleep(remaining)
+
+    def _backoff(self, attempt: int, problem: str, response: requests.Response | None) -> None:
+        delay = min(self.retry.backoff * 2 ** (attempt - 1), self.retry.backoff_cap)
+        if response is not None and "Retry-After" in response.headers:
+            delay = min(_retry_after(response, delay), self.retry.backoff_cap)
+        delay *= random.uniform(0.8, 1.0)
+        with self.stats.lock:
+            self.stats.retries += 1
+            self.stats.waited += delay
+        self.notify(f"Webex request failed ({problem}); retry {attempt} in {delay:.1f} s")
+        self.sleep(delay)
+
+
+def _retry_after(response: requests.Response, default: float) -> float:
+    """Seconds from ``Retry-After``; Webex sends integers. Missing or odd values → default."""
+    raw = response.headers.get("Retry-After", "").strip()
+    try:
+        seconds = float(raw)
+    except ValueError:
+        return default
+    return max(seconds, 0.0) if seconds == seconds else default
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, requests.Timeout):
+        return "no answer within the timeout"
+    text = str(error)
+    if "IncompleteRead" in text or "Connection broken" in text:
+        return "the connection dropped mid-answer"
+    return "the connection failed"
+
+
+def _error_message(response: requests.Response) -> tuple[str, str]:
+    """Webex's own message and tracking id, from the JSON body or the header."""
+    tracking = response.headers.get("TrackingID", "")
+    try:
+        body = response.json()
+        return str(body.get("message") or "").strip(), str(body.get("trackingId") or tracking)
+    except ValueError:
+        return "", tracking
+
+
+def _http_error(response: requests.Response) -> WebexError:
+    message, tracking = _error_message(response)
+    status = response.status_code
+    what = urlsplit(response.url).path
+    detail = f": {message}" if message else ""
+    if status == 401:
+        return AuthError(
+            "Webex rejected the token (401): it is wrong or expired (personal tokens last 12 "
+            "hours); get a new one at developer.webex.com and pass --token or "
+            "WEBEX_ARCHIVE_TOKEN",
+            status,
+            tracking,
+        )
+    if status == 403:
+        return ForbiddenError(f"Webex refused access to {what} (403){detail}", status, tracking)
+    if status == 404:
+        return NotFoundError(f"Webex does not know {what} (404){detail}", status, tracking)
+    wait = _retry_after(response, 0.0) if "Retry-After" in response.headers else None
+    return WebexError(f"Webex answered {status} for {what}{detail}", status, tracking, wait)
+
+
+def _give_up(url: str, problem: str, response: requests.Response | None) -> WebexError:
+    where = urlsplit(url).netloc
+    if response is None:
+        return NetworkError(
+            f"cannot reach Webex at {where}: {problem}; check --api-url and the network, "
+            "then run again (the archive keeps what was fetched)"
+        )
+    return ServerError(
+        f"Webex kept failing ({problem}) after several tries; run again later "
+        "(the archive keeps what was fetched)",
+        response.status_code,
+    )

@@ -1,0 +1,314 @@
+"""The incremental sync of spaces into the archive (design.md, "Sync, precisely").
+
+Messages page only backwards, so each space is walked from its newest message down. Every page
+is written with its coverage update in one transaction; a walk that reaches a span it already
+has jumps below it with ``beforeMessage``. The newest part of history (the look-back window) is
+always re-read, which finds edits (kept as revisions) and deletions (marked, content kept).
+Killed at any instant, the next run resumes: what was committed is never fetched again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from sqlite_utils import Database
+
+from . import store
+from .api import ForbiddenError, NotFoundError, WebexClient
+from .attachments import fetch_file_info
+from .coverage import Span, record_page
+from .names import folder_name
+from .store import transaction
+
+PEOPLE_PER_CALL = 85
+EMPTY_PAGE_LIMIT = 10
+
+
+class SyncError(Exception):
+    """A sync that cannot go on, with a one-line message that says what to do."""
+
+
+@dataclass
+class SyncOptions:
+    """What to fetch. ``since`` (ISO UTC) and ``last`` bound how far back history goes."""
+
+    since: str | None = None
+    last: int | None = None
+    rescan_days: float = 7.0
+    full: bool = False
+    page_size: int = 1000
+    stale_days: float = 7.0
+    workers: int = 4
+
+
+@dataclass
+class SpaceResult:
+    space_id: str
+    title: str = ""
+    pages: int = 0
+    new: int = 0
+    edited: int = 0
+    deleted: int = 0
+    parents: int = 0
+    files: dict[str, int] = field(default_factory=dict)
+
+
+Progress = Callable[[str], None]
+
+
+def sync_spaces(
+    db: Database,
+    client: WebexClient,
+    space_ids: list[str],
+    options: SyncOptions,
+    progress: Progress | None = None,
+    arguments: dict | None = None,
+) -> list[SpaceResult]:
+    """Sync each space, then the people they mention; record the run in ``sync_runs``."""
+    progress = progress or (lambda line: None)
+    with transaction(db):
+        run_id = store.start_run(db, arguments or {}, space_ids)
+    results: list[SpaceResult] = []
+    try:
+        me = client.get_json("people/me")
+        with transaction(db):
+            store.save_me(db, me)
+        for space_id in space_ids:
+            results.append(SpaceSync(db, client, options, me, progress).run(space_id))
+        sync_people(db, client, options)
+    except BaseException as error:
+        status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+        with transaction(db):
+            store.finish_run(db, run_id, status, _counters(client, results), str(error) or status)
+        raise
+    with transaction(db):
+        store.finish_run(db, run_id, "ok", _counters(client, results))
+    return results
+
+
+def _counters(client: WebexClient, results: list[SpaceResult]) -> dict[str, int]:
+    return {
+        "requests": client.stats.requests,
+        "pages": sum(r.pages for r in results),
+        "new_messages": sum(r.new for r in results),
+        "edited_messages": sum(r.edited for r in results),
+        "deleted_messages": sum(r.deleted for r in results),
+    }
+
+
+def utc_iso(moment: datetime) -> str:
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _plus_ms(api_time: str, milliseconds: int) -> str:
+    moment = datetime.strptime(api_time[:23], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=timezone.utc)
+    return utc_iso(moment + timedelta(milliseconds=milliseconds))
+
+
+class SpaceSync:
+    """One space's sync: its room, its message walk, thread parents, members and files."""
+
+    def __init__(
+        self,
+        db: Database,
+        client: WebexClient,
+        options: SyncOptions,
+        me: dict,
+        progress: Progress,
+    ):
+        self.db, self.client, self.options, self.me = db, client, options, me
+        self.progress = progress
+        self.now = store.utc_now()
+
+    def run(self, space_id: str) -> SpaceResult:
+        self.result = SpaceResult(space_id)
+        room = self.fetch_room(space_id)
+        self.result.title = room.get("title", "")
+        with transaction(self.db):
+            store.save_space(self.db, room, self.now)
+            store.assign_folder(self.db, space_id, folder_name(room.get("title") or "space"))
+        self.walk(space_id, self.lower_bound(space_id))
+        self.fetch_parents(space_id)
+        self.sync_members(space_id)
+        self.result.files = fetch_file_info(
+            self.db, self.client, space_id, self.now, self.options.workers
+        )
+        return self.result
+
+    def fetch_room(self, space_id: str) -> dict:
+        try:
+            room = self.client.get_json(f"rooms/{space_id}")
+        except NotFoundError:
+            raise SyncError(
+                f"no space with id {space_id} is visible to this token; "
+                "run `webex-archive spaces` to list the ones it can see"
+            ) from None
+        if self.me.get("type") == "bot" and room.get("type") == "group":
+            raise SyncError(
+                f"the token belongs to a bot ({self.me.get('displayName')}): Webex lets bots read "
+                "only the messages that mention them in group spaces; use a person's token"
+            )
+        return room
+
+    def lower_bound(self, space_id: str) -> str | None:
+        """The oldest time to walk down to: asked for now, or remembered from earlier runs."""
+        remembered = self.db.execute(
+            "SELECT sync_since FROM spaces WHERE id = ?", [space_id]
+        ).fetchone()[0]
+        asked = self.options.since
+        if asked is None and self.options.last is None:
+            return remembered
+        if asked is not None and (remembered is None or asked < remembered):
+            with transaction(self.db):
+                self.db.execute("UPDATE spaces SET sync_since = ? WHERE id = ?", [asked, space_id])
+        return asked
+
+    # ----- the message walk ------------------------------------------------------------------
+
+    def walk(self, space_id: str, since: str | None) -> None:
+        """Page down from the newest message; see the module docstring for the rules."""
+        options = self.options
+        if options.full:
+            cutoff = since  # re-read everything down to the bound (None: to the start)
+        else:
+            cutoff = utc_iso(datetime.now(timezone.utc) - timedelta(days=options.rescan_days))
+        base = {"roomId": space_id, "max": options.page_size}
+        url, params = "messages", dict(base)
+        span: Span | None = None
+        seen: set[str] = set()
+        top: str | None = None
+        rescanned = False
+        empty = 0
+        while True:
+            try:
+                items, next_url = self.client.page(url, params)
+            except NotFoundError:
+                if span is None or "before" in (params or {}):
+                    raise
+                # The cursor message was deleted between pages: go on by time instead.
+                url, params = "messages", {**base, "before": _plus_ms(span.oldest_created, 1)}
+                continue
+            empty = empty + 1 if not items else 0
+            if empty > EMPTY_PAGE_LIMIT:
+                raise SyncError("Webex keeps answering empty pages; run again later")
+            span = self.save_page(space_id, span, items, next_url is None)
+            seen.update(m["id"] for m in items)
+            if items:
+                top = top or items[0]["created"]
+                lowest = items[-1]["created"]
+            if next_url is None:
+                break
+            if not items or (cutoff is None or lowest >= cutoff):
+                url, params = next_url, None  # inside the look-back window: read everything
+                continue
+            if not rescanned:
+                self.mark_vanished(space_id, seen, lowest, top)
+                rescanned = True
+            if span.reaches_start or self.bound_reached(space_id, span, since):
+                return
+            if span.oldest_created < lowest:
+                url, params = "messages", {**base, "beforeMessage": span.oldest_id}
+            else:
+                url, params = next_url, None
+        if top is not None and (cutoff is None or not rescanned):
+            self.mark_vanished(space_id, seen, "", top)  # re-read down to the very start
+
+    def save_page(self, space_id: str, span: Span | None, items: list[dict], last: bool) -> Span:
+        with transaction(self.db):
+            new, edited = store.save_messages(self.db, items, self.now)
+            span = record_page(self.db, space_id, span, items, reaches_start=last)
+        self.result.pages += 1
+        self.result.new += len(new)
+        self.result.edited += len(edited)
+        self.progress(
+            f"{self.result.title}: {self.result.pages} pages, {self.result.new} new messages"
+        )
+        return span
+
+    def bound_reached(self, space_id: str, span: Span, since: str | None) -> bool:
+        if since is not None and span.oldest_created < since:
+            return True
+        if self.options.last is None:
+            return False
+        count = self.db.execute(
+            "SELECT count(*) FROM messages WHERE space_id = ? AND created >= ? "
+            "AND deleted_at IS NULL",
+            [space_id, span.oldest_created],
+        ).fetchone()[0]
+        if count < self.options.last:
+            return False
+        with transaction(self.db):  # remember how far back --last reached
+            self.db.execute(
+                "UPDATE spaces SET sync_since = min(coalesce(sync_since, ?), ?) WHERE id = ?",
+                [span.oldest_created, span.oldest_created, space_id],
+            )
+        return True
+
+    def mark_vanished(self, space_id: str, seen: set[str], lowest: str, top: str) -> None:
+        """Messages stored between ``lowest`` (exclusive) and ``top`` that a complete re-read
+        did not return were deleted in Webex: mark them, keep their content."""
+        live = store.live_message_ids(self.db, space_id, lowest, top)
+        gone = live - seen
+        if gone:
+            with transaction(self.db):
+                self.result.deleted += store.mark_deleted(self.db, space_id, gone, self.now)
+
+    # ----- threads, members --------------------------------------------------------------------
+
+    def fetch_parents(self, space_id: str) -> None:
+        """Thread replies whose parent lies outside what was walked get it by id."""
+        if self.options.full:
+            with transaction(self.db):
+                self.db.execute("DELETE FROM unavailable_messages WHERE space_id = ?", [space_id])
+        missing = [
+            row[0]
+            for row in self.db.execute(
+                "SELECT DISTINCT r.parent_id FROM messages AS r "
+                "LEFT JOIN messages AS p ON p.id = r.parent_id "
+                "WHERE r.space_id = ? AND r.parent_id IS NOT NULL AND p.id IS NULL "
+                "AND r.parent_id NOT IN (SELECT id FROM unavailable_messages)",
+                [space_id],
+            )
+        ]
+        for parent_id in missing:
+            try:
+                parent = self.client.get_json(f"messages/{parent_id}")
+            except (NotFoundError, ForbiddenError) as error:
+                with transaction(self.db):
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO unavailable_messages VALUES (?, ?, ?, ?)",
+                        [parent_id, space_id, error.status, self.now],
+                    )
+                continue
+            with transaction(self.db):
+                new, _ = store.save_messages(self.db, [parent], self.now)
+            self.result.parents += 1
+            self.result.new += len(new)
+
+    def sync_members(self, space_id: str) -> None:
+        members = [
+            m
+            for page in self.client.pages("memberships", {"roomId": space_id, "max": 1000})
+            for m in page
+        ]
+        with transaction(self.db):
+            store.save_memberships(self.db, space_id, members, self.now)
+
+
+def sync_people(db: Database, client: WebexClient, options: SyncOptions) -> int:
+    """Fetch people who are unknown or stale, 85 ids a call; rows even for unknown ids."""
+    now = store.utc_now()
+    stale = utc_iso(datetime.now(timezone.utc) - timedelta(days=options.stale_days))
+    ids = store.people_to_fetch(db, stale)
+    for start in range(0, len(ids), PEOPLE_PER_CALL):
+        chunk = ids[start : start + PEOPLE_PER_CALL]
+        body = client.get_json("people", {"id": ",".join(chunk)})
+        found = body.get("items") or []
+        missing = set(chunk) - {p["id"] for p in found}
+        with transaction(db):
+            store.save_people(db, found, now)
+            store.save_not_found_people(db, dict.fromkeys(sorted(missing)), now)
+    return len(ids)

@@ -1,0 +1,341 @@
+-- webex-space-archive: the archive database (archive.db), schema version 1.
+--
+-- This file is the single source of truth for the archive's shape. It is applied, as is, every
+-- time an archive is opened for writing: every statement is idempotent (IF NOT EXISTS), so
+-- re-applying it changes nothing. The version lives in meta.schema_version; changes that
+-- IF NOT EXISTS cannot express (a new column, a changed view) are forward migrations in
+-- etl/store.py, and this file is then edited to show the result.
+--
+-- Conventions, for anyone querying with sqlite3, sqlite-utils or Datasette:
+--   * Times are text in the Webex API's own form, UTC: 'YYYY-MM-DDTHH:MM:SS.mmmZ'. They sort
+--     lexically, so `created >= '2024-01-01'` and `ORDER BY created` do what you expect.
+--     Our own bookkeeping times (*_seen_at, *_synced_at, fetched_at, ...) use the same form.
+--   * Ids are the API's opaque ids (base64 of 'ciscospark://us/<TYPE>/<uuid>').
+--   * Booleans are INTEGER 0/1; NULL means the API did not send the field.
+--   * JSON columns hold compact JSON text: use json_each()/json_extract() on them.
+--   * raw is the object exactly as the API returned it (JSON text): fields we have no column
+--     for are still there.
+--   * Nothing is ever removed: a message deleted in Webex keeps its row and content and gets
+--     deleted_at; a member who left keeps the row and gets left_at.
+
+-- Key/value facts about the archive itself.
+--   schema_version  the version of this schema the file was written with (an integer as text)
+--   me_id, me_email, me_name, me_org_id, me_json
+--                   who synced: the token's own person (GET /people/me) at the last sync;
+--                   people outside me_org_id (or me_email's domain) are "external"
+--   fts_stale       present (value '1') while a bulk load runs with the full-text triggers
+--                   off; the next open rebuilds messages_fts if a crash left it behind
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT
+);
+
+-- One row per Webex space (API: room), as last listed.
+CREATE TABLE IF NOT EXISTS spaces (
+    id                   TEXT PRIMARY KEY,
+    title                TEXT,     -- for direct spaces: the other person's display name
+    type                 TEXT,     -- 'direct' | 'group'
+    is_locked            INTEGER,  -- moderated space
+    team_id              TEXT,
+    last_activity        TEXT,     -- time of the newest activity, per the API
+    creator_id           TEXT,     -- people.id of the creator
+    created              TEXT,
+    owner_id             TEXT,     -- the owning ORGANIZATION's id (not a person)
+    is_public            INTEGER,
+    is_read_only         INTEGER,  -- set by a compliance officer
+    is_announcement_only INTEGER,
+    classification_id    TEXT,
+    description          TEXT,
+    made_public          TEXT,     -- when the space was made public
+    -- Folder name of this space inside the archive dir (its files, avatars and rendered
+    -- output). Chosen once, filesystem-safe, never changed afterwards even if the title
+    -- changes; unique ignoring ASCII case (case-insensitive file systems). NULL until chosen.
+    folder               TEXT COLLATE NOCASE UNIQUE,
+    raw                  TEXT NOT NULL,
+    first_synced_at      TEXT,     -- first sync that saw this space
+    last_synced_at       TEXT,     -- last sync that saw this space
+    -- The oldest history asked for (--since/--days/--last, widened by later runs that ask
+    -- for more); later runs without such options stop there. NULL: all history.
+    sync_since           TEXT
+);
+
+-- People: authors, members, mentioned people (API: GET /people?id=...).
+CREATE TABLE IF NOT EXISTS people (
+    id           TEXT PRIMARY KEY,
+    email        TEXT,              -- the first of emails
+    emails       TEXT,              -- JSON array of all email addresses
+    display_name TEXT,
+    nick_name    TEXT,
+    first_name   TEXT,
+    last_name    TEXT,
+    avatar       TEXT,              -- avatar URL (needs the token to download)
+    org_id       TEXT,
+    type         TEXT,              -- 'person' | 'bot' | 'appuser'
+    created      TEXT,
+    raw          TEXT,              -- NULL for not_found rows
+    -- 1: Webex answered this id in notFoundIds (a deleted or foreign account). The row was
+    -- built from what messages and memberships say (email, display name) so that names
+    -- still show; the data of an earlier successful fetch, if any, is kept.
+    not_found    INTEGER NOT NULL DEFAULT 0,
+    fetched_at   TEXT               -- when we last asked Webex about this person (staleness)
+);
+
+-- Members of each space, as listed at each sync.
+CREATE TABLE IF NOT EXISTS memberships (
+    id                  TEXT PRIMARY KEY,
+    space_id            TEXT NOT NULL REFERENCES spaces (id),
+    person_id           TEXT,       -- people.id (not enforced: the person may be unknown)
+    person_email        TEXT,
+    person_display_name TEXT,
+    person_org_id       TEXT,
+    is_moderator        INTEGER,
+    is_monitor          INTEGER,    -- deprecated by Webex
+    is_room_hidden      INTEGER,    -- a direct space hidden in the member's clients
+    created             TEXT,       -- when the person joined
+    raw                 TEXT NOT NULL,
+    first_seen_at       TEXT NOT NULL,
+    last_seen_at        TEXT NOT NULL,  -- last sync whose listing contained this membership
+    left_at             TEXT            -- set when a listing no longer contains it; else NULL
+);
+
+-- Messages, every API field as a column. Thread replies are rows like any other, with
+-- parent_id set. Content is never removed (see deleted_at and message_revisions).
+CREATE TABLE IF NOT EXISTS messages (
+    id               TEXT PRIMARY KEY,
+    space_id         TEXT NOT NULL REFERENCES spaces (id),  -- API: roomId
+    room_type        TEXT,      -- 'direct' | 'group'
+    parent_id        TEXT,      -- the thread's first message, for replies; NULL otherwise
+    person_id        TEXT,      -- author (people.id, not enforced)
+    person_email     TEXT,      -- author's email at the time
+    text             TEXT,      -- plain text (the plain rendering of markdown posts)
+    markdown         TEXT,      -- present if posted as markdown
+    html             TEXT,      -- the API's HTML rendering (untrusted: sanitise before display)
+    files            TEXT,      -- JSON array of attachment URLs; see the files table
+    attachments      TEXT,      -- JSON array of cards (adaptive cards)
+    mentioned_people TEXT,      -- JSON array of people ids
+    mentioned_groups TEXT,      -- JSON array of group names, e.g. ["all"]
+    is_voice_clip    INTEGER,
+    created          TEXT NOT NULL,
+    updated          TEXT,      -- present only if the author edited the message
+    raw              TEXT NOT NULL,
+    first_seen_at    TEXT NOT NULL,  -- first sync that saw it
+    last_seen_at     TEXT NOT NULL,  -- last sync that saw it
+    -- Set when a complete re-read of the part of history holding this message no longer
+    -- returned it (deleted in Webex). Its content is kept; NULL while it exists.
+    deleted_at       TEXT
+);
+CREATE INDEX IF NOT EXISTS messages_space_created ON messages (space_id, created);
+CREATE INDEX IF NOT EXISTS messages_parent ON messages (parent_id);
+CREATE INDEX IF NOT EXISTS messages_person ON messages (person_id);
+
+-- Earlier versions of edited messages. The current version is in messages; each time a sync
+-- sees a changed message, the stored version is copied here first.
+CREATE TABLE IF NOT EXISTS message_revisions (
+    message_id  TEXT NOT NULL REFERENCES messages (id),
+    revision    INTEGER NOT NULL,  -- 1 = the oldest version we have, then 2, 3, ...
+    text        TEXT,
+    markdown    TEXT,
+    html        TEXT,
+    files       TEXT,              -- JSON array, as in messages
+    attachments TEXT,              -- JSON array, as in messages
+    updated     TEXT,              -- the `updated` this version had; NULL for the original
+    raw         TEXT,
+    replaced_at TEXT NOT NULL,     -- when a sync noticed that it had been replaced
+    PRIMARY KEY (message_id, revision)
+);
+
+-- One row per attachment URL of a message (messages.files[position]).
+CREATE TABLE IF NOT EXISTS files (
+    url           TEXT NOT NULL,     -- https://webexapis.com/v1/contents/<content_id>
+    message_id    TEXT NOT NULL REFERENCES messages (id),
+    space_id      TEXT NOT NULL REFERENCES spaces (id),
+    position      INTEGER NOT NULL,  -- index in the message's files array, from 0
+    content_id    TEXT,              -- last path segment of url
+    name          TEXT,              -- from Content-Disposition (untrusted)
+    content_type  TEXT,
+    size          INTEGER,           -- bytes
+    -- 'pending'     nothing known yet beyond the URL
+    -- 'info'        name, type and size known (HEAD), bytes not downloaded
+    -- 'downloaded'  bytes saved at local_path
+    -- 'failed'      the last attempt failed (see error); worth retrying
+    -- 'gone'        404: the file or its message was deleted
+    -- 'infected'    410: the malware scan found it infected; Webex will not serve it
+    -- 'unscannable' 428: cannot be scanned (e.g. encrypted); needs allow=unscannable
+    status        TEXT NOT NULL DEFAULT 'pending',
+    error         TEXT,              -- the last error, for 'failed' and friends
+    local_path    TEXT,              -- relative to the archive dir, '/'-separated
+    sha256        TEXT,              -- hex digest of the downloaded bytes
+    downloaded_at TEXT,
+    checked_at    TEXT,              -- when we last asked Webex about this file
+    PRIMARY KEY (message_id, position)
+);
+CREATE INDEX IF NOT EXISTS files_url ON files (url);
+CREATE INDEX IF NOT EXISTS files_space ON files (space_id);
+
+-- Spans of each space's history known to be complete: every message from oldest to newest
+-- (inclusive, in the API's newest-first order) is in messages. A sync walks down from the
+-- newest message and skips whatever a span already covers. Spans of one space never overlap;
+-- they merge when a walk joins them.
+CREATE TABLE IF NOT EXISTS coverage (
+    id             INTEGER PRIMARY KEY,
+    space_id       TEXT NOT NULL REFERENCES spaces (id),
+    newest_id      TEXT NOT NULL,   -- messages.id of the span's newest message
+    newest_created TEXT NOT NULL,
+    oldest_id      TEXT NOT NULL,   -- messages.id of the span's oldest message
+    oldest_created TEXT NOT NULL,
+    reaches_start  INTEGER NOT NULL DEFAULT 0  -- 1: oldest is the space's very first message
+);
+CREATE INDEX IF NOT EXISTS coverage_space ON coverage (space_id);
+
+-- Messages Webex would not give us by id (GET /messages/{id} answered 404), typically the
+-- deleted parent of a thread reply. Recorded so that every sync does not ask again; --full
+-- asks again.
+CREATE TABLE IF NOT EXISTS unavailable_messages (
+    id         TEXT PRIMARY KEY,
+    space_id   TEXT NOT NULL REFERENCES spaces (id),
+    status     INTEGER NOT NULL,  -- the HTTP status Webex answered
+    checked_at TEXT NOT NULL
+);
+
+-- One row per `webex-archive sync` run.
+CREATE TABLE IF NOT EXISTS sync_runs (
+    id               INTEGER PRIMARY KEY,
+    started_at       TEXT NOT NULL,
+    finished_at      TEXT,
+    -- 'running' | 'ok' | 'failed' | 'interrupted' (the process died; set by the next run)
+    status           TEXT NOT NULL DEFAULT 'running',
+    error            TEXT,              -- one line, for 'failed'
+    arguments        TEXT,              -- JSON object: the options of the run (no token)
+    requests         INTEGER NOT NULL DEFAULT 0,  -- HTTP requests made
+    pages            INTEGER NOT NULL DEFAULT 0,  -- message list pages read
+    new_messages     INTEGER NOT NULL DEFAULT 0,
+    edited_messages  INTEGER NOT NULL DEFAULT 0,
+    deleted_messages INTEGER NOT NULL DEFAULT 0,
+    spaces           TEXT               -- JSON array of the space ids the run was asked for
+);
+
+-- Full-text index over messages.text. An external-content table: it stores only the index
+-- and reads the text from messages (joined on messages.rowid), so the text is not stored
+-- twice. Search it like this:
+--   SELECT m.* FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid
+--   WHERE messages_fts MATCH 'budget' ORDER BY rank;
+-- or `sqlite-utils search archive.db messages budget`; Datasette shows a search box on
+-- messages (content="messages" is double-quoted because that is the form they detect).
+-- Messages marked deleted stay searchable (their content is kept). If a tool ever
+-- renumbers messages.rowid (VACUUM may, in principle, for tables without an INTEGER
+-- PRIMARY KEY), repair the index with:
+--   INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5 (
+    text,
+    content="messages",
+    content_rowid="rowid"
+);
+
+-- The three triggers that keep messages_fts in step with messages. A bulk load may drop
+-- them for speed and rebuild the index afterwards (etl/store.py fts_deferred); the next
+-- open of the archive recreates them from this file.
+CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+CREATE TRIGGER IF NOT EXISTS messages_fts_update AFTER UPDATE OF text ON messages
+WHEN old.text IS NOT new.text BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+END;
+
+-- Messages with names joined in: all columns of messages except raw, plus
+--   space_title   spaces.title
+--   author_name   people.display_name, else the author's email
+--   is_reply      1 for thread replies, 0 otherwise
+--   reply_count   number of replies (deleted ones included) for top-level messages; NULL for
+--                 replies
+-- Filter on space_id and created to use the messages_space_created index.
+CREATE VIEW IF NOT EXISTS messages_view AS
+SELECT
+    m.id,
+    m.space_id,
+    s.title AS space_title,
+    m.room_type,
+    m.parent_id,
+    m.parent_id IS NOT NULL AS is_reply,
+    CASE WHEN m.parent_id IS NULL
+        THEN (SELECT count(*) FROM messages AS r WHERE r.parent_id = m.id)
+    END AS reply_count,
+    m.person_id,
+    m.person_email,
+    coalesce(p.display_name, m.person_email) AS author_name,
+    m.text,
+    m.markdown,
+    m.html,
+    m.files,
+    m.attachments,
+    m.mentioned_people,
+    m.mentioned_groups,
+    m.is_voice_clip,
+    m.created,
+    m.updated,
+    m.first_seen_at,
+    m.last_seen_at,
+    m.deleted_at
+FROM messages AS m
+LEFT JOIN spaces AS s ON s.id = m.space_id
+LEFT JOIN people AS p ON p.id = m.person_id;
+
+-- One row per thread that has at least one reply in the archive:
+--   parent_id, space_id, space_title
+--   reply_count                    replies in the archive, deleted ones included
+--   first_reply_at, last_reply_at  created of the oldest and newest reply
+--   parent_created, parent_author, parent_text
+--                                  the thread's first message; NULL if it is not archived
+CREATE VIEW IF NOT EXISTS threads AS
+SELECT
+    t.parent_id,
+    t.space_id,
+    s.title AS space_title,
+    t.reply_count,
+    t.first_reply_at,
+    t.last_reply_at,
+    pm.created AS parent_created,
+    coalesce(pp.display_name, pm.person_email) AS parent_author,
+    pm.text AS parent_text
+FROM (
+    SELECT
+        parent_id,
+        space_id,
+        count(*) AS reply_count,
+        min(created) AS first_reply_at,
+        max(created) AS last_reply_at
+    FROM messages
+    WHERE parent_id IS NOT NULL
+    GROUP BY parent_id, space_id
+) AS t
+LEFT JOIN messages AS pm ON pm.id = t.parent_id
+LEFT JOIN people AS pp ON pp.id = pm.person_id
+LEFT JOIN spaces AS s ON s.id = t.space_id;
+
+-- One row per space:
+--   messages           messages in the archive (deleted ones included)
+--   deleted            of which deleted in Webex
+--   members            current members (memberships with left_at NULL)
+--   authors            distinct authors of archived messages
+--   files              attachments (rows in files)
+--   first_message_at, last_message_at
+--                      created of the oldest and newest archived message
+CREATE VIEW IF NOT EXISTS space_stats AS
+SELECT
+    s.id AS space_id,
+    s.title,
+    s.type,
+    (SELECT count(*) FROM messages AS m WHERE m.space_id = s.id) AS messages,
+    (SELECT count(*) FROM messages AS m
+        WHERE m.space_id = s.id AND m.deleted_at IS NOT NULL) AS deleted,
+    (SELECT count(*) FROM memberships AS ms
+        WHERE ms.space_id = s.id AND ms.left_at IS NULL) AS members,
+    (SELECT count(DISTINCT m.person_id) FROM messages AS m WHERE m.space_id = s.id) AS authors,
+    (SELECT count(*) FROM files AS f WHERE f.space_id = s.id) AS files,
+    (SELECT min(m.created) FROM messages AS m WHERE m.space_id = s.id) AS first_message_at,
+    (SELECT max(m.created) FROM messages AS m WHERE m.space_id = s.id) AS last_message_at
+FROM spaces AS s;

@@ -1,0 +1,115 @@
+"""The archive commands as a user runs them: one-line errors, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import group_room
+
+CLI = [sys.executable, "-m", "webex_archive"]
+
+
+def run(*args: str, env: dict | None = None, cwd=None) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("WEBEX_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, env=full_env, timeout=120, cwd=cwd
+    )
+
+
+@pytest.fixture
+def env(emu, tmp_path):
+    return {
+        "WEBEX_API_URL": emu.api_url,
+        "WEBEX_ARCHIVE_TOKEN": emu.token,
+        "WEBEX_ARCHIVE_DIR": str(tmp_path / "archive"),
+    }
+
+
+def assert_one_line_error(result, *fragments: str, code: int = 1) -> None:
+    assert result.returncode == code, result
+    lines = result.stderr.strip().splitlines()
+    if code == 2:  # usage errors: click's usage hint, then the one-line error
+        assert lines[0].startswith("Usage: "), result.stderr
+        lines = lines[-1:]
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def test_spaces_lists_group_and_direct_apart(env, dataset):
+    result = run("spaces", env=env)
+    assert result.returncode == 0, result.stderr
+    group, direct = result.stdout.split("direct spaces")
+    assert group.startswith("group spaces (3):") and direct.startswith(" (1):")
+    as_json = json.loads(run("spaces", "--json", env=env).stdout)
+    assert sorted(r["id"] for r in as_json) == sorted(dataset.rooms)
+    only = json.loads(run("spaces", "design", "--json", env=env).stdout)
+    assert [r["title"] for r in only] == ["Design reviews"]
+
+
+def test_sync_by_title_then_status(env, dataset):
+    result = run("sync", "project atlas", env=env)
+    assert result.returncode == 0, result.stderr
+    room = group_room(dataset)
+    count = sum(m["roomId"] == room["id"] for m in dataset.messages.values())
+    assert result.stderr.startswith(f"synced 1 space: {count} new, 0 edited, 0 deleted, ")
+    status = json.loads(run("status", "--json", env=env).stdout)
+    assert [(s["title"], s["messages"], s["last_status"]) for s in status] == [
+        ("Project Atlas", count, "ok")
+    ]
+    assert status[0]["history"].startswith("complete, ")
+    again = run("--quiet", "sync", room["id"], env=env)
+    assert again.returncode == 0 and again.stderr == ""
+
+
+def test_sync_all(env, dataset):
+    result = run("sync", "--all", env=env)
+    assert result.returncode == 0 and result.stderr.startswith("synced 4 spaces: ")
+
+
+def test_bad_input_is_one_line(env, dataset, tmp_path):
+    unknown = "Y2lzY29zcGFyazovL3VzL1JPT00vMDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw"
+    assert_one_line_error(run("sync", unknown, env=env), "no space with id", "webex-archive spaces")
+    assert_one_line_error(run("sync", "no such title", env=env), "no space title contains")
+    assert_one_line_error(run("sync", "e", env=env), "matches 4 spaces")
+    assert_one_line_error(
+        run("sync", "atlas", env={**env, "WEBEX_ARCHIVE_TOKEN": "expired"}),
+        "rejected the token (401)",
+    )
+    assert_one_line_error(
+        run("sync", "atlas", env={**env, "WEBEX_ARCHIVE_TOKEN": ""}), "no Webex token", code=2
+    )
+    assert_one_line_error(
+        run("sync", "atlas", env={**env, "WEBEX_API_URL": "http://127.0.0.1:9/v1"}),
+        "cannot reach Webex at 127.0.0.1:9",
+    )
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert_one_line_error(
+        run("sync", "atlas", env={**env, "WEBEX_ARCHIVE_DIR": str(blocker / "a")})
+    )
+    assert_one_line_error(run("sync", env=env), "name at least one SPACE", code=2)
+    assert_one_line_error(run("sync", "atlas", "--days", "0", env=env), "--days", code=2)
+    assert_one_line_error(
+        run("sync", "atlas", "--since", "last tuesday", env=env), "is not a date", code=2
+    )
+    assert_one_line_error(run("status", env={**env, "WEBEX_ARCHIVE_DIR": str(tmp_path / "no")}))
+
+
+def test_verbose_shows_the_traceback(env):
+    result = run("-v", "sync", "no such title", env=env)
+    assert result.returncode == 1 and "Traceback" in result.stderr
+
+
+def test_demo_syncs_the_emulator(tmp_path):
+    result = run("demo", "--archive", str(tmp_path / "demo"), "--messages", "40")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("synced 4 spaces, ")
+    assert (tmp_path / "demo" / "archive.db").exists()

@@ -1,0 +1,35 @@
+"""The README's promises hold: its SQL queries run and answer on a synced archive."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+from etl import store
+from etl.api import WebexClient
+from etl.sync import SyncOptions, sync_spaces
+from tests.conftest import group_room
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_readme_sql_queries_answer(emu, dataset, tmp_path):
+    room = group_room(dataset)["id"]
+    recent = emu.add_messages(room, 3, seed=5)
+    db = store.open_archive(tmp_path)
+    with WebexClient(emu.token, emu.api_url) as client:
+        sync_spaces(db, client, [room], SyncOptions())
+        emu.edit_message(recent[0]["id"], text="a later thought")
+        emu.delete_message(recent[1]["id"])
+        sync_spaces(db, client, [room], SyncOptions())
+    queries = re.findall(r"```sql\n(.*?)```", README.read_text(), re.S)
+    assert len(queries) == 3
+    with sqlite3.connect(tmp_path / "archive.db") as conn:
+        answers = [conn.execute(query).fetchall() for query in queries]
+    assert all(answers), [len(a) for a in answers]
+    changed = answers[2]
+    assert [(row[3], row[4] is not None) for row in changed] == [
+        ("a later thought", False),
+        (recent[1]["text"], True),
+    ]

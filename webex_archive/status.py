@@ -1,0 +1,53 @@
+"""``webex-archive status``: what an archive holds, as rows (SQL over the archive only)."""
+
+from __future__ import annotations
+
+import json
+
+from sqlite_utils import Database
+
+from etl.coverage import get_spans
+
+COUNTS = ("messages", "deleted", "members", "people", "files")
+
+
+def space_status(db: Database) -> list[dict]:
+    """One dict per space: counts, how complete its history is, and its last sync."""
+    rows = []
+    spaces = db.execute("SELECT id, title, type, sync_since FROM spaces ORDER BY title").fetchall()
+    for space_id, title, kind, since in spaces:
+        counts = db.execute(
+            "SELECT (SELECT count(*) FROM messages WHERE space_id = :s), "
+            "(SELECT count(*) FROM messages WHERE space_id = :s AND deleted_at IS NOT NULL), "
+            "(SELECT count(*) FROM memberships WHERE space_id = :s AND left_at IS NULL), "
+            "(SELECT count(DISTINCT person_id) FROM messages WHERE space_id = :s), "
+            "(SELECT count(*) FROM files WHERE space_id = :s)",
+            {"s": space_id},
+        ).fetchone()
+        rows.append(
+            {"id": space_id, "title": title, "type": kind,
+             **dict(zip(COUNTS, counts, strict=True)),
+             "history": _history(get_spans(db, space_id), since),
+             **_last_run(db, space_id)}
+        )  # fmt: skip
+    return rows
+
+
+def _history(spans: list, since: str | None) -> str:
+    if not spans:
+        return "nothing synced yet"
+    if len(spans) == 1 and spans[0].reaches_start:
+        return f"complete, {spans[0].oldest_created} to {spans[0].newest_created}"
+    oldest = spans[-1].oldest_created
+    bound = f" (asked from {since})" if since else ""
+    gaps = f", {len(spans) - 1} gap(s) still to fill" if len(spans) > 1 else ""
+    return f"from {oldest} to {spans[0].newest_created}{bound}{gaps}; older history not synced"
+
+
+def _last_run(db: Database, space_id: str) -> dict:
+    for started, finished, outcome, spaces in db.execute(
+        "SELECT started_at, finished_at, status, spaces FROM sync_runs ORDER BY id DESC"
+    ):
+        if space_id in json.loads(spaces or "[]"):
+            return {"last_sync": finished or started, "last_status": outcome}
+    return {"last_sync": None, "last_status": None}
