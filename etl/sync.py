@@ -9,6 +9,7 @@ Killed at any instant, the next run resumes: what was committed is never fetched
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -122,6 +123,7 @@ class SpaceSync:
         self.db, self.client, self.options, self.me = db, client, options, me
         self.progress = progress
         self.now = store.utc_now()
+        self.started = time.monotonic()
 
     def run(self, space_id: str) -> SpaceResult:
         self.result = SpaceResult(space_id)
@@ -223,8 +225,10 @@ class SpaceSync:
         self.result.pages += 1
         self.result.new += len(new)
         self.result.edited += len(edited)
+        rate = self.result.new / max(time.monotonic() - self.started, 1e-6)
         self.progress(
-            f"{self.result.title}: {self.result.pages} pages, {self.result.new} new messages"
+            f"{self.result.title}: {self.result.pages} pages, {self.result.new} new messages, "
+            f"{rate:,.0f}/s"
         )
         return span
 

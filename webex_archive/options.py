@@ -9,6 +9,8 @@ import click
 from dateutil import parser as dateparser
 from dateutil import tz
 
+from etl.sync import utc_iso as api_time
+
 
 def parse_date(text: str) -> datetime:
     """An ISO date/time (``2024-03-01``, ``2024-03-01T09:30``, with or without offset) or the
@@ -24,12 +26,6 @@ def parse_date(text: str) -> datetime:
                 f"{text!r} is not a date: use 2024-03-01, 2024-03-01T09:30 or 01032024"
             ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=tz.tzlocal())
-
-
-def api_time(moment: datetime) -> str:
-    """The Webex API's own time form (UTC, milliseconds, ``Z``), which sorts as text."""
-    utc = moment.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def since_bound(since: str | None, days: float | None) -> str | None:
