@@ -68,7 +68,8 @@ CREATE TABLE IF NOT EXISTS people (
     nick_name    TEXT,
     first_name   TEXT,
     last_name    TEXT,
-    avatar       TEXT,              -- avatar URL (needs the token to download)
+    avatar       TEXT,              -- avatar URL, as Webex gave it
+    avatar_path  TEXT,              -- the downloaded avatar, relative to the archive dir
     org_id       TEXT,
     type         TEXT,              -- 'person' | 'bot' | 'appuser'
     created      TEXT,

@@ -15,11 +15,12 @@ from etl.api import DEFAULT_API_URL, WebexClient, WebexError
 from etl.spaces import SpaceNotFound
 from etl.store import ArchiveError
 from etl.sync import SyncError
+from render import RenderError
 
 from . import __version__
 from .progress import Reporter
 
-HUMAN_ERRORS = (WebexError, ArchiveError, SyncError, SpaceNotFound)
+HUMAN_ERRORS = (WebexError, ArchiveError, SyncError, SpaceNotFound, RenderError)
 
 
 @dataclass
@@ -92,8 +93,9 @@ def main(
 def _register() -> None:
     from .commands import spaces, status, sync
     from .demo import demo
+    from .render_command import render
 
-    for command in (spaces, sync, status, demo):
+    for command in (spaces, sync, render, status, demo):
         main.add_command(command)
     main.add_command(emulator_command, "emulator")
 

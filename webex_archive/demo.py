@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import webbrowser
 from pathlib import Path
 
 import click
@@ -12,8 +13,10 @@ from emulator.cli import describe
 from etl import store
 from etl.api import WebexClient
 from etl.sync import SyncOptions, sync_spaces
+from render import FORMATS, RenderOptions, render_spaces
 
 from .progress import Reporter
+from .render_command import local_zone
 from .status import space_status
 
 
@@ -27,13 +30,16 @@ from .status import space_status
 )
 @click.option("--seed", default=1, show_default=True, help="Seed of the demo data set.")
 @click.option("--messages", default=300, show_default=True, help="Messages per group space.")
+@click.option("--open", "open_page", is_flag=True, help="Open the HTML page in a browser.")
 @click.option("--serve", is_flag=True, help="Keep the emulator running afterwards (Ctrl-C).")
 @click.pass_context
-def demo(ctx: click.Context, archive: Path, seed: int, messages: int, serve: bool) -> None:
-    """Start the bundled Webex API emulator and sync all its spaces into a demo archive.
+def demo(
+    ctx: click.Context, archive: Path, seed: int, messages: int, open_page: bool, serve: bool
+) -> None:
+    """The whole job on the bundled Webex API emulator: sync its spaces, render the first.
 
-    Rendering (HTML, JSON, TXT) is not built yet; the demo shows the archive's status and how
-    to query it with SQL.
+    Starts the emulator on a free port, syncs all its spaces into the demo archive, renders
+    the first group space as HTML, JSON and TXT, and prints where they are.
     """
     quiet = ctx.find_root().params.get("quiet", False)
     reporter = Reporter(quiet=quiet)
@@ -60,10 +66,19 @@ def demo(ctx: click.Context, archive: Path, seed: int, messages: int, serve: boo
             click.echo(
                 f"  {row['messages']:>5} messages  {row['files']:>3} files  {row['title']!r}"
             )
+        first = next(r for r in emulator.dataset.rooms.values() if r["type"] == "group")
+        zone, zone_name = local_zone()
+        options = RenderOptions(zone=zone, zone_name=zone_name, formats=FORMATS)
+        paths = render_spaces(archive, [first["id"]], False, options)
+        click.echo(f"rendered {first['title']!r}:")
+        for path in paths:
+            click.echo(f"  {path}")
         click.echo(
-            f"try: sqlite3 {archive / store.DB_NAME} "
+            f"query it: sqlite3 {archive / store.DB_NAME} "
             '"select author_name, text from messages_view limit 5"'
         )
+        if open_page:
+            webbrowser.open(paths[0].resolve().as_uri())
         if serve:
             click.echo(describe(emulator))
             emulator.serve_forever()

@@ -1,0 +1,140 @@
+"""The HTML writer: one self-contained page (CSS and JS inline), streamed to disk.
+
+jinja2 renders the template lazily (``Template.generate``) while the Items stream from
+SQLite, so a million-message page costs no more memory than a small one. Autoescaping is on;
+the only raw HTML is message bodies, which render/sanitize.py has cleaned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterable
+from datetime import datetime, tzinfo
+from importlib.metadata import PackageNotFoundError, version
+
+import jinja2
+
+from .model import Section, human_size, initials, parse_utc, sections
+from .page import Page
+
+try:
+    VERSION = version("webex-space-archive")
+except PackageNotFoundError:
+    VERSION = "dev"
+
+
+def when(moment: datetime) -> str:
+    """``Mon 4 Mar 2024 14:05`` in the page's zone (English, independent of the locale)."""
+    return f"{moment:%a} {moment.day} {moment:%b %Y %H:%M}"
+
+
+def clock(moment: datetime) -> str:
+    return f"{moment:%H:%M}"
+
+
+def hue(person_id: str | None) -> int:
+    """A stable colour (one of 12) per person, so initials avatars are told apart."""
+    return hashlib.sha1((person_id or "").encode()).digest()[0] % 12
+
+
+def domain(email: str) -> str:
+    return email.rsplit("@", 1)[-1] if "@" in email else email
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("render", "templates"),
+        autoescape=True,
+        trim_blocks=False,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update(when=when, clock=clock, hue=hue, initials=initials, domain=domain)
+    return env
+
+
+def settings(page: Page) -> list[tuple[str, str]]:
+    """The header's lines: how this page was made."""
+    options = page.options
+    zone = options.zone_name or str(page.generated_at.tzinfo)
+    return [
+        ("Generated", when(page.generated_at)),
+        ("by", page.me_name or "unknown"),
+        ("Messages", options.filters_text),
+        ("Order", "oldest first" if options.filters.sort == "oldest" else "newest first"),
+        ("Time zone", zone),
+        ("Avatars", options.avatars),
+        ("Names", "hidden (blurred)" if options.blur else "shown"),
+        ("Space type", page.space["type"] or "?"),
+    ]
+
+
+def numbers(stats: dict, zone: tzinfo) -> list[tuple[str, str]]:
+    """The statistics block as (label, value) rows, times in the page's zone."""
+
+    def moment(text: str | None) -> str:
+        return when(parse_utc(text).astimezone(zone)) if text else "–"
+
+    rows = [
+        ("Messages shown", f"{stats['in_window']:,}"),
+        ("Messages in the archive", f"{stats['in_archive']:,}"),
+        ("Thread replies", f"{stats['replies']:,}"),
+        ("Members", f"{stats['members']:,}"),
+        ("Active authors", f"{stats['authors']:,}"),
+        ("@mentions", f"{stats['mentions']:,} people, {stats['group_mentions']:,} @all"),
+        ("Edited · deleted", f"{stats['edited']:,} · {stats['deleted']:,}"),
+    ]
+    for key, label in (("images", "Images"), ("files", "Files")):
+        kind = stats[key]
+        value = f"{kind['count']:,}"
+        if kind["sized"]:
+            mean = kind["bytes"] // kind["sized"]
+            value += f" · {human_size(kind['bytes'])} (mean {human_size(mean)})"
+        if kind["count"] > kind["downloaded"]:
+            value += f" · {kind['count'] - kind['downloaded']:,} not downloaded"
+        rows.append((label, value))
+    rows.append(("First message", moment(stats["first_message"])))
+    rows.append(("Last message", moment(stats["last_message"])))
+    rows.append(("Last synced", moment(stats["last_synced"]) if stats["last_synced"] else "never"))
+    return rows
+
+
+def anchor(year: int, month: int) -> str:
+    return f"#m-{year:04d}-{month:02d}"
+
+
+def toc(page: Page, href: Callable[[int, int], str] = anchor) -> list[dict]:
+    """Years (folding) and their months with message counts, in page order."""
+    years: list[dict] = []
+    for year, month, count in page.toc:
+        if not years or years[-1]["year"] != year:
+            years.append({"year": year, "count": 0, "months": []})
+        years[-1]["count"] += count
+        years[-1]["months"].append(
+            {"name": datetime(year, month, 1).strftime("%B"), "count": count,
+             "href": href(year, month)}
+        )  # fmt: skip
+    return years
+
+
+def write_html(
+    page: Page,
+    chosen: Iterable[Section] | None = None,
+    parts: dict | None = None,
+    toc_href: Callable[[int, int], str] = anchor,
+) -> None:
+    """Stream the page to ``page.path``; --split passes its ``chosen`` sections, ``parts``
+    links (prev, next, index) and where the table of contents points."""
+    template = environment().get_template("page.html.j2")
+    stream = template.generate(
+        title=page.title, version=VERSION, theme=page.options.theme,
+        avatars=page.options.avatars, nonce=secrets.token_urlsafe(16),
+        settings=settings(page), stats=page.stats,
+        numbers=numbers(page.stats, page.generated_at.tzinfo),
+        toc=toc(page, toc_href), sort=page.options.filters.sort, parts=parts,
+        sections=chosen if chosen is not None else sections(page.items),
+    )  # fmt: skip
+    page.path.parent.mkdir(parents=True, exist_ok=True)
+    with open(page.path, "w", encoding="utf-8", newline="\n") as out:
+        for chunk in stream:
+            out.write(chunk)

@@ -1,0 +1,193 @@
+"""The JSON writer: one versioned document per space, streamed to disk thread by thread.
+
+The old tool dumped the raw API objects newest first, placeholders appended at the end, with
+no structure; this document carries the page itself (the same window, order, names, local
+times and statistics as the HTML and TXT), so that scripts can consume it without re-doing
+the threading. The raw API objects stay in ``archive.db`` (column ``raw``) for whoever needs
+them.
+
+The documented format (``format`` = ``"webex-space-archive"``, ``version`` = 1). Times named
+``created`` are the archive's UTC text (``2024-03-31T00:30:00.000Z``); every other time is
+ISO 8601 in the rendering's time zone with its offset (``2024-03-31T01:30:00+01:00``). A
+key is always present; "or null" says when its value may be null::
+
+    {
+      "format": "webex-space-archive",
+      "version": 1,
+      "generated_at": local time,
+      "space": {"id": str, "title": str, "type": "group" | "direct" or null,
+                "created": UTC or null, "folder": str or null},
+      "filters": {"since": UTC bound (inclusive) or null, "until": UTC bound (exclusive)
+                  or null, "last": int or null, "sort": "oldest" | "newest",
+                  "description": str (the filters in words)},
+      "time_zone": str (an IANA name such as "Europe/Amsterdam"),
+      "statistics": {
+        "in_window": int, "in_archive": int, "members": int, "authors": int,
+        "replies": int, "edited": int, "deleted": int,
+        "mentions": int (people mentioned), "group_mentions": int (messages with @all),
+        "first_message": UTC or null, "last_message": UTC or null,
+        "last_synced": UTC or null,
+        "top_authors": [{"name": str, "email": str or null, "messages": int}] (at most 10),
+        "other_authors": int (messages by everyone else),
+        "top_domains": [{"domain": str, "messages": int}] (at most 10),
+        "other_domains": int,
+        "images": {"count": int, "bytes": int, "sized": int, "downloaded": int},
+        "files":  {"count": int, "bytes": int, "sized": int, "downloaded": int}
+      },
+      "members": [{"id": str or null, "name": str or null, "email": str or null,
+                   "moderator": bool, "joined": UTC or null, "left": UTC or null}],
+      "messages": [thread, ...]
+    }
+
+``messages`` holds one object per thread in display order (``--sort``): the thread's first
+message with its replies, oldest first, in ``replies``. A message object::
+
+    {
+      "id": str,
+      "created": UTC or null,
+      "local_time": local time or null,
+      "author": {"id": str or null, "name": str, "email": str or null,
+                 "external": bool} or null,
+      "text": str (plain text; for messages that only have HTML, the HTML's text),
+      "html": str (sanitised HTML, safe to insert into a page),
+      "edited": local time of the last edit, or null,
+      "deleted": local time when the archive saw it deleted in Webex, or null,
+      "in_window": bool (false: shown only because a reply is in the window),
+      "placeholder": bool (true: a parent the archive never had; then created, local_time
+                     and author are null, text and html are "", files is []),
+      "card": bool (an adaptive card; not rendered, text holds its fallback),
+      "files": [{"name": str, "size": int or null, "size_text": str,
+                 "content_type": str or null, "image": bool,
+                 "status": "downloaded" | "not downloaded" | "gone" | "infected"
+                           | "not scannable" | "download failed",
+                 "local_path": str (relative to the archive folder) or null}],
+      "replies": [message object without "replies", ...]   (thread starts only)
+    }
+
+With ``--blur`` names and emails are pseudonyms (``Person 3``, ``person3@hidden``) and person
+ids are null. The text is UTF-8 (``ensure_ascii=False``); characters that could confuse a
+terminal or a JavaScript parser (DEL, C1 controls, U+2028/9, bidirectional overrides) are
+written as ``\\uXXXX`` escapes, which JSON parsers read back unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+from .model import Item
+from .page import Page
+from .text import open_output, zone_name
+
+FORMAT, VERSION = "webex-space-archive", 1
+STAT_KEYS = ("in_window", "in_archive", "members", "authors", "replies", "edited", "deleted",
+             "mentions", "group_mentions", "first_message", "last_message", "last_synced",
+             "top_authors", "other_authors", "top_domains", "other_domains", "images",
+             "files")  # fmt: skip
+_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def dumps(value: object) -> str:
+    """Compact UTF-8 JSON with terminal- and script-confusing characters escaped."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def write_json(page: Page) -> None:
+    """Stream the document to ``page.path``: the head, then one line per thread."""
+    with open_output(page.path) as out:
+        out.write("{\n")
+        for key, value in head(page).items():
+            out.write(f"{dumps(key)}: {dumps(value)},\n")
+        out.write('"messages": [')
+        separator = "\n"
+        for thread in threads(page.items, page.options.blur):
+            out.write(separator + dumps(thread))
+            separator = ",\n"
+        out.write("\n]}\n")
+
+
+def head(page: Page) -> dict:
+    """Everything before the messages: what, when, which window, the numbers, the members."""
+    space, filters, blur = page.space, page.options.filters, page.options.blur
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "generated_at": iso(page.generated_at),
+        "space": {"id": space["id"], "title": page.title, "type": space.get("type"),
+                  "created": space.get("created"), "folder": space.get("folder")},
+        "filters": {"since": filters.since, "until": filters.until, "last": filters.last,
+                    "sort": filters.sort, "description": page.options.filters_text},
+        "time_zone": zone_name(page),
+        "statistics": {key: page.stats.get(key) for key in STAT_KEYS},
+        "members": [member(m, blur) for m in page.members],
+    }  # fmt: skip
+
+
+def member(row: dict, blur: bool) -> dict:
+    return {
+        "id": None if blur else row.get("person_id"),
+        "name": row.get("name"),
+        "email": row.get("email"),
+        "moderator": bool(row.get("is_moderator")),
+        "joined": row.get("joined"),
+        "left": row.get("left_at"),
+    }
+
+
+def threads(stream: Iterable[Item], blur: bool = False) -> Iterator[dict]:
+    """Items in display order → one object per thread, replies nested under their start."""
+    current: dict | None = None
+    current_thread: str | None = None
+    for item in stream:
+        entry = message(item, blur)
+        if item.is_reply and current is not None and item.thread == current_thread:
+            current["replies"].append(entry)
+            continue
+        if current is not None:
+            yield current
+        current, current_thread = {**entry, "replies": []}, item.thread
+    if current is not None:
+        yield current
+
+
+def message(item: Item, blur: bool = False) -> dict:
+    """One message (or placeholder) in the documented shape, without ``replies``."""
+    placeholder = item.kind == "placeholder"
+    author = None if placeholder else {
+        "id": None if blur else item.author_id, "name": item.author,
+        "email": item.email or None, "external": item.external,
+    }  # fmt: skip
+    return {
+        "id": item.id,
+        "created": item.created,
+        "local_time": iso(item.local),
+        "author": author,
+        "text": item.plain or "",
+        "html": item.body or "",
+        "edited": iso(item.updated_local),
+        "deleted": iso(item.deleted_local),
+        "in_window": item.in_window,
+        "placeholder": placeholder,
+        "card": item.card,
+        "files": [attachment(info) for info in item.files],
+    }
+
+
+def attachment(info: dict) -> dict:
+    return {
+        "name": info["name"],
+        "size": info.get("size"),
+        "size_text": info.get("size_text"),
+        "content_type": info.get("content_type"),
+        "image": bool(info.get("image")),
+        "status": info.get("label") or "downloaded",
+        "local_path": info.get("local_path"),
+    }
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 with the offset, to the second (Webex's milliseconds stay in ``created``)."""
+    return moment.isoformat(timespec="seconds") if moment else None

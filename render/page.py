@@ -1,0 +1,112 @@
+"""One rendering of one space: gather what the writers need, then run each writer.
+
+Each format gets its own Page with a fresh row stream, so every writer streams from SQLite
+to disk without holding the window in memory.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from pathlib import Path
+
+from . import query
+from .model import Context, Item, Pseudonyms, items, month_counts
+from .sanitize import clean_inline, redact
+
+FORMATS = ("html", "json", "txt")
+
+
+@dataclass
+class RenderOptions:
+    """How to render; filters choose the messages, the rest how they look."""
+
+    filters: query.Filters = field(default_factory=query.Filters)
+    zone: tzinfo | None = None
+    zone_name: str = ""
+    formats: tuple[str, ...] = ("html",)
+    avatars: str = "initials"  # initials | link | local
+    theme: str = "auto"  # auto | light | dark
+    blur: bool = False
+    split: str = "none"  # none | year | month
+    output: Path | None = None
+    filters_text: str = "all messages"
+
+
+@dataclass
+class Page:
+    """Everything a writer needs for one output file of one space."""
+
+    space: dict
+    title: str
+    generated_at: datetime
+    options: RenderOptions
+    me_name: str
+    stats: dict
+    members: list[dict]
+    toc: list[tuple[int, int, int]]
+    items: Iterator[Item]
+    path: Path
+
+
+Writer = Callable[[Page], None]
+
+
+def default_path(archive: Path, space: dict, fmt: str, output: Path | None) -> Path:
+    """``<archive>/<folder>/<folder>.<fmt>``, or what ``--output`` says (a file or a folder)."""
+    folder = space["folder"] or space["id"]
+    if output is None:
+        return archive / folder / f"{folder}.{fmt}"
+    if output.suffix.lower() in (".html", ".json", ".txt"):
+        return output.with_suffix(f".{fmt}")
+    return output / f"{folder}.{fmt}"
+
+
+def build_page(
+    conn: sqlite3.Connection,
+    archive: Path,
+    space: dict,
+    options: RenderOptions,
+    fmt: str,
+    meta: dict[str, str],
+) -> Page:
+    """A Page whose ``items`` streams the window from SQLite when the writer iterates it."""
+    zone = options.zone or datetime.now().astimezone().tzinfo
+    path = default_path(archive, space, fmt, options.output)
+    me_email = meta.get("me_email") or ""
+    blur = Pseudonyms.build(query.people_names(conn)) if options.blur else None
+    ctx = Context(zone=zone, me_org=meta.get("me_org_id"),
+                  me_domain=me_email.rsplit("@", 1)[-1].lower() if "@" in me_email else None,
+                  output_dir=path.parent, archive_dir=archive, avatars=options.avatars,
+                  blur=blur)  # fmt: skip
+    filters = options.filters
+    stats = query.statistics(conn, space["id"], filters)
+    stats["top_authors"] = [a | {"name": clean_inline(a["name"])} for a in stats["top_authors"]]
+    members = [
+        m | {"name": clean_inline(m["name"] or m["email"] or "unknown")}
+        for m in query.members(conn, space["id"])
+    ]
+    if blur:
+        stats = _blur_stats(stats, blur)
+        members = [
+            m | {"name": blur.name(m["person_id"]), "email": blur.email(m["person_id"])}
+            for m in members
+        ]
+    title = clean_inline(space["title"] or "untitled space")
+    return Page(
+        space=space, title=redact(title, blur.replacements) if blur else title,
+        generated_at=datetime.now(zone), options=options,
+        me_name="(hidden)" if blur else meta.get("me_name") or "", stats=stats, members=members,
+        toc=month_counts(query.thread_sizes(conn, space["id"], filters), zone),
+        items=items(query.window_rows(conn, space["id"], filters), ctx), path=path,
+    )  # fmt: skip
+
+
+def _blur_stats(stats: dict, blur: Pseudonyms) -> dict:
+    authors = [a | {"name": blur.replacements.get(a["name"], "Person ?"),
+                    "email": blur.replacements.get(a["email"] or "", "hidden")}
+               for a in stats["top_authors"]]  # fmt: skip
+    domains = [d | {"domain": f"domain {i}"} for i, d in enumerate(stats["top_domains"], 1)]
+    return stats | {"top_authors": authors, "top_domains": domains}

@@ -1,0 +1,50 @@
+"""``--split year|month``: one HTML page per year or month, an index, prev/next links.
+
+Huge archives open faster as parts. Each part is a normal page (same template) holding the
+sections of its period; the index page (the usual output path) carries the statistics and a
+table of contents that links into the parts.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from pathlib import Path
+
+from .html import write_html
+from .model import sections
+from .page import Page
+
+
+def write_split(page: Page) -> list[Path]:
+    """Write the parts and the index (``page.path``); return every file written."""
+
+    def key(year: int, month: int) -> str:
+        return f"{year:04d}" if page.options.split == "year" else f"{year:04d}-{month:02d}"
+
+    def href(part: str) -> str:
+        return f"{page.path.stem}-{part}.html"
+
+    keys = list(dict.fromkeys(key(year, month) for year, month, _ in page.toc))
+    written = []
+    for part, group in itertools.groupby(sections(page.items), lambda s: key(s.year, s.month)):
+        at = keys.index(part)
+        links = {
+            "index": page.path.name,
+            "prev": {"href": href(keys[at - 1]), "label": keys[at - 1]} if at else None,
+            "next": {"href": href(keys[at + 1]), "label": keys[at + 1]}
+            if at + 1 < len(keys) else None,
+        }  # fmt: skip
+        piece = replace(
+            page,
+            path=page.path.with_name(href(part)),
+            toc=[t for t in page.toc if key(t[0], t[1]) == part],
+        )
+        write_html(piece, chosen=group, parts=links)
+        written.append(piece.path)
+
+    def toc_href(year: int, month: int) -> str:
+        return f"{href(key(year, month))}#m-{year:04d}-{month:02d}"
+
+    write_html(replace(page, items=iter(())), chosen=[], toc_href=toc_href)
+    return [page.path, *written]

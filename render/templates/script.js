@@ -1,0 +1,21 @@
+(function () {
+  "use strict";
+  var viewer = document.getElementById("viewer");
+  var toTop = document.querySelector(".to-top");
+  document.addEventListener("click", function (event) {
+    var thumb = event.target.closest ? event.target.closest("button.thumb") : null;
+    if (thumb && viewer) {
+      viewer.querySelector("img").src = thumb.getAttribute("data-full");
+      viewer.querySelector("img").alt = thumb.getAttribute("data-name") || "";
+      viewer.querySelector("p").textContent = thumb.getAttribute("data-name") || "";
+      viewer.showModal();
+    } else if (viewer && event.target.closest && event.target.closest("#viewer")) {
+      viewer.close();
+    }
+  });
+  function placeButton() {
+    if (toTop) { toTop.classList.toggle("shown", window.scrollY > 400); }
+  }
+  window.addEventListener("scroll", placeButton, { passive: true });
+  placeButton();
+})();

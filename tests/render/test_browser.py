@@ -1,0 +1,126 @@
+"""The page in a real browser (Debian's chromium driven by Playwright): it loads offline with no
+error and no request, the image pop-up opens and closes with Escape, a year folds, and the dark
+theme follows the reader's system."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from etl import store
+from etl.api import WebexClient
+from etl.sync import SyncOptions, sync_spaces
+from render import RenderOptions, render_spaces
+from tests.conftest import group_room
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: apt-get install chromium (see README)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page_path(emu, dataset, tmp_path) -> Path:
+    """A rendered space with one image 'downloaded' so that it shows as a thumbnail."""
+    room = group_room(dataset)
+    db = store.open_archive(tmp_path)
+    with WebexClient(emu.token, emu.api_url) as client:
+        sync_spaces(db, client, [room["id"]], SyncOptions())
+    folder = tmp_path / "Project Atlas" / "images"
+    folder.mkdir(parents=True)
+    with sqlite3.connect(tmp_path / "archive.db") as conn:
+        (url,) = conn.execute(
+            "SELECT url FROM files WHERE content_type = 'image/png' AND space_id = ? LIMIT 1",
+            [room["id"]],
+        ).fetchone()
+        content = dataset.contents[url.rsplit("/", 1)[1]]
+        (folder / "picture one.png").write_bytes(content.body())
+        conn.execute(
+            "UPDATE files SET status = 'downloaded', local_path = ? WHERE url = ?",
+            ["Project Atlas/images/picture one.png", url],
+        )
+    options = RenderOptions(zone=ZoneInfo("Europe/Amsterdam"), zone_name="Europe/Amsterdam")
+    [path] = render_spaces(tmp_path, [room["id"]], False, options)
+    return path
+
+
+def open_page(browser, path: Path, scheme: str = "light"):
+    context = browser.new_context(color_scheme=scheme)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("dialog", lambda dialog: (problems.append("dialog"), dialog.dismiss()))
+    page.on("request", lambda r: None if r.url.startswith("file://") else problems.append(r.url))
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    return context, page, problems
+
+
+def test_loads_offline_without_errors_or_requests(browser, page_path):
+    context, page, problems = open_page(browser, page_path)
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("article.msg").count() > 100
+    thumb = page.locator("button.thumb img")
+    thumb.scroll_into_view_if_needed()
+    thumb.evaluate("img => img.complete || new Promise(done => img.onload = done)")
+    assert thumb.evaluate("img => img.naturalWidth") > 0  # loaded from the archive folder
+    assert problems == []
+    context.close()
+
+
+def test_image_popup_opens_and_closes_with_escape(browser, page_path):
+    context, page, problems = open_page(browser, page_path)
+    thumb = page.locator("button.thumb").first
+    thumb.click()
+    assert page.evaluate("document.getElementById('viewer').open") is True
+    name = thumb.locator("xpath=following-sibling::figcaption").text_content().split(" · ")[0]
+    assert page.locator("#viewer p").text_content() == name and name.endswith(".png")
+    assert page.locator("#viewer img").get_attribute("src") == "images/picture%20one.png"
+    page.keyboard.press("Escape")
+    assert page.evaluate("document.getElementById('viewer').open") is False
+    page.locator("button.thumb").first.click()
+    page.locator("#viewer").click(position={"x": 5, "y": 5})
+    assert page.evaluate("document.getElementById('viewer').open") is False
+    assert problems == []
+    context.close()
+
+
+def test_a_year_folds(browser, page_path):
+    context, page, _ = open_page(browser, page_path)
+    first = page.locator(".toc details").first
+    assert first.evaluate("d => d.open") is True
+    assert first.locator("ol").is_visible()
+    first.locator("summary").click()
+    assert first.evaluate("d => d.open") is False
+    assert not first.locator("ol").is_visible()
+    context.close()
+
+
+def test_dark_theme_follows_the_system(browser, page_path):
+    for scheme, colour in (("light", "rgb(255, 255, 255)"), ("dark", "rgb(18, 22, 29)")):
+        context, page, _ = open_page(browser, page_path, scheme)
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == colour, scheme
+        context.close()

@@ -1,0 +1,167 @@
+"""``webex-archive render``: turn archived spaces into HTML, JSON and TXT files."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+from dateutil import tz
+
+from render import FORMATS, Filters, RenderOptions, render_spaces
+
+from .cli import App
+from .options import api_time, parse_date
+
+pass_app = click.make_pass_decorator(App)
+
+
+def local_zone() -> tuple[tzinfo, str]:
+    """This machine's zone with its DST rules, and its IANA name where it can be found."""
+    name = os.environ.get("TZ", "")
+    if not name:
+        target = str(Path("/etc/localtime").resolve())
+        name = target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else ""
+    try:
+        return (ZoneInfo(name), name) if name else (tz.tzlocal(), datetime.now().strftime("%Z"))
+    except (ZoneInfoNotFoundError, ValueError):
+        return tz.tzlocal(), datetime.now().strftime("%Z")
+
+
+def zone_option(ctx: click.Context, param: click.Parameter, value: str | None):
+    if value is None:
+        return local_zone()
+    try:
+        return ZoneInfo(value), value
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(
+            f"unknown time zone {value!r}: use an IANA name such as Europe/Amsterdam or UTC"
+        ) from None
+
+
+def formats_option(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(part.strip().lower() for part in value.split(",") if part))
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        raise click.BadParameter(f"choose from {', '.join(FORMATS)} (comma-separated)")
+    return chosen
+
+
+def _date_only(text: str) -> bool:
+    return len(text.strip()) in (8, 10) and "T" not in text and ":" not in text
+
+
+def window(
+    since: str | None, until: str | None, days: float | None, last: int | None, sort: str
+) -> tuple[Filters, str]:
+    """Filters from the options (all combinable), and a sentence that says what they chose."""
+    lower, upper, words = None, None, []
+    if since:
+        lower = api_time(parse_date(since))
+        words.append(f"since {since}")
+    if days is not None:
+        if days <= 0:
+            raise click.BadParameter("--days must be a positive number of days")
+        by_days = api_time(datetime.now(timezone.utc) - timedelta(days=days))
+        lower = max(lower or by_days, by_days)
+        words.append(f"the last {days:g} days")
+    if until:
+        end = parse_date(until) + (timedelta(days=1) if _date_only(until) else timedelta())
+        upper = api_time(end)
+        words.append(f"until {until}" + (" (inclusive)" if _date_only(until) else ""))
+    if lower and upper and lower >= upper:
+        raise click.BadParameter("--since/--days must be earlier than --until")
+    if last is not None:
+        words.insert(0, f"the newest {last:,} messages")
+    text = ", ".join(words) if words else "all messages"
+    return Filters(since=lower, until=upper, last=last, sort=sort), text
+
+
+@click.command()
+@click.argument("space", nargs=-1)
+@click.option("--all", "all_spaces", is_flag=True, help="Render every archived space.")
+@click.option("--last", type=click.IntRange(min=1), help="Only the newest N messages.")
+@click.option("--days", type=float, help="Only the last N days.")
+@click.option("--since", help="From this date (2024-03-01, 2024-03-01T09:30, 01032024).")
+@click.option("--until", help="Up to this date (a date alone includes that whole day).")
+@click.option(
+    "--sort",
+    type=click.Choice(["oldest", "newest"]),
+    default="oldest",
+    show_default=True,
+    help="Top-level order; replies stay oldest first.",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="html",
+    show_default=True,
+    callback=formats_option,
+    help="Any of html,json,txt, comma-separated.",
+)
+@click.option("--tz", "zone", callback=zone_option, help="Time zone [default: this machine's].")
+@click.option(
+    "--avatars",
+    type=click.Choice(["initials", "link", "local"]),
+    default="initials",
+    show_default=True,
+    help="Initials, Webex's avatar URLs, or downloaded files.",
+)
+@click.option(
+    "--theme",
+    type=click.Choice(["auto", "light", "dark"]),
+    default="auto",
+    show_default=True,
+    help="Colour theme (auto follows the reader's system).",
+)
+@click.option("--blur", is_flag=True, help="Hide names and emails (pseudonyms everywhere).")
+@click.option(
+    "--split",
+    type=click.Choice(["none", "year", "month"]),
+    default="none",
+    show_default=True,
+    help="One HTML page per year or month, plus an index.",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    help="A file (its extension is replaced per format) or a folder.",
+)
+@pass_app
+def render(
+    app: App,
+    space: tuple[str, ...],
+    all_spaces: bool,
+    last: int | None,
+    days: float | None,
+    since: str | None,
+    until: str | None,
+    sort: str,
+    formats: tuple[str, ...],
+    zone: tuple,
+    avatars: str,
+    theme: str,
+    blur: bool,
+    split: str,
+    output: Path | None,
+) -> None:
+    """Write SPACE(s) (ids or titles) from the archive as HTML, JSON and/or TXT; offline."""
+    if bool(space) == all_spaces:
+        raise click.UsageError("name at least one SPACE (id or title), or pass --all")
+    filters, text = window(since, until, days, last, sort)
+    options = RenderOptions(
+        filters=filters,
+        zone=zone[0],
+        zone_name=zone[1],
+        formats=formats,
+        avatars=avatars,
+        theme=theme,
+        blur=blur,
+        split=split,
+        output=output,
+        filters_text=text,
+    )
+    for path in render_spaces(app.archive, list(space), all_spaces, options):
+        click.echo(str(path))
