@@ -43,8 +43,9 @@ def human_size(size: int | None) -> str:
 
 
 def initials(name: str) -> str:
+    """Two letters for an initials avatar: of the first two words, else of the one word."""
     words = [w for w in name.replace(".", " ").replace("@", " ").split() if w[:1].isalnum()]
-    letters = "".join(w[0] for w in words[:2]) or name[:2]
+    letters = "".join(w[0] for w in words[:2]) if len(words) > 1 else (words or [name])[0][:2]
     return letters.upper()
 
 

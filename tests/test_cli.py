@@ -113,3 +113,68 @@ def test_demo_syncs_the_emulator(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("synced 4 spaces, ")
     assert (tmp_path / "demo" / "archive.db").exists()
+    assert "rendered 'Project Atlas':" in result.stdout
+    for fmt in ("html", "json", "txt"):
+        path = tmp_path / "demo" / "Project Atlas" / f"Project Atlas.{fmt}"
+        assert f"  {path}" in result.stdout.splitlines() and path.stat().st_size > 5_000
+
+
+def test_render_writes_every_format_where_the_files_are(env, dataset, tmp_path):
+    assert run("sync", "atlas", env=env).returncode == 0
+    result = run(
+        "render",
+        "atlas",
+        "--format",
+        "html,json,txt",
+        "--tz",
+        "Europe/Amsterdam",
+        "--last",
+        "20",
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "archive" / "Project Atlas"
+    assert result.stdout.splitlines() == [
+        str(folder / f"Project Atlas.{f}") for f in ("html", "json", "txt")
+    ]
+    document = json.loads((folder / "Project Atlas.json").read_text())
+    assert document["statistics"]["in_window"] == 20
+    other = run(
+        "render",
+        "atlas",
+        "--output",
+        str(tmp_path / "out" / "page.html"),
+        "--since",
+        "2025-01-01",
+        "--until",
+        "31122025",
+        "--sort",
+        "newest",
+        env=env,
+    )
+    assert other.stdout.strip() == str(tmp_path / "out" / "page.html")
+
+
+def test_render_errors_are_one_line(env, tmp_path):
+    assert_one_line_error(run("render", "atlas", env=env), "no archive at", "webex-archive sync")
+    assert run("sync", "atlas", env=env).returncode == 0
+    assert_one_line_error(run("render", "nothing", env=env), "matches no space in the archive")
+    assert_one_line_error(
+        run("render", "atlas", "--tz", "Mars/Base", env=env), "unknown time zone", code=2
+    )
+    assert_one_line_error(
+        run("render", "atlas", "--format", "pdf", env=env), "choose from html, json, txt", code=2
+    )
+    assert_one_line_error(
+        run("render", "atlas", "--since", "2025-02-01", "--until", "2025-01-01", env=env),
+        "earlier than --until",
+        code=2,
+    )
+    assert_one_line_error(run("render", env=env), "name at least one SPACE", code=2)
+    garbage = tmp_path / "garbage"
+    garbage.mkdir()
+    (garbage / "archive.db").write_bytes(b"not a database" * 100)
+    assert_one_line_error(
+        run("render", "--all", env={**env, "WEBEX_ARCHIVE_DIR": str(garbage)}),
+        "is not a webex-archive database",
+    )

@@ -1,0 +1,99 @@
+"""Pure transforms of render/model.py: local times across DST, months, sizes, initials."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from render.model import (
+    Item,
+    Pseudonyms,
+    human_size,
+    initials,
+    local_time,
+    month_counts,
+    sections,
+)
+
+
+def test_daylight_saving_time_is_applied_per_message():
+    amsterdam, sao_paulo = ZoneInfo("Europe/Amsterdam"), ZoneInfo("America/Sao_Paulo")
+    assert (
+        local_time("2024-03-31T00:30:00.000Z", amsterdam).isoformat() == "2024-03-31T01:30:00+01:00"
+    )
+    assert (
+        local_time("2024-03-31T01:30:00.000Z", amsterdam).isoformat() == "2024-03-31T03:30:00+02:00"
+    )
+    # Brazil's last summer time began on 2018-11-04 at 00:00 local time.
+    assert (
+        local_time("2018-11-04T02:30:00.000Z", sao_paulo).isoformat() == "2018-11-03T23:30:00-03:00"
+    )
+    assert (
+        local_time("2018-11-04T03:30:00.000Z", sao_paulo).isoformat() == "2018-11-04T01:30:00-02:00"
+    )
+
+
+def item(month: tuple[int, int], ident: str) -> Item:
+    return Item(
+        id=ident,
+        kind="message",
+        is_reply=False,
+        in_window=True,
+        thread=ident,
+        local=None,
+        author="a",
+        email="",
+        author_id="p",
+        external=False,
+        avatar=None,
+        body="",
+        plain="",
+        card=False,
+        files=[],
+        created=None,
+        updated_local=None,
+        deleted_local=None,
+        month=month,
+    )
+
+
+def test_months_are_compared_by_year_and_month():
+    stream = [item((2020, 1), "a"), item((2021, 1), "b"), item((2021, 1), "c")]
+    found = [(s.year, s.month, [i.id for i in s.items]) for s in sections(stream)]
+    assert found == [(2020, 1, ["a"]), (2021, 1, ["b", "c"])]
+
+
+def test_month_counts_use_local_time():
+    anchors = [("2024-01-31T23:30:00.000Z", 2), ("2024-01-31T22:30:00.000Z", 1)]
+    assert month_counts(anchors, ZoneInfo("Europe/Amsterdam")) == [(2024, 2, 2), (2024, 1, 1)]
+    assert month_counts(anchors, ZoneInfo("UTC")) == [(2024, 1, 3)]
+
+
+def test_sizes_and_initials():
+    assert [human_size(n) for n in (None, 0, 1023, 1024, 1536, 5 * 1024**2, 3 * 1024**3)] == [
+        "size unknown",
+        "0 B",
+        "1023 B",
+        "1.0 KB",
+        "1.5 KB",
+        "5.0 MB",
+        "3.0 GB",
+    ]
+    assert [
+        initials(n)
+        for n in ("Ada Lovelace", "grace", "former.colleague@example.com", "Zoë Ødegård")
+    ] == ["AL", "GR", "FC", "ZØ"]
+
+
+def test_pseudonyms_are_stable_and_cover_names_and_emails():
+    blur = Pseudonyms.build([("p2", "Grace Hopper", "grace@x.org"), ("p1", "Ada", "ada@x.org")])
+    assert (blur.name("p1"), blur.name("p2"), blur.email("p2")) == (
+        "Person 1",
+        "Person 2",
+        "person2@hidden",
+    )
+    assert blur.replacements == {
+        "Ada": "Person 1",
+        "ada@x.org": "person1@hidden",
+        "Grace Hopper": "Person 2",
+        "grace@x.org": "person2@hidden",
+    }
