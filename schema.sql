@@ -56,7 +56,9 @@ CREATE TABLE IF NOT EXISTS spaces (
     last_synced_at       TEXT,     -- last sync that saw this space
     -- The oldest history asked for (--since/--days/--last, widened by later runs that ask
     -- for more); later runs without such options stop there. NULL: all history.
-    sync_since           TEXT
+    sync_since           TEXT,
+    last_sync_status     TEXT,     -- 'ok' | 'failed': how this space's last sync ended
+    last_sync_error      TEXT      -- the one-line error when it failed
 );
 
 -- People: authors, members, mentioned people (API: GET /people?id=...).
@@ -68,8 +70,7 @@ CREATE TABLE IF NOT EXISTS people (
     nick_name    TEXT,
     first_name   TEXT,
     last_name    TEXT,
-    avatar       TEXT,              -- avatar URL, as Webex gave it
-    avatar_path  TEXT,              -- the downloaded avatar, relative to the archive dir
+    avatar       TEXT,              -- avatar URL, as Webex gave it (see avatars for the file)
     org_id       TEXT,
     type         TEXT,              -- 'person' | 'bot' | 'appuser'
     created      TEXT,
@@ -187,6 +188,18 @@ CREATE TABLE IF NOT EXISTS coverage (
     reaches_start  INTEGER NOT NULL DEFAULT 0  -- 1: oldest is the space's very first message
 );
 CREATE INDEX IF NOT EXISTS coverage_space ON coverage (space_id);
+
+-- Avatars downloaded into a space's folder (sync --avatars download), one per author and
+-- space, so that each space folder is complete on its own. Re-fetched when the URL changes.
+CREATE TABLE IF NOT EXISTS avatars (
+    space_id   TEXT NOT NULL REFERENCES spaces (id),
+    person_id  TEXT NOT NULL,
+    url        TEXT NOT NULL,      -- the avatar URL it was downloaded from
+    local_path TEXT NOT NULL,      -- relative to the archive dir, '/'-separated
+    sha256     TEXT,
+    fetched_at TEXT NOT NULL,
+    PRIMARY KEY (space_id, person_id)
+);
 
 -- Messages Webex would not give us by id (GET /messages/{id} answered 404), typically the
 -- deleted parent of a thread reply. Recorded so that every sync does not ask again; --full

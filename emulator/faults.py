@@ -21,7 +21,8 @@ KINDS = ("status", "drop", "delay", "malformed", "empty_page")
 class Rule:
     """One fault. It strikes requests whose number is in ``at`` or, failing that, at ``rate``.
 
-    ``path`` limits it to requests whose path starts with that prefix (``/v1/messages``);
+    ``path`` limits it to requests whose path and query start with that prefix
+    (``/v1/messages``, or ``/v1/messages?roomId=X`` for one room);
     ``times`` caps how often it strikes in all.
     """
 

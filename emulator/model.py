@@ -162,12 +162,14 @@ class DataSet:
                 else:
                     message[name] = value
             message["updated"] = changes.get("updated") or self.now_after(message["created"])
+            self._touch(message["roomId"], message["updated"])
             return message
 
     def delete_message(self, message_id: str) -> None:
         """Remove a message: listings skip it and ``GET /messages/{id}`` answers 404."""
         with self.lock:
             message = self.messages.pop(message_id)
+            self._touch(message["roomId"], self.now_after(message["created"]))
             key = self._key.pop(message_id)
             del self._by_key[key]
             for index in (
@@ -177,6 +179,12 @@ class DataSet:
                 position = bisect.bisect_left(index, key)
                 if position < len(index) and index[position] == key:
                     del index[position]
+
+    def _touch(self, room_id: str, moment: str) -> None:
+        """An edit or a deletion is activity too: the room's lastActivity moves (assumed; the
+        Webex docs do not say), so clients that skip unchanged rooms still see it."""
+        room = self.rooms[room_id]
+        room["lastActivity"] = max(room.get("lastActivity", ""), moment)
 
     def add_membership(self, membership: dict) -> dict:
         with self.lock:

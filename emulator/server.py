@@ -143,7 +143,7 @@ class Emulator:
         number = self.log.next_number()
         started = time.time()
         self.faults.wait_latency()
-        rule = self.faults.pick(number, request.path)
+        rule = self.faults.pick(number, request.target)
         response = self._respond(request, number, rule)
         self.log.add(
             LogEntry(

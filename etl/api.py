@@ -222,6 +222,8 @@ class WebexClient:
                 continue
             if problem is None:
                 return response
+            if response is not None:
+                response.close()  # a streamed body left unread would hold its connection
             attempt += 1
             if attempt >= self.retry.tries:
                 raise _give_up(url, problem, response)

@@ -149,7 +149,7 @@ def head_file(client: WebexClient, url: str) -> FileInfo:
     The client already retries 429, 5xx and dropped connections. AuthError is raised, not
     recorded: with an expired token every file would fail, and the run must stop and say so.
     """
-    if not _may_send_token(url, client.api_url):
+    if not may_send_token(url, client.api_url):
         return FileInfo("failed", error=f"not a Webex file URL ({url:.100}): not sent the token")
     for attempt in range(LOCKED_RETRIES + 1):
         try:
@@ -159,22 +159,22 @@ def head_file(client: WebexClient, url: str) -> FileInfo:
             raise
         except WebexError as error:
             if error.status in VERDICTS:
-                return FileInfo(VERDICTS[error.status], error=_one_line(error))
+                return FileInfo(VERDICTS[error.status], error=one_line(error))
             if error.status != 423:
-                return FileInfo("failed", error=_one_line(error))
+                return FileInfo("failed", error=one_line(error))
             if attempt < LOCKED_RETRIES:
-                client.sleep(_locked_wait(error.retry_after))
+                client.sleep(locked_wait(error.retry_after))
         except requests.RequestException as error:  # e.g. a malformed URL: not transient
-            return FileInfo("failed", error=_one_line(error))
+            return FileInfo("failed", error=one_line(error))
     return FileInfo("failed", error="still being scanned")
 
 
-def _locked_wait(retry_after: float | None) -> float:
+def locked_wait(retry_after: float | None) -> float:
     wait_for = LOCKED_DEFAULT_WAIT if retry_after is None else retry_after
     return min(max(wait_for, 0.0), LOCKED_MAX_WAIT)
 
 
-def _may_send_token(url: str, api_url: str) -> bool:
+def may_send_token(url: str, api_url: str) -> bool:
     """The Bearer token goes only to the API's own origin or to Webex's hosts over HTTPS:
     a file URL comes from message data and must not be able to collect the token."""
     try:
@@ -189,7 +189,7 @@ def _may_send_token(url: str, api_url: str) -> bool:
     )
 
 
-def _one_line(error: Exception) -> str:
+def one_line(error: Exception) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
 

@@ -53,3 +53,19 @@ def match_title(rooms: list[dict], query: str) -> dict:
     raise SpaceNotFound(
         f"{query!r} matches {len(found)} spaces: {names}{more}; pass a longer title or the id"
     )
+
+
+def select(
+    rooms: list[dict],
+    kind: str | None = None,
+    active_since: str | None = None,
+    exclude: tuple[str, ...] = (),
+) -> list[dict]:
+    """The rooms of one type, active since a time (API time text), minus title searches."""
+    unwanted = [e.casefold() for e in exclude]
+    return [
+        room for room in rooms
+        if (kind is None or room.get("type") == kind)
+        and (active_since is None or room.get("lastActivity", "") >= active_since)
+        and not any(e in room.get("title", "").casefold() for e in unwanted)
+    ]  # fmt: skip

@@ -13,13 +13,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from sqlite_utils import Database
 
 from . import store
-from .api import ForbiddenError, NotFoundError, WebexClient
+from .api import AuthError, ForbiddenError, NotFoundError, WebexClient, WebexError
 from .attachments import fetch_file_info
+from .avatars import download_avatars
 from .coverage import Span, record_page
+from .downloads import download_files
 from .names import folder_name
 from .store import transaction
 
@@ -42,6 +45,10 @@ class SyncOptions:
     page_size: int = 1000
     stale_days: float = 7.0
     workers: int = 4
+    download: str = "info"  # no | info | images | files
+    avatars: str = "no"  # no | link | download
+    allow_unscannable: bool = False
+    archive_dir: Path | None = None  # where downloads go (the archive folder)
 
 
 @dataclass
@@ -54,6 +61,10 @@ class SpaceResult:
     deleted: int = 0
     parents: int = 0
     files: dict[str, int] = field(default_factory=dict)
+    downloads: dict[str, int] = field(default_factory=dict)
+    avatars: dict[str, int] = field(default_factory=dict)
+    unchanged: bool = False  # lastActivity as at the last sync: no walk was needed
+    error: str | None = None  # why this space failed (the others went on)
 
 
 Progress = Callable[[str], None]
@@ -67,7 +78,12 @@ def sync_spaces(
     progress: Progress | None = None,
     arguments: dict | None = None,
 ) -> list[SpaceResult]:
-    """Sync each space, then the people they mention; record the run in ``sync_runs``."""
+    """Sync each space, then the people they mention; record the run in ``sync_runs``.
+
+    A space that fails (gone, forbidden, Webex failing beyond the retries) is recorded with
+    its error and the others go on; an invalid token stops everything, since every space
+    would fail the same way.
+    """
     progress = progress or (lambda line: None)
     with transaction(db):
         run_id = store.start_run(db, arguments or {}, space_ids)
@@ -77,16 +93,56 @@ def sync_spaces(
         with transaction(db):
             store.save_me(db, me)
         for space_id in space_ids:
-            results.append(SpaceSync(db, client, options, me, progress).run(space_id))
+            results.append(sync_one(db, client, options, me, progress, space_id))
         sync_people(db, client, options)
+        if options.avatars == "download" and options.archive_dir is not None:
+            for result in results:  # after the people: avatars are their URLs
+                if result.error is None:
+                    result.avatars = download_avatars(
+                        db,
+                        client,
+                        result.space_id,
+                        options.archive_dir,
+                        store.utc_now(),
+                        options.workers,
+                    )
     except BaseException as error:
         status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
         with transaction(db):
             store.finish_run(db, run_id, status, _counters(client, results), str(error) or status)
         raise
+    failed = [r for r in results if r.error]
+    summary = f"{len(failed)} of {len(results)} spaces failed" if failed else None
     with transaction(db):
-        store.finish_run(db, run_id, "ok", _counters(client, results))
+        store.finish_run(
+            db, run_id, "failed" if failed else "ok", _counters(client, results), summary
+        )
     return results
+
+
+def sync_one(
+    db: Database,
+    client: WebexClient,
+    options: SyncOptions,
+    me: dict,
+    progress: Progress,
+    space_id: str,
+) -> SpaceResult:
+    """One space; its failure is returned in the result, not raised (but 401 is raised)."""
+    space = SpaceSync(db, client, options, me, progress)
+    try:
+        result = space.run(space_id)
+    except AuthError:
+        raise
+    except (WebexError, SyncError) as error:
+        result = getattr(space, "result", SpaceResult(space_id))
+        result.error = str(error)
+    with transaction(db):
+        db.execute(
+            "UPDATE spaces SET last_sync_status = ?, last_sync_error = ? WHERE id = ?",
+            ["failed" if result.error else "ok", result.error, space_id],
+        )
+    return result
 
 
 def _counters(client: WebexClient, results: list[SpaceResult]) -> dict[str, int]:
@@ -129,16 +185,43 @@ class SpaceSync:
         self.result = SpaceResult(space_id)
         room = self.fetch_room(space_id)
         self.result.title = room.get("title", "")
+        self.result.unchanged = self.unchanged(space_id, room)
         with transaction(self.db):
             store.save_space(self.db, room, self.now)
             store.assign_folder(self.db, space_id, folder_name(room.get("title") or "space"))
-        self.walk(space_id, self.lower_bound(space_id))
-        self.fetch_parents(space_id)
-        self.sync_members(space_id)
-        self.result.files = fetch_file_info(
-            self.db, self.client, space_id, self.now, self.options.workers
-        )
+            # Until this run ends well, a later run must not take the space as unchanged.
+            self.db.execute(
+                "UPDATE spaces SET last_sync_status = 'running' WHERE id = ?", [space_id]
+            )
+        if not self.result.unchanged:
+            self.walk(space_id, self.lower_bound(space_id))
+            self.fetch_parents(space_id)
+            self.sync_members(space_id)
+        self.files(space_id)
         return self.result
+
+    def unchanged(self, space_id: str, room: dict) -> bool:
+        """True when nothing happened in the space since its last good sync (lastActivity):
+        the walk, the look-back and the members listing are skipped."""
+        if self.options.full or self.options.since or self.options.last:
+            return False
+        row = self.db.execute(
+            "SELECT last_activity, last_sync_status FROM spaces WHERE id = ?", [space_id]
+        ).fetchone()
+        return bool(row and row[1] == "ok" and row[0] and row[0] == room.get("lastActivity"))
+
+    def files(self, space_id: str) -> None:
+        """Attachment metadata (HEAD), then the downloads asked for."""
+        options, archive = self.options, self.options.archive_dir
+        if options.download != "no":
+            self.result.files = fetch_file_info(
+                self.db, self.client, space_id, self.now, options.workers
+            )
+        if options.download in ("images", "files") and archive is not None:
+            self.result.downloads = download_files(
+                self.db, self.client, space_id, archive, options.download, self.now,
+                options.workers, options.allow_unscannable, self.progress,
+            )  # fmt: skip
 
     def fetch_room(self, space_id: str) -> dict:
         try:

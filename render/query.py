@@ -116,7 +116,7 @@ def window_rows(conn: sqlite3.Connection, space_id: str, filters: Filters) -> It
     direction = "DESC" if filters.sort == "newest" else "ASC"
     sql = f"""{_WINDOW}
     SELECT r.*, t.thread, t.anchor, pe.display_name AS author_name, pe.org_id AS author_org,
-           pe.avatar AS avatar_url, pe.avatar_path AS avatar_path,
+           pe.avatar AS avatar_url, av.local_path AS avatar_path,
            CASE WHEN r.files IS NOT NULL THEN (
                SELECT json_group_array(json_object(
                    'name', f.name, 'content_type', f.content_type, 'size', f.size,
@@ -125,6 +125,7 @@ def window_rows(conn: sqlite3.Connection, space_id: str, filters: Filters) -> It
            ) END AS file_rows
     FROM rows AS r JOIN threads AS t ON t.thread = coalesce(r.parent_id, r.id)
     LEFT JOIN people AS pe ON pe.id = r.person_id
+    LEFT JOIN avatars AS av ON av.space_id = :space AND av.person_id = r.person_id
     ORDER BY t.anchor {direction}, t.thread, r.parent_id IS NOT NULL, r.created, r.id
     """
     for row in conn.execute(sql, filters.params(space_id)):

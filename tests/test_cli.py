@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from emulator import Rule
 from tests.conftest import group_room
 
 CLI = [sys.executable, "-m", "webex_archive"]
@@ -71,7 +72,32 @@ def test_sync_by_title_then_status(env, dataset):
 
 def test_sync_all(env, dataset):
     result = run("sync", "--all", env=env)
-    assert result.returncode == 0 and result.stderr.startswith("synced 4 spaces: ")
+    assert result.returncode == 0, result.stderr
+    header, *rows, last = result.stderr.strip().splitlines()
+    assert header.split() == ["space", "new", "edited", "deleted", "files", "outcome"]
+    assert sorted(row.split()[-1] for row in rows) == ["ok"] * 4
+    assert last.startswith("synced 4 spaces: ")
+    again = run("sync", "--all", "--type", "group", "--exclude", "design", env=env)
+    lines = again.stderr.strip().splitlines()
+    assert [line.split()[-1] for line in lines[1:-1]] == ["unchanged", "unchanged"]
+    assert lines[-1].startswith("synced 2 spaces: 0 new, 0 edited, 0 deleted, ")
+    recent = run("sync", "--all", "--active-since", "90d", env=env)
+    assert recent.stderr.strip().splitlines()[-1].startswith("synced 4 spaces")
+    none = run("sync", "--all", "--active-since", "2099-01-01", env=env)
+    assert none.stderr.strip().startswith("synced 0 spaces") and none.returncode == 0
+    assert_one_line_error(run("sync", "atlas", "--type", "group", env=env), "go with --all", code=2)
+
+
+def test_sync_all_with_a_failing_space_exits_1(env, emu, dataset):
+    room = group_room(dataset, 1)["id"]
+    emu.add_fault(Rule("status", 403, rate=1.0, path=f"/v1/messages?roomId={room}"))
+    result = run("sync", "--all", env=env)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert any(
+        "Design reviews" in line and "failed: Webex refused access" in line for line in lines
+    )
+    assert lines[-1].startswith("synced 3 spaces (1 failed): ")
 
 
 def test_bad_input_is_one_line(env, dataset, tmp_path):

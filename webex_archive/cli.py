@@ -18,9 +18,10 @@ from etl.sync import SyncError
 from render import RenderError
 
 from . import __version__
+from .config import ConfigError
 from .progress import Reporter
 
-HUMAN_ERRORS = (WebexError, ArchiveError, SyncError, SpaceNotFound, RenderError)
+HUMAN_ERRORS = (WebexError, ArchiveError, SyncError, SpaceNotFound, RenderError, ConfigError)
 
 
 @dataclass
@@ -94,8 +95,9 @@ def _register() -> None:
     from .commands import spaces, status, sync
     from .demo import demo
     from .render_command import render
+    from .run_command import init_config, run
 
-    for command in (spaces, sync, render, status, demo):
+    for command in (spaces, sync, render, run, init_config, status, demo):
         main.add_command(command)
     main.add_command(emulator_command, "emulator")
 

@@ -12,6 +12,7 @@ from etl import store
 from etl.sync import SyncOptions, sync_spaces
 
 from .cli import App
+from .options import active_since as parse_active_since
 from .options import since_bound
 from .status import space_status
 
@@ -46,9 +47,17 @@ def spaces(app: App, search: str | None, as_json: bool) -> None:
 @click.command()
 @click.argument("space", nargs=-1)
 @click.option("--all", "all_spaces", is_flag=True, help="Sync every space the token can see.")
-@click.option("--since", help="First run: history from this date (2024-03-01 or 01032024).")
-@click.option("--days", type=float, help="First run: history of the last N days.")
-@click.option("--last", type=click.IntRange(min=1), help="First run: the newest N messages.")
+@click.option(
+    "--type",
+    "kind",
+    type=click.Choice(["group", "direct"]),
+    help="With --all: only group or only direct spaces.",
+)
+@click.option("--active-since", help="With --all: only spaces active since (90d, 12w, a date).")
+@click.option("--exclude", multiple=True, help="With --all: skip titles containing this.")
+@click.option("--since", help="History from this date (2024-03-01 or 01032024).")
+@click.option("--days", type=float, help="History of the last N days.")
+@click.option("--last", type=click.IntRange(min=1), help="The newest N messages.")
 @click.option(
     "--rescan",
     default=7.0,
@@ -56,31 +65,63 @@ def spaces(app: App, search: str | None, as_json: bool) -> None:
     help="Days of recent history re-read for edits and deletions.",
 )
 @click.option("--full", is_flag=True, help="Re-read all history (finds old edits/deletions).")
-@click.option("--workers", default=4, show_default=True, help="Parallel file look-ups.")
+@click.option(
+    "--download",
+    type=click.Choice(["no", "none", "info", "images", "files"]),
+    default="info",
+    show_default=True,
+    help="Attachments: nothing, names and sizes, image files, or all files.",
+)
+@click.option(
+    "--avatars",
+    type=click.Choice(["no", "link", "download"]),
+    default="no",
+    show_default=True,
+    help="download: store authors' avatars in the space folder.",
+)
+@click.option(
+    "--allow-unscannable",
+    is_flag=True,
+    help="Also download files Webex could not scan for malware (428).",
+)
+@click.option("--workers", default=4, show_default=True, help="Parallel file transfers.")
 @pass_app
 def sync(
     app: App,
     space: tuple[str, ...],
     all_spaces: bool,
+    kind: str | None,
+    active_since: str | None,
+    exclude: tuple[str, ...],
     since: str | None,
     days: float | None,
     last: int | None,
     rescan: float,
     full: bool,
+    download: str,
+    avatars: str,
+    allow_unscannable: bool,
     workers: int,
 ) -> None:
     """Pull SPACE(s) (ids, or title searches matching one space) into the archive."""
     if bool(space) == all_spaces:
         raise click.UsageError("name at least one SPACE (id or title), or pass --all")
+    if not all_spaces and (kind or active_since or exclude):
+        raise click.UsageError("--type, --active-since and --exclude go with --all")
     options = SyncOptions(
-        since=since_bound(since, days), last=last, rescan_days=rescan, full=full, workers=workers
-    )
+        since=since_bound(since, days), last=last, rescan_days=rescan, full=full,
+        workers=workers, download="no" if download == "none" else download, avatars=avatars,
+        allow_unscannable=allow_unscannable, archive_dir=app.archive,
+    )  # fmt: skip
     reporter = app.reporter()
     started = time.monotonic()
     db = store.open_archive(app.archive)
     with app.client(reporter) as client:
         if all_spaces:
-            ids = [r["id"] for r in space_lookup.list_spaces(client)]
+            rooms = space_lookup.select(
+                space_lookup.list_spaces(client), kind, parse_active_since(active_since), exclude
+            )
+            ids = [r["id"] for r in rooms]
         else:
             ids = space_lookup.resolve(client, list(space))
         arguments = {
@@ -90,18 +131,38 @@ def sync(
             "last": last,
             "rescan": rescan,
             "full": full,
+            "download": download,
         }
         results = sync_spaces(db, client, ids, options, reporter.status, arguments)
         requests = client.stats.requests
     reporter.clear()
-    summary = (
-        f"synced {len(results)} space{'s' * (len(results) != 1)}: "
-        f"{sum(r.new for r in results)} new, {sum(r.edited for r in results)} edited, "
-        f"{sum(r.deleted for r in results)} deleted, {requests} requests, "
-        f"{time.monotonic() - started:.1f} s"
-    )
+    if len(results) > 1 and not app.quiet:
+        click.echo(summary_table(results), err=True)
+    failed = [r for r in results if r.error]
+    if len(results) == 1 and failed:
+        raise click.ClickException(failed[0].error or "the sync failed")
     if not app.quiet:
-        click.echo(summary, err=True)
+        click.echo(
+            f"synced {len(results) - len(failed)} space{'s' * (len(results) != 1)}"
+            f"{f' ({len(failed)} failed)' if failed else ''}: "
+            f"{sum(r.new for r in results)} new, {sum(r.edited for r in results)} edited, "
+            f"{sum(r.deleted for r in results)} deleted, {requests} requests, "
+            f"{time.monotonic() - started:.1f} s",
+            err=True,
+        )
+    if failed:
+        raise SystemExit(1)
+
+
+def summary_table(results: list) -> str:
+    """One line per space: what the sync did, or why it failed."""
+    lines = [f"{'space':<40} {'new':>7} {'edited':>6} {'deleted':>7} {'files':>6}  outcome"]
+    for r in results:
+        title = (r.title or r.space_id)[:40]
+        files = r.downloads.get("downloaded", 0) if r.downloads else 0
+        outcome = f"failed: {r.error}" if r.error else ("unchanged" if r.unchanged else "ok")
+        lines.append(f"{title:<40} {r.new:>7} {r.edited:>6} {r.deleted:>7} {files:>6}  {outcome}")
+    return "\n".join(lines)
 
 
 @click.command()
@@ -123,5 +184,6 @@ def status(app: App, as_json: bool) -> None:
             f"  messages: {row['messages']} ({row['deleted']} deleted), members: "
             f"{row['members']}, people: {row['people']}, files: {row['files']}\n"
             f"  history: {row['history']}\n"
-            f"  last sync: {row['last_sync'] or 'never'} ({row['last_status'] or '-'})"
+            f"  last sync: {row['last_sync'] or 'never'} ({row['last_status'] or '-'}"
+            f"{': ' + row['last_error'] if row['last_error'] else ''})"
         )

@@ -37,3 +37,14 @@ def since_bound(since: str | None, days: float | None) -> str | None:
             raise click.BadParameter("--days must be a positive number of days")
         return api_time(datetime.now(timezone.utc) - timedelta(days=days))
     return api_time(parse_date(since)) if since is not None else None
+
+
+def active_since(text: str | None) -> str | None:
+    """``90d``, ``12w`` or a date → the API time from which a space counts as active."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*([dw])\s*", text.lower())
+    if match:
+        days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+        return api_time(datetime.now(timezone.utc) - timedelta(days=days))
+    return api_time(parse_date(text))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from sqlite_utils import Database
 
 from etl.coverage import get_spans
@@ -14,8 +12,11 @@ COUNTS = ("messages", "deleted", "members", "people", "files")
 def space_status(db: Database) -> list[dict]:
     """One dict per space: counts, how complete its history is, and its last sync."""
     rows = []
-    spaces = db.execute("SELECT id, title, type, sync_since FROM spaces ORDER BY title").fetchall()
-    for space_id, title, kind, since in spaces:
+    spaces = db.execute(
+        "SELECT id, title, type, sync_since, last_synced_at, last_sync_status, last_sync_error "
+        "FROM spaces ORDER BY title"
+    ).fetchall()
+    for space_id, title, kind, since, synced, outcome, error in spaces:
         counts = db.execute(
             "SELECT (SELECT count(*) FROM messages WHERE space_id = :s), "
             "(SELECT count(*) FROM messages WHERE space_id = :s AND deleted_at IS NOT NULL), "
@@ -28,7 +29,7 @@ def space_status(db: Database) -> list[dict]:
             {"id": space_id, "title": title, "type": kind,
              **dict(zip(COUNTS, counts, strict=True)),
              "history": _history(get_spans(db, space_id), since),
-             **_last_run(db, space_id)}
+             "last_sync": synced, "last_status": outcome, "last_error": error}
         )  # fmt: skip
     return rows
 
@@ -42,12 +43,3 @@ def _history(spans: list, since: str | None) -> str:
     bound = f" (asked from {since})" if since else ""
     gaps = f", {len(spans) - 1} gap(s) still to fill" if len(spans) > 1 else ""
     return f"from {oldest} to {spans[0].newest_created}{bound}{gaps}; older history not synced"
-
-
-def _last_run(db: Database, space_id: str) -> dict:
-    for started, finished, outcome, spaces in db.execute(
-        "SELECT started_at, finished_at, status, spaces FROM sync_runs ORDER BY id DESC"
-    ):
-        if space_id in json.loads(spaces or "[]"):
-            return {"last_sync": finished or started, "last_status": outcome}
-    return {"last_sync": None, "last_status": None}

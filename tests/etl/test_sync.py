@@ -10,7 +10,7 @@ import pytest
 from emulator import Emulator, Rule
 from etl import store
 from etl.api import RetryPolicy, WebexClient, WebexError
-from etl.sync import SyncError, SyncOptions, sync_spaces
+from etl.sync import SyncOptions, sync_spaces
 from tests.conftest import group_room, make_dataset
 
 FAST = RetryPolicy(tries=3, backoff=0.01, backoff_cap=0.02, default_retry_after=0.1)
@@ -123,10 +123,19 @@ def test_resync_without_changes_is_nearly_free(emu, dataset, tmp_path):
     before = snapshot(db)
     emu.log.clear()
     results, db = run_sync(emu, tmp_path, [room])
-    assert message_list_requests(emu) == 1
+    # Unchanged (same lastActivity): /people/me and /rooms/{id}, no walk at all.
+    assert [e.path.split("?")[0] for e in emu.log.entries()] == [
+        "/v1/people/me",
+        f"/v1/rooms/{room}",
+    ]
+    assert results[0].unchanged
     assert (results[0].new, results[0].edited, results[0].deleted) == (0, 0, 0)
     assert snapshot(db) == before
-    assert not any(e.method == "HEAD" for e in emu.log.entries())
+    # With --rescan's look-back forced by a change elsewhere in the space: one page.
+    emu.post_message(room, text="one more")
+    emu.log.clear()
+    results, db = run_sync(emu, tmp_path, [room])
+    assert message_list_requests(emu) == 1 and results[0].new == 1
 
 
 def test_resync_fetches_only_new_pages(emu, dataset, tmp_path):
@@ -229,6 +238,7 @@ def test_bounds_and_thread_parents(emu, dataset, tmp_path):
         ).fetchone()[0]
         >= ordered[50]["created"]
     )
+    emu.add_messages(room, 1)  # a change, so that the next run walks (and stops at the bound)
     emu.log.clear()
     run_sync(emu, tmp_path / "since", [room], page_size=10)
     assert message_list_requests(emu) == 1
@@ -236,8 +246,24 @@ def test_bounds_and_thread_parents(emu, dataset, tmp_path):
 
 def test_a_bot_token_gets_a_clear_error(emu, dataset, tmp_path):
     db = store.open_archive(tmp_path)
-    with (
-        WebexClient(dataset.bot_token(), emu.api_url, retry=FAST) as client,
-        pytest.raises(SyncError, match="lets bots read only"),
-    ):
-        sync_spaces(db, client, [group_room(dataset)["id"]], SyncOptions())
+    with WebexClient(dataset.bot_token(), emu.api_url, retry=FAST) as client:
+        [result] = sync_spaces(db, client, [group_room(dataset)["id"]], SyncOptions())
+    assert "lets bots read only the messages that mention them" in result.error
+    assert next(db["sync_runs"].rows)["status"] == "failed"
+
+
+def test_one_failing_space_does_not_stop_the_others(emu, dataset, tmp_path):
+    rooms = [r["id"] for r in dataset.rooms.values()]
+    missing = "Y2lzY29zcGFyazovL3VzL1JPT00vMDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw"
+    emu.add_fault(Rule("status", 500, rate=1.0, path=f"/v1/messages?roomId={rooms[1]}"))
+    results, db = run_sync(emu, tmp_path, [rooms[0], missing, rooms[1], rooms[2]])
+    outcomes = [(r.space_id, r.error is None) for r in results]
+    assert outcomes == [(rooms[0], True), (missing, False), (rooms[1], False), (rooms[2], True)]
+    assert "no space with id" in results[1].error and "HTTP 500" in results[2].error
+    statuses = dict(db.execute("SELECT id, last_sync_status FROM spaces").fetchall())
+    assert statuses == {rooms[0]: "ok", rooms[1]: "failed", rooms[2]: "ok"}
+    run = next(db["sync_runs"].rows)
+    assert (run["status"], run["error"]) == ("failed", "2 of 4 spaces failed")
+    emu.faults.rules.clear()
+    results, db = run_sync(emu, tmp_path, [rooms[1]])  # failed last time: walked, not skipped
+    assert not results[0].unchanged and results[0].error is None

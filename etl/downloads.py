@@ -1,0 +1,399 @@
+"""Attachment bytes on disk (``sync --download images|files``): safe names, resumable, deduped.
+
+A name from the API is hostile (design.md, "The archive on disk"): ``safe_name``, unique in its
+folder (`` (2)``…), the final path checked to be inside the space folder. Bytes go to a temporary
+name and are renamed when complete, so an interrupted download never counts as done; identical
+bytes are stored once per space; the mtime is the message's time read as UTC. Workers only
+fetch; the calling thread writes the database, one transaction per file, so a kill loses nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import mimetypes
+import os
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TypeVar
+
+import requests
+from sqlite_utils import Database
+
+from etl.api import TRANSIENT_ERRORS, AuthError, WebexClient, WebexError
+from etl.attachments import (
+    LOCKED_RETRIES,
+    VERDICTS,
+    fetch_file_info,
+    info_from_headers,
+    locked_wait,
+    may_send_token,
+    one_line,
+)
+from etl.names import NameSet, safe_name, split_extension, unique_name
+from etl.store import transaction
+
+MODES = ("images", "files")
+COUNTERS = ("downloaded", "deduplicated", "gone", "infected", "unscannable", "failed", "bytes")
+IMAGE_EXTENSIONS = frozenset("png jpg jpeg gif bmp webp svg tif tiff heic heif avif".split())
+# Types that say nothing about the content: the extension decides, as when the type is missing.
+GENERIC_TYPES = frozenset({"application/octet-stream", "binary/octet-stream"})
+BODY_TRIES = 3  # attempts when the connection drops mid-body
+BODY_BACKOFF, BODY_BACKOFF_CAP = 0.5, 5.0  # seconds before the 2nd attempt, doubling; cap
+CHUNK_BYTES = 256 * 1024
+PROGRESS_SECONDS = 1.0
+WINDOW = 8  # jobs queued per worker: a slow one delays the results after it, not the work
+TEMP_PREFIX, TEMP_SUFFIX = ".download-", ".part"
+FILE_HEADERS = {"Accept": "*/*", "Accept-Encoding": "identity"}  # count the bytes as sent
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_ROWS = (
+    "SELECT f.url, f.message_id, f.position, f.name, f.content_type, f.status, f.local_path, "
+    "f.sha256, m.created FROM files AS f JOIN messages AS m ON m.id = f.message_id "
+    "WHERE f.space_id = ? ORDER BY m.created, f.message_id, f.position"
+)
+_DOWNLOADED = (
+    "UPDATE files SET status = 'downloaded', local_path = :local_path, sha256 = :sha256, "
+    "size = :size, content_type = coalesce(:content_type, content_type), "
+    "name = coalesce(name, :name), downloaded_at = :now, checked_at = :now, error = NULL "
+    "WHERE message_id = :message_id AND position = :position"
+)
+_OUTCOME = (
+    "UPDATE files SET status = :status, error = :error, local_path = NULL, sha256 = NULL, "
+    "downloaded_at = NULL, checked_at = :now "
+    "WHERE message_id = :message_id AND position = :position"
+)
+T, R = TypeVar("T"), TypeVar("R")
+
+
+class ShortBody(Exception):
+    """The body ended before its Content-Length: the connection dropped mid-body."""
+
+
+class UnsafePath(ValueError):
+    """A path that would leave the folder it must stay in."""
+
+
+# ----- helpers (shared with etl.avatars) -------------------------------------------------------
+
+
+def is_image(content_type: str | None, name: str | None) -> bool:
+    """An image by its type (``image/*``); by its extension when the type is missing or says
+    nothing (``application/octet-stream``)."""
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    if kind.startswith("image/"):
+        return True
+    if kind and kind not in GENERIC_TYPES:
+        return False
+    return split_extension(name or "")[1].lower() in IMAGE_EXTENSIONS
+
+
+def mtime_ns(created: str) -> int:
+    """An API time (``2024-05-01T16:40:00.123Z``, UTC; naive ones too) as exact nanoseconds
+    since the epoch: never read as local time, as the old tool's ``time.mktime`` did."""
+    moment = datetime.fromisoformat(created.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return (moment - _EPOCH) // timedelta(microseconds=1) * 1000
+
+
+def check_inside(path: Path, root: Path) -> Path:
+    """``path``, once checked to resolve (symlinks followed) strictly inside ``root``."""
+    if root.resolve() not in path.resolve().parents:
+        raise UnsafePath(f"{path} is not inside {root}: not written")
+    return path
+
+
+def space_folder(db: Database, space_id: str, archive_dir: Path) -> tuple[str, Path]:
+    """(spaces.folder, its path inside ``archive_dir``); the sync chooses the folder."""
+    row = db.conn.execute("SELECT folder FROM spaces WHERE id = ?", [space_id]).fetchone()
+    if row is None or not row[0]:
+        raise ValueError(f"space {space_id} has no folder in the archive yet: sync it first")
+    return row[0], check_inside(Path(archive_dir) / row[0], Path(archive_dir))
+
+
+def remove_stale_parts(folder: Path) -> None:
+    """Delete temporary files a killed run left behind (only our own ``.download-*.part``)."""
+    if folder.is_dir():
+        for stale in folder.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
+            stale.unlink(missing_ok=True)
+
+
+def save_body(response: requests.Response, folder: Path) -> tuple[Path, str, int]:
+    """Stream a body into a new temporary file in ``folder``: (its path, sha256 hex, bytes).
+    Fewer bytes than Content-Length raise ShortBody; on any exception the file is removed."""
+    handle, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=folder)
+    temp, digest, size = Path(name), hashlib.sha256(), 0
+    try:
+        with os.fdopen(handle, "wb") as out:
+            for chunk in response.iter_content(CHUNK_BYTES):
+                out.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        expected = info_from_headers(response.headers).size
+        encoding = response.headers.get("Content-Encoding", "").strip().lower()
+        if expected is not None and encoding in ("", "identity") and size != expected:
+            raise ShortBody(f"the body ended after {size} of {expected} bytes")
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return temp, digest.hexdigest(), size
+
+
+def body_backoff(attempt: int) -> float:
+    """Seconds to wait after the ``attempt``-th interrupted body (1, 2, …)."""
+    return min(BODY_BACKOFF * 2 ** (attempt - 1), BODY_BACKOFF_CAP)
+
+
+def run_in_threads(
+    work: Callable[[T], R], jobs: Iterable[T], workers: int, discard: Callable[[R], None]
+) -> Iterator[R]:
+    """``work(job)`` in ``workers`` threads, results in job order (so names and the copy kept of
+    identical bytes do not depend on timing), ``WINDOW * workers`` queued. Stopped early, it
+    cancels what has not started and passes results not handed out to ``discard``."""
+    queue: deque[Future[R]] = deque()
+    pool = ThreadPoolExecutor(max(workers, 1), thread_name_prefix="download")
+    try:
+        for job in jobs:
+            queue.append(pool.submit(work, job))
+            if len(queue) >= WINDOW * max(workers, 1):
+                yield queue.popleft().result()
+        while queue:
+            yield queue.popleft().result()
+    finally:
+        for future in queue:
+            future.cancel()
+        pool.shutdown(wait=True)
+        for future in queue:
+            if not future.cancelled() and future.exception() is None:
+                discard(future.result())
+
+
+# ----- one file, on a worker thread ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """A files row to download; ``sub``/``target`` None: the GET's headers choose them."""
+
+    url: str
+    message_id: str
+    position: int
+    status: str
+    created: str
+    sub: str | None
+    target: str | None
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What a worker got: the bytes in a temporary file, or a verdict or failure."""
+
+    job: Job
+    status: str  # 'downloaded' or a files status: gone, infected, unscannable, failed
+    error: str | None = None
+    temp: Path | None = None
+    sha256: str | None = None
+    size: int = 0
+    content_type: str | None = None
+    name: str | None = None
+    sub: str = "files"
+
+
+def _sub(content_type: str | None, name: str | None) -> str:
+    return "images" if is_image(content_type, name) else "files"
+
+
+def _discard(result: Fetched) -> None:
+    if result.temp is not None:
+        result.temp.unlink(missing_ok=True)
+
+
+def _fetch(client: WebexClient, space_dir: Path, allow_unscannable: bool, job: Job) -> Fetched:
+    """GET, waiting out 423, refetching a body cut short, 428 → allow=unscannable if allowed."""
+    if not may_send_token(job.url, client.api_url):
+        return Fetched(job, "failed", f"not a Webex file URL ({job.url:.100}): not sent the token")
+    allow = allow_unscannable and job.status == "unscannable"
+    locked = broken = 0
+    while True:
+        try:
+            return _get(client, space_dir, job, {"allow": "unscannable"} if allow else None)
+        except AuthError:
+            raise  # an expired token fails every file: stop the run and say so
+        except WebexError as error:
+            if error.status == 428 and allow_unscannable and not allow:
+                allow = True
+            elif error.status in VERDICTS:
+                return Fetched(job, VERDICTS[error.status], one_line(error))
+            elif error.status != 423:
+                return Fetched(job, "failed", one_line(error))
+            elif locked == LOCKED_RETRIES:
+                return Fetched(job, "failed", "still being scanned")
+            else:
+                locked += 1
+                client.sleep(locked_wait(error.retry_after))
+        except (*TRANSIENT_ERRORS, ShortBody) as error:
+            broken += 1
+            if broken == BODY_TRIES:
+                return Fetched(
+                    job, "failed", f"download interrupted {broken} times: {one_line(error)}"
+                )
+            client.sleep(body_backoff(broken))
+        except (requests.RequestException, OSError, UnsafePath) as error:
+            return Fetched(job, "failed", one_line(error))
+
+
+def _get(client: WebexClient, space_dir: Path, job: Job, params: dict | None) -> Fetched:
+    with client.request("GET", job.url, params=params, headers=FILE_HEADERS, stream=True) as got:
+        info = info_from_headers(got.headers)
+        sub = job.sub or _sub(info.content_type, info.name)
+        folder = check_inside(space_dir / sub, space_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        temp, sha256, size = save_body(got, folder)
+    with client.stats.lock:
+        client.stats.bytes += size
+    return Fetched(job, "downloaded", None, temp, sha256, size, info.content_type, info.name, sub)
+
+
+# ----- the calling thread: names, dedupe, the database -----------------------------------------
+
+
+class _Run:
+    """One space's run on the calling thread: names in message order, dedupe, rename, record."""
+
+    def __init__(self, db: Database, space_id: str, archive_dir: Path, now: str):
+        self.db, self.space_id, self.now = db, space_id, now
+        self.folder, self.space_dir = space_folder(db, space_id, archive_dir)
+        self.archive_dir = Path(archive_dir)
+        self.counts = dict.fromkeys(COUNTERS, 0)
+        self.known: dict[str, str] = {}  # sha256 → local_path of a file present on disk
+        self.kept: list[str] = []  # local_path of every row whose file stays as it is
+        self.names: dict[str, NameSet] = {}
+
+    def plan(self, mode: str, allow_unscannable: bool) -> list[Job]:
+        """Jobs for rows pending, info, failed (unscannable if allowed) or downloaded but missing
+        on disk; images only in images mode. The other rows lend their names and hashes."""
+        retry = {"pending", "info", "failed", "downloaded"}
+        retry |= {"unscannable"} if allow_unscannable else set()
+        todo = []
+        for row in self.db.query(_ROWS, [self.space_id]):
+            local = row["local_path"]
+            if row["status"] == "downloaded" and local and (self.archive_dir / local).is_file():
+                self.known.setdefault(row["sha256"] or local, local)
+                self.kept.append(local)
+            elif row["status"] in retry:
+                todo.append(row)
+        wanted = [r for r in todo if mode == "files" or is_image(r["content_type"], r["name"])]
+        return [self._job(row) for row in wanted]
+
+    def _job(self, row: dict) -> Job:
+        sub = _sub(row["content_type"], row["name"]) if row["name"] or row["content_type"] else None
+        target = self.claim(sub, safe_name(row["name"])) if sub and row["name"] else None
+        keys = ("url", "message_id", "position", "status", "created")
+        return Job(*(row[key] for key in keys), sub=sub, target=target)
+
+    def claim(self, sub: str, wanted: str) -> str:
+        """``wanted`` made unique in ``sub`` against the space's other files and the disk."""
+        if sub not in self.names:
+            folder, prefix = self.space_dir / sub, f"{self.folder}/{sub}/"
+            on_disk = os.listdir(folder) if folder.is_dir() else []
+            kept = [p.removeprefix(prefix) for p in self.kept if p.startswith(prefix)]
+            self.names[sub] = NameSet([*on_disk, *kept])
+        name = unique_name(wanted, self.names[sub])
+        self.names[sub].add(name)
+        return name
+
+    def finish(self, result: Fetched) -> None:
+        """Record one worker result; bytes are deduped or renamed into place."""
+        if result.status != "downloaded":
+            return self._outcome(result)
+        self.counts["bytes"] += result.size
+        existing = self.known.get(result.sha256 or "")
+        if existing is not None:
+            _discard(result)
+            self._record(_DOWNLOADED, result, local_path=existing)
+            self.counts["deduplicated"] += 1
+            return None
+        try:
+            final, local = self._target(result)
+            moment = mtime_ns(result.job.created)
+            os.utime(result.temp, ns=(moment, moment))  # type: ignore[arg-type]
+            # Recorded first: killed before the rename, the row's file is missing and the next
+            # run downloads it again; never an unrecorded file squatting on a name.
+            self._record(_DOWNLOADED, result, local_path=local)
+            os.replace(result.temp, final)  # type: ignore[arg-type]
+        except (OSError, ValueError) as error:
+            return self._outcome(replace(result, status="failed", error=one_line(error)))
+        self.known[result.sha256 or local] = local
+        self.counts["downloaded"] += 1
+        return None
+
+    def _target(self, result: Fetched) -> tuple[Path, str]:
+        """The final path (checked to be inside its folder) and its local_path."""
+        name = result.job.target
+        if name is None:  # not known before the GET: from its headers, or file.<type's ext>
+            kind = (result.content_type or "").split(";", 1)[0].strip()
+            extension = (mimetypes.guess_extension(kind) if kind else None) or ""
+            name = self.claim(result.sub, safe_name(result.name or "", fallback="file" + extension))
+        folder = self.space_dir / result.sub
+        return check_inside(folder / name, folder), f"{self.folder}/{result.sub}/{name}"
+
+    def _outcome(self, result: Fetched) -> None:
+        _discard(result)
+        self._record(_OUTCOME, result, status=result.status, error=result.error)
+        self.counts[result.status] += 1
+
+    def _record(self, sql: str, result: Fetched, **values: object) -> None:
+        job, fields = result.job, ("sha256", "size", "name", "content_type")
+        row = {"message_id": job.message_id, "position": job.position, "now": self.now}
+        row |= {field: getattr(result, field) for field in fields} | values
+        with transaction(self.db):
+            self.db.conn.execute(sql, row)
+
+
+def download_files(
+    db: Database,
+    client: WebexClient,
+    space_id: str,
+    archive_dir: Path,
+    mode: str,
+    now: str,
+    workers: int = 4,
+    allow_unscannable: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, int]:
+    """Download the space's attachments (``mode`` "images": images only; "files": all) into
+    ``<archive>/<space folder>/images|files/``.
+
+    Rows never asked about get their HEAD first (``fetch_file_info``), so names are chosen in
+    message order and images are known before any GET. Only what is missing is fetched: a
+    re-run of a complete space sends no request. Returns COUNTERS: files per outcome (the
+    HEADs' verdicts included) and ``bytes`` received. AuthError stops the run.
+    """
+    if mode not in MODES:
+        raise ValueError(f"download mode must be one of {MODES}, not {mode!r}")
+    run = _Run(db, space_id, archive_dir, now)
+    for sub in ("images", "files"):
+        remove_stale_parts(run.space_dir / sub)
+    heads = fetch_file_info(db, client, space_id, now, workers, progress)
+    for verdict in ("gone", "infected") + (() if allow_unscannable else ("unscannable",)):
+        run.counts[verdict] += heads[verdict]
+    jobs = run.plan(mode, allow_unscannable)
+    work = functools.partial(_fetch, client, run.space_dir, allow_unscannable)
+    results, last = run_in_threads(work, jobs, workers, _discard), time.monotonic()
+    try:
+        for done, result in enumerate(results, 1):
+            run.finish(result)
+            if progress and (done == len(jobs) or time.monotonic() - last >= PROGRESS_SECONDS):
+                progress(f"files {done}/{len(jobs)}, {run.counts['bytes'] / 1e6:.1f} MB")
+                last = time.monotonic()
+    finally:
+        results.close()
+    return run.counts
