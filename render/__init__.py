@@ -6,11 +6,16 @@ rows into what a page shows, and html.py, json.py, text.py are one writer per fo
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from . import query
+from .html import write_html
+from .json import write_json
 from .page import FORMATS, RenderOptions, build_page
 from .query import Filters, RenderError
+from .split import write_split
+from .text import write_text
 
 __all__ = ["FORMATS", "Filters", "RenderError", "RenderOptions", "render_spaces"]
 
@@ -19,11 +24,6 @@ def render_spaces(
     archive: Path, spaces: list[str], everything: bool, options: RenderOptions
 ) -> list[Path]:
     """Render each chosen space in each chosen format; return the files written."""
-    from .html import write_html
-    from .json import write_json
-    from .split import write_split
-    from .text import write_text
-
     writers = {"html": write_html, "json": write_json, "txt": write_text}
     conn = query.connect(archive)
     try:
@@ -31,15 +31,36 @@ def render_spaces(
         if not chosen:
             raise RenderError("the archive has no spaces yet; run `webex-archive sync` first")
         meta = query.meta(conn)
-        written = []
-        for space in chosen:
-            for fmt in options.formats:
-                page = build_page(conn, archive, space, options, fmt, meta)
-                if fmt == "html" and options.split != "none":
-                    written.extend(write_split(page))
-                else:
-                    writers[fmt](page)
-                    written.append(page.path)
+        written: list[Path] = []
+        failures: list[str] = []
+        for space in chosen:  # one space failing (a full disk, a blocked path) spares the rest
+            try:
+                written.extend(_render_one(conn, archive, space, options, meta, writers))
+            except (OSError, sqlite3.Error) as error:
+                failures.append(f"{space['title']!r}: {error}")
+        if failures:
+            raise RenderError(
+                f"{len(failures)} of {len(chosen)} spaces failed: " + "; ".join(failures), written
+            )
         return written
     finally:
         conn.close()
+
+
+def _render_one(
+    conn: sqlite3.Connection,
+    archive: Path,
+    space: dict,
+    options: RenderOptions,
+    meta: dict,
+    writers: dict,
+) -> list[Path]:
+    written = []
+    for fmt in options.formats:
+        page = build_page(conn, archive, space, options, fmt, meta)
+        if fmt == "html" and options.split != "none":
+            written.extend(write_split(page))
+        else:
+            writers[fmt](page)
+            written.append(page.path)
+    return written

@@ -19,7 +19,13 @@ IMAGE_EXTENSIONS = ("png", "jpg", "jpeg", "gif", "bmp", "webp", "svg", "tif", "t
 
 
 class RenderError(Exception):
-    """A render that cannot be done, with a one-line message that says what to do."""
+    """A render that cannot be done, with a one-line message that says what to do.
+
+    ``written`` lists the files that were written all the same (other spaces of --all)."""
+
+    def __init__(self, message: str, written: list | None = None):
+        super().__init__(message)
+        self.written = written or []
 
 
 @dataclass(frozen=True)

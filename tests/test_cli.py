@@ -204,3 +204,12 @@ def test_render_errors_are_one_line(env, tmp_path):
         run("render", "--all", env={**env, "WEBEX_ARCHIVE_DIR": str(garbage)}),
         "is not a webex-archive database",
     )
+
+
+def test_render_all_goes_on_past_a_failing_space(env, tmp_path):
+    assert run("sync", "--all", env=env).returncode == 0  # no downloads: no folders yet
+    (tmp_path / "archive" / "Design reviews").write_text("a file where a folder should be")
+    result = run("render", "--all", env=env)
+    assert result.returncode == 1
+    assert len(result.stdout.splitlines()) == 3  # the other three spaces were rendered
+    assert_one_line_error(result, "1 of 4 spaces failed: 'Design reviews'")

@@ -33,3 +33,11 @@ def test_readme_sql_queries_answer(emu, dataset, tmp_path):
         ("a later thought", False),
         (recent[1]["text"], True),
     ]
+
+
+def test_readme_migration_table_is_the_code_s():
+    from webex_archive.config import migration_table
+
+    text = README.read_text()
+    for key, flag in migration_table():
+        assert f"| `{key}` | {flag.replace('|', chr(92) + '|')} |" in text

@@ -52,7 +52,7 @@ def demo(
                 db,
                 client,
                 list(emulator.dataset.rooms),
-                SyncOptions(),
+                SyncOptions(download="files", avatars="download", archive_dir=archive),
                 reporter.status,
                 {"demo": True, "seed": seed},
             )
@@ -68,7 +68,7 @@ def demo(
             )
         first = next(r for r in emulator.dataset.rooms.values() if r["type"] == "group")
         zone, zone_name = local_zone()
-        options = RenderOptions(zone=zone, zone_name=zone_name, formats=FORMATS)
+        options = RenderOptions(zone=zone, zone_name=zone_name, formats=FORMATS, avatars="local")
         paths = render_spaces(archive, [first["id"]], False, options)
         click.echo(f"rendered {first['title']!r}:")
         for path in paths:

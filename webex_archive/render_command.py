@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 from dateutil import tz
 
-from render import FORMATS, Filters, RenderOptions, render_spaces
+from render import FORMATS, Filters, RenderError, RenderOptions, render_spaces
 
 from .cli import App
 from .options import api_time, parse_date
@@ -163,5 +163,11 @@ def render(
         output=output,
         filters_text=text,
     )
-    for path in render_spaces(app.archive, list(space), all_spaces, options):
+    try:
+        written = render_spaces(app.archive, list(space), all_spaces, options)
+    except RenderError as error:
+        for path in error.written:  # the spaces that did render
+            click.echo(str(path))
+        raise
+    for path in written:
         click.echo(str(path))
