@@ -96,8 +96,19 @@ def _register() -> None:
     from .demo import demo
     from .render_command import render
     from .run_command import init_config, run
+    from .search_command import datasette_metadata_command, search_command
 
-    for command in (spaces, sync, render, run, init_config, status, demo):
+    for command in (
+        spaces,
+        sync,
+        render,
+        search_command,
+        run,
+        init_config,
+        status,
+        demo,
+        datasette_metadata_command,
+    ):
         main.add_command(command)
     main.add_command(emulator_command, "emulator")
 
