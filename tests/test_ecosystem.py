@@ -75,3 +75,32 @@ def test_datasette_browses_searches_and_facets(emu, dataset, tmp_path):
     assert "ada.lovelace@example.com" in emails
     described = metadata["databases"]["archive"]["tables"]["messages"]
     assert described["fts_table"] == "messages_fts" and described["columns"]["parent_id"]
+
+
+def test_forget_removes_a_space_and_its_files(emu, dataset, tmp_path):
+    rooms = [r["id"] for r in dataset.rooms.values() if r["type"] == "group"][:2]
+    env = {
+        "WEBEX_API_URL": emu.api_url,
+        "WEBEX_ARCHIVE_TOKEN": emu.token,
+        "WEBEX_ARCHIVE_DIR": str(tmp_path),
+    }
+    assert run("sync", *rooms, "--download", "files", env=env).returncode == 0
+    db = store.open_archive(tmp_path)
+    kept_messages = db.execute(
+        "SELECT count(*) FROM messages WHERE space_id = ?", [rooms[1]]
+    ).fetchone()[0]
+    refused = run("forget", "atlas", env=env)  # no terminal to confirm on: aborts
+    assert refused.returncode == 1 and (tmp_path / "Project Atlas").is_dir()
+    result = run("forget", "atlas", "--yes", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("forgot 'Project Atlas': ")
+    assert not (tmp_path / "Project Atlas").exists() and (tmp_path / "Design reviews").is_dir()
+    for table in ("messages", "files", "memberships", "coverage", "spaces"):
+        column = "id" if table == "spaces" else "space_id"
+        assert (
+            db.execute(f"SELECT count(*) FROM {table} WHERE {column} = ?", [rooms[0]]).fetchone()[0]
+            == 0
+        ), table
+    assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == kept_messages
+    assert db.execute("SELECT count(*) FROM messages_fts").fetchone()[0] == kept_messages
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -92,7 +92,7 @@ def main(
 
 
 def _register() -> None:
-    from .commands import spaces, status, sync
+    from .commands import forget, spaces, status, sync
     from .demo import demo
     from .render_command import render
     from .run_command import init_config, run
@@ -107,6 +107,7 @@ def _register() -> None:
         init_config,
         status,
         demo,
+        forget,
         datasette_metadata_command,
     ):
         main.add_command(command)

@@ -187,3 +187,28 @@ def status(app: App, as_json: bool) -> None:
             f"  last sync: {row['last_sync'] or 'never'} ({row['last_status'] or '-'}"
             f"{': ' + row['last_error'] if row['last_error'] else ''})"
         )
+
+
+@click.command()
+@click.argument("space")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+def forget(app: App, space: str, yes: bool) -> None:
+    """Remove SPACE (id or title) and its files from the archive, for good."""
+    from etl.forget import forget_space
+    from render.query import connect, find_spaces
+
+    conn = connect(app.archive)
+    [chosen] = find_spaces(conn, [space], False)
+    conn.close()
+    if not yes:
+        click.confirm(
+            f"Remove {chosen['title']!r} ({chosen['id']}) and its folder from "
+            f"{app.archive}? This cannot be undone",
+            abort=True,
+        )
+    removed = forget_space(store.open_archive(app.archive), app.archive, chosen["id"])
+    click.echo(
+        f"forgot {chosen['title']!r}: {removed['messages']} messages, "
+        f"{removed['files']} files, {removed['memberships']} memberships"
+    )

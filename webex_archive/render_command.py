@@ -116,7 +116,13 @@ def window(
     show_default=True,
     help="Colour theme (auto follows the reader's system).",
 )
-@click.option("--blur", is_flag=True, help="Hide names and emails (pseudonyms everywhere).")
+@click.option(
+    "--blur",
+    "--redact",
+    "blur",
+    is_flag=True,
+    help="Hide names and emails: stable pseudonyms in HTML, JSON and TXT.",
+)
 @click.option(
     "--split",
     type=click.Choice(["none", "year", "month"]),

@@ -1,0 +1,45 @@
+"""Removing a space from the archive (``webex-archive forget``): rows, index and files.
+
+An archive keeps everything by design, so forgetting is explicit and complete: every row that
+belongs to the space goes in one transaction (the full-text index follows through its
+triggers), then the space's folder (downloads and rendered pages) is deleted — only if it
+really is a folder inside the archive.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from .store import transaction
+
+# Children first, so that foreign keys never point at a deleted row.
+_BY_SPACE = ("avatars", "unavailable_messages", "coverage", "files", "memberships")
+
+
+def forget_space(db: Database, archive: Path, space_id: str) -> dict[str, int]:
+    """Delete the space's rows and folder; return how many rows each table lost."""
+    row = db.execute("SELECT folder FROM spaces WHERE id = ?", [space_id]).fetchone()
+    if row is None:
+        raise KeyError(space_id)
+    removed: dict[str, int] = {}
+    with transaction(db):
+        removed["message_revisions"] = db.execute(
+            "DELETE FROM message_revisions WHERE message_id IN "
+            "(SELECT id FROM messages WHERE space_id = ?)",
+            [space_id],
+        ).rowcount
+        for table in _BY_SPACE:
+            removed[table] = db.execute(
+                f"DELETE FROM {table} WHERE space_id = ?", [space_id]
+            ).rowcount
+        removed["messages"] = db.execute(
+            "DELETE FROM messages WHERE space_id = ?", [space_id]
+        ).rowcount
+        removed["spaces"] = db.execute("DELETE FROM spaces WHERE id = ?", [space_id]).rowcount
+    folder = (archive / row[0]).resolve() if row[0] else None
+    if folder and folder.is_dir() and folder.parent == archive.resolve():
+        shutil.rmtree(folder)
+    return removed

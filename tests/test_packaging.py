@@ -1,0 +1,49 @@
+"""The wheel works on its own: built, installed into a fresh venv, run from another folder."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_wheel_installs_and_runs_the_demo_elsewhere(tmp_path):
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    [wheel] = dist.glob("webex_space_archive-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    for shipped in (
+        "etl/schema.sql",
+        "render/templates/page.html.j2",
+        "render/templates/style.css",
+        "render/templates/script.js",
+    ):
+        assert shipped in names
+    assert not any(name.startswith("tests/") for name in names)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [venv / "bin" / "pip", "install", "-q", str(wheel)], check=True, capture_output=True
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    tool = venv / "bin" / "webex-archive"
+    demo = subprocess.run(
+        [tool, "demo"], cwd=elsewhere, capture_output=True, text=True, timeout=120
+    )
+    assert demo.returncode == 0, demo.stderr
+    assert (elsewhere / "webex-archive-demo" / "Project Atlas" / "Project Atlas.html").exists()
+    version = subprocess.run([tool, "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("webex-archive, version ")
+    metadata = subprocess.run(
+        [tool, "datasette-metadata"], capture_output=True, text=True, check=True, cwd=elsewhere
+    )
+    assert "messages" in json.loads(metadata.stdout)["databases"]["archive"]["tables"]
