@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from etl import store
@@ -14,7 +16,7 @@ from tests.conftest import group_room
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def test_readme_sql_queries_answer(emu, dataset, tmp_path):
+def test_readme_sql_recipes_answer(emu, dataset, tmp_path):
     room = group_room(dataset)["id"]
     recent = emu.add_messages(room, 3, seed=5)
     db = store.open_archive(tmp_path)
@@ -24,15 +26,32 @@ def test_readme_sql_queries_answer(emu, dataset, tmp_path):
         emu.delete_message(recent[1]["id"])
         sync_spaces(db, client, [room], SyncOptions())
     queries = re.findall(r"```sql\n(.*?)```", README.read_text(), re.S)
-    assert len(queries) == 3
+    assert len(queries) == 8
     with sqlite3.connect(tmp_path / "archive.db") as conn:
         answers = [conn.execute(query).fetchall() for query in queries]
     assert all(answers), [len(a) for a in answers]
-    changed = answers[2]
+    changed = answers[-1]
     assert [(row[3], row[4] is not None) for row in changed] == [
         ("a later thought", False),
         (recent[1]["text"], True),
     ]
+    # The same recipe through the sqlite-utils command line gives the same rows.
+    tool = Path(sys.executable).with_name("sqlite-utils")
+    result = subprocess.run(
+        [
+            str(tool),
+            "query",
+            "--csv",
+            "--no-headers",
+            "--",
+            str(tmp_path / "archive.db"),
+            queries[1],
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert len(result.stdout.strip().splitlines()) == len(answers[1])
 
 
 def test_readme_migration_table_is_the_code_s():
