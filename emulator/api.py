@@ -127,7 +127,7 @@ class WebexApi:
         before_key = self.before_key(request)
         items = self.ds.room_messages(room_id, before_key, request.arg("parentId"))
         if mentioned:
-            items = (m for m in items if request.person_id in m.get("mentionedPeople", []))
+            items = (m for m in items if request.person_id in _listed(m.get("mentionedPeople")))
         page, more = take(items, size, self.quirks.link_on_full_page)
         headers = {}
         if more:
@@ -165,11 +165,17 @@ class WebexApi:
         return Response.json(self.served_message(request, message))
 
     def served_message(self, request: Request, message: dict) -> dict:
-        """The message as Webex sends it: content ids become absolute ``/v1/contents`` URLs."""
-        if "files" not in message:
+        """The message as Webex sends it: content ids become absolute ``/v1/contents`` URLs.
+
+        Lenient (see model.py): only the strings of a ``files`` list are content ids; any
+        other value, or item, is served as stored."""
+        files = message.get("files")
+        if not isinstance(files, list):
             return message
         served = dict(message)
-        served["files"] = [f"{request.base}/v1/contents/{c}" for c in message["files"]]
+        served["files"] = [
+            f"{request.base}/v1/contents/{c}" if isinstance(c, str) else c for c in files
+        ]
         return served
 
     # ----- memberships and people --------------------------------------------------------
@@ -319,6 +325,11 @@ class WebexApi:
             params["cursor"] = encode_cursor(key(page[-1]))
             headers["Link"] = link(request, request.path, params)
         return Response.json({"items": page}, **headers)
+
+
+def _listed(value: object) -> list:
+    """A list field of a stored message, or [] when the data set holds something else there."""
+    return value if isinstance(value, list) else []
 
 
 def page_size(request: Request, default: int, cap: int) -> int:

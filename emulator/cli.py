@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import math
+import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -15,6 +19,23 @@ from .model import DataSet
 from .server import Emulator
 
 
+class _Finite(click.FloatRange):
+    """A FloatRange that also refuses nan and inf (click's range check lets nan through)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return super().convert(number, param, ctx)
+
+
+def _fault_path(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A path prefix starts with "/" (``/v1/messages``); anything else would match nothing."""
+    if value and not value.startswith("/"):
+        raise click.BadParameter(f"{value!r} is not a path: use e.g. /v1/messages")
+    return value
+
+
 def _rate(ctx: click.Context, param: click.Parameter, value: float) -> float:
     if not 0 <= value <= 1:
         raise click.BadParameter(f"{value} is not a rate between 0 and 1 (e.g. 0.05)")
@@ -23,9 +44,15 @@ def _rate(ctx: click.Context, param: click.Parameter, value: float) -> float:
 
 def _fail_at(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[Rule]:
     try:
-        return [Rule.parse(spec) for spec in value]
+        rules = [Rule.parse(spec) for spec in value]
     except ValueError as error:
         raise click.BadParameter(str(error)) from None
+    for spec, rule in zip(value, rules, strict=True):
+        if rule.at and min(rule.at) < 1:
+            raise click.BadParameter(f"fault {spec!r}: requests are counted from 1")
+        if rule.kind == "status" and not 400 <= (rule.status or 0) <= 599:
+            raise click.BadParameter(f"fault {spec!r}: the status must be from 400 to 599")
+    return rules
 
 
 def load_dataset(
@@ -48,8 +75,11 @@ def load_dataset(
         )
     try:
         return DataSet.load(data)
-    except (OSError, ValueError, KeyError) as error:
-        raise click.ClickException(f"cannot load data set {data}: {error}") from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        # The file is the option's value: a bad one is a usage error naming --data.
+        raise click.BadParameter(
+            f"cannot load data set {data}: {error}", param_hint="'--data'"
+        ) from None
 
 
 def build_faults(
@@ -85,18 +115,38 @@ def build_faults(
 
 @click.command("emulator")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8099, show_default=True, help="Port; 0 picks a free one.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8099,
+    show_default=True,
+    help="Port; 0 picks a free one.",
+)
 @click.option("--seed", default=1, show_default=True, help="Seed of the generated data set.")
-@click.option("--spaces", default=3, show_default=True, help="Group spaces to generate.")
+@click.option(
+    "--spaces",
+    type=click.IntRange(0, 1000),
+    default=3,
+    show_default=True,
+    help="Group spaces to generate.",
+)
 @click.option(
     "--messages",
+    type=click.IntRange(0, 10_000_000),
     default=200,
     show_default=True,
     help="Messages per generated group space (the direct space gets a tenth).",
 )
-@click.option("--people", default=12, show_default=True, help="People to generate.")
+@click.option(
+    "--people",
+    type=click.IntRange(4, 100_000),  # spaces draw four members besides the owner
+    default=12,
+    show_default=True,
+    help="People to generate.",
+)
 @click.option(
     "--span-days",
+    type=_Finite(1, 36_525),  # a day (distinct millisecond times) to a century
     default=900.0,
     show_default=True,
     help="Days of history the generated messages cover, ending now.",
@@ -109,7 +159,7 @@ def build_faults(
 )
 @click.option(
     "--data",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Serve this data-set file instead of generating one.",
 )
 @click.option(
@@ -117,11 +167,16 @@ def build_faults(
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the data set to this file and exit.",
 )
-@click.option("--latency-ms", default=0.0, help="Delay every API request by this much.")
+@click.option(
+    "--latency-ms",
+    type=_Finite(0, 600_000),
+    default=0.0,
+    help="Delay every API request by this much.",
+)
 @click.option("--fail-429", default=0.0, callback=_rate, help="Share of requests answered 429.")
 @click.option(
     "--retry-after",
-    type=int,
+    type=click.IntRange(min=0),
     default=1,
     show_default=True,
     help="Retry-After seconds sent with injected 429s.",
@@ -145,17 +200,26 @@ def build_faults(
     multiple=True,
     callback=_fail_at,
     metavar="N=WHAT",
-    help="Fail request N: a status (429, 503…), drop, slow, malformed or empty. Repeatable.",
+    help="Fail request N: a status (429, 503…), drop, slow, malformed, empty, errors (an "
+    "item with an errors object), delete-cursor or remove-room. Repeatable.",
 )
 @click.option(
-    "--fault-path", default="", help="Only inject faults under this path prefix, e.g. /v1/messages."
+    "--fault-path",
+    default="",
+    callback=_fault_path,
+    help="Only inject faults under this path prefix, e.g. /v1/messages.",
 )
 @click.option(
     "--lock-files",
+    type=click.IntRange(min=0),
     default=0,
     help="Answer 423 (being scanned) this many times per file before serving it.",
 )
-@click.option("--expire-token-after", type=int, help="Answer 401 after this many requests.")
+@click.option(
+    "--expire-token-after",
+    type=click.IntRange(min=0),
+    help="Answer 401 after this many requests.",
+)
 @click.option("--fault-seed", default=0, help="Seed of the random fault schedule.")
 @click.option(
     "--keep-filters",
@@ -189,7 +253,12 @@ def main(
     """Serve a local Webex API (generated or loaded data, optional faults) until Ctrl-C."""
     dataset = load_dataset(data, seed, spaces, messages, people, span_days, hostile)
     if dump is not None:
-        dataset.dump(dump)
+        try:
+            dataset.dump(dump)
+        except OSError as error:
+            raise click.BadParameter(
+                f"cannot write {dump}: {error.strerror}", param_hint="'--dump'"
+            ) from None
         click.echo(f"wrote the data set to {dump}")
         return
     faults = build_faults(
@@ -211,6 +280,12 @@ def main(
     try:
         emulator.start()
     except OSError as error:
+        if isinstance(error, socket.gaierror) or error.errno == errno.EADDRNOTAVAIL:
+            raise click.BadParameter(
+                f"cannot listen on {host!r} ({error.strerror}): use an address of this "
+                "machine, such as 127.0.0.1",
+                param_hint="'--host'",
+            ) from None
         raise click.ClickException(
             f"cannot listen on {host}:{port} ({error.strerror}); pass --port 0 for a free port"
         ) from None

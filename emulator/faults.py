@@ -4,7 +4,9 @@ Every failure a Webex client must survive can be switched on here, either at a g
 number (deterministic, for "kill at every point" tests) or at a rate (for soak runs): latency,
 429 with or without ``Retry-After`` and with an HTML body, 5xx, a connection dropped mid-body,
 a response slower than the client's timeout, malformed JSON, an empty page that still links on,
-423 on file downloads, and a token that expires after N requests.
+a list item carrying an ``errors`` object (Webex's ``kms_failure``, webex-api.md §7.2), the
+message named by a ``beforeMessage`` cursor deleted between two pages, a space removed
+mid-run, 423 on file downloads, and a token that expires after N requests.
 """
 
 from __future__ import annotations
@@ -14,7 +16,18 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 
-KINDS = ("status", "drop", "delay", "malformed", "empty_page")
+KINDS = (
+    "status",
+    "drop",
+    "delay",
+    "malformed",
+    "empty_page",
+    "item_errors",
+    "delete_cursor",
+    "remove_room",
+)
+# Kinds that only make sense for a list answer (``{"items": [...]}``): elsewhere they pass.
+LIST_KINDS = ("empty_page", "item_errors")
 
 
 @dataclass
@@ -24,6 +37,15 @@ class Rule:
     ``path`` limits it to requests whose path and query start with that prefix
     (``/v1/messages``, or ``/v1/messages?roomId=X`` for one room);
     ``times`` caps how often it strikes in all.
+
+    Kinds: ``status`` answers ``status`` (with ``retry_after``, ``html_body``); ``drop`` cuts
+    the connection halfway through the answer; ``delay`` holds it ``seconds``; ``malformed``
+    truncates a JSON body; ``empty_page`` answers a list with no items and a ``Link`` that
+    repeats the request; ``item_errors`` gives the first item of a list an ``errors`` object
+    and an undecrypted field, as Webex does when its key server fails; ``delete_cursor``
+    deletes the message a ``beforeMessage`` names before answering (so the answer is 404);
+    ``remove_room`` removes the space the request names (``roomId`` or ``/rooms/{id}``) from
+    the data set before answering, as if it was deleted: from then on it answers 404.
     """
 
     kind: str = "status"
@@ -52,7 +74,8 @@ class Rule:
 
     @classmethod
     def parse(cls, spec: str) -> Rule:
-        """``N=WHAT`` from the command line: WHAT is a status code, drop, slow, malformed, empty.
+        """``N=WHAT`` from the command line: WHAT is a status code, drop, slow, malformed, empty,
+        errors (an item with a kms_failure), delete-cursor or remove-room.
 
         ``5=429`` answers request 5 with a 429 (Retry-After 1); ``7=drop`` drops request 7
         mid-body; ``9=slow`` holds request 9 for 30 s.
@@ -61,7 +84,14 @@ class Rule:
         if not number.strip().isdigit() or not what:
             raise ValueError(f"fault {spec!r} is not of the form N=WHAT (e.g. 5=429, 7=drop)")
         at = [int(number)]
-        named = {"drop": "drop", "malformed": "malformed", "empty": "empty_page"}
+        named = {
+            "drop": "drop",
+            "malformed": "malformed",
+            "empty": "empty_page",
+            "errors": "item_errors",
+            "delete-cursor": "delete_cursor",
+            "remove-room": "remove_room",
+        }
         if what in named:
             return cls(kind=named[what], at=at)
         if what == "slow":
@@ -72,7 +102,8 @@ class Rule:
                 kind="status", status=status, at=at, retry_after=1 if status in (429, 503) else None
             )
         raise ValueError(
-            f"fault {spec!r}: WHAT must be a status code, drop, slow, malformed or empty"
+            f"fault {spec!r}: WHAT must be a status code, drop, slow, malformed, empty, errors, "
+            "delete-cursor or remove-room"
         )
 
 
@@ -86,6 +117,9 @@ class Faults:
     lock_retry_after: int = 1
     expire_token_after: int | None = None
     seed: int = 0
+    # Lists answer at most this many items a page whatever ``max`` asks, as Webex clamps
+    # ``max`` to an endpoint's cap (webex-api.md §1.2; the /messages cap is undocumented).
+    page_cap: int | None = None
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -120,7 +154,14 @@ class Faults:
 
     @classmethod
     def from_json(cls, data: dict) -> Faults:
-        known = {"latency_ms", "lock_files", "lock_retry_after", "expire_token_after", "seed"}
+        known = {
+            "latency_ms",
+            "lock_files",
+            "lock_retry_after",
+            "expire_token_after",
+            "seed",
+            "page_cap",
+        }
         unknown = set(data) - known - {"rules"}
         if unknown:
             raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
@@ -161,6 +202,17 @@ class RequestLog:
     def entries(self) -> list[LogEntry]:
         with self._lock:
             return sorted(self._entries, key=lambda e: e.number)
+
+    def settled(self, timeout: float = 10.0) -> list[LogEntry]:
+        """The entries once every request numbered so far has been answered (a delayed one
+        is logged when its delay ends, after a client that timed out has moved on)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if len(self._entries) >= self._count:
+                    break
+            time.sleep(0.01)
+        return self.entries()
 
     def clear(self) -> None:
         """Forget all entries and start numbering again at 1 (``at`` rules count from here)."""

@@ -7,6 +7,13 @@ itself: message ``files`` (content ids) and person ``avatar`` (avatar keys).
 
 Messages of a room are indexed by ``(created, seq)`` in a sorted list, which makes the backwards
 paging of ``/messages`` (``before``, ``beforeMessage``) a bisection rather than a scan.
+
+Lenient but faithful: a data set may hold messages Webex would never send (tests feed clients
+odd shapes on purpose). They are served exactly as stored; only the indexes tolerate them. A
+message is ordered by its ``created`` read as a time, whatever ISO 8601 form it has (``Z`` or
+an offset, any fraction of a second), so that it is listed where Webex would list it; one
+whose ``created`` is missing or not a time is ordered as the oldest of its room. Only a
+``parentId`` that is a string makes a message a reply. ``id`` and ``roomId`` are required.
 """
 
 from __future__ import annotations
@@ -21,11 +28,26 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .ids import add_ms, format_time, id_uuid, make_id
+from .ids import add_ms, format_time, id_uuid, make_id, normalise_time
 from .media import Recipe
 
 DATASET_FORMAT = "webex-emulator-dataset"
 DATASET_VERSION = 1
+
+
+def order_time(created: Any) -> str:
+    """The time a message is listed by: its ``created`` in the canonical (sortable) form, or ""
+    (before every time: the oldest) when it has none that reads as a time."""
+    try:
+        return normalise_time(created) if isinstance(created, str) else ""
+    except (ValueError, OverflowError):
+        return ""
+
+
+def _parent(message: dict) -> str | None:
+    """The thread a message replies to: a string ``parentId`` (anything else names nothing)."""
+    parent = message.get("parentId")
+    return parent if isinstance(parent, str) else None
 
 
 @dataclass
@@ -140,16 +162,16 @@ class DataSet:
             if message["id"] in self.messages:
                 raise ValueError(f"duplicate message id {message['id']}")
             self._seq += 1
-            key = (message["created"], self._seq)
+            key = (order_time(message.get("created")), self._seq)
             self.messages[message["id"]] = message
             self._key[message["id"]] = key
             self._by_key[key] = message["id"]
             bisect.insort(self._order.setdefault(message["roomId"], []), key)
-            if "parentId" in message:
-                bisect.insort(self._replies.setdefault(message["parentId"], []), key)
+            if _parent(message) is not None:
+                bisect.insort(self._replies.setdefault(_parent(message), []), key)
             room = self.rooms[message["roomId"]]
-            if message["created"] > room.get("lastActivity", ""):
-                room["lastActivity"] = message["created"]
+            if key[0] > room.get("lastActivity", ""):
+                room["lastActivity"] = key[0]
             return message
 
     def edit_message(self, message_id: str, **changes: Any) -> dict:
@@ -161,7 +183,7 @@ class DataSet:
                     message.pop(name, None)
                 else:
                     message[name] = value
-            message["updated"] = changes.get("updated") or self.now_after(message["created"])
+            message["updated"] = changes.get("updated") or self.now_after(self._key[message_id][0])
             self._touch(message["roomId"], message["updated"])
             return message
 
@@ -169,12 +191,12 @@ class DataSet:
         """Remove a message: listings skip it and ``GET /messages/{id}`` answers 404."""
         with self.lock:
             message = self.messages.pop(message_id)
-            self._touch(message["roomId"], self.now_after(message["created"]))
             key = self._key.pop(message_id)
+            self._touch(message["roomId"], self.now_after(key[0]))
             del self._by_key[key]
             for index in (
                 self._order[message["roomId"]],
-                self._replies.get(message.get("parentId", ""), []),
+                self._replies.get(_parent(message) or "", []),
             ):
                 position = bisect.bisect_left(index, key)
                 if position < len(index) and index[position] == key:
@@ -264,7 +286,7 @@ class DataSet:
             dataset.memberships.setdefault(membership["roomId"], []).append(membership)
         dataset.contents = {c["id"]: Content.from_json(c) for c in data.get("contents", [])}
         dataset.avatars = {k: Recipe.from_json(v) for k, v in data.get("avatars", {}).items()}
-        for message in sorted(data.get("messages", []), key=lambda m: m["created"]):
+        for message in sorted(data.get("messages", []), key=lambda m: order_time(m.get("created"))):
             if message["roomId"] not in dataset.rooms:
                 raise ValueError(f"message {message['id']} names unknown room {message['roomId']}")
             dataset.add_message(message)

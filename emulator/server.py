@@ -7,7 +7,9 @@ read ``api_url`` and ``token``, change its data or faults while it serves, read 
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,7 +18,7 @@ from urllib.parse import urlsplit
 from . import changes
 from .api import Quirks, WebexApi
 from .control import Control
-from .faults import Faults, LogEntry, RequestLog, Rule
+from .faults import LIST_KINDS, Faults, LogEntry, RequestLog, Rule
 from .ids import tracking_id
 from .model import DataSet
 from .wire import JSON_TYPE, ApiError, Request, Response
@@ -58,7 +60,7 @@ class Emulator:
     # ----- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> Emulator:
-        server = ThreadingHTTPServer((self._host, self._port), _Handler)
+        server = _Server((self._host, self._port), _Handler)
         server.daemon_threads = True
         server.emulator = self  # type: ignore[attr-defined]
         self._server = server
@@ -168,6 +170,10 @@ class Emulator:
             if request.path.startswith("/avatars/"):
                 return self.api.avatar(request)
             request.person_id = self._authenticate(request, number)
+            if rule is not None and rule.kind in ("delete_cursor", "remove_room"):
+                self._change_data(request, rule.kind)
+            if self.faults.page_cap:
+                _cap_max(request, self.faults.page_cap)
             if (
                 request.path.startswith("/v1/contents/")
                 and request.method == "GET"
@@ -179,10 +185,8 @@ class Emulator:
                     {"Retry-After": str(self.faults.lock_retry_after)},
                 )
             response = self.api.dispatch(request)
-            if rule is not None and rule.kind == "empty_page":
-                response = Response.json(
-                    {"items": []}, Link=f'<{request.base}{request.target}>; rel="next"'
-                )
+            if rule is not None and rule.kind in LIST_KINDS:
+                return _list_fault(request, response, rule.kind)
             return response
         except ApiError as error:
             if rule is not None and rule.kind == "status" and rule.html_body:
@@ -193,12 +197,68 @@ class Emulator:
                 )
             return error_response(error)
 
+    def _change_data(self, request: Request, kind: str) -> None:
+        """What happens in Webex between two requests: the message a ``beforeMessage`` cursor
+        names is deleted, or the space the request names is removed (with its members, so its
+        messages are no longer visible either)."""
+        ds = self.dataset
+        with ds.lock:
+            if kind == "delete_cursor":
+                cursor = request.arg("beforeMessage")
+                if cursor in ds.messages:
+                    ds.delete_message(cursor)
+                return
+            room_id = request.arg("roomId")
+            if room_id is None and request.path.startswith("/v1/rooms/"):
+                room_id = request.path.removeprefix("/v1/rooms/")
+            if room_id in ds.rooms:
+                ds.rooms.pop(room_id)
+                ds.memberships.pop(room_id, None)
+
     def _authenticate(self, request: Request, number: int) -> str:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         person_id = self.dataset.tokens.get(token.strip()) if scheme.lower() == "bearer" else None
         if person_id is None or self.faults.token_expired(number):
             raise ApiError(401, UNAUTHORISED)
         return person_id
+
+
+# A compact JWE with an empty key part: what an item looks like when Webex cannot decrypt it.
+UNDECRYPTED = (
+    "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..TmV2ZXJEZWNyeXB0ZWQ."
+    "ZW5jcnlwdGVkIHRleHQ.a21zX2ZhaWx1cmU"
+)
+KMS_REASON = "Key management server failed to respond appropriately. For more information: "
+# The field a key-server failure leaves undecrypted, per list endpoint.
+ENCRYPTED_FIELD = {
+    "/v1/messages": "text",
+    "/v1/rooms": "title",
+    "/v1/memberships": "personDisplayName",
+    "/v1/people": "displayName",
+}
+
+
+def _list_fault(request: Request, response: Response, kind: str) -> Response:
+    """``empty_page`` or ``item_errors`` applied to a 200 list answer; others pass unchanged."""
+    if response.status != 200 or request.path not in ENCRYPTED_FIELD:
+        return response
+    if kind == "empty_page":
+        return Response.json({"items": []}, Link=f'<{request.base}{request.target}>; rel="next"')
+    body = json.loads(response.body)
+    if body.get("items"):
+        field = ENCRYPTED_FIELD[request.path]
+        item = {k: v for k, v in body["items"][0].items() if k not in ("markdown", "html")}
+        item[field] = UNDECRYPTED
+        item["errors"] = {field: {"code": "kms_failure", "reason": KMS_REASON}}
+        body["items"][0] = item
+    return Response(200, Response.json(body).body, response.headers)
+
+
+def _cap_max(request: Request, cap: int) -> None:
+    """Clamp an explicit ``max`` to ``cap`` (without one, the endpoint's default applies)."""
+    asked = request.arg("max")
+    if asked is not None and asked.isdigit() and int(asked) > cap:
+        request.query["max"] = [str(cap)]
 
 
 def _fault_error(rule: Rule) -> ApiError:
@@ -210,6 +270,20 @@ def error_response(error: ApiError) -> Response:
     tid = tracking_id()
     body = {"message": error.message, "errors": [{"description": error.message}], "trackingId": tid}
     return Response.json(body, error.status, TrackingID=tid, **error.headers)
+
+
+class _Server(ThreadingHTTPServer):
+    """The standard server, quiet about clients that hang up (a killed or timed-out client
+    is what fault tests are about, not an emulator error)."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        error = sys.exc_info()[1]
+        if not isinstance(error, (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
+def _type(response: Response) -> str:
+    return response.headers.get("Content-Type", JSON_TYPE).lower()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -249,7 +323,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, response: Response, rule: Rule | None) -> None:
         body = response.body
         kind = rule.kind if rule is not None else ""
-        if kind == "malformed" and response.status == 200:
+        if kind == "malformed" and response.status == 200 and "json" in _type(response):
             body = body[: max(1, len(body) // 2)]  # valid headers, truncated JSON
         headers = {"Content-Type": JSON_TYPE, "Content-Length": str(len(body)), **response.headers}
         reason = self.responses.get(response.status, ("",))[0]
@@ -260,7 +334,11 @@ class _Handler(BaseHTTPRequestHandler):
             *(f"{k}: {v}" for k, v in headers.items()),
         ]
         payload = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
-        if self.command == "HEAD":
+        if kind == "drop" and self.command == "HEAD":
+            # No body to cut. Cutting the headers would not do: http.client takes a header
+            # block ended by EOF as complete, so the connection closes before any answer.
+            self._drop(b"")
+        elif self.command == "HEAD":
             self.wfile.write(payload)
         elif kind == "drop":
             self._drop(payload + body[: len(body) // 2])

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
+import urllib3
 
 DEFAULT_API_URL = "https://webexapis.com/v1"
 USER_AGENT = "webex-space-archive"
@@ -214,7 +215,7 @@ class WebexClient:
                 problem = self._transient(response, stream)
             except TRANSIENT_ERRORS as error:
                 problem, response = _describe(error), None
-                if self.stats.requests == 0 and not isinstance(error, requests.Timeout):
+                if self.stats.requests == 0 and _never_connected(error):
                     raise _give_up(url, problem, None) from None  # never reached: say so now
             if response is not None and response.status_code == 429:
                 limited += 1
@@ -287,6 +288,14 @@ def _retry_after(response: requests.Response, default: float) -> float:
     except ValueError:
         return default
     return max(seconds, 0.0) if seconds == seconds else default
+
+
+def _never_connected(error: Exception) -> bool:
+    """True when no connection could be made at all (refused, unknown host): retrying a
+    wrong --api-url only delays the error. A connection that was made and then dropped,
+    even on the run's first request, is the server's hiccup and is retried like any other."""
+    reason = error.args[0] if error.args else None
+    return isinstance(getattr(reason, "reason", reason), urllib3.exceptions.NewConnectionError)
 
 
 def _describe(error: Exception) -> str:

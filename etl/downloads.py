@@ -9,6 +9,7 @@ fetch; the calling thread writes the database, one transaction per file, so a ki
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import mimetypes
@@ -37,7 +38,7 @@ from etl.attachments import (
     one_line,
 )
 from etl.names import NameSet, safe_name, split_extension, unique_name
-from etl.store import transaction
+from etl.store import ArchiveError, transaction
 
 MODES = ("images", "files")
 COUNTERS = ("downloaded", "deduplicated", "gone", "infected", "unscannable", "failed", "bytes")
@@ -50,6 +51,7 @@ CHUNK_BYTES = 256 * 1024
 PROGRESS_SECONDS = 1.0
 WINDOW = 8  # jobs queued per worker: a slow one delays the results after it, not the work
 TEMP_PREFIX, TEMP_SUFFIX = ".download-", ".part"
+DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}  # no space, or over quota
 FILE_HEADERS = {"Accept": "*/*", "Accept-Encoding": "identity"}  # count the bytes as sent
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _ROWS = (
@@ -247,7 +249,18 @@ def _fetch(client: WebexClient, space_dir: Path, allow_unscannable: bool, job: J
                 )
             client.sleep(body_backoff(broken))
         except (requests.RequestException, OSError, UnsafePath) as error:
+            if isinstance(error, OSError) and error.errno in DISK_FULL:
+                raise disk_full(space_dir, error) from None  # every other file would fail too
             return Fetched(job, "failed", one_line(error))
+
+
+def disk_full(folder: Path, error: OSError) -> ArchiveError:
+    """The one line that stops a run when the disk is full: going on would only mark every
+    remaining file as failed."""
+    return ArchiveError(
+        f"the disk holding {folder} is full ({error.strerror}): free some space and run "
+        "again (the archive keeps every file and message saved so far)"
+    )
 
 
 def _get(client: WebexClient, space_dir: Path, job: Job, params: dict | None) -> Fetched:
@@ -331,6 +344,9 @@ class _Run:
             os.replace(result.temp, final)  # type: ignore[arg-type]
         except (OSError, ValueError) as error:
             return self._outcome(replace(result, status="failed", error=one_line(error)))
+        except BaseException:  # the database refused the row (disk full), Ctrl-C: no .part
+            _discard(result)
+            raise
         self.known[result.sha256 or local] = local
         self.counts["downloaded"] += 1
         return None

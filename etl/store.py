@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from dateutil import parser as dateparser
 from sqlite_utils import Database
 
 SCHEMA_VERSION = 1
@@ -104,17 +105,51 @@ def _checked_version(conn: sqlite3.Connection, db_path: Path) -> int:
 
 
 def _archive_error(error: sqlite3.Error, db_path: Path) -> ArchiveError:
-    """Turn an sqlite3 exception met while opening into one line that says what to do."""
-    text = str(error)
+    """Turn an sqlite3 exception (met while opening, or mid-sync) into one line that says
+    what to do. A failed write transaction was rolled back: the archive keeps every commit."""
+    text = " ".join(str(error).split())
     if "not a database" in text or "encrypted" in text:
         return ArchiveError(
             f"{db_path} is not an SQLite database: move it away or pick another --archive folder"
         )
+    if "malformed" in text or "corrupt" in text:
+        return ArchiveError(
+            f"{db_path} is damaged ({text}): restore it from a backup, or move it away and "
+            f"sync again (`sqlite3 {db_path.name} .recover` may save what it holds)"
+        )
+    if "full" in text:
+        return ArchiveError(
+            f"the disk holding {db_path} is full: free some space and run again (the "
+            "archive keeps everything committed so far)"
+        )
     if "locked" in text or "busy" in text:
         return ArchiveError(f"{db_path} is locked by another process: wait for it to finish")
-    if "readonly" in text or "unable to open" in text:
-        return ArchiveError(f"cannot write {db_path} ({text}): check its permissions")
+    if "readonly" in text or "unable to open" in text or "disk I/O" in text:
+        return ArchiveError(
+            f"cannot write {db_path} ({text}): check its permissions and that its file "
+            "system is writable"
+        )
     return ArchiveError(f"cannot use {db_path}: {text}")
+
+
+def environment_error(db: Database, error: sqlite3.Error) -> ArchiveError | None:
+    """The one-line ArchiveError for an sqlite3 error that comes from the archive's
+    surroundings (a full disk, a damaged or unwritable file) rather than from a bug; None
+    for the others (constraint violations, misuse), which must surface as they are."""
+    if not (isinstance(error, sqlite3.OperationalError) or type(error) is sqlite3.DatabaseError):
+        return None
+    rows = db.conn.execute("PRAGMA database_list").fetchall() if _alive(db) else []
+    path = next((Path(row[2]) for row in rows if row[1] == "main" and row[2]), Path(DB_NAME))
+    return _archive_error(error, path)
+
+
+def _alive(db: Database) -> bool:
+    """Whether the connection still answers (a damaged file may refuse even a pragma)."""
+    try:
+        db.conn.execute("SELECT 1")
+    except sqlite3.Error:
+        return False
+    return True
 
 
 def _archive_dir(path: Path) -> Path:
@@ -132,6 +167,25 @@ def _archive_dir(path: Path) -> Path:
     return path / DB_NAME
 
 
+def _execute_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run an SQL script statement by statement inside the caller's transaction.
+
+    ``sqlite3.executescript`` would COMMIT first, and sqlite-utils' splitter takes about
+    0.1 s per run of schema.sql (pure Python, character by character) — paid on every open.
+    Statements end at a line ending in ";" once ``complete_statement`` agrees (triggers have
+    inner ";"), which schema.sql's layout guarantees.
+    """
+    buffer: list[str] = []
+    for line in script.splitlines(keepends=True):
+        buffer.append(line)
+        if line.rstrip().endswith(";") and sqlite3.complete_statement("".join(buffer)):
+            conn.execute("".join(buffer))
+            buffer = []
+    rest = "".join(buffer).strip()
+    if rest and not all(part.strip().startswith("--") for part in rest.splitlines()):
+        conn.execute(rest)  # a last statement without ";": let SQLite judge it
+
+
 def _migrate(db: Database, db_path: Path) -> None:
     """Bring the schema up to date under the write lock, so two processes cannot race."""
     conn = db.conn
@@ -142,7 +196,7 @@ def _migrate(db: Database, db_path: Path) -> None:
             for step_version, step in MIGRATIONS:
                 if step_version > version:
                     step(db)
-        _apply_schema(db)
+        _execute_script(conn, schema_sql())
         if version != SCHEMA_VERSION:
             set_meta(db, "schema_version", str(SCHEMA_VERSION))
         if get_meta(db, "fts_stale"):
@@ -192,13 +246,19 @@ def open_archive(path: Path) -> Database:
 
 
 def connect_readonly(path: Path) -> Database:
-    """Open an archive for reading only (render): the archive folder or the archive.db file."""
+    """Open an archive for reading only (render): the archive folder or the archive.db file.
+
+    Every read of the connection sees one snapshot (a read transaction begun here, held until
+    the connection closes): a sync committing pages meanwhile must not make one statement
+    count messages another one has not listed. WAL lets the sync go on regardless.
+    """
     path = Path(path)
     db_path = path if path.is_file() else path / DB_NAME
     if not db_path.is_file():
         raise ArchiveError(f"no archive at {path}: run `webex-archive sync` first")
 
     def prepare(conn: sqlite3.Connection) -> Database:
+        conn.execute("BEGIN")  # the snapshot starts at the first read, just below
         if _checked_version(conn, db_path) < SCHEMA_VERSION:
             raise ArchiveError(
                 f"{db_path} has an older or no schema: run `webex-archive sync` once to upgrade it"
@@ -225,20 +285,89 @@ def transaction(db: Database) -> Iterator[Database]:
 
 
 # ----- API objects to rows (pure) ------------------------------------------------------------
+#
+# Webex sends every field in one documented shape, but the archive must keep whatever it is
+# sent without crashing (tests/test_fuzz.py feeds it every shape). The rule: ``raw`` keeps the
+# object exactly as sent, and each column holds what schema.sql says it holds, or NULL:
+#   * text: a string as sent; a number, boolean, list or object as its JSON text (so that it
+#     is still shown and found); null or absent: NULL;
+#   * times (created, updated, lastActivity, madePublic): any ISO 8601 date-time (``Z`` or an
+#     offset or none, which is UTC as all Webex times are; any fraction of a second), written
+#     in the API's own form ``2024-03-01T09:30:00.000Z``, so that times sort and compare as
+#     text everywhere (sync, coverage, render's windows); anything else: NULL;
+#   * booleans (isXxx): true and false as 1 and 0; anything else: NULL;
+#   * lists of ids, URLs or names (files, mentionedPeople, mentionedGroups, emails): the list's
+#     strings, as a JSON array; cards (attachments): the list as sent; not a list: NULL.
 
-_JSON_KEYS = {"files", "attachments", "mentionedPeople", "mentionedGroups", "emails"}
+_STRING_LISTS = {"files", "mentionedPeople", "mentionedGroups", "emails"}
+_JSON_KEYS = {*_STRING_LISTS, "attachments"}
+_TIME_KEYS = {"created", "updated", "lastActivity", "madePublic"}
+# Years a stored time may have: four digits (so that the text sorts), and a day's margin at
+# both ends so that every time zone can still show it (render converts to local time).
+_YEARS = range(1000, 9999)
+
+
+def archive_time(value: Any) -> str | None:
+    """``value`` as the archive's time text (``2024-03-01T09:30:00.000Z``, UTC, milliseconds),
+    if it is an ISO 8601 date-time string; else None. The API's own form comes back unchanged.
+    """
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dateparser.isoparse(value.strip())
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        return None
+    if moment.year not in _YEARS:
+        return None
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
+
+def _text(value: Any) -> str | None:
+    """A text column: the string, or the JSON text of any other value (NULL stays NULL)."""
+    return value if value is None or isinstance(value, str) else _json(value)
+
+
+def _flag(value: Any) -> int | None:
+    """A boolean column: 1 or 0 for true or false; NULL for anything else."""
+    return int(value) if isinstance(value, bool) else None
+
+
+def _strings(value: Any) -> str | None:
+    """A list-of-strings column: the list's strings as JSON; NULL when it is not a list."""
+    if not isinstance(value, list):
+        return None
+    return _json([item for item in value if isinstance(item, str)])
+
+
+def _list(value: Any) -> str | None:
+    """A list column (cards): the list as JSON, as sent; NULL when it is not a list."""
+    return _json(value) if isinstance(value, list) else None
+
+
+_CONVERT: dict[str, Callable[[Any], Any]] = {
+    "text": _text, "time": archive_time, "bool": _flag, "strings": _strings, "json": _list,
+}  # fmt: skip
 
 
 def _fields(keys: Sequence[str]) -> tuple[tuple[str, str, str], ...]:
     """(API key, column, kind) in column order, worked out once at import (not per row).
 
     A column is the snake_case of its key (roomId is space_id); keys "isXxx" are booleans
-    stored 0/1; _JSON_KEYS hold lists or objects, stored as compact JSON text.
+    stored 0/1; _JSON_KEYS hold lists, stored as compact JSON text; _TIME_KEYS are times.
     """
     fields = []
     for key in keys:
         column = "space_id" if key == "roomId" else re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()
-        kind = "json" if key in _JSON_KEYS else "bool" if re.match(r"is[A-Z]", key) else "text"
+        kind = (
+            "strings" if key in _STRING_LISTS
+            else "json" if key in _JSON_KEYS
+            else "time" if key in _TIME_KEYS
+            else "bool" if re.match(r"is[A-Z]", key)
+            else "text"
+        )  # fmt: skip
         fields.append((key, column, kind))
     return tuple(fields)
 
@@ -264,25 +393,61 @@ _MEMBERSHIP_FIELDS = _fields((
 
 
 def _map(api: Mapping[str, Any], fields: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
-    """API object to row: absent keys become NULL, booleans 0/1, lists JSON text; plus raw."""
-    row: dict[str, Any] = {}
-    for key, column, kind in fields:
-        value = api.get(key)
-        if kind == "json":
-            value = _json(value)
-        elif kind == "bool" and value is not None:
-            value = int(bool(value))
-        row[column] = value
-    row["raw"] = _json(dict(api))
+    """API object to row, column by column as the rule above says; plus raw, as sent."""
+    row = {column: _CONVERT[kind](api.get(key)) for key, column, kind in fields}
+    row["raw"] = _json(dict(getattr(api, "sent", api)))
     return row
 
 
+class Received(dict):
+    """A listed message as the sync works with it (see ``received``): ``created`` in the
+    archive's form; ``sent`` is the object exactly as Webex sent it, which raw keeps."""
+
+    sent: Mapping[str, Any]
+
+
+def received(
+    page: Sequence[Mapping[str, Any]], now: str, newer: str | None = None
+) -> list[Received]:
+    """A page of messages (newest first, as listed) with a ``created`` that the walk and the
+    coverage can compare as text, which they do with every message's.
+
+    Webex always sends ``created``, in its own form. The archive does not rely on that: a
+    time in another ISO 8601 form is rewritten in that form, and a message with none that
+    reads as a time (missing, null, a number, not a date) is still archived, at the time of
+    the message listed just before it (newer; ``newer`` is the last one of the page before),
+    else just after it, else at ``now`` (when the sync first saw it): the list is in time
+    order, so its place is the best word there is on when it was written, and the walk's
+    order stays intact. Nothing else changes.
+    """
+    times = [archive_time(message.get("created")) for message in page]
+    for index, time in enumerate(times):  # fill from the newer neighbour...
+        times[index] = newer = time or newer
+    older: str | None = None
+    for index in range(len(times) - 1, -1, -1):  # ...the first ones from the older one
+        times[index] = older = times[index] or older
+    messages = []
+    for message, time in zip(page, times, strict=True):
+        kept = Received(message)
+        kept["created"] = time or now
+        kept.sent = getattr(message, "sent", message)
+        messages.append(kept)
+    return messages
+
+
 def message_row(api_message: Mapping[str, Any], now: str) -> dict[str, Any]:
-    """A messages row; first/last_seen_at are ``now`` (the upsert keeps the stored first)."""
-    missing = [key for key in ("id", "roomId", "created") if not api_message.get(key)]
-    if missing:
+    """A messages row; first/last_seen_at are ``now`` (the upsert keeps the stored first).
+
+    ``id`` and ``roomId`` name the row and its space: without them (Webex always sends both)
+    there is nothing to keep, and this raises ValueError. A message without a usable
+    ``created`` is kept at ``now``; listed messages get a better time from ``received``.
+    """
+    missing = [key for key in ("id", "roomId") if not isinstance(api_message.get(key), str)]
+    if missing or not api_message["id"] or not api_message["roomId"]:
+        missing = missing or [key for key in ("id", "roomId") if not api_message[key]]
         raise ValueError(f"message without {', '.join(missing)}: {api_message!r:.200}")
     row = _map(api_message, _MESSAGE_FIELDS)
+    row["created"] = row["created"] or now
     return row | {"first_seen_at": now, "last_seen_at": now, "deleted_at": None}
 
 
@@ -292,10 +457,10 @@ def space_row(api_room: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def person_row(api_person: Mapping[str, Any]) -> dict[str, Any]:
-    """The people columns that come from the API; email is the first of emails."""
+    """The people columns that come from the API; email is the first string of emails."""
     row = _map(api_person, _PERSON_FIELDS)
-    emails = api_person.get("emails") or [None]
-    return {"id": row.pop("id"), "email": emails[0]} | row
+    emails = json.loads(row["emails"]) if row["emails"] else []
+    return {"id": row.pop("id"), "email": emails[0] if emails else None} | row
 
 
 def membership_row(api_membership: Mapping[str, Any]) -> dict[str, Any]:
@@ -303,14 +468,28 @@ def membership_row(api_membership: Mapping[str, Any]) -> dict[str, Any]:
     return _map(api_membership, _MEMBERSHIP_FIELDS)
 
 
+def _content_id(url: str) -> str | None:
+    """The last path segment of a file URL (None when there is none, or no URL at all)."""
+    try:
+        return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] or None
+    except ValueError:  # e.g. "http://[::1": not a URL
+        return None
+
+
 def file_rows(api_message: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One 'pending' files row per URL in the message's files array, in order."""
+    """One 'pending' files row per URL in the message's files array, in order.
+
+    ``position`` is the index in the array as sent; items that are not strings (Webex sends
+    only URLs) name no file and get no row, and neither does a ``files`` that is no list.
+    """
+    files = api_message.get("files")
     rows = []
-    for position, url in enumerate(api_message.get("files") or []):
-        content_id = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] or None
+    for position, url in enumerate(files if isinstance(files, list) else []):
+        if not isinstance(url, str):
+            continue
         rows.append(
             {"url": url, "message_id": api_message["id"], "space_id": api_message["roomId"],
-             "position": position, "content_id": content_id, "name": None,
+             "position": position, "content_id": _content_id(url), "name": None,
              "content_type": None, "size": None, "status": "pending", "error": None,
              "local_path": None, "sha256": None, "downloaded_at": None, "checked_at": None}
         )  # fmt: skip

@@ -9,11 +9,15 @@ Killed at any instant, the next run resumes: what was committed is never fetched
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 from sqlite_utils import Database
 
@@ -23,6 +27,7 @@ from .attachments import fetch_file_info
 from .avatars import download_avatars
 from .coverage import Span, record_page
 from .downloads import download_files
+from .lock import archive_lock
 from .names import folder_name
 from .store import transaction
 
@@ -84,6 +89,26 @@ def sync_spaces(
     its error and the others go on; an invalid token stops everything, since every space
     would fail the same way.
     """
+    with archive_lock(db):  # one sync per archive at a time (etl/lock.py)
+        try:
+            return _sync_spaces(db, client, space_ids, options, progress, arguments)
+        except sqlite3.Error as error:  # a full disk, a damaged file: one line, not a trace
+            problem = store.environment_error(db, error)
+            if problem is None:
+                raise
+            raise problem from error
+
+
+def _sync_spaces(
+    db: Database,
+    client: WebexClient,
+    space_ids: list[str],
+    options: SyncOptions,
+    progress: Progress | None,
+    arguments: dict | None,
+) -> list[SpaceResult]:
+    """sync_spaces under the lock: the run's record opens first and is closed however the
+    run ends (a killed process leaves it 'running'; the next run marks it interrupted)."""
     progress = progress or (lambda line: None)
     with transaction(db):
         run_id = store.start_run(db, arguments or {}, space_ids)
@@ -108,8 +133,12 @@ def sync_spaces(
                     )
     except BaseException as error:
         status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
-        with transaction(db):
-            store.finish_run(db, run_id, status, _counters(client, results), str(error) or status)
+        try:
+            with transaction(db):
+                message = " ".join(str(error).split()) or status
+                store.finish_run(db, run_id, status, _counters(client, results), message)
+        except sqlite3.Error:
+            pass  # the archive cannot take even that (disk full): the error below says why
         raise
     failed = [r for r in results if r.error]
     summary = f"{len(failed)} of {len(results)} spaces failed" if failed else None
@@ -194,21 +223,43 @@ class SpaceSync:
                 "UPDATE spaces SET last_sync_status = 'running' WHERE id = ?", [space_id]
             )
         if not self.result.unchanged:
-            self.walk(space_id, self.lower_bound(space_id))
-            self.fetch_parents(space_id)
-            self.sync_members(space_id)
+            try:
+                self.walk(space_id, self.lower_bound(space_id))
+                self.fetch_parents(space_id)
+                self.fetch_undecrypted(space_id)
+                self.sync_members(space_id)
+            except NotFoundError:
+                raise SyncError(
+                    f"the space {self.result.title!r} ({space_id}) answered 404 mid-sync: it "
+                    "was deleted or this token lost access; the archive keeps what was fetched "
+                    "(`webex-archive spaces` lists what the token sees)"
+                ) from None
         self.files(space_id)
         return self.result
 
     def unchanged(self, space_id: str, room: dict) -> bool:
         """True when nothing happened in the space since its last good sync (lastActivity):
-        the walk, the look-back and the members listing are skipped."""
+        the walk, the look-back and the members listing are skipped. Never while the space
+        holds messages or members Webex could not decrypt: those are asked for again."""
         if self.options.full or self.options.since or self.options.last:
             return False
         row = self.db.execute(
             "SELECT last_activity, last_sync_status FROM spaces WHERE id = ?", [space_id]
         ).fetchone()
-        return bool(row and row[1] == "ok" and row[0] and row[0] == room.get("lastActivity"))
+        same = bool(row and row[1] == "ok" and row[0] and row[0] == room.get("lastActivity"))
+        return same and not self.holds_undecrypted(space_id)
+
+    def holds_undecrypted(self, space_id: str) -> bool:
+        """Whether messages or members of the space were stored with an ``errors`` object
+        (about 40 ms per 100,000 messages: a scan, paid only by spaces that look unchanged)."""
+        found = self.db.execute(
+            "SELECT EXISTS (SELECT 1 FROM memberships WHERE space_id = :space AND left_at IS "
+            "NULL AND json_extract(raw, '$.errors') IS NOT NULL) OR EXISTS (SELECT 1 FROM "
+            "messages WHERE space_id = :space AND deleted_at IS NULL AND raw LIKE '%\"errors\"%' "
+            "AND json_extract(raw, '$.errors') IS NOT NULL)",
+            {"space": space_id},
+        )
+        return bool(found.fetchone()[0])
 
     def files(self, space_id: str) -> None:
         """Attachment metadata (HEAD), then the downloads asked for."""
@@ -265,6 +316,7 @@ class SpaceSync:
         span: Span | None = None
         seen: set[str] = set()
         top: str | None = None
+        lowest: str | None = None  # created of the last message walked so far
         rescanned = False
         empty = 0
         while True:
@@ -276,6 +328,8 @@ class SpaceSync:
                 # The cursor message was deleted between pages: go on by time instead.
                 url, params = "messages", {**base, "before": _plus_ms(span.oldest_created, 1)}
                 continue
+            # Every created comparable (store.py); the page before ends with the newer neighbour.
+            items = store.received(items, self.now, lowest)
             empty = empty + 1 if not items else 0
             if empty > EMPTY_PAGE_LIMIT:
                 raise SyncError("Webex keeps answering empty pages; run again later")
@@ -302,6 +356,9 @@ class SpaceSync:
             self.mark_vanished(space_id, seen, "", top)  # re-read down to the very start
 
     def save_page(self, space_id: str, span: Span | None, items: list[dict], last: bool) -> Span:
+        kept, _ = decrypted_or_stored(self.db, "messages", items)
+        if kept is not items:  # the archive's own copies came in: their times made comparable
+            items = store.received(kept, self.now)
         with transaction(self.db):
             new, edited = store.save_messages(self.db, items, self.now)
             span = record_page(self.db, space_id, span, items, reaches_start=last)
@@ -362,7 +419,8 @@ class SpaceSync:
         ]
         for parent_id in missing:
             try:
-                parent = self.client.get_json(f"messages/{parent_id}")
+                # One path segment, whatever the id holds ("../people/me" is no message).
+                parent = self.client.get_json(f"messages/{quote(parent_id, safe='')}")
             except (NotFoundError, ForbiddenError) as error:
                 with transaction(self.db):
                     self.db.execute(
@@ -370,32 +428,96 @@ class SpaceSync:
                         [parent_id, space_id, error.status, self.now],
                     )
                 continue
+            if parent.get("id") != parent_id or parent.get("roomId") != space_id:
+                # Another space's message (or none): not this thread's parent, and storing it
+                # would need that space. Recorded like a 404, with the 200 Webex answered.
+                with transaction(self.db):
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO unavailable_messages VALUES (?, ?, 200, ?)",
+                        [parent_id, space_id, self.now],
+                    )
+                continue
             with transaction(self.db):
                 new, _ = store.save_messages(self.db, [parent], self.now)
             self.result.parents += 1
             self.result.new += len(new)
 
-    def sync_members(self, space_id: str) -> None:
-        members = [
-            m
-            for page in self.client.pages("memberships", {"roomId": space_id, "max": 1000})
-            for m in page
+    def fetch_undecrypted(self, space_id: str) -> None:
+        """Messages stored undecrypted (a key-server failure, webex-api.md §7.2) are asked for
+        again by id, every run until Webex decrypts them; then the readable version becomes
+        current and the undecrypted one stays in message_revisions, like every version the
+        archive ever held."""
+        ids = [
+            row[0]
+            for row in self.db.execute(
+                "SELECT id FROM messages WHERE space_id = ? AND deleted_at IS NULL "
+                "AND raw LIKE '%\"errors\"%' AND json_extract(raw, '$.errors') IS NOT NULL",
+                [space_id],
+            )
         ]
+        for message_id in ids:
+            try:
+                message = self.client.get_json(f"messages/{quote(message_id, safe='')}")
+            except (NotFoundError, ForbiddenError):
+                continue  # gone: a complete re-read marks it deleted
+            if not undecrypted(message) and message.get("id") == message_id:
+                with transaction(self.db):
+                    store.save_messages(self.db, [message], self.now)
+
+    def sync_members(self, space_id: str) -> None:
+        """The complete listing; an undecrypted member keeps the archive's copy if any (a new
+        one is stored as sent: the next run's listing replaces it)."""
+        pages = self.client.pages("memberships", {"roomId": space_id, "max": 1000})
+        listed = [member for page in pages for member in page]
+        members, _ = decrypted_or_stored(self.db, "memberships", listed)
         with transaction(self.db):
             store.save_memberships(self.db, space_id, members, self.now)
 
 
 def sync_people(db: Database, client: WebexClient, options: SyncOptions) -> int:
-    """Fetch people who are unknown or stale, 85 ids a call; rows even for unknown ids."""
+    """Fetch people who are unknown or stale, 85 ids a call; rows even for unknown ids.
+
+    The answer is a list like any other and is followed to its last page: an empty page that
+    still links on (webex-api.md §1.2) must not make everyone "not found" for a week. A
+    person Webex could not decrypt is kept as sent but asked about again next run.
+    """
     now = store.utc_now()
     stale = utc_iso(datetime.now(timezone.utc) - timedelta(days=options.stale_days))
     ids = store.people_to_fetch(db, stale)
     for start in range(0, len(ids), PEOPLE_PER_CALL):
         chunk = ids[start : start + PEOPLE_PER_CALL]
-        body = client.get_json("people", {"id": ",".join(chunk)})
-        found = body.get("items") or []
+        pages = client.pages("people", {"id": ",".join(chunk)})
+        found, undecrypted = decrypted_or_stored(db, "people", [p for page in pages for p in page])
         missing = set(chunk) - {p["id"] for p in found}
         with transaction(db):
             store.save_people(db, found, now)
             store.save_not_found_people(db, dict.fromkeys(sorted(missing)), now)
+            db.execute(  # not fetched for good: the next run asks again
+                "UPDATE people SET fetched_at = NULL WHERE id IN (SELECT value FROM json_each(?))",
+                [json.dumps(sorted(undecrypted))],
+            )
     return len(ids)
+
+
+def undecrypted(item: Mapping[str, Any]) -> bool:
+    """An item Webex served with an ``errors`` object (webex-api.md §7.2: its key server
+    failed, so a field such as the text is an undecrypted JWE string)."""
+    return bool(item.get("errors"))
+
+
+def decrypted_or_stored(db: Database, table: str, items: list[dict]) -> tuple[list[dict], set[str]]:
+    """``items`` with every undecrypted one replaced by the archive's own decrypted copy when
+    it has one: a key-server failure must not overwrite what the archive already holds.
+    Returns the items and the ids that are still undecrypted (new to the archive: they are
+    kept as sent, with their ``errors`` in ``raw``, and asked for again)."""
+    failed = [item["id"] for item in items if undecrypted(item) and isinstance(item.get("id"), str)]
+    if not failed:
+        return items, set()
+    rows = db.execute(
+        f"SELECT id, raw FROM {table} WHERE id IN (SELECT value FROM json_each(?)) "
+        "AND raw IS NOT NULL AND json_extract(raw, '$.errors') IS NULL",
+        [json.dumps(failed)],
+    )
+    stored = {row[0]: json.loads(row[1]) for row in rows}
+    kept = [stored.get(item.get("id"), item) if undecrypted(item) else item for item in items]
+    return kept, set(failed) - set(stored)

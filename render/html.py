@@ -7,16 +7,20 @@ the only raw HTML is message bodies, which render/sanitize.py has cleaned.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import datetime, tzinfo
 from importlib.metadata import PackageNotFoundError, version
+from urllib.parse import quote
 
 import jinja2
+from markupsafe import Markup
 
 from .model import Section, human_size, initials, parse_utc, sections
 from .page import Page
+from .sanitize import strip_unsafe
 
 try:
     VERSION = version("webex-space-archive")
@@ -42,14 +46,38 @@ def domain(email: str) -> str:
     return email.rsplit("@", 1)[-1] if "@" in email else email
 
 
+def href(path: str) -> str:
+    """A relative link to a file we named (a --split part): percent-encoded, since a name may
+    hold spaces, ``#``, ``%`` or ``[`` that an ``href`` may not carry as they are."""
+    return quote(path, safe="/")
+
+
+def finalize(value: object) -> object:
+    """Every value a template prints loses NUL, other controls and bidi overrides first.
+
+    Names and titles are cleaned where they are read (model.py, page.py), but emails, domains
+    and settings come from other places; doing it here too makes it true of the whole page.
+    Markup (sanitised message bodies) stays Markup: removing characters adds no tags.
+    """
+    if isinstance(value, Markup):
+        return Markup(strip_unsafe(str(value)))
+    if isinstance(value, str):
+        return strip_unsafe(value)
+    return value
+
+
+@functools.lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
+    """The jinja2 environment, built once: compiling the template for each of a --split
+    rendering's hundreds of parts cost more than writing them."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("render", "templates"),
         autoescape=True,
         trim_blocks=False,
         undefined=jinja2.StrictUndefined,
+        finalize=finalize,
     )
-    env.filters.update(when=when, clock=clock, hue=hue, initials=initials, domain=domain)
+    env.filters.update(when=when, clock=clock, hue=hue, initials=initials, domain=domain, href=href)
     return env
 
 
@@ -103,8 +131,17 @@ def anchor(year: int, month: int) -> str:
     return f"#m-{year:04d}-{month:02d}"
 
 
-def toc(page: Page, href: Callable[[int, int], str] = anchor) -> list[dict]:
-    """Years (folding) and their months with message counts, in page order."""
+def _encoded(link: str, fragment: str) -> str:
+    """``link`` (a file name, then ``fragment``) with the file name percent-encoded; the
+    fragment is ours (``#m-2024-03``) and stays as it is."""
+    if link.endswith(fragment):
+        return href(link[: -len(fragment)]) + fragment
+    return href(link)
+
+
+def toc(page: Page, link: Callable[[int, int], str] = anchor) -> list[dict]:
+    """Years (folding) and their months with message counts, in page order; ``link`` says
+    where a month is (an anchor here, or a part's file with --split)."""
     years: list[dict] = []
     for year, month, count in page.toc:
         if not years or years[-1]["year"] != year:
@@ -112,7 +149,7 @@ def toc(page: Page, href: Callable[[int, int], str] = anchor) -> list[dict]:
         years[-1]["count"] += count
         years[-1]["months"].append(
             {"name": datetime(year, month, 1).strftime("%B"), "count": count,
-             "href": href(year, month)}
+             "href": _encoded(link(year, month), anchor(year, month))}
         )  # fmt: skip
     return years
 

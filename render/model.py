@@ -15,7 +15,15 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from urllib.parse import quote
 
-from .sanitize import clean_inline, message_html, redact, redact_html, strip_tags, text_html
+from .sanitize import (
+    clean_inline,
+    message_html,
+    redact,
+    redact_html,
+    strip_tags,
+    strip_unsafe,
+    text_html,
+)
 
 GROUP_GAP = timedelta(minutes=5)  # same author within this gap: one header for both
 IMAGE_TYPES = ("image/",)
@@ -64,6 +72,12 @@ class Pseudonyms:
             for value, stand_in in ((name, f"Person {number}"), (email, f"person{number}@hidden")):
                 if value and len(value) > 2:
                     pseudonyms.replacements[value] = stand_in
+                # The forms a name takes once sanitised (controls and bidi overrides gone) or
+                # cleaned for display: a mention in a message's HTML shows those, not the raw
+                # name, and must be replaced all the same.
+                for form in {strip_unsafe(value or ""), clean_inline(value or "")}:
+                    if len(form) > 2:
+                        pseudonyms.replacements.setdefault(form, stand_in)
         return pseudonyms
 
     def name(self, person_id: str | None) -> str:

@@ -63,6 +63,9 @@ def connect(archive: Path) -> sqlite3.Connection:
             "(run `webex-archive sync` with this version to upgrade it)"
         )
     conn.row_factory = sqlite3.Row
+    # One read transaction for the whole rendering: while a sync writes (WAL), every query
+    # of this render sees the same snapshot, so statistics agree with the messages listed.
+    conn.execute("BEGIN")
     return conn
 
 

@@ -70,8 +70,7 @@ def search(
         rows = conn.execute(_SEARCH, params).fetchall()
     except sqlite3.OperationalError as error:
         raise RenderError(
-            f"cannot search for {query!r} ({error}); use words, \"a phrase\", prefix*, "
-            "AND, OR, NOT"
+            f'cannot search for {query!r} ({error}); use words, "a phrase", prefix*, AND, OR, NOT'
         ) from None
     return [
         Hit(r["id"], r["space_id"], r["space_title"] or "", r["created"], r["author"] or "",

@@ -7,6 +7,7 @@ import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -38,7 +39,7 @@ class App:
         return Reporter(quiet=self.quiet)
 
     def client(self, reporter: Reporter) -> WebexClient:
-        if not self.token:
+        if not (self.token or "").strip():
             raise click.UsageError(
                 "no Webex token: pass --token or set WEBEX_ARCHIVE_TOKEN "
                 "(a personal access token from developer.webex.com)"
@@ -62,12 +63,36 @@ class Cli(click.Group):
             ctx.exit(130)
 
 
+def archive_option(ctx: click.Context, param: click.Parameter, value: Path | str) -> Path:
+    """An empty --archive (``--archive "$UNSET"`` in a script) would archive into the current
+    folder without saying so: refuse it."""
+    if not str(value).strip():
+        raise click.BadParameter("an empty path: name the archive folder")
+    return Path(value)
+
+
+def api_url_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Only an http(s) URL with a host can be the API: anything else would fail later, deep in
+    the HTTP library, with a traceback instead of a word about the option."""
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+        _ = parts.port  # raises ValueError for a port out of range or not a number
+    except ValueError:
+        usable = False
+    if not usable:
+        raise click.BadParameter(f"{value!r} is not an http(s) URL such as {DEFAULT_API_URL}")
+    return text
+
+
 @click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="webex-archive")
 @click.option(
     "--archive",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=lambda: os.environ.get("WEBEX_ARCHIVE_DIR", "webex-archive"),
+    type=click.Path(file_okay=False),  # a str: archive_option refuses "" (Path("") is ".")
+    default=lambda: os.environ.get("WEBEX_ARCHIVE_DIR") or "webex-archive",
+    callback=archive_option,
     show_default="./webex-archive or $WEBEX_ARCHIVE_DIR",
     help="The archive folder (archive.db, files, rendered pages).",
 )
@@ -79,6 +104,7 @@ class Cli(click.Group):
     envvar="WEBEX_API_URL",
     default=DEFAULT_API_URL,
     show_default=True,
+    callback=api_url_option,
     help="Webex API base URL [$WEBEX_API_URL] (e.g. the emulator's).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks on errors.")

@@ -12,11 +12,26 @@ from etl import store
 from etl.sync import SyncOptions, sync_spaces
 
 from .cli import App
-from .options import active_since as parse_active_since
-from .options import since_bound
+from .options import (
+    active_since_option,
+    count_type,
+    date_option,
+    days_type,
+    since_bound,
+)
 from .status import space_status
 
 pass_app = click.make_pass_decorator(App)
+MAX_WORKERS = 64  # parallel transfers: more only earns 429s from Webex
+
+
+def exclude_option(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    """An empty --exclude is in every title: it would skip every space, so it is an error."""
+    if any(not text for text in value):
+        raise click.BadParameter("an empty text is in every title and would skip every space")
+    return value
 
 
 @click.command()
@@ -53,13 +68,25 @@ def spaces(app: App, search: str | None, as_json: bool) -> None:
     type=click.Choice(["group", "direct"]),
     help="With --all: only group or only direct spaces.",
 )
-@click.option("--active-since", help="With --all: only spaces active since (90d, 12w, a date).")
-@click.option("--exclude", multiple=True, help="With --all: skip titles containing this.")
-@click.option("--since", help="History from this date (2024-03-01 or 01032024).")
-@click.option("--days", type=float, help="History of the last N days.")
-@click.option("--last", type=click.IntRange(min=1), help="The newest N messages.")
+@click.option(
+    "--active-since",
+    callback=active_since_option,
+    help="With --all: only spaces active since (90d, 12w, a date).",
+)
+@click.option(
+    "--exclude",
+    multiple=True,
+    callback=exclude_option,
+    help="With --all: skip titles containing this.",
+)
+@click.option(
+    "--since", callback=date_option, help="History from this date (2024-03-01 or 01032024)."
+)
+@click.option("--days", type=days_type(), help="History of the last N days.")
+@click.option("--last", type=count_type(), help="The newest N messages.")
 @click.option(
     "--rescan",
+    type=days_type(open_minimum=False),
     default=7.0,
     show_default=True,
     help="Days of recent history re-read for edits and deletions.",
@@ -84,7 +111,13 @@ def spaces(app: App, search: str | None, as_json: bool) -> None:
     is_flag=True,
     help="Also download files Webex could not scan for malware (428).",
 )
-@click.option("--workers", default=4, show_default=True, help="Parallel file transfers.")
+@click.option(
+    "--workers",
+    type=count_type(1, MAX_WORKERS),
+    default=4,
+    show_default=True,
+    help="Parallel file transfers.",
+)
 @pass_app
 def sync(
     app: App,
@@ -115,11 +148,11 @@ def sync(
     )  # fmt: skip
     reporter = app.reporter()
     started = time.monotonic()
-    db = store.open_archive(app.archive)
-    with app.client(reporter) as client:
+    with app.client(reporter) as client:  # a missing token is a usage error: before the archive
+        db = store.open_archive(app.archive)
         if all_spaces:
             rooms = space_lookup.select(
-                space_lookup.list_spaces(client), kind, parse_active_since(active_since), exclude
+                space_lookup.list_spaces(client), kind, active_since, exclude
             )
             ids = [r["id"] for r in rooms]
         else:

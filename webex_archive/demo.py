@@ -15,6 +15,7 @@ from etl.api import WebexClient
 from etl.sync import SyncOptions, sync_spaces
 from render import FORMATS, RenderOptions, render_spaces
 
+from .cli import archive_option
 from .progress import Reporter
 from .render_command import local_zone
 from .status import space_status
@@ -23,13 +24,20 @@ from .status import space_status
 @click.command()
 @click.option(
     "--archive",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=click.Path(file_okay=False),  # a str: archive_option refuses "" (Path("") is ".")
     default="webex-archive-demo",
     show_default=True,
+    callback=archive_option,
     help="Where the demo archive goes.",
 )
 @click.option("--seed", default=1, show_default=True, help="Seed of the demo data set.")
-@click.option("--messages", default=300, show_default=True, help="Messages per group space.")
+@click.option(
+    "--messages",
+    type=click.IntRange(0, 100_000),
+    default=300,
+    show_default=True,
+    help="Messages per group space.",
+)
 @click.option("--open", "open_page", is_flag=True, help="Open the HTML page in a browser.")
 @click.option("--serve", is_flag=True, help="Keep the emulator running afterwards (Ctrl-C).")
 @click.pass_context

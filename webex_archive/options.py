@@ -18,7 +18,6 @@ from dateutil import tz
 
 from etl.sync import utc_iso as api_time
 
-
 # How far back --days, --rescan and --active-since may reach: about a thousand years is more
 # history than any space has, and stays clear of year 1, below which dates cannot go.
 MAX_DAYS = 365_000
@@ -56,7 +55,7 @@ def parse_date(text: str) -> datetime:
     seed tool's ``ddmmyyyy``; a date without a zone is taken in this machine's zone.
 
     Anything else, an impossible date (``32012024``, ``2024-13-01``) or one that cannot be
-    written as a UTC API time (year 1 east of Greenwich, year 9999 west of it) is a
+    written as a UTC API time (a four-digit year: not before 1000, not past 9999) is a
     BadParameter, never a ValueError or OverflowError from deep inside datetime.
     """
     value = text.strip()
@@ -66,7 +65,8 @@ def parse_date(text: str) -> datetime:
         else:
             moment = dateparser.isoparse(value)
         moment = moment if moment.tzinfo else moment.replace(tzinfo=tz.tzlocal())
-        api_time(moment)  # representable in UTC, as every bound must be
+        if moment.astimezone(timezone.utc).year < 1000:  # API times have four-digit years
+            raise ValueError("before the year 1000")
     except (ValueError, OverflowError):
         raise click.BadParameter(f"{text!r} is not a date: {DATE_FORMS}") from None
     return moment

@@ -15,7 +15,7 @@ from render.sanitize import clean_inline
 from render.search import END, START, Hit, search
 
 from .cli import App
-from .options import api_time, parse_date
+from .options import api_time, count_type, date_option, parse_date
 from .render_command import local_zone
 
 pass_app = click.make_pass_decorator(App)
@@ -53,9 +53,9 @@ def as_json(hit: Hit, zone) -> dict:
 @click.argument("query", nargs=-1, required=True)
 @click.option("--space", help="Only this space (an id or part of its title).")
 @click.option("--from", "person", help="Only messages by this person (part of name or email).")
-@click.option("--since", help="From this date (2024-03-01 or 01032024).")
-@click.option("--until", help="Before this date.")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--since", callback=date_option, help="From this date (2024-03-01 or 01032024).")
+@click.option("--until", callback=date_option, help="Before this date.")
+@click.option("--limit", type=count_type(), default=20, show_default=True)
 @click.option("--json", "json_output", is_flag=True, help="Print JSON (one array).")
 @pass_app
 def search_command(

@@ -5,8 +5,14 @@
   document.addEventListener("click", function (event) {
     var thumb = event.target.closest ? event.target.closest("button.thumb") : null;
     if (thumb && viewer) {
-      viewer.querySelector("img").src = thumb.getAttribute("data-full");
-      viewer.querySelector("img").alt = thumb.getAttribute("data-name") || "";
+      // The <img> is made here: HTML5 forbids an <img> without src in the markup.
+      var image = viewer.querySelector("img");
+      if (!image) {
+        image = document.createElement("img");
+        viewer.insertBefore(image, viewer.firstChild);
+      }
+      image.src = thumb.getAttribute("data-full");
+      image.alt = thumb.getAttribute("data-name") || "";
       viewer.querySelector("p").textContent = thumb.getAttribute("data-name") || "";
       viewer.showModal();
     } else if (viewer && event.target.closest && event.target.closest("#viewer")) {

@@ -55,11 +55,8 @@ def test_bad_options_are_one_line_errors(tmp_path):
     bad_rate = runner.invoke(main, ["emulator", "--fail-429", "5"])
     assert bad_rate.exit_code == 2 and "between 0 and 1" in bad_rate.output
     missing = runner.invoke(main, ["emulator", "--data", str(tmp_path / "none.json")])
-    assert missing.exit_code == 1
-    assert (
-        missing.output.startswith("Error: cannot load data set")
-        and "Traceback" not in missing.output
-    )
+    assert missing.exit_code == 2  # a usage error naming the option (tests/test_cli_options.py)
+    assert "Invalid value for '--data'" in missing.output and "Traceback" not in missing.output
 
 
 def test_port_in_use_is_a_clear_error():

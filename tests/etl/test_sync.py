@@ -12,49 +12,15 @@ from etl import store
 from etl.api import RetryPolicy, WebexClient, WebexError
 from etl.sync import SyncOptions, sync_spaces
 from tests.conftest import group_room, make_dataset
+from tests.reliability.helpers import snapshot
 
 FAST = RetryPolicy(tries=3, backoff=0.01, backoff_cap=0.02, default_retry_after=0.1)
-VOLATILE = {
-    "first_seen_at",
-    "last_seen_at",
-    "fetched_at",
-    "checked_at",
-    "first_synced_at",
-    "last_synced_at",
-    "replaced_at",
-    "id_",
-}
-TABLES = (
-    "spaces",
-    "people",
-    "memberships",
-    "messages",
-    "message_revisions",
-    "files",
-    "unavailable_messages",
-)
 
 
 def run_sync(emu, path, room_ids, retry=FAST, **options):
     db = store.open_archive(path)
     with WebexClient(emu.token, emu.api_url, retry=retry) as client:
         return sync_spaces(db, client, room_ids, SyncOptions(**options)), db
-
-
-def snapshot(db) -> dict:
-    """Every table's rows without bookkeeping times; coverage by its ends."""
-    tables = {}
-    for table in TABLES:
-        rows = db.execute(f"SELECT * FROM {table}")
-        names = [d[0] for d in rows.description]
-        tables[table] = sorted(
-            tuple((n, v) for n, v in zip(names, row, strict=True) if n not in VOLATILE)
-            for row in rows
-        )
-    tables["coverage"] = sorted(
-        db.execute("SELECT space_id, newest_id, oldest_id, reaches_start FROM coverage").fetchall()
-    )
-    return tables
 
 
 def served(emu, message: dict) -> dict:

@@ -162,9 +162,9 @@ def test_split_by_year_writes_parts_and_an_index(archive, dataset):
     total = sum(len(parse(p.read_text()).articles) for p in parts)
     assert total == sum(m["roomId"] == room["id"] for m in dataset.messages.values())
     second = parse(parts[1].read_text())
-    assert f"Project Atlas-{years[0]}.html" in second.hrefs
+    assert f"Project%20Atlas-{years[0]}.html" in second.hrefs  # links are URL-encoded
     assert any(
-        h.startswith(f"Project Atlas-{years[0]}.html#m-") for h in parse(index.read_text()).hrefs
+        h.startswith(f"Project%20Atlas-{years[0]}.html#m-") for h in parse(index.read_text()).hrefs
     )
 
 

@@ -1,0 +1,127 @@
+"""One sync at a time per archive: an exclusive lock on ``archive.lock``, held for the run.
+
+SQLite serialises single transactions, but a sync is more than one: two syncs on one archive
+would each trust their own idea of the coverage spans (one deleting a span the other is still
+extending), both mark the other's run as interrupted, and both choose the same free file
+names for different downloads. So the second sync refuses at once, in one line, rather than
+wait: a cron job that overlaps a long run should not queue up behind it.
+
+The lock is ``flock`` (``msvcrt.locking`` on Windows) on a file beside ``archive.db``: the
+kernel drops it when the process ends, ``kill -9`` included, so a crash never leaves a stale
+lock behind. The pid written into the file only serves the message. Readers (render, status)
+take no lock: WAL gives them a consistent snapshot while a sync writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from sqlite_utils import Database
+
+from .store import ArchiveError
+
+LOCK_NAME = "archive.lock"
+
+try:  # POSIX
+    import fcntl
+
+    def _try_lock(handle: IO[str]) -> bool:
+        """Take the exclusive lock without waiting; False if another process holds it."""
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+except ImportError:  # Windows
+    import msvcrt
+
+    def _try_lock(handle: IO[str]) -> bool:
+        """Take the exclusive lock without waiting; False if another process holds it."""
+        try:
+            handle.seek(0)  # the first byte is the lock
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        except OSError:
+            return False
+        return True
+
+
+class ArchiveBusy(ArchiveError):
+    """Another process is syncing into the same archive."""
+
+
+def lock_path(db: Database) -> Path | None:
+    """``archive.lock`` beside the database file (None for an in-memory database)."""
+    for _, name, file in db.conn.execute("PRAGMA database_list"):
+        if name == "main" and file:
+            return Path(file).parent / LOCK_NAME
+    return None
+
+
+@contextlib.contextmanager
+def archive_lock(db: Database) -> Iterator[None]:
+    """Hold the archive's sync lock for the block, or raise ArchiveBusy (one line) at once.
+
+    The file is removed when the block ends, so that an idle archive folder holds only the
+    archive; removal happens while the lock is still held, and a locker checks that the file
+    it locked is still the one at the path (else it locked a removed file and tries again).
+    """
+    path = lock_path(db)
+    if path is None:
+        yield
+        return
+    handle = _locked(path)
+    try:
+        with contextlib.suppress(OSError):  # the pid is only for the message: best effort
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        handle.close()
+
+
+def _locked(path: Path) -> IO[str]:
+    """The lock file at ``path``, opened and locked; ArchiveBusy if another process has it."""
+    while True:
+        try:
+            handle = open(path, "a+", encoding="ascii")  # noqa: SIM115 (the caller closes it)
+        except OSError as error:
+            raise ArchiveError(
+                f"cannot create {path} ({error.strerror}): check the archive folder's "
+                "permissions and that its file system is writable"
+            ) from None
+        if not _try_lock(handle):
+            holder = _holder(handle)
+            handle.close()
+            raise ArchiveBusy(
+                f"another sync is running on the archive {path.parent} (pid {holder}); wait for "
+                "it to finish or use another --archive"
+            )
+        if _same_file(handle, path):
+            return handle
+        handle.close()  # removed by its last holder after we opened it: lock the new one
+
+
+def _holder(handle: IO[str]) -> str:
+    """The pid the holder wrote, or "unknown" (not written yet, or unreadable while locked)."""
+    try:
+        handle.seek(0)
+        return handle.read(20).strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def _same_file(handle: IO[str], path: Path) -> bool:
+    """Whether ``handle`` is still the file at ``path`` (not one its holder removed)."""
+    try:
+        return os.path.samestat(os.fstat(handle.fileno()), os.stat(path))
+    except OSError:
+        return False
