@@ -7,12 +7,11 @@ from requests.structures import CaseInsensitiveDict
 
 from emulator import Rule
 from emulator.hostile import FILE_NAMES
-from etl.api import AuthError, RetryPolicy, WebexClient
+from etl.api import AuthError
 from etl.attachments import FileInfo, fetch_file_info, info_from_headers, parse_content_disposition
-from etl.store import open_archive, save_messages, save_space, transaction
+from etl.store import save_messages, save_space, transaction
 from tests.conftest import group_room, make_dataset
 
-FAST = RetryPolicy(tries=3, backoff=0.01, backoff_cap=0.05)
 SYNCED = "2026-11-01T12:30:00.000Z"
 CHECKED = "2026-11-01T12:31:00.000Z"
 ZERO = {"checked": 0, "info": 0, "gone": 0, "infected": 0, "unscannable": 0, "failed": 0}
@@ -90,25 +89,6 @@ def test_info_from_headers(headers, expected):
 @pytest.fixture
 def dataset():
     return make_dataset(messages=60)
-
-
-@pytest.fixture
-def sleeps():
-    """Every wait the client asks for, recorded instead of slept (the emulator is real)."""
-    return []
-
-
-@pytest.fixture
-def client(emu, sleeps):
-    with WebexClient(emu.token, emu.api_url, retry=FAST, sleep=sleeps.append) as webex:
-        yield webex
-
-
-@pytest.fixture
-def db(tmp_path):
-    archive = open_archive(tmp_path)
-    yield archive
-    archive.conn.close()
 
 
 @pytest.fixture

@@ -10,34 +10,13 @@ import pytest
 
 from emulator import Rule
 from emulator.media import Recipe
-from etl.api import RetryPolicy, WebexClient
 from etl.avatars import avatar_file_name, download_avatars
-from etl.store import open_archive
 from etl.sync import SyncOptions, sync_spaces
 from tests.conftest import group_room
 
-FAST = RetryPolicy(tries=3, backoff=0.01, backoff_cap=0.05)
 NOW = "2026-11-01T12:40:00.000Z"
 LATER = "2026-11-02T08:00:00.000Z"
 JPEG = b"\xff\xd8\xff\xe0 not really a jpeg"
-
-
-@pytest.fixture
-def sleeps():
-    return []
-
-
-@pytest.fixture
-def client(emu, sleeps):
-    with WebexClient(emu.token, emu.api_url, retry=FAST, sleep=sleeps.append) as webex:
-        yield webex
-
-
-@pytest.fixture
-def db(tmp_path):
-    archive = open_archive(tmp_path)
-    yield archive
-    archive.conn.close()
 
 
 @pytest.fixture

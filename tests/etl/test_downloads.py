@@ -10,13 +10,12 @@ from pathlib import Path
 import pytest
 
 from emulator import Faults, Rule
-from etl.api import AuthError, RetryPolicy, WebexClient
+from etl.api import AuthError
 from etl.downloads import download_files, is_image, mtime_ns
 from etl.store import open_archive, transaction
 from etl.sync import SyncOptions, sync_spaces
 from tests.conftest import group_room, make_dataset
 
-FAST = RetryPolicy(tries=3, backoff=0.01, backoff_cap=0.05)
 NOW = "2026-11-01T12:40:00.000Z"
 LATER = "2026-11-02T08:00:00.000Z"
 ZERO = {"downloaded": 0, "deduplicated": 0, "gone": 0, "infected": 0, "unscannable": 0,
@@ -28,18 +27,6 @@ ALL_KINDS = {"seed": 3, "messages": 200, "spaces": 1, "hostile_rate": 0}
 @pytest.fixture
 def dataset(request):
     return make_dataset(**getattr(request, "param", {"messages": 60}))
-
-
-@pytest.fixture
-def sleeps():
-    """Every wait the client asks for, recorded instead of slept."""
-    return []
-
-
-@pytest.fixture
-def client(emu, sleeps):
-    with WebexClient(emu.token, emu.api_url, retry=FAST, sleep=sleeps.append) as webex:
-        yield webex
 
 
 @pytest.fixture
