@@ -422,25 +422,25 @@ class SpaceSync:
                 # One path segment, whatever the id holds ("../people/me" is no message).
                 parent = self.client.get_json(f"messages/{quote(parent_id, safe='')}")
             except (NotFoundError, ForbiddenError) as error:
-                with transaction(self.db):
-                    self.db.execute(
-                        "INSERT OR REPLACE INTO unavailable_messages VALUES (?, ?, ?, ?)",
-                        [parent_id, space_id, error.status, self.now],
-                    )
+                self.unavailable(parent_id, space_id, error.status or 404)
                 continue
             if parent.get("id") != parent_id or parent.get("roomId") != space_id:
                 # Another space's message (or none): not this thread's parent, and storing it
                 # would need that space. Recorded like a 404, with the 200 Webex answered.
-                with transaction(self.db):
-                    self.db.execute(
-                        "INSERT OR REPLACE INTO unavailable_messages VALUES (?, ?, 200, ?)",
-                        [parent_id, space_id, self.now],
-                    )
+                self.unavailable(parent_id, space_id, 200)
                 continue
             with transaction(self.db):
                 new, _ = store.save_messages(self.db, [parent], self.now)
             self.result.parents += 1
             self.result.new += len(new)
+
+    def unavailable(self, message_id: str, space_id: str, status: int) -> None:
+        """Remember a parent Webex will not give, so that later runs do not ask again."""
+        with transaction(self.db):
+            self.db.execute(
+                "INSERT OR REPLACE INTO unavailable_messages VALUES (?, ?, ?, ?)",
+                [message_id, space_id, status, self.now],
+            )
 
     def fetch_undecrypted(self, space_id: str) -> None:
         """Messages stored undecrypted (a key-server failure, webex-api.md §7.2) are asked for
