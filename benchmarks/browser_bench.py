@@ -36,7 +36,7 @@ def measure(browser, page_path: Path, runs: int = 5) -> tuple[float, float]:
     for _ in range(runs):
         context = browser.new_context()
         page = context.new_page()
-        page.goto(page_path.as_uri(), wait_until="load")
+        page.goto(page_path.as_uri(), wait_until="load", timeout=300_000)
         dcl, fcp = page.evaluate(TIMING)
         loaded.append(dcl)
         painted.append(fcp)
