@@ -419,8 +419,7 @@ class SpaceSync:
         ]
         for parent_id in missing:
             try:
-                # One path segment, whatever the id holds ("../people/me" is no message).
-                parent = self.client.get_json(f"messages/{quote(parent_id, safe='')}")
+                parent = self.get_message(parent_id)
             except (NotFoundError, ForbiddenError) as error:
                 self.unavailable(parent_id, space_id, error.status or 404)
                 continue
@@ -433,6 +432,10 @@ class SpaceSync:
                 new, _ = store.save_messages(self.db, [parent], self.now)
             self.result.parents += 1
             self.result.new += len(new)
+
+    def get_message(self, message_id: str) -> dict:
+        """GET /messages/{id} with the id as one path segment ("../people/me" is no message)."""
+        return self.client.get_json(f"messages/{quote(message_id, safe='')}")
 
     def unavailable(self, message_id: str, space_id: str, status: int) -> None:
         """Remember a parent Webex will not give, so that later runs do not ask again."""
@@ -457,7 +460,7 @@ class SpaceSync:
         ]
         for message_id in ids:
             try:
-                message = self.client.get_json(f"messages/{quote(message_id, safe='')}")
+                message = self.get_message(message_id)
             except (NotFoundError, ForbiddenError):
                 continue  # gone: a complete re-read marks it deleted
             if not undecrypted(message) and message.get("id") == message_id:
