@@ -22,6 +22,12 @@
   function placeButton() {
     if (toTop) { toTop.classList.toggle("shown", window.scrollY > 400); }
   }
+  // Months are rendered only near the viewport (content-visibility in style.css); until one is,
+  // its height is guessed from its number of messages so that the scroll bar is about right.
+  var months = document.querySelectorAll("section.month");
+  for (var i = 0; i < months.length; i += 1) {
+    months[i].style.containIntrinsicSize = "auto " + (months[i].childElementCount * 4.5) + "rem";
+  }
   window.addEventListener("scroll", placeButton, { passive: true });
   placeButton();
 })();
