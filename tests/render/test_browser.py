@@ -124,3 +124,26 @@ def test_dark_theme_follows_the_system(browser, page_path):
         background = page.evaluate("getComputedStyle(document.body).backgroundColor")
         assert background == colour, scheme
         context.close()
+
+
+def test_months_render_lazily_yet_print_whole_and_links_land(browser, page_path):
+    """Months are skipped by rendering until near the viewport (content-visibility), but every
+    message is in the DOM, a link to one lands on it, and print renders them all."""
+    context, page, problems = open_page(browser, page_path)
+    months = page.locator("section.month")
+    assert months.count() > 1
+    assert months.evaluate_all(
+        "ms => ms.every(m => getComputedStyle(m).contentVisibility === 'auto'"
+        " && m.style.containIntrinsicSize.startsWith('auto '))"
+    )
+    shown = "as => as.map(a => a.checkVisibility({contentVisibilityAuto: true}))"
+    assert False in page.locator("article.msg").evaluate_all(shown)  # some are skipped
+    last = page.locator("article.msg").last.get_attribute("id")
+    page.goto(f"{page_path.as_uri()}#{last}")
+    top = page.evaluate(f"document.getElementById('{last}').getBoundingClientRect().top")
+    assert 0 <= top < page.viewport_size["height"]
+    page.emulate_media(media="print")
+    assert all(page.locator("article.msg").evaluate_all(shown))  # print shows every message
+    assert page.pdf()[:4] == b"%PDF"
+    assert problems == []
+    context.close()
