@@ -123,9 +123,8 @@ class WebexClient:
         self.sleep = sleep
         self.stats = Stats()
         self.session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=pool_size)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        self.pool_size = 0
+        self.widen_pool(pool_size)
         self.session.headers.update(
             {
                 "Authorization": f"Bearer {token.strip()}",
@@ -138,6 +137,15 @@ class WebexClient:
 
     def close(self) -> None:
         self.session.close()
+
+    def widen_pool(self, size: int) -> None:
+        """Keep-alive connections for ``size`` threads at once (the pool only grows; call it
+        before the threads start)."""
+        if size > self.pool_size:
+            adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=size)
+            self.session.mount("http://", adapter)
+            self.session.mount("https://", adapter)
+            self.pool_size = size
 
     def __enter__(self) -> WebexClient:
         return self

@@ -206,15 +206,38 @@ def record_page(
     nothing except, with ``reaches_start``, marking ``span`` as reaching the start.
     Runs in the caller's transaction, with the page's messages.
     """
+    return record_page_joined(db, space_id, span, page, reaches_start)[0]
+
+
+def record_page_joined(
+    db: Database,
+    space_id: str,
+    span: Span | None,
+    page: Sequence[Mapping[str, Any]],
+    reaches_start: bool = False,
+) -> tuple[Span | None, list[int]]:
+    """record_page, and the ids of the stored spans whose rows it deleted (joined into the
+    result): walks that run side by side (backfill.py) follow their span through them."""
     if not page:
         if span is None or not reaches_start:
-            return span
-        return _update(db, replace(span, reaches_start=True))
+            return span, []
+        return _update(db, replace(span, reaches_start=True)), []
     walked = page_span(page, reaches_start)
     current = walked if span is None else union(span, walked)
     page_ids = {message["id"] for message in page}
     current, absorbed = absorb(current, get_spans(db, space_id), page_ids)
-    _delete(db, [other for other in absorbed if other.id != current.id])
+    gone = [other for other in absorbed if other.id != current.id]
+    _delete(db, gone)
     if current.id is None:
-        return _insert(db, space_id, current)
-    return _update(db, current)
+        return _insert(db, space_id, current), [s.id for s in gone if s.id is not None]
+    return _update(db, current), [s.id for s in gone if s.id is not None]
+
+
+def get_span(db: Database, span_id: int) -> Span | None:
+    """The stored span with this id, or None when its row is gone (joined into another)."""
+    row = db.conn.execute(
+        "SELECT id, newest_id, newest_created, oldest_id, oldest_created, reaches_start "
+        "FROM coverage WHERE id = ?",
+        [span_id],
+    ).fetchone()
+    return _span(row) if row else None

@@ -34,11 +34,14 @@ def utc_now() -> str:
     return now.replace("+00:00", "Z")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _json(value: Any) -> str | None:
     """Compact JSON text (NULL stays NULL): the form of every JSON column and of raw."""
     if value is None:
         return None
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 # ----- opening and migrating ----------------------------------------------------------------

@@ -6,12 +6,20 @@ but make bulk inserts several times slower (design.md, measured notes).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlite_utils import Database
 
-from .database import FTS_TRIGGERS, rebuild_fts, set_meta, transaction
+from .database import (
+    FTS_TRIGGERS,
+    _execute_script,
+    rebuild_fts,
+    schema_sql,
+    set_meta,
+    transaction,
+)
 
 
 @contextmanager
@@ -32,3 +40,35 @@ def fts_deferred(db: Database) -> Iterator[Database]:
     finally:
         with transaction(db):
             rebuild_fts(db)
+
+
+# A sync indexes its pages itself: the insert trigger goes while it writes, and comes back at
+# the end of the run (or with the next open_archive, which re-applies schema.sql, if the
+# process was killed). Every page's new rows are indexed in the page's own transaction, so
+# the index is complete at every commit: an interrupted run never leaves rows unindexed.
+# The delete and update triggers stay: an edit of an indexed row needs them as it is.
+INSERT_TRIGGER = "messages_fts_insert"
+
+
+def drop_insert_trigger(db: Database) -> None:
+    """Take the per-row insert trigger off, if it is on (in the caller's transaction)."""
+    present = db.conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?", [INSERT_TRIGGER]
+    ).fetchone()
+    if present:
+        db.conn.execute(f"DROP TRIGGER {INSERT_TRIGGER}")
+
+
+def index_messages(db: Database, ids: list[str]) -> None:
+    """Add the rows of messages ``ids`` (just inserted, not yet indexed) to messages_fts."""
+    db.conn.execute(
+        "INSERT INTO messages_fts (rowid, text) SELECT rowid, text FROM messages "
+        "WHERE id IN (SELECT value FROM json_each(?))",
+        [json.dumps(ids)],
+    )
+
+
+def restore_triggers(db: Database) -> None:
+    """Put every trigger of schema.sql back (idempotent; commits on its own)."""
+    with transaction(db):
+        _execute_script(db.conn, schema_sql())

@@ -7,11 +7,13 @@ killed at any instant leaves either the whole page or none of it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
 
 from .database import _json, set_meta
+from .fts import drop_insert_trigger, index_messages
 from .rows import file_rows, membership_row, message_row, person_row, space_row
 
 
@@ -40,6 +42,16 @@ def _upsert(
     db.conn.executemany(sql + (f" WHERE {where}" if where else ""), rows)
 
 
+def _insert(db: Database, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Plain INSERT of rows known to be new: half the cost of the upsert in SQLite (measured:
+    0.4 s against 0.8 s for 20,000 messages), and values bound by position, not by name."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    db.conn.executemany(sql, [tuple(row.values()) for row in rows])
+
+
 _CONTENT_COLUMNS = ("text", "markdown", "html", "files", "attachments", "updated")
 
 
@@ -52,35 +64,72 @@ def _stored_content(db: Database, ids: Sequence[str]) -> dict[str, tuple]:
     return {row[0]: tuple(row[1:]) for row in db.conn.execute(sql, [_json(list(ids))])}
 
 
+@dataclass
+class MessageRows:
+    """A page of messages turned into rows (pure work, done by whichever thread fetched the
+    page), ready for ``write_messages`` on the writer's connection."""
+
+    messages: list[dict[str, Any]]
+    files: list[dict[str, Any]]
+
+
+def message_rows(api_messages: Iterable[Mapping[str, Any]], now: str) -> MessageRows:
+    """The messages and files rows of ``api_messages`` (the last copy of a repeated id wins)."""
+    by_id = {row["id"]: (row, m) for m in api_messages for row in [message_row(m, now)]}
+    files = [row for _, message in by_id.values() for row in file_rows(message)]
+    return MessageRows([row for row, _ in by_id.values()], files)
+
+
 def save_messages(
-    db: Database, api_messages: Iterable[Mapping[str, Any]], now: str
+    db: Database, api_messages: Iterable[Mapping[str, Any]], now: str, index_new: bool = False
 ) -> tuple[list[str], list[str]]:
-    """Upsert messages; return (new ids, edited ids).
+    """Upsert messages; return (new ids, edited ids). See write_messages."""
+    return write_messages(db, message_rows(api_messages, now), now, index_new)
+
+
+def write_messages(
+    db: Database, prepared: MessageRows, now: str, index_new: bool = False
+) -> tuple[list[str], list[str]]:
+    """Upsert prepared message rows; return (new ids, edited ids).
 
     An edit (a change in any of _CONTENT_COLUMNS) first copies the stored version into
     message_revisions, so nothing a message ever said is lost. first_seen_at is kept,
     deleted_at cleared (it is back), and file rows are added without touching the download
     state of rows that already exist for the same URL.
+
+    ``index_new``: the full-text insert trigger is taken off (fts.py) and this page's new
+    rows are indexed with one statement, in the same transaction — a bulk load's way.
     """
-    by_id = {row["id"]: (row, m) for m in api_messages for row in [message_row(m, now)]}
-    rows = [row for row, _ in by_id.values()]
-    stored = _stored_content(db, list(by_id))
+    rows = prepared.messages
+    stored = _stored_content(db, [row["id"] for row in rows])
     new_ids = [row["id"] for row in rows if row["id"] not in stored]
     edited_ids = [
         row["id"]
         for row in rows
         if row["id"] in stored and stored[row["id"]] != tuple(row[c] for c in _CONTENT_COLUMNS)
     ]
-    db.conn.executemany(
-        "INSERT INTO message_revisions (message_id, revision, text, markdown, html, files, "
-        "attachments, updated, raw, replaced_at) SELECT id, (SELECT coalesce(max(revision), 0) "
-        "+ 1 FROM message_revisions WHERE message_id = :id), text, markdown, html, files, "
-        "attachments, updated, raw, :now FROM messages WHERE id = :id",
-        [{"id": message_id, "now": now} for message_id in edited_ids],
-    )
-    _upsert(db, "messages", rows, ["id"], keep=["first_seen_at"])
-    files = [row for _, message in by_id.values() for row in file_rows(message)]
-    _upsert(db, "files", files, ["message_id", "position"], where="files.url IS NOT excluded.url")
+    if edited_ids:
+        db.conn.executemany(
+            "INSERT INTO message_revisions (message_id, revision, text, markdown, html, files, "
+            "attachments, updated, raw, replaced_at) SELECT id, (SELECT coalesce(max(revision), "
+            "0) + 1 FROM message_revisions WHERE message_id = :id), text, markdown, html, "
+            "files, attachments, updated, raw, :now FROM messages WHERE id = :id",
+            [{"id": message_id, "now": now} for message_id in edited_ids],
+        )
+    if index_new:
+        drop_insert_trigger(db)
+    # New ids (looked up in this transaction) cannot conflict: inserted, not upserted; so are
+    # their files (a files row needs its message: foreign key).
+    _insert(db, "messages", [row for row in rows if row["id"] not in stored])
+    _upsert(db, "messages", [row for row in rows if row["id"] in stored], ["id"], ["first_seen_at"])
+    if index_new and new_ids:
+        index_messages(db, new_ids)
+    new = set(new_ids)
+    _insert(db, "files", [row for row in prepared.files if row["message_id"] in new])
+    _upsert(
+        db, "files", [row for row in prepared.files if row["message_id"] not in new],
+        ["message_id", "position"], where="files.url IS NOT excluded.url",
+    )  # fmt: skip
     return new_ids, edited_ids
 
 
