@@ -1,12 +1,15 @@
 """Sync speed against the emulator, with a minimal sequential client as the baseline.
 
     python benchmarks/sync_bench.py [--messages 100000] [--latency 0,50] [--download no]
+                                    [--workers N]
 
 For each latency (ms added by the emulator to every request): the baseline — a minimal client
 that follows the Link headers of /messages with max=400, one new connection per request, no
 parallelism, storing nothing — then `webex-archive sync` in a fresh process into an empty
 archive (full sync), again (no-op re-sync), and after the emulator adds 1,000 messages. Prints
-one table: seconds, messages/s, requests, peak RSS, and the ratio to the baseline.
+one table: seconds, messages/s, requests (all, and message-list pages), MB received (the
+bodies the emulator served), peak RSS, and the ratio to the baseline. ``--workers`` is passed
+to `webex-archive sync` (default: the command's own default).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -26,8 +30,24 @@ from emulator import Emulator, Faults, generate
 CLI = [sys.executable, "-m", "webex_archive"]
 
 
-def baseline(emu: Emulator, room_id: str) -> tuple[float, int, int]:
-    """(seconds, requests, messages) for the naive client: a new connection per request."""
+@dataclass
+class Run:
+    seconds: float
+    requests: int
+    pages: int  # message-list requests
+    bytes: int  # response bodies served
+    peak_kb: int = 0
+
+
+def measured(emu: Emulator, seconds: float, peak_kb: int = 0) -> Run:
+    entries = emu.log.entries()
+    pages = sum(1 for e in entries if e.path.startswith("/v1/messages?"))
+    return Run(seconds, len(entries), pages, sum(e.bytes for e in entries), peak_kb)
+
+
+def baseline(emu: Emulator, room_id: str) -> tuple[Run, int]:
+    """The naive client's run and how many messages it got: a new connection per request."""
+    emu.log.clear()
     url = f"{emu.api_url}/messages?roomId={room_id}&max=400"
     started, count, messages = time.perf_counter(), 0, 0
     while url:
@@ -38,21 +58,31 @@ def baseline(emu: Emulator, room_id: str) -> tuple[float, int, int]:
         count += 1
         messages += len(response.json()["items"])
         url = response.links.get("next", {}).get("url")
-    return time.perf_counter() - started, count, messages
+    return measured(emu, time.perf_counter() - started), messages
 
 
-def ours(emu: Emulator, archive: Path, download: str) -> tuple[float, int, int]:
-    """(seconds, requests, peak RSS KB) of one `webex-archive sync --all` process."""
+def ours(emu: Emulator, archive: Path, download: str, workers: int | None) -> Run:
+    """One `webex-archive sync --all` process: its cost, with its peak RSS."""
     emu.log.clear()
     env = {**os.environ, "WEBEX_API_URL": emu.api_url, "WEBEX_ARCHIVE_TOKEN": emu.token}
+    extra = ["--workers", str(workers)] if workers else []
     started = time.perf_counter()
     result = subprocess.run(
         ["/usr/bin/time", "-f", "%M", *CLI, "-q", "--archive", str(archive), "sync", "--all",
-         "--download", download],
+         "--download", download, *extra],
         env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
     seconds = time.perf_counter() - started
-    return seconds, len(emu.log.entries()), int(result.stderr.strip().splitlines()[-1])
+    return measured(emu, seconds, int(result.stderr.strip().splitlines()[-1]))
+
+
+def line(latency: float, label: str, run: Run, messages: int, ratio: str) -> str:
+    rate = f"{messages / run.seconds:>9,.0f}" if messages else f"{'-':>9}"
+    peak = f"{run.peak_kb / 1024:>8.0f}" if run.peak_kb else f"{'-':>8}"
+    return (
+        f"{latency:>7g} {label:<22} {run.seconds:>8.2f} {rate} {run.requests:>9} "
+        f"{run.pages:>6} {run.bytes / 1e6:>7.1f} {peak} {ratio:>8}"
+    )
 
 
 def main() -> None:
@@ -60,25 +90,22 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--latency", default="0,50")
     parser.add_argument("--download", default="no", choices=["no", "info"])
+    parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
     dataset = generate(seed=1, spaces=1, messages=args.messages, hostile_rate=0)
     room = next(r["id"] for r in dataset.rooms.values() if r["type"] == "group")
     total = len(dataset.messages)
     print(
         f"{'latency':>7} {'run':<22} {'seconds':>8} {'msg/s':>9} {'requests':>9} "
-        f"{'peak MB':>8} {'vs base':>8}"
+        f"{'pages':>6} {'MB recv':>7} {'peak MB':>8} {'vs base':>8}"
     )
     for latency in (float(x) for x in args.latency.split(",")):
         with (
             Emulator(dataset, Faults(latency_ms=latency)) as emu,
             tempfile.TemporaryDirectory() as work,
         ):
-            base_s, base_n, base_m = baseline(emu, room)
-            print(
-                f"{latency:>7g} {'baseline (one space)':<22} {base_s:>8.2f} "
-                f"{base_m / base_s:>9,.0f} {base_n:>9} {'-':>8} {'1.0':>8}",
-                flush=True,
-            )
+            base, base_m = baseline(emu, room)
+            print(line(latency, "baseline (one space)", base, base_m, "1.0"), flush=True)
             archive = Path(work) / "archive"
             runs = [
                 ("full sync (all spaces)", total),
@@ -88,18 +115,10 @@ def main() -> None:
             for label, messages in runs:
                 if messages == 1000:
                     emu.add_messages(room, 1000, seed=7)
-                seconds, count, peak = ours(emu, archive, args.download)
-                rate = f"{messages / seconds:>9,.0f}" if messages else f"{'-':>9}"
-                ratio = (
-                    f"{base_s / seconds * total / base_m:>7.1f}x"
-                    if messages == total
-                    else f"{'-':>8}"
-                )
-                print(
-                    f"{latency:>7g} {label:<22} {seconds:>8.2f} {rate} {count:>9} "
-                    f"{peak / 1024:>8.0f} {ratio}",
-                    flush=True,
-                )
+                run = ours(emu, archive, args.download, args.workers)
+                speedup = base.seconds / run.seconds * total / base_m
+                ratio = f"{speedup:>7.1f}x" if messages == total else "-"
+                print(line(latency, label, run, messages, ratio), flush=True)
 
 
 if __name__ == "__main__":

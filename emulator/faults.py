@@ -180,6 +180,7 @@ class LogEntry:
     started: float
     seconds: float
     fault: str = ""
+    bytes: int = 0  # the answer's body as built (before a fault cuts it short)
 
 
 class RequestLog:

@@ -156,6 +156,7 @@ class Emulator:
                 started,
                 time.time() - started,
                 rule.kind if rule else "",
+                len(response.body),
             )
         )
         response.headers.setdefault("TrackingID", tracking_id())

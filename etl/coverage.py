@@ -64,11 +64,15 @@ def union(upper: Span, lower: Span) -> Span:
     """One span from ``upper`` and ``lower`` (which continues below it or overlaps it).
 
     Ties in created go to ``upper`` for the newest end and to ``lower`` for the oldest end:
-    the walk reached ``lower`` after ``upper``, so that is where it stands. The id is
-    upper's, else lower's.
+    the walk reached ``lower`` after ``upper``, so that is where it stands; but a span that
+    reaches the start keeps its oldest end (spans walked side by side join in any order).
+    The id is upper's, else lower's.
     """
     top = lower if lower.newest_created > upper.newest_created else upper
-    bottom = upper if upper.oldest_created < lower.oldest_created else lower
+    if upper.oldest_created != lower.oldest_created:
+        bottom = upper if upper.oldest_created < lower.oldest_created else lower
+    else:  # a tie: a span that reaches the start ends at the space's first message
+        bottom = upper if upper.reaches_start and not lower.reaches_start else lower
     return Span(
         upper.id if upper.id is not None else lower.id,
         top.newest_id,

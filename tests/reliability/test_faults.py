@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
@@ -33,6 +34,7 @@ from emulator import Emulator, Faults, Rule
 from emulator.faults import LogEntry
 from etl import store
 from etl.api import AuthError, RetryPolicy, WebexError
+from etl.times import plus_ms
 from tests.reliability.helpers import (
     FAST,
     assert_same,
@@ -170,7 +172,9 @@ def test_an_empty_page_with_a_link_at_every_list_request_changes_nothing(world: 
     for k in points:
         _, log = sync_through(world, f"empty page at request {k}", [Rule("empty_page", at=[k])])
         struck = next(e for e in log if e.number == k)
-        assert struck.status == 200 and log[k].path == struck.path  # the Link repeated it
+        assert struck.status == 200
+        # The Link repeated it (workers walk side by side: not necessarily the next request).
+        assert any(e.number > k and e.path == struck.path for e in log)
 
 
 def test_an_answer_slower_than_the_timeout_is_retried(world: World) -> None:
@@ -205,20 +209,27 @@ def test_retry_after_is_waited_for(world: World, seconds: int, kinds: tuple[str,
 
 def test_a_cursor_deleted_between_pages_is_passed_by_time(world: World) -> None:
     """404 on ``beforeMessage`` (its message deleted meanwhile): the walk goes on with
-    ``before=<that message's time>``, and the archive is the one of a fault-free sync before
-    the deletion (the message was read before it went; the next look-back marks it)."""
+    ``before=<that message's time + 1 ms>``, and the archive is the one of a fault-free sync
+    before the deletion (the message was read before it went; the next look-back marks it).
+    Workers walk side by side, so request k of a run is not always a cursor page: those
+    strikes delete nothing (the archive must still be the same); most of them are."""
     ds = world.emu.dataset
+    passed = 0
     for k in world.points("page-cursor"):
         saved, room = dict(ds.messages), dict(ds.rooms[world.room])
         _, log = sync_through(world, f"cursor deleted at {k}", [Rule("delete_cursor", at=[k])])
         struck = next(e for e in log if e.number == k)
-        assert struck.status == 404 and "beforeMessage=" in struck.path
-        after = log[log.index(struck) + 1]
-        assert after.status == 200 and "before=" in after.path and "beforeMessage" not in after.path
+        cursor = parse_qs(urlsplit(struck.path).query).get("beforeMessage", [None])[0]
+        if cursor is not None:
+            assert struck.status == 404
+            resumed = f"before={quote(plus_ms(saved[cursor]['created'], 1))}"
+            assert any(e.number > k and resumed in e.path for e in log), resumed
+            passed += 1
         for message_id, message in saved.items():  # put the deleted message back
             if message_id not in ds.messages:
                 ds.add_message(message)
         ds.rooms[world.room].update(room)  # and its lastActivity, which the deletion moved
+    assert passed >= len(world.points("page-cursor")) // 2
 
 
 # ----- faults that end the run or leave a mark: a clear line, then the next run heals --------
