@@ -57,10 +57,12 @@ class Density:
     messages: int
     newest: str
     oldest: str
+    page: int  # items of the longest page so far: Webex may cap ``max`` below what we ask
 
-    def estimate(self, newest: int, oldest: int) -> float:
+    def pages(self, newest: int, oldest: int) -> float:
+        """Pages estimated between two times (milliseconds)."""
         per_ms = self.messages / max(1, to_ms(self.newest) - to_ms(self.oldest))
-        return per_ms * (newest - oldest)
+        return per_ms * (newest - oldest) / max(1, self.page)
 
 
 @dataclass
@@ -146,7 +148,7 @@ class Backfill:
         low = to_ms(gap.floor) if gap.floor else self.first_time(high)
         count = 1
         if low is not None and high - low > 1:
-            pages = self.density.estimate(high, low) / self.options.page_size
+            pages = self.density.pages(high, low)
             count = max(1, min(math.ceil(pages / PAGES_PER_SLICE), high - low - 1))
             count = min(count, SLICES_PER_WORKER * self.options.workers)
         assert low is not None or count == 1

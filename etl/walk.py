@@ -38,6 +38,7 @@ class Walk:
         self.seen: set[str] = set()
         self.top: str | None = None  # created of the newest message walked
         self.lowest: str | None = None  # created of the last message walked so far
+        self.longest = 0  # items of the longest page (Webex may cap ``max``)
         self.fresh = self.parallel() and not self.holds_messages()
 
     def parallel(self) -> bool:
@@ -79,6 +80,7 @@ class Walk:
                 raise SyncError("Webex keeps answering empty pages; run again later")
             self.span = self.save_page(items, next_url is None)
             self.seen.update(m["id"] for m in items)
+            self.longest = max(self.longest, len(items))
             if items:
                 self.top = self.top or items[0]["created"]
                 self.lowest = items[-1]["created"]
@@ -107,7 +109,7 @@ class Walk:
     def hand_over(self) -> None:
         """The history still missing below the walk's span, to the parallel backfill."""
         assert self.span is not None and self.top is not None and self.lowest is not None
-        density = Density(len(self.seen), self.top, self.lowest)
+        density = Density(len(self.seen), self.top, self.lowest, self.longest)
         Backfill(self.space, self.space_id, self.since, density).run(self.span)
 
     def save_page(self, items: list[dict], last: bool) -> Span:
