@@ -28,6 +28,19 @@
   for (var i = 0; i < months.length; i += 1) {
     months[i].style.containIntrinsicSize = "auto " + (months[i].childElementCount * 4.5) + "rem";
   }
+  // A jump to #msg-… or to a month first lands where the guessed heights put it; the messages
+  // around it are then rendered at their real heights, so jump again once they are.
+  function landOnTarget() {
+    var target = location.hash.length > 1 ?
+      document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+    if (target) {
+      requestAnimationFrame(function () {
+        requestAnimationFrame(function () { target.scrollIntoView(); });
+      });
+    }
+  }
+  window.addEventListener("hashchange", landOnTarget);
+  window.addEventListener("load", landOnTarget);
   window.addEventListener("scroll", placeButton, { passive: true });
   placeButton();
 })();
