@@ -127,7 +127,8 @@ def _map(api: Mapping[str, Any], fields: Sequence[tuple[str, str, Callable]]) ->
     """API object to row, column by column as the rule above says; plus raw, as sent."""
     get = api.get
     row = {column: convert(get(key)) for key, column, convert in fields}
-    row["raw"] = _json(dict(getattr(api, "sent", api)))
+    sent = getattr(api, "sent", api)
+    row["raw"] = _json(sent if type(sent) is dict else dict(sent))
     return row
 
 

@@ -92,8 +92,6 @@ def sync_spaces(
     would fail the same way.
     """
     with archive_lock(db):  # one sync per archive at a time (etl/lock.py)
-        for pragma in SYNC_PRAGMAS:
-            db.conn.execute(f"PRAGMA {pragma}")
         try:
             try:
                 return _sync_spaces(db, client, space_ids, options, progress, arguments)
@@ -239,6 +237,8 @@ class SpaceSync:
             )
         if not self.result.unchanged:
             try:
+                for pragma in SYNC_PRAGMAS:  # not before: a no-op run keeps a small cache
+                    self.db.execute(f"PRAGMA {pragma}")
                 Walk(self, space_id, self.lower_bound(space_id)).run()
                 fetch_parents(self, space_id)
                 fetch_undecrypted(self, space_id)

@@ -116,7 +116,7 @@ def spaces(app: App, search: str | None, as_json: bool) -> None:
     type=count_type(1, MAX_WORKERS),
     default=4,
     show_default=True,
-    help="Parallel file transfers.",
+    help="Parallel requests: slices of missing history, and file transfers (1: one walk).",
 )
 @pass_app
 def sync(
