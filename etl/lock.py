@@ -22,6 +22,7 @@ from typing import IO
 
 from sqlite_utils import Database
 
+from .database import _archive_dir as archive_file
 from .store import ArchiveError
 
 LOCK_NAME = "archive.lock"
@@ -63,17 +64,33 @@ def lock_path(db: Database) -> Path | None:
 
 
 @contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """The sync lock of the archive in ``folder``, taken BEFORE the archive is opened: two
+    syncs racing to create a new archive must meet this lock (one clear line), not SQLite's
+    while the other one creates the schema. Creates the folder if needed (one-line errors)."""
+    with _holding(archive_file(Path(folder)).parent / LOCK_NAME):
+        yield
+
+
+@contextlib.contextmanager
 def archive_lock(db: Database) -> Iterator[None]:
-    """Hold the archive's sync lock for the block, or raise ArchiveBusy (one line) at once.
+    """Hold the archive's sync lock for the block, or raise ArchiveBusy (one line) at once."""
+    path = lock_path(db)
+    if path is None:
+        yield
+        return
+    with _holding(path):
+        yield
+
+
+@contextlib.contextmanager
+def _holding(path: Path) -> Iterator[None]:
+    """The lock at ``path`` for the block.
 
     The file is removed when the block ends, so that an idle archive folder holds only the
     archive; removal happens while the lock is still held, and a locker checks that the file
     it locked is still the one at the path (else it locked a removed file and tries again).
     """
-    path = lock_path(db)
-    if path is None:
-        yield
-        return
     handle = _locked(path)
     try:
         with contextlib.suppress(OSError):  # the pid is only for the message: best effort

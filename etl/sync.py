@@ -84,14 +84,18 @@ def sync_spaces(
     options: SyncOptions,
     progress: Progress | None = None,
     arguments: dict | None = None,
+    locked: bool = False,
 ) -> list[SpaceResult]:
     """Sync each space, then the people they mention; record the run in ``sync_runs``.
+
+    ``locked``: the caller holds the archive's sync lock already (lock.folder_lock, taken
+    before the archive was opened); otherwise this takes it.
 
     A space that fails (gone, forbidden, Webex failing beyond the retries) is recorded with
     its error and the others go on; an invalid token stops everything, since every space
     would fail the same way.
     """
-    with archive_lock(db):  # one sync per archive at a time (etl/lock.py)
+    with contextlib.nullcontext() if locked else archive_lock(db):  # one sync at a time
         try:
             try:
                 return _sync_spaces(db, client, space_ids, options, progress, arguments)

@@ -9,6 +9,7 @@ import click
 
 from etl import spaces as space_lookup
 from etl import store
+from etl.lock import folder_lock
 from etl.sync import SyncOptions, sync_spaces
 
 from .cli import App
@@ -148,7 +149,10 @@ def sync(
     )  # fmt: skip
     reporter = app.reporter()
     started = time.monotonic()
-    with app.client(reporter) as client:  # a missing token is a usage error: before the archive
+    with (
+        app.client(reporter) as client,  # a missing token is a usage error: before the archive
+        folder_lock(app.archive),  # before opening it: a second sync meets this lock, not SQLite's
+    ):
         db = store.open_archive(app.archive)
         if all_spaces:
             rooms = space_lookup.select(
@@ -166,7 +170,7 @@ def sync(
             "full": full,
             "download": download,
         }
-        results = sync_spaces(db, client, ids, options, reporter.status, arguments)
+        results = sync_spaces(db, client, ids, options, reporter.status, arguments, locked=True)
         requests = client.stats.requests
     reporter.clear()
     if len(results) > 1 and not app.quiet:
