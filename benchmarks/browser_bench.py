@@ -32,11 +32,16 @@ from render_bench import CLI, archive_for  # a sibling script
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
-TIMING = """() => {
+TIMING = """() => new Promise(done => {
+  // A small page can be loaded before its first paint: wait for that (up to 10 s).
   const nav = performance.getEntriesByType("navigation")[0];
-  const paint = performance.getEntriesByName("first-contentful-paint")[0];
-  return [nav.domContentLoadedEventEnd, paint ? paint.startTime : NaN];
-}"""
+  const give = paint => done([nav.domContentLoadedEventEnd, paint ? paint.startTime : NaN]);
+  new PerformanceObserver(list => {
+    const paint = list.getEntriesByName("first-contentful-paint")[0];
+    if (paint) give(paint);
+  }).observe({ type: "paint", buffered: true });
+  setTimeout(give, 10000);
+})"""
 
 
 def measure(browser, page_path: Path, runs: int) -> tuple[float, float]:

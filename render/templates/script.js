@@ -26,7 +26,8 @@
   // its height is guessed from its number of messages so that the scroll bar is about right.
   var months = document.querySelectorAll("section.month");
   for (var i = 0; i < months.length; i += 1) {
-    months[i].style.containIntrinsicSize = "auto " + (months[i].childElementCount * 4.5) + "rem";
+    var count = months[i].getElementsByTagName("article").length;
+    months[i].style.containIntrinsicSize = "auto " + (count * 4.5) + "rem";
   }
   // A jump to #msg-… or to a month first lands where the guessed heights put it; the messages
   // around it are then rendered at their real heights, so jump again once they are.
