@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -253,10 +254,11 @@ class Backfill:
                     running.pop(id(item)).join()
                 else:
                     self.write(item)
-        finally:
-            self.stop.set()
+        finally:  # on an error: the others stop at their next page (a request in flight
+            self.stop.set()  # ends in the background: daemon threads, results dropped)
+            deadline = time.monotonic() + 1.0
             for thread in running.values():
-                thread.join(timeout=5)
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def write(self, page: Page) -> None:
         """One page and its coverage change in one transaction, in the slice's span."""
