@@ -8,8 +8,9 @@ that follows the Link headers of /messages with max=400, one new connection per 
 parallelism, storing nothing — then `webex-archive sync` in a fresh process into an empty
 archive (full sync), again (no-op re-sync), and after the emulator adds 1,000 messages. Prints
 one table: seconds, messages/s, requests (all, and message-list pages), MB received (the
-bodies the emulator served), peak RSS, and the ratio to the baseline. ``--workers`` is passed
-to `webex-archive sync` (default: the command's own default).
+bodies the emulator served), peak RSS, the sync process's CPU seconds (user + system: what the
+run cost whatever else the machine was doing), and the ratio to the baseline. ``--workers`` is
+passed to `webex-archive sync` (default: the command's own default).
 """
 
 from __future__ import annotations
@@ -37,12 +38,13 @@ class Run:
     pages: int  # message-list requests
     bytes: int  # response bodies served
     peak_kb: int = 0
+    cpu: float = 0.0  # user + system seconds of the sync process (load on the machine aside)
 
 
-def measured(emu: Emulator, seconds: float, peak_kb: int = 0) -> Run:
+def measured(emu: Emulator, seconds: float, peak_kb: int = 0, cpu: float = 0.0) -> Run:
     entries = emu.log.entries()
     pages = sum(1 for e in entries if e.path.startswith("/v1/messages?"))
-    return Run(seconds, len(entries), pages, sum(e.bytes for e in entries), peak_kb)
+    return Run(seconds, len(entries), pages, sum(e.bytes for e in entries), peak_kb, cpu)
 
 
 def baseline(emu: Emulator, room_id: str) -> tuple[Run, int]:
@@ -68,20 +70,22 @@ def ours(emu: Emulator, archive: Path, download: str, workers: int | None) -> Ru
     extra = ["--workers", str(workers)] if workers else []
     started = time.perf_counter()
     result = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", *CLI, "-q", "--archive", str(archive), "sync", "--all",
+        ["/usr/bin/time", "-f", "%M %U %S", *CLI, "-q", "--archive", str(archive), "sync", "--all",
          "--download", download, *extra],
         env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
     seconds = time.perf_counter() - started
-    return measured(emu, seconds, int(result.stderr.strip().splitlines()[-1]))
+    peak, user, system = result.stderr.strip().splitlines()[-1].split()
+    return measured(emu, seconds, int(peak), float(user) + float(system))
 
 
 def line(latency: float, label: str, run: Run, messages: int, ratio: str) -> str:
     rate = f"{messages / run.seconds:>9,.0f}" if messages else f"{'-':>9}"
     peak = f"{run.peak_kb / 1024:>8.0f}" if run.peak_kb else f"{'-':>8}"
+    cpu = f"{run.cpu:>6.2f}" if run.peak_kb else f"{'-':>6}"
     return (
         f"{latency:>7g} {label:<22} {run.seconds:>8.2f} {rate} {run.requests:>9} "
-        f"{run.pages:>6} {run.bytes / 1e6:>7.1f} {peak} {ratio:>8}"
+        f"{run.pages:>6} {run.bytes / 1e6:>7.1f} {peak} {cpu} {ratio:>8}"
     )
 
 
@@ -97,7 +101,7 @@ def main() -> None:
     total = len(dataset.messages)
     print(
         f"{'latency':>7} {'run':<22} {'seconds':>8} {'msg/s':>9} {'requests':>9} "
-        f"{'pages':>6} {'MB recv':>7} {'peak MB':>8} {'vs base':>8}"
+        f"{'pages':>6} {'MB recv':>7} {'peak MB':>8} {'CPU s':>6} {'vs base':>8}"
     )
     for latency in (float(x) for x in args.latency.split(",")):
         with (
