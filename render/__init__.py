@@ -16,6 +16,7 @@ from .page import FORMATS, RenderOptions, build_page
 from .query import Filters, RenderError
 from .split import write_split
 from .text import write_text
+from .window import Window
 
 __all__ = ["FORMATS", "Filters", "RenderError", "RenderOptions", "render_spaces"]
 
@@ -56,11 +57,15 @@ def _render_one(
     writers: dict,
 ) -> list[Path]:
     written = []
-    for fmt in options.formats:
-        page = build_page(conn, archive, space, options, fmt, meta)
-        if fmt == "html" and options.split != "none":
-            written.extend(write_split(page))
-        else:
-            writers[fmt](page)
-            written.append(page.path)
+    window = Window(conn, space["id"], options.filters)  # one window for all formats
+    try:
+        for fmt in options.formats:
+            page = build_page(conn, archive, space, options, fmt, meta, window)
+            if fmt == "html" and options.split != "none":
+                written.extend(write_split(page))
+            else:
+                writers[fmt](page)
+                written.append(page.path)
+    finally:
+        window.close()
     return written

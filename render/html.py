@@ -8,7 +8,6 @@ the only raw HTML is message bodies, which render/sanitize.py has cleaned.
 from __future__ import annotations
 
 import functools
-import hashlib
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import datetime, tzinfo
@@ -18,7 +17,9 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
-from .model import Section, human_size, initials, parse_utc, sections
+from .article import Articles, Clean, domain, hue
+from .clock import parse_utc, when
+from .model import Section, human_size, initials, sections
 from .page import Page
 from .sanitize import strip_unsafe
 
@@ -26,24 +27,6 @@ try:
     VERSION = version("webex-space-archive")
 except PackageNotFoundError:
     VERSION = "dev"
-
-
-def when(moment: datetime) -> str:
-    """``Mon 4 Mar 2024 14:05`` in the page's zone (English, independent of the locale)."""
-    return f"{moment:%a} {moment.day} {moment:%b %Y %H:%M}"
-
-
-def clock(moment: datetime) -> str:
-    return f"{moment:%H:%M}"
-
-
-def hue(person_id: str | None) -> int:
-    """A stable colour (one of 12) per person, so initials avatars are told apart."""
-    return hashlib.sha1((person_id or "").encode()).digest()[0] % 12
-
-
-def domain(email: str) -> str:
-    return email.rsplit("@", 1)[-1] if "@" in email else email
 
 
 def href(path: str) -> str:
@@ -57,8 +40,11 @@ def finalize(value: object) -> object:
 
     Names and titles are cleaned where they are read (model.py, page.py), but emails, domains
     and settings come from other places; doing it here too makes it true of the whole page.
-    Markup (sanitised message bodies) stays Markup: removing characters adds no tags.
+    Markup (sanitised message bodies) stays Markup: removing characters adds no tags. The
+    articles (render/article.py) cleaned each of their values already.
     """
+    if isinstance(value, Clean):
+        return value
     if isinstance(value, Markup):
         return Markup(strip_unsafe(str(value)))
     if isinstance(value, str):
@@ -77,7 +63,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         finalize=finalize,
     )
-    env.filters.update(when=when, clock=clock, hue=hue, initials=initials, domain=domain, href=href)
+    env.filters.update(when=when, hue=hue, initials=initials, domain=domain, href=href)
     return env
 
 
@@ -170,6 +156,7 @@ def write_html(
         numbers=numbers(page.stats, page.generated_at.tzinfo),
         toc=toc(page, toc_href), sort=page.options.filters.sort, parts=parts,
         sections=chosen if chosen is not None else sections(page.items),
+        articles=Articles(page.clock).chunks,
     )  # fmt: skip
     page.path.parent.mkdir(parents=True, exist_ok=True)
     with open(page.path, "w", encoding="utf-8", newline="\n") as out:

@@ -77,6 +77,7 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
+from .clock import Clock
 from .model import Item
 from .page import Page
 from .text import open_output, zone_name
@@ -103,7 +104,7 @@ def write_json(page: Page) -> None:
             out.write(f"{dumps(key)}: {dumps(value)},\n")
         out.write('"messages": [')
         separator = "\n"
-        for thread in threads(page.items, page.options.blur):
+        for thread in threads(page.items, page.options.blur, page.clock):
             out.write(separator + dumps(thread))
             separator = ",\n"
         out.write("\n]}\n")
@@ -137,12 +138,12 @@ def member(row: dict, blur: bool) -> dict:
     }
 
 
-def threads(stream: Iterable[Item], blur: bool = False) -> Iterator[dict]:
+def threads(stream: Iterable[Item], blur: bool, clock: Clock) -> Iterator[dict]:
     """Items in display order → one object per thread, replies nested under their start."""
     current: dict | None = None
     current_thread: str | None = None
     for item in stream:
-        entry = message(item, blur)
+        entry = message(item, blur, clock)
         if item.is_reply and current is not None and item.thread == current_thread:
             current["replies"].append(entry)
             continue
@@ -153,7 +154,7 @@ def threads(stream: Iterable[Item], blur: bool = False) -> Iterator[dict]:
         yield current
 
 
-def message(item: Item, blur: bool = False) -> dict:
+def message(item: Item, blur: bool, clock: Clock) -> dict:
     """One message (or placeholder) in the documented shape, without ``replies``."""
     placeholder = item.kind == "placeholder"
     author = None if placeholder else {
@@ -163,12 +164,12 @@ def message(item: Item, blur: bool = False) -> dict:
     return {
         "id": item.id,
         "created": item.created,
-        "local_time": iso(item.local),
+        "local_time": clock.iso(item.created),
         "author": author,
         "text": item.plain or "",
         "html": item.body or "",
-        "edited": iso(item.updated_local),
-        "deleted": iso(item.deleted_local),
+        "edited": clock.iso(item.updated),
+        "deleted": clock.iso(item.deleted),
         "in_window": item.in_window,
         "placeholder": placeholder,
         "card": item.card,

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from urllib.parse import quote
 
+from .clock import Clock, parse_utc
 from .sanitize import (
     clean_inline,
     message_html,
@@ -26,16 +27,12 @@ from .sanitize import (
 )
 
 GROUP_GAP = timedelta(minutes=5)  # same author within this gap: one header for both
+GROUP_GAP_MICROS = GROUP_GAP // timedelta(microseconds=1)
 IMAGE_TYPES = ("image/",)
 IMAGE_EXTENSIONS = {"png", "jpg", "jpeg", "gif", "bmp", "webp", "svg", "tif", "tiff", "heic",
                     "heif", "avif"}  # fmt: skip
 STATUS_LABELS = {"downloaded": "", "gone": "gone", "infected": "infected",
                  "unscannable": "not scannable", "failed": "download failed"}  # fmt: skip
-
-
-def parse_utc(text: str) -> datetime:
-    """The archive's UTC text (``2024-03-04T12:34:56.789Z``) as an aware datetime."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def human_size(size: int | None) -> str:
@@ -89,7 +86,11 @@ class Pseudonyms:
 
 @dataclass
 class Context:
-    """What turning rows into items needs to know, once per rendering."""
+    """What turning rows into items needs to know, once per rendering.
+
+    ``html`` and ``plain`` say which bodies the writer uses: sanitising HTML is most of the
+    cost of a message, and the transcript never shows it. ``groups`` asks for the HTML
+    page's author grouping."""
 
     zone: tzinfo
     me_org: str | None
@@ -98,118 +99,163 @@ class Context:
     archive_dir: Path
     avatars: str = "initials"  # initials | link | local
     blur: Pseudonyms | None = None
+    html: bool = True
+    plain: bool = True
+    groups: bool = True
+    clock: Clock = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.clock = Clock(self.zone)
 
 
-@dataclass
 class Item:
-    """One message (or a placeholder for a parent the archive does not have) as shown."""
+    """One message (or a placeholder for a parent the archive does not have) as shown.
 
-    id: str
-    kind: str  # message | placeholder
-    is_reply: bool
-    in_window: bool
-    thread: str
-    local: datetime | None
-    author: str
-    email: str
-    author_id: str | None
-    external: bool
-    avatar: str | None
-    body: str  # safe HTML
-    plain: str  # plain text, for TXT
-    card: bool
-    files: list[dict]
-    created: str | None
-    updated_local: datetime | None
-    deleted_local: datetime | None
-    month: tuple[int, int] | None
-    group_start: bool = True
+    Times are the archive's UTC texts; the writers show them with ``Context.clock``. Slots
+    and one constructor call per message keep the per-message cost small."""
+
+    __slots__ = (
+        "author",
+        "author_id",
+        "avatar",
+        "body",
+        "card",
+        "created",
+        "deleted",
+        "email",
+        "external",
+        "files",
+        "group_start",
+        "id",
+        "in_window",
+        "is_reply",
+        "kind",
+        "month",
+        "plain",
+        "thread",
+        "updated",
+    )  # fmt: skip
+
+    def __init__(self, id: str, kind: str, is_reply: bool, in_window: bool, thread: str,
+                 created: str | None, updated: str | None, deleted: str | None,
+                 month: tuple[int, int] | None, author: str, email: str,
+                 author_id: str | None, external: bool, avatar: str | None, body: str,
+                 plain: str, card: bool, files: list[dict],
+                 group_start: bool = True) -> None:  # fmt: skip
+        self.id, self.kind, self.is_reply, self.in_window = id, kind, is_reply, in_window
+        self.thread, self.created, self.updated, self.deleted = thread, created, updated, deleted
+        self.month, self.author, self.email, self.author_id = month, author, email, author_id
+        self.external, self.avatar, self.body, self.plain = external, avatar, body, plain
+        self.card, self.files, self.group_start = card, files, group_start
 
 
 def local_time(text: str | None, zone: tzinfo) -> datetime | None:
     return parse_utc(text).astimezone(zone) if text else None
 
 
-def items(rows: Iterable[dict], ctx: Context) -> Iterator[Item]:
+# The columns of render/window.py's rows, by position.
+(ID, IN_WINDOW, ANCHOR, ARCHIVED, PARENT, CREATED, PERSON, EMAIL, TEXT, HTML, CARDS, UPDATED,
+ DELETED, NAME, ORG, AVATAR_URL, AVATAR_PATH, FILES) = range(18)  # fmt: skip
+
+
+def items(rows: Iterable[tuple], ctx: Context) -> Iterator[Item]:
     """Rows in display order → Items, with group headers decided as they stream by."""
+    people: dict[tuple, tuple[str, str, bool, str | None]] = {}
+    month_of = ctx.clock.month
     previous: Item | None = None
+    previous_micros = 0
     for row in rows:
-        item = to_item(row, ctx)
-        item.group_start = _starts_group(previous, item)
+        anchor = row[ANCHOR]
+        month = month_of(anchor) if anchor else None
+        if not row[ARCHIVED]:
+            item = _placeholder(row, month)
+        else:
+            key = row[PERSON], row[EMAIL], row[NAME], row[ORG], row[AVATAR_URL], row[AVATAR_PATH]
+            person = people.get(key)
+            if person is None:
+                person = people[key] = _person(row, ctx)
+            item = _message(row, ctx, month, person)
+        if ctx.groups:
+            micros = ctx.clock.micros(item.created) if item.created else 0
+            item.group_start = _starts_group(previous, item, micros - previous_micros)
+            previous_micros = micros
         previous = item
         yield item
 
 
-def _starts_group(previous: Item | None, item: Item) -> bool:
+def _starts_group(previous: Item | None, item: Item, gap: int) -> bool:
+    """Whether ``item`` shows its author again (``gap``: microseconds since ``previous``)."""
     if previous is None or item.kind == "placeholder" or previous.kind == "placeholder":
         return True
     if item.is_reply != previous.is_reply or (item.thread != previous.thread and item.is_reply):
         return True
-    if item.author_id != previous.author_id or item.updated_local or item.deleted_local:
+    if item.author_id != previous.author_id or item.updated or item.deleted:
         return True
-    if item.local is None or previous.local is None:
+    if item.created is None or previous.created is None:
         return True
-    return abs(item.local - previous.local) > GROUP_GAP or not item.in_window
+    return abs(gap) > GROUP_GAP_MICROS or not item.in_window
 
 
-def to_item(row: dict, ctx: Context) -> Item:
-    anchor = local_time(row["anchor"], ctx.zone)
-    month = (anchor.year, anchor.month) if anchor else None
-    if not row["archived"]:
-        return _placeholder(row, month)
-    email = row["person_email"] or ""
-    name = clean_inline(row["author_name"] or email or "unknown")
+def _person(row: tuple, ctx: Context) -> tuple[str, str, bool, str | None]:
+    """(name, email, external, avatar) of a message's author: the same for all their messages."""
+    email = row[EMAIL] or ""
+    name = clean_inline(row[NAME] or email or "unknown")
+    external, avatar = _external(row, ctx), _avatar(row, ctx)
+    if ctx.blur:
+        name, email = ctx.blur.name(row[PERSON]), ctx.blur.email(row[PERSON])
+    return name, email, external, avatar
+
+
+def _message(row: tuple, ctx: Context, month: tuple[int, int] | None, person: tuple) -> Item:
     body, plain = _body(row, ctx)
-    if ctx.blur:
-        name, email = ctx.blur.name(row["person_id"]), ctx.blur.email(row["person_id"])
+    parent = row[PARENT]
+    name, email, external, avatar = person
     return Item(
-        id=row["id"], kind="message", is_reply=row["parent_id"] is not None,
-        in_window=bool(row["in_window"]), thread=row["thread"],
-        local=local_time(row["created"], ctx.zone), author=name, email=email,
-        author_id=row["person_id"], external=_external(row, ctx), avatar=_avatar(row, ctx),
-        body=body, plain=plain, card=bool(row["attachments"]), files=_files(row, ctx),
-        created=row["created"], updated_local=local_time(row["updated"], ctx.zone),
-        deleted_local=local_time(row["deleted_at"], ctx.zone), month=month,
+        row[ID], "message", parent is not None, bool(row[IN_WINDOW]), parent or row[ID],
+        row[CREATED], row[UPDATED], row[DELETED], month, name, email, row[PERSON], external,
+        avatar, body, plain, bool(row[CARDS]), _files(row, ctx) if row[FILES] else [],
     )  # fmt: skip
 
 
-def _placeholder(row: dict, month: tuple[int, int] | None) -> Item:
+def _placeholder(row: tuple, month: tuple[int, int] | None) -> Item:
     return Item(
-        id=row["id"], kind="placeholder", is_reply=False, in_window=False, thread=row["thread"],
-        local=None, author="", email="", author_id=None, external=False, avatar=None,
-        body="", plain="", card=False, files=[], created=None, updated_local=None,
-        deleted_local=None, month=month,
+        row[ID], "placeholder", False, False, row[PARENT] or row[ID], None, None, None, month,
+        "", "", None, False, None, "", "", False, [],
     )  # fmt: skip
 
 
-def _body(row: dict, ctx: Context) -> tuple[str, str]:
-    """(safe HTML, plain text) of a message: Webex's html sanitised, else its text escaped."""
-    html, text = row["html"], row["text"]
-    if ctx.blur:
-        text = redact(text, ctx.blur.replacements) if text else text
+def _body(row: tuple, ctx: Context) -> tuple[str, str]:
+    """(safe HTML, plain text) of a message: Webex's html sanitised, else its text escaped.
+    Only what the writer uses is made (see Context); the other is ""."""
+    html, text = row[HTML], row[TEXT]
+    if ctx.blur and text:
+        text = redact(text, ctx.blur.replacements)
     if html:
+        if not ctx.html and text is not None:
+            return "", text
         safe = message_html(html)
         if ctx.blur:
             safe = redact_html(safe, ctx.blur.replacements)
-        return safe, text if text is not None else strip_tags(safe)
-    return (text_html(text) if text else ""), text or ""
+        plain = "" if not ctx.plain else text if text is not None else strip_tags(safe)
+        return (safe if ctx.html else ""), plain
+    return (text_html(text) if text and ctx.html else ""), text or ""
 
 
-def _external(row: dict, ctx: Context) -> bool:
+def _external(row: tuple, ctx: Context) -> bool:
     """Another organisation than the archive owner's (by org id, else by email domain)."""
-    if row["author_org"] and ctx.me_org:
-        return row["author_org"] != ctx.me_org
-    email = row["person_email"] or ""
+    if row[ORG] and ctx.me_org:
+        return row[ORG] != ctx.me_org
+    email = row[EMAIL] or ""
     return bool(ctx.me_domain and "@" in email and not email.lower().endswith("@" + ctx.me_domain))
 
 
-def _avatar(row: dict, ctx: Context) -> str | None:
+def _avatar(row: tuple, ctx: Context) -> str | None:
     if ctx.blur:
         return None
     if ctx.avatars == "link":
-        return row["avatar_url"]
-    if ctx.avatars == "local" and row["avatar_path"]:
-        return relative_href(row["avatar_path"], ctx)
+        return row[AVATAR_URL]
+    if ctx.avatars == "local" and row[AVATAR_PATH]:
+        return relative_href(row[AVATAR_PATH], ctx)
     return None
 
 
@@ -219,11 +265,9 @@ def relative_href(local_path: str, ctx: Context) -> str:
     return "/".join(quote(part) for part in Path(relative).parts)
 
 
-def _files(row: dict, ctx: Context) -> list[dict]:
-    if not row["file_rows"]:
-        return []
+def _files(row: tuple, ctx: Context) -> list[dict]:
     files = []
-    for index, info in enumerate(json.loads(row["file_rows"])):
+    for index, info in enumerate(json.loads(row[FILES])):
         name = clean_inline(info["name"] or f"attachment {index + 1}")
         extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
         kind = info["content_type"] or ""
@@ -264,11 +308,14 @@ def sections(stream: Iterable[Item]) -> Iterator[Section]:
         yield Section(year, number, group)
 
 
-def month_counts(anchors: Iterable[tuple[str, int]], zone: tzinfo) -> list[tuple[int, int, int]]:
-    """(year, month, rows) for the table of contents, in display order, from thread sizes."""
+def month_counts(
+    anchors: Iterable[tuple[str, int]], zone: tzinfo | Clock
+) -> list[tuple[int, int, int]]:
+    """(year, month, rows) for the table of contents, in display order, from the rows per
+    thread anchor (or per thread)."""
+    clock = zone if isinstance(zone, Clock) else Clock(zone)
     counts: dict[tuple[int, int], int] = {}
     for anchor, size in anchors:
-        moment = parse_utc(anchor).astimezone(zone)
-        key = (moment.year, moment.month)
+        key = clock.month(anchor)
         counts[key] = counts.get(key, 0) + size
     return [(year, month, count) for (year, month), count in counts.items()]

@@ -13,8 +13,11 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 
 from . import query
+from .clock import Clock
 from .model import Context, Item, Pseudonyms, items, month_counts
 from .sanitize import clean_inline, redact
+from .stats import statistics
+from .window import Window
 
 FORMATS = ("html", "json", "txt")
 
@@ -49,6 +52,7 @@ class Page:
     toc: list[tuple[int, int, int]]
     items: Iterator[Item]
     path: Path
+    clock: Clock
 
 
 Writer = Callable[[Page], None]
@@ -71,8 +75,12 @@ def build_page(
     options: RenderOptions,
     fmt: str,
     meta: dict[str, str],
+    window: Window | None = None,
 ) -> Page:
-    """A Page whose ``items`` streams the window from SQLite when the writer iterates it."""
+    """A Page whose ``items`` streams the window from SQLite when the writer iterates it.
+
+    ``window`` is the space's window under ``options.filters``, shared by the formats of one
+    rendering; without it, the page makes its own."""
     zone = options.zone or datetime.now().astimezone().tzinfo
     path = default_path(archive, space, fmt, options.output)
     me_email = meta.get("me_email") or ""
@@ -80,9 +88,10 @@ def build_page(
     ctx = Context(zone=zone, me_org=meta.get("me_org_id"),
                   me_domain=me_email.rsplit("@", 1)[-1].lower() if "@" in me_email else None,
                   output_dir=path.parent, archive_dir=archive, avatars=options.avatars,
-                  blur=blur)  # fmt: skip
-    filters = options.filters
-    stats = query.statistics(conn, space["id"], filters)
+                  blur=blur, html=fmt != "txt", plain=fmt != "html",
+                  groups=fmt == "html")  # fmt: skip
+    window = window or Window(conn, space["id"], options.filters)
+    stats = statistics(conn, window)
     stats["top_authors"] = [a | {"name": clean_inline(a["name"])} for a in stats["top_authors"]]
     members = [
         m | {"name": clean_inline(m["name"] or m["email"] or "unknown")}
@@ -99,8 +108,8 @@ def build_page(
         space=space, title=redact(title, blur.replacements) if blur else title,
         generated_at=datetime.now(zone), options=options,
         me_name="(hidden)" if blur else meta.get("me_name") or "", stats=stats, members=members,
-        toc=month_counts(query.thread_sizes(conn, space["id"], filters), zone),
-        items=items(query.window_rows(conn, space["id"], filters), ctx), path=path,
+        toc=month_counts(window.anchor_counts(), ctx.clock),
+        items=items(window.rows(), ctx), path=path, clock=ctx.clock,
     )  # fmt: skip
 
 

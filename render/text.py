@@ -16,11 +16,12 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from pathlib import Path
 from typing import TextIO
 
-from .model import Item, human_size, parse_utc, sections
+from .clock import Clock, parse_utc, stamp
+from .model import Item, human_size, sections
 from .page import Page
 
 INDENT = "    "
@@ -30,7 +31,6 @@ OUTSIDE = "[outside the selected messages: shown as the start of its thread]"
 CARD = "[card: not shown]"
 HIDDEN = "(hidden: --blur)"
 RULE = "=" * 72
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")  # fmt: skip
 
@@ -58,11 +58,6 @@ def clean_text(value: str | None) -> str:
 def clean_line(value: str | None) -> str:
     """Like clean_text, on one line: for names, titles and file names."""
     return " ".join(clean_text(value).split())
-
-
-def stamp(moment: datetime) -> str:
-    """``Sun 2024-03-31 03:30``: sortable, greppable, the same in every locale."""
-    return f"{WEEKDAYS[moment.weekday()]} {moment:%Y-%m-%d %H:%M}"
 
 
 def month_label(year: int, month: int) -> str:
@@ -94,7 +89,7 @@ def write_text(page: Page) -> None:
         for section in sections(page.items):
             out.write(f"\n\n---------- {month_label(section.year, section.month)} ----------\n")
             for item in section.items:
-                out.writelines(message_lines(item))
+                out.writelines(message_lines(item, page.clock))
         out.writelines(statistics_lines(page))
 
 
@@ -119,7 +114,7 @@ def header_lines(page: Page) -> list[str]:
     return lines
 
 
-def message_lines(item: Item) -> list[str]:
+def message_lines(item: Item, clock: Clock) -> list[str]:
     """One message: its header line with the first line of text, then the rest indented.
 
     A reply's every line starts with ``>> ``, so a thread reads as one block under its start.
@@ -132,8 +127,9 @@ def message_lines(item: Item) -> list[str]:
     if item.card:
         body = [f"{CARD} {body[0]}".rstrip(), *body[1:]] if body else [CARD]
     first = f" {body[0]}" if body and body[0] else ""
-    lines = [f"{lead}{prefix}{stamp(item.local) if item.local else '?'}  {author(item)}:{first}\n"]
-    notes = [*body[1:], *markers(item), *(file_line(f) for f in item.files)]
+    when = clock.stamp(item.created) if item.created else "?"
+    lines = [f"{lead}{prefix}{when}  {author(item)}:{first}\n"]
+    notes = [*body[1:], *markers(item, clock), *(file_line(f) for f in item.files)]
     lines += [f"{prefix}{INDENT}{note}".rstrip() + "\n" for note in notes]
     return lines
 
@@ -145,13 +141,13 @@ def author(item: Item) -> str:
     return f"{who} (external)" if item.external else who
 
 
-def markers(item: Item) -> list[str]:
+def markers(item: Item, clock: Clock) -> list[str]:
     """The notes that change how a message must be read: edited, deleted, out of window."""
     notes = []
-    if item.updated_local:
-        notes.append(f"(edited {stamp(item.updated_local)})")
-    if item.deleted_local:
-        notes.append(f"(deleted in Webex {stamp(item.deleted_local)})")
+    if item.updated:
+        notes.append(f"(edited {clock.stamp(item.updated)})")
+    if item.deleted:
+        notes.append(f"(deleted in Webex {clock.stamp(item.deleted)})")
     if not item.in_window:
         notes.append(OUTSIDE)
     return notes

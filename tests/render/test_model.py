@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from render.clock import Clock, stamp
 from render.model import (
     Item,
     Pseudonyms,
@@ -33,27 +38,8 @@ def test_daylight_saving_time_is_applied_per_message():
 
 
 def item(month: tuple[int, int], ident: str) -> Item:
-    return Item(
-        id=ident,
-        kind="message",
-        is_reply=False,
-        in_window=True,
-        thread=ident,
-        local=None,
-        author="a",
-        email="",
-        author_id="p",
-        external=False,
-        avatar=None,
-        body="",
-        plain="",
-        card=False,
-        files=[],
-        created=None,
-        updated_local=None,
-        deleted_local=None,
-        month=month,
-    )
+    return Item(ident, "message", False, True, ident, None, None, None, month, "a", "", "p",
+                False, None, "", "", False, [])  # fmt: skip
 
 
 def test_months_are_compared_by_year_and_month():
@@ -97,3 +83,27 @@ def test_pseudonyms_are_stable_and_cover_names_and_emails():
         "Grace Hopper": "Person 2",
         "grace@x.org": "person2@hidden",
     }
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/Amsterdam", "America/Sao_Paulo", "Asia/Kolkata", "America/St_Johns", "UTC"]
+)
+def test_the_clock_agrees_with_zoneinfo_around_transitions(zone: str):
+    """render/clock.py works once per UTC hour; every text it makes must be zoneinfo's: every
+    11 hours for 14 months, and every 7 minutes of the 11 hours around each offset change."""
+    clock, tz = Clock(ZoneInfo(zone)), ZoneInfo(zone)
+    start = datetime(2018, 1, 1, 0, 0, 7, 123000, tzinfo=timezone.utc)
+    coarse = [start + timedelta(hours=11 * n) for n in range(14 * 30 * 24 // 11)]
+    moments = list(coarse)
+    for before, after in itertools.pairwise(coarse):
+        if before.astimezone(tz).utcoffset() != after.astimezone(tz).utcoffset():
+            moments += [before + timedelta(minutes=7 * n) for n in range(11 * 60 // 7 + 1)]
+    for moment in moments:
+        text = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        for form in (text, text[:19] + "Z"):  # the archive's form, and one for the exact path
+            local = local_time(form, tz)
+            assert clock.iso_ms(form) == local.isoformat(timespec="milliseconds")
+            assert clock.iso(form) == local.isoformat(timespec="seconds")
+            assert clock.when(form) == f"{local:%a} {local.day} {local:%b %Y %H:%M}"
+            assert (clock.stamp(form), clock.clock(form)) == (stamp(local), f"{local:%H:%M}")
+            assert clock.month(form) == (local.year, local.month)

@@ -1,0 +1,154 @@
+"""The HTML of each message (``<article>``), written in Python rather than by the template.
+
+The page frame stays a jinja2 template (page.html.j2); the articles are most of the page, and
+rendering each through jinja2 (an attribute lookup, ``finalize`` and ``escape`` per printed
+value) cost more than everything else of a message. Here each untrusted value gets exactly
+what the template gave it, ``escape(strip_unsafe(value))``; a message body is sanitised HTML
+and gets ``strip_unsafe`` only, as the template's ``| safe`` did. An author's avatar and name
+are the same on every message they wrote, so that part is made once per author.
+
+The markup must stay byte-for-byte what the template made before (tests/render check the
+page); a change to a message's markup goes here, not into page.html.j2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+
+from markupsafe import Markup, escape
+
+from .clock import Clock
+from .model import Item, initials
+from .sanitize import strip_unsafe
+
+CHUNK = 256  # articles per piece handed to the template
+
+
+class Clean(Markup):
+    """Markup whose every value was cleaned already: ``finalize`` passes it through."""
+
+    __slots__ = ()
+
+
+def text(value: object) -> str:
+    """A value printed as the template did: controls and bidi overrides gone, then escaped."""
+    return str(escape(strip_unsafe(value) if isinstance(value, str) else value))
+
+
+def hue(person_id: str | None) -> int:
+    """A stable colour (one of 12) per person, so initials avatars are told apart."""
+    return hashlib.sha1((person_id or "").encode()).digest()[0] % 12
+
+
+def domain(email: str) -> str:
+    return email.rsplit("@", 1)[-1] if "@" in email else email
+
+
+_PLACEHOLDER = (
+    "<p>The message that started this thread is not in the archive (deleted in Webex, or "
+    "older than the synced history).</p>\n</article>\n"
+)
+_OUTSIDE = ' <span class="badge">outside the selected window</span>'
+
+
+class Articles:
+    """Turns Items into ``<article>`` HTML, remembering each author's part."""
+
+    def __init__(self, clock: Clock):
+        self.clock = clock
+        self.authors: dict[tuple, str] = {}
+
+    def chunks(self, stream: Iterable[Item]) -> Iterator[Clean]:
+        """The articles of ``stream`` joined in pieces of CHUNK, for the template to print."""
+        piece: list[str] = []
+        for item in stream:
+            piece.append(self.article(item))
+            if len(piece) == CHUNK:
+                yield Clean("".join(piece))
+                piece = []
+        if piece:
+            yield Clean("".join(piece))
+
+    def article(self, item: Item) -> str:
+        if item.kind == "placeholder":
+            return f'<article class="msg placeholder" id="msg-{text(item.id)}">\n{_PLACEHOLDER}'
+        clock = self.clock
+        classes = (
+            (" reply" if item.is_reply else "")
+            + ("" if item.in_window else " context")
+            + (" deleted" if item.deleted else "")
+        )
+        parts = [f'<article class="msg{classes}" id="msg-{text(item.id)}">\n']
+        stamp = clock.iso_ms(item.created)
+        if item.group_start:
+            outside = "" if item.in_window else _OUTSIDE
+            parts.append(
+                f'{self.author(item)} <time datetime="{stamp}">{clock.when(item.created)}</time>'
+                f"{outside}</header>\n"
+            )
+        parts.append('<div class="content">\n')
+        if not item.group_start:
+            parts.append(
+                f'<time class="marker" datetime="{stamp}">{clock.clock(item.created)}</time>'
+            )
+        parts.append('\n<p class="card">card: not shown</p>\n' if item.card else "\n\n")
+        parts.append(f'<div class="body">{strip_unsafe(item.body)}</div>\n')
+        if item.files:
+            parts.append(files(item.files))
+        if item.updated:
+            parts.append(f'<span class="marker">edited {clock.when(item.updated)}</span>')
+        parts.append("\n")
+        if item.deleted:
+            parts.append(
+                f'<span class="marker">deleted in Webex (noticed {clock.when(item.deleted)}); '
+                "kept by the archive</span>"
+            )
+        parts.append("\n</div>\n</article>\n")
+        return "".join(parts)
+
+    def author(self, item: Item) -> str:
+        """Avatar and name, up to the time: the same for all of an author's messages."""
+        key = (item.author_id, item.author, item.email, item.external, item.avatar)
+        found = self.authors.get(key)
+        if found is None:
+            if item.avatar:
+                avatar = f'<img class="avatar" src="{text(item.avatar)}" alt="" loading="lazy">'
+            else:
+                avatar = (
+                    f'<span class="avatar hue-{hue(item.author_id)}" aria-hidden="true">'
+                    f"{text(initials(item.author))}</span>"
+                )
+            external = (
+                f' <span class="external">@{text(domain(item.email))}</span>'
+                if item.external
+                else ""
+            )
+            found = self.authors[key] = (
+                f'{avatar}\n<header><span class="author" title="{text(item.email)}">'
+                f"{text(item.author)}</span>{external}"
+            )
+        return found
+
+
+def files(infos: list[dict]) -> str:
+    """The attachment list: images as thumbnails that open the viewer, other files linked."""
+    parts = ['<ul class="files">\n']
+    for info in infos:
+        name, href, size = text(info["name"]), info["href"], text(info["size_text"])
+        if info["image"] and href:
+            href = text(href)
+            parts.append(
+                f'<li><figure class="image"><button type="button" class="thumb" '
+                f'data-full="{href}" data-name="{name}"><img src="{href}" alt="{name}" '
+                f'loading="lazy"></button><figcaption>{name} · {size}</figcaption></figure></li>\n'
+            )
+            continue
+        link = f'<a href="{text(href)}">{name}</a>' if href else f"<span>{name}</span>"
+        label = f' <span class="label">{text(info["label"])}</span>' if info["label"] else ""
+        parts.append(
+            f'<li><span class="file-icon" aria-hidden="true"></span>{link} '
+            f'<span class="size">{size}</span>{label}</li>\n'
+        )
+    parts.append("</ul>\n")
+    return "".join(parts)

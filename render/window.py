@@ -1,0 +1,137 @@
+"""The message window of a page, ordered once in SQL and kept in a temporary table.
+
+A page shows the messages a filter selects, the parents their replies need (archived or
+not), threads kept together under their parent, replies oldest first. Ordering that needs a
+sort over the whole window; sorting rows that carry message bodies made SQLite move every
+body through its sorter, and the table of contents and the statistics each recomputed the
+window. So the window is computed once per space, from index entries only (schema.sql's
+``messages_space_order`` covers it), into ``temp`` as (display position, messages.rowid)
+pairs; the writers then read the bodies by rowid in that order, without a sort, and the
+statistics and the table of contents read the same small table. The temporary table lives
+in SQLite's temp store (spilled to disk when large), so memory stays flat for any window.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from collections.abc import Iterator
+
+from .query import Filters
+
+_NAMES = itertools.count(1)
+
+# In-window rows come from the covering index; a reply's parent is looked up once, which says
+# whether the parent is in the window too (else it joins as a context row, or as a
+# placeholder when the archive never had it) and what the thread's anchor time is. A thread's
+# anchor is its first message's time when that message is archived, top-level and shown;
+# otherwise (a placeholder, a reply to a reply) the time of its earliest row: ``fallback``.
+_FILL = """
+WITH win AS MATERIALIZED (
+    SELECT rowid AS rid, id, parent_id, created FROM messages
+    WHERE space_id = :space AND created >= :since AND created < :until
+    ORDER BY created DESC, id DESC LIMIT :limit
+),
+cut (created, id) AS (SELECT created, id FROM win ORDER BY created, id LIMIT 1),
+replies AS MATERIALIZED (
+    SELECT w.rid, w.id, w.parent_id, w.created, p.rowid AS prid, p.parent_id AS pparent,
+           p.created AS pcreated, coalesce({in_window_p}, 0) AS parent_in_window
+    FROM win AS w LEFT JOIN messages AS p ON p.id = w.parent_id
+    WHERE w.parent_id IS NOT NULL
+),
+context AS MATERIALIZED (
+    SELECT DISTINCT parent_id AS id, prid AS rid, pparent AS parent_id, pcreated AS created
+    FROM replies WHERE NOT parent_in_window
+),
+others AS MATERIALIZED (
+    SELECT rid, id, 1 AS in_window, parent_id, created, parent_id AS thread,
+           CASE WHEN prid IS NOT NULL AND pparent IS NULL THEN pcreated END AS anchor
+    FROM replies
+    UNION ALL
+    SELECT c.rid, c.id, 0, c.parent_id, c.created, coalesce(c.parent_id, c.id),
+           CASE WHEN c.rid IS NULL THEN NULL
+                WHEN c.parent_id IS NULL THEN c.created
+                WHEN h.rowid IS NOT NULL AND h.parent_id IS NULL
+                     AND (coalesce({in_window_h}, 0) OR h.id IN (SELECT id FROM context))
+                THEN h.created END
+    FROM context AS c LEFT JOIN messages AS h ON h.id = c.parent_id
+),
+fallback AS MATERIALIZED (
+    SELECT thread, min(created) AS anchor FROM others
+    WHERE anchor IS NULL AND parent_id IS NOT NULL GROUP BY thread
+)
+INSERT INTO {table} (rid, in_window, anchor, missing)
+SELECT rid, in_window, anchor, CASE WHEN rid IS NULL THEN id END FROM (
+    SELECT rid, id, 1 AS in_window, 0 AS is_reply, created, id AS thread, created AS anchor
+    FROM win WHERE parent_id IS NULL
+    UNION ALL
+    SELECT o.rid, o.id, o.in_window, o.parent_id IS NOT NULL, o.created, o.thread,
+           coalesce(o.anchor, f.anchor)
+    FROM others AS o LEFT JOIN fallback AS f ON f.thread = o.thread
+)
+ORDER BY anchor {direction}, thread, is_reply, created, id
+"""
+
+# Whether message {m} is in the window: the date bounds, and with --last the cut-off row.
+_IN_WINDOW = "({m}.space_id = :space AND {m}.created >= :since AND {m}.created < :until{last})"
+_LAST = " AND ({m}.created, {m}.id) >= (SELECT created, id FROM cut)"
+
+# The page's rows in display order: message columns by rowid, names and files joined in.
+_ROWS = """
+SELECT coalesce(m.id, o.missing), o.in_window, o.anchor, m.rowid IS NOT NULL, m.parent_id,
+       m.created, m.person_id, m.person_email, m.text, m.html, m.attachments, m.updated,
+       m.deleted_at, pe.display_name, pe.org_id, pe.avatar, av.local_path,
+       CASE WHEN m.files IS NOT NULL THEN (
+           SELECT json_group_array(json_object(
+               'name', f.name, 'content_type', f.content_type, 'size', f.size,
+               'status', f.status, 'local_path', f.local_path, 'url', f.url))
+           FROM (SELECT * FROM files WHERE message_id = m.id ORDER BY position) AS f
+       ) END
+FROM {table} AS o LEFT JOIN messages AS m ON m.rowid = o.rid
+LEFT JOIN people AS pe ON pe.id = m.person_id
+LEFT JOIN avatars AS av ON av.space_id = :space AND av.person_id = m.person_id
+ORDER BY o.seq
+"""
+
+
+class Window:
+    """One space's window under one filter: filled at creation, read as often as needed."""
+
+    def __init__(self, conn: sqlite3.Connection, space_id: str, filters: Filters):
+        self.conn, self.space_id, self.filters = conn, space_id, filters
+        self.table = f"temp.page_window_{next(_NAMES)}"
+        last = _LAST if filters.last is not None else ""
+        sql = _FILL.format(
+            table=self.table,
+            direction="DESC" if filters.sort == "newest" else "ASC",
+            in_window_p=_IN_WINDOW.format(m="p", last=last.format(m="p")),
+            in_window_h=_IN_WINDOW.format(m="h", last=last.format(m="h")),
+        )
+        conn.execute(
+            f"CREATE TABLE {self.table} (seq INTEGER PRIMARY KEY, rid INTEGER, "
+            "in_window INTEGER NOT NULL, anchor TEXT, missing TEXT)"
+        )
+        conn.execute(sql, filters.params(space_id))
+
+    def rows(self) -> Iterator[tuple]:
+        """The page's rows in display order, as tuples (see ``_ROWS`` for the columns)."""
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        yield from cursor.execute(_ROWS.format(table=self.table), {"space": self.space_id})
+
+    def anchor_counts(self) -> Iterator[tuple[str, int]]:
+        """(anchor time, rows) per distinct thread anchor, in display order: enough to count
+        the month sections of the table of contents before the page body is written."""
+        direction = "DESC" if self.filters.sort == "newest" else "ASC"
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        yield from cursor.execute(
+            f"SELECT anchor, count(*) FROM {self.table} GROUP BY anchor ORDER BY anchor {direction}"
+        )
+
+    def in_window(self) -> str:
+        """SQL naming the window's messages as ``win`` (rowid ``rid``), for the statistics."""
+        return f"win AS (SELECT rid FROM {self.table} WHERE in_window)"
+
+    def close(self) -> None:
+        self.conn.execute(f"DROP TABLE IF EXISTS {self.table}")
