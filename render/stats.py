@@ -1,7 +1,8 @@
 """The statistics block: every figure computed by SQLite over the page's window.
 
-The window's messages are read by rowid from the window's temporary table (render/window.py),
-so no figure recomputes the window; each query is one pass over it.
+The window's messages are read once, by rowid from the window's temporary table
+(render/window.py), and summed up per author and email into another small temporary table;
+every figure but the attachments' is a sum over that one.
 """
 
 from __future__ import annotations
@@ -13,37 +14,52 @@ from .window import Window
 IMAGE_EXTENSIONS = ("png", "jpg", "jpeg", "gif", "bmp", "webp", "svg", "tif", "tiff", "heic",
                     "heif", "avif")  # fmt: skip
 
-_JOIN = "FROM win JOIN messages AS m ON m.rowid = win.rid"
+# One pass over the window's messages, per author and email: every figure below is a sum
+# over these few rows (the authors are few, the messages many).
+_AUTHORS = """
+CREATE TABLE {table} AS
+SELECT m.person_id, m.person_email, count(*) AS messages,
+       sum(m.parent_id IS NOT NULL) AS replies, sum(m.deleted_at IS NOT NULL) AS deleted,
+       sum(m.updated IS NOT NULL) AS edited,
+       sum(json_array_length(m.mentioned_people)) AS mentions,
+       sum(m.mentioned_groups IS NOT NULL) AS group_mentions,
+       min(m.created) AS first_message, max(m.created) AS last_message
+FROM {window} AS win JOIN messages AS m ON m.rowid = win.rid
+WHERE win.in_window
+GROUP BY m.person_id, m.person_email
+"""
 
-_STATS = f"""
+_STATS = """
 SELECT
     (SELECT count(*) FROM messages WHERE space_id = :space) AS in_archive,
     (SELECT count(*) FROM memberships WHERE space_id = :space AND left_at IS NULL) AS members,
     (SELECT last_synced_at FROM spaces WHERE id = :space) AS last_synced,
-    count(*) AS in_window,
-    count(DISTINCT m.person_id) AS authors,
-    coalesce(sum(m.parent_id IS NOT NULL), 0) AS replies,
-    coalesce(sum(m.deleted_at IS NOT NULL), 0) AS deleted,
-    coalesce(sum(m.updated IS NOT NULL), 0) AS edited,
-    coalesce(sum(json_array_length(m.mentioned_people)), 0) AS mentions,
-    coalesce(sum(m.mentioned_groups IS NOT NULL), 0) AS group_mentions,
-    min(m.created) AS first_message,
-    max(m.created) AS last_message,
-    coalesce(sum(m.person_email LIKE '%@%'), 0) AS with_domain
-{_JOIN}
+    coalesce(sum(messages), 0) AS in_window,
+    count(DISTINCT person_id) AS authors,
+    coalesce(sum(replies), 0) AS replies,
+    coalesce(sum(deleted), 0) AS deleted,
+    coalesce(sum(edited), 0) AS edited,
+    coalesce(sum(mentions), 0) AS mentions,
+    coalesce(sum(group_mentions), 0) AS group_mentions,
+    min(first_message) AS first_message,
+    max(last_message) AS last_message,
+    coalesce(sum(CASE WHEN person_email LIKE '%@%' THEN messages END), 0) AS with_domain
+FROM {table}
 """
 
-_TOP_AUTHORS = f"""
-SELECT coalesce(pe.display_name, m.person_email, 'unknown') AS name, m.person_email AS email,
-       count(*) AS messages
-{_JOIN} LEFT JOIN people AS pe ON pe.id = m.person_id
-GROUP BY m.person_id ORDER BY messages DESC, name LIMIT 11
+_TOP_AUTHORS = """
+SELECT coalesce(pe.display_name, a.person_email, 'unknown') AS name, a.person_email AS email,
+       a.messages
+FROM (SELECT person_id, person_email, sum(messages) AS messages FROM {table}
+      GROUP BY person_id) AS a
+LEFT JOIN people AS pe ON pe.id = a.person_id
+ORDER BY messages DESC, name LIMIT 11
 """
 
-_TOP_DOMAINS = f"""
-SELECT lower(substr(m.person_email, instr(m.person_email, '@') + 1)) AS domain,
-       count(*) AS messages
-{_JOIN} WHERE m.person_email LIKE '%@%'
+_TOP_DOMAINS = """
+SELECT lower(substr(person_email, instr(person_email, '@') + 1)) AS domain,
+       sum(messages) AS messages
+FROM {table} WHERE person_email LIKE '%@%'
 GROUP BY domain ORDER BY messages DESC, domain LIMIT 11
 """
 
@@ -55,8 +71,8 @@ FROM (
            CASE WHEN f.content_type LIKE 'image/%' OR lower(
                substr(f.name, length(rtrim(f.name, replace(f.name, '.', ''))) + 1)
            ) IN ({images}) THEN 'images' ELSE 'files' END AS kind
-    FROM win JOIN messages AS m ON m.rowid = win.rid
-    JOIN files AS f ON f.message_id = m.id
+    FROM files AS f JOIN messages AS m ON m.id = f.message_id
+    WHERE f.space_id = :space AND m.rowid IN (SELECT rid FROM {window} WHERE in_window)
 ) GROUP BY kind
 """
 
@@ -64,28 +80,32 @@ FROM (
 def statistics(conn: sqlite3.Connection, window: Window) -> dict:
     """Every figure of the statistics block, computed by SQLite over the window."""
     params = {"space": window.space_id}
-    win = f"WITH {window.in_window()}"
-    stats = dict(conn.execute(f"{win} {_STATS}", params).fetchone())
+    table = f"{window.table}_authors"
+    conn.execute(f"DROP TABLE IF EXISTS {table}")
+    conn.execute(_AUTHORS.format(table=table, window=window.table))
+    stats = dict(conn.execute(_STATS.format(table=table), params).fetchone())
     with_domain = stats.pop("with_domain")
     stats["top_authors"], stats["other_authors"] = _top(
-        conn, f"{win} {_TOP_AUTHORS}", params, stats["in_window"]
+        conn, _TOP_AUTHORS.format(table=table), stats["in_window"]
     )
     stats["top_domains"], stats["other_domains"] = _top(
-        conn, f"{win} {_TOP_DOMAINS}", params, with_domain
+        conn, _TOP_DOMAINS.format(table=table), with_domain
     )
+    conn.execute(f"DROP TABLE {table}")
     images = ", ".join(f"'{extension}'" for extension in IMAGE_EXTENSIONS)
     empty = {"count": 0, "bytes": 0, "sized": 0, "downloaded": 0}
     kinds = {"images": dict(empty), "files": dict(empty)}
-    for row in conn.execute(f"{win} {_FILES.format(images=images)}", params):
+    files = _FILES.format(images=images, window=window.table)
+    for row in conn.execute(files, params):
         kinds[row["kind"]] = {k: row[k] for k in empty}
     stats.update(kinds)
     return stats
 
 
-def _top(conn: sqlite3.Connection, sql: str, params: dict, total: int) -> tuple[list[dict], int]:
+def _top(conn: sqlite3.Connection, sql: str, total: int) -> tuple[list[dict], int]:
     """The first ten rows, and how many messages the rest account for: the groups split the
     ``total`` messages between them, so the rest is what the first ten leave."""
-    rows = [dict(r) for r in conn.execute(sql, params)]
+    rows = [dict(r) for r in conn.execute(sql)]
     if len(rows) <= 10:
         return rows, 0
     return rows[:10], total - sum(r["messages"] for r in rows[:10])

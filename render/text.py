@@ -45,12 +45,17 @@ _ESCAPES = re.compile(
 )
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _NEWLINES = re.compile("\r\n|[\r\u2028\u2029\x0b\x0c\x85]")
+# Any character that one of the above (or the tab) would change: most text has none, and one
+# search is cheaper than the three substitutions.
+_TOUCHED = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(value: str | None) -> str:
     """Untrusted text made safe for a terminal: ``\\n`` line ends, tabs as spaces, no controls."""
     if not value:
         return ""
+    if not _TOUCHED.search(value):
+        return value
     text = _NEWLINES.sub("\n", value).replace("\t", INDENT)
     return _CONTROLS.sub("", _ESCAPES.sub("", text))
 
@@ -84,12 +89,13 @@ def open_output(path: Path) -> Iterator[TextIO]:
 
 def write_text(page: Page) -> None:
     """Stream the transcript of ``page`` to ``page.path``, one message at a time."""
+    authors: dict[tuple, str] = {}
     with open_output(page.path) as out:
         out.writelines(header_lines(page))
         for section in sections(page.items):
             out.write(f"\n\n---------- {month_label(section.year, section.month)} ----------\n")
             for item in section.items:
-                out.writelines(message_lines(item, page.clock))
+                out.writelines(message_lines(item, page.clock, authors))
         out.writelines(statistics_lines(page))
 
 
@@ -114,10 +120,11 @@ def header_lines(page: Page) -> list[str]:
     return lines
 
 
-def message_lines(item: Item, clock: Clock) -> list[str]:
+def message_lines(item: Item, clock: Clock, authors: dict | None = None) -> list[str]:
     """One message: its header line with the first line of text, then the rest indented.
 
     A reply's every line starts with ``>> ``, so a thread reads as one block under its start.
+    ``authors`` remembers each author's part of the header line.
     """
     prefix = REPLY if item.is_reply else ""
     lead = "" if item.is_reply else "\n"
@@ -128,7 +135,13 @@ def message_lines(item: Item, clock: Clock) -> list[str]:
         body = [f"{CARD} {body[0]}".rstrip(), *body[1:]] if body else [CARD]
     first = f" {body[0]}" if body and body[0] else ""
     when = clock.stamp(item.created) if item.created else "?"
-    lines = [f"{lead}{prefix}{when}  {author(item)}:{first}\n"]
+    key = (item.author, item.email, item.external)
+    who = authors.get(key) if authors is not None else None
+    if who is None:
+        who = author(item)
+        if authors is not None:
+            authors[key] = who
+    lines = [f"{lead}{prefix}{when}  {who}:{first}\n"]
     notes = [*body[1:], *markers(item, clock), *(file_line(f) for f in item.files)]
     lines += [f"{prefix}{INDENT}{note}".rstrip() + "\n" for note in notes]
     return lines

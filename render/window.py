@@ -129,9 +129,5 @@ class Window:
             f"SELECT anchor, count(*) FROM {self.table} GROUP BY anchor ORDER BY anchor {direction}"
         )
 
-    def in_window(self) -> str:
-        """SQL naming the window's messages as ``win`` (rowid ``rid``), for the statistics."""
-        return f"win AS (SELECT rid FROM {self.table} WHERE in_window)"
-
     def close(self) -> None:
         self.conn.execute(f"DROP TABLE IF EXISTS {self.table}")
