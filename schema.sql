@@ -129,6 +129,9 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_space_created ON messages (space_id, created);
 CREATE INDEX IF NOT EXISTS messages_parent ON messages (parent_id);
 CREATE INDEX IF NOT EXISTS messages_person ON messages (person_id);
+-- Render's message window (render/window.py): a space's messages in time order, with the
+-- ids that threading needs, read from this index alone (no message row is touched).
+CREATE INDEX IF NOT EXISTS messages_space_order ON messages (space_id, created, id, parent_id);
 
 -- Earlier versions of edited messages. The current version is in messages; each time a sync
 -- sees a changed message, the stored version is copied here first.
