@@ -1,0 +1,89 @@
+"""render/window.py's SQL against a plain Python statement of the same rules, on threads that
+the other tests do not have: replies to replies, parents never archived, ties in time."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from render import query
+from render.query import Filters
+from render.window import Window
+from tests.render.conftest import SEEN, SPACE_ID, build_archive
+
+
+def tangled_archive(folder: Path) -> Path:
+    """The small archive plus 300 messages: replies to anything (replies too), replies to
+    parents the archive never had, many at the same second."""
+    build_archive(folder)
+    conn = sqlite3.connect(folder / "archive.db")
+    ids = [row[0] for row in conn.execute("SELECT id FROM messages")]
+    chance = random.Random(9)
+    for n in range(300):
+        roll = chance.random()
+        parent = chance.choice(ids) if roll < 0.3 else f"gone-{n % 20}" if roll < 0.4 else None
+        day, hour = chance.randrange(120), chance.choice([0, 9, 23])
+        created = f"2024-{1 + day // 30:02d}-{1 + day % 28:02d}T{hour:02d}:30:00.000Z"
+        conn.execute(
+            "INSERT INTO messages (id, space_id, parent_id, person_id, created, raw, "
+            "first_seen_at, last_seen_at) VALUES (?, ?, ?, 'p-bob', ?, '{}', ?, ?)",
+            [f"x-{n:03d}", SPACE_ID, parent, created, SEEN, SEEN],
+        )
+        ids.append(f"x-{n:03d}")
+    conn.commit()
+    conn.close()
+    return folder
+
+
+def expected(conn: sqlite3.Connection, filters: Filters) -> list[tuple]:
+    """(id, in window, anchor) in display order, as the design states the rules."""
+    rows = {r[0]: tuple(r) for r in conn.execute("SELECT id, parent_id, created FROM messages")}
+    chosen = sorted(
+        (r for r in rows.values() if (filters.since or "0") <= r[2] < (filters.until or "9")),
+        key=lambda r: (r[2], r[0]),
+        reverse=True,
+    )[: filters.last]
+    window = {r[0] for r in chosen}
+    picked = {i: int(i in window) for i in [*window, *(rows[i][1] for i in window if rows[i][1])]}
+    shown = [(*rows.get(i, (i, None, None)), picked[i]) for i in picked]
+
+    def thread(row: tuple) -> str:
+        return row[1] or row[0]
+
+    anchors: dict[str, str] = {}
+    for key in {thread(r) for r in shown}:
+        members = [r for r in shown if thread(r) == key]
+        tops = [r[2] for r in members if r[1] is None and r[2] is not None]
+        anchors[key] = max(tops) if tops else min(r[2] for r in members if r[2])
+    shown.sort(key=lambda r: (thread(r), r[1] is not None, r[2] or "", r[0]))
+    shown.sort(key=lambda r: anchors[thread(r)], reverse=filters.sort == "newest")
+    return [(r[0], r[3], anchors[thread(r)]) for r in shown]
+
+
+@pytest.fixture(scope="module")
+def tangled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tangled_archive(tmp_path_factory.mktemp("tangled") / "archive")
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(),
+        Filters(sort="newest"),
+        Filters(since="2024-02-10", until="2024-03-20"),
+        Filters(last=40),
+        Filters(last=9, since="2024-02-01", sort="newest"),
+    ],
+)
+def test_window_order_follows_the_rules(tangled: Path, filters: Filters) -> None:
+    conn = query.connect(tangled)
+    try:
+        window = Window(conn, SPACE_ID, filters)
+        found = [(row[0], row[1], row[2]) for row in window.rows()]
+        assert found == expected(conn, filters)
+        assert sum(n for _, n in window.anchor_counts()) == len(found)
+    finally:
+        conn.close()
