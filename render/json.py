@@ -87,12 +87,14 @@ STAT_KEYS = ("in_window", "in_archive", "members", "authors", "replies", "edited
              "mentions", "group_mentions", "first_message", "last_message", "last_synced",
              "top_authors", "other_authors", "top_domains", "other_domains", "images",
              "files")  # fmt: skip
+# One encoder for the whole document: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def dumps(value: object) -> str:
     """Compact UTF-8 JSON with terminal- and script-confusing characters escaped."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = _ENCODER.encode(value)
     return _UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 

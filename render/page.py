@@ -109,7 +109,8 @@ def build_page(
         generated_at=datetime.now(zone), options=options,
         me_name="(hidden)" if blur else meta.get("me_name") or "", stats=stats, members=members,
         toc=month_counts(window.anchor_counts(), ctx.clock),
-        items=items(window.rows(), ctx), path=path, clock=ctx.clock,
+        items=items(window.rows(avatars=ctx.avatars == "local" and not blur), ctx), path=path,
+        clock=ctx.clock,
     )  # fmt: skip
 
 

@@ -80,7 +80,7 @@ _LAST = " AND ({m}.created, {m}.id) >= (SELECT created, id FROM cut)"
 _ROWS = """
 SELECT coalesce(m.id, o.missing), o.in_window, o.anchor, m.rowid IS NOT NULL, m.parent_id,
        m.created, m.person_id, m.person_email, m.text, m.html, m.attachments, m.updated,
-       m.deleted_at, pe.display_name, pe.org_id, pe.avatar, av.local_path,
+       m.deleted_at, pe.display_name, pe.org_id, pe.avatar, {avatar_path},
        CASE WHEN m.files IS NOT NULL THEN (
            SELECT json_group_array(json_object(
                'name', f.name, 'content_type', f.content_type, 'size', f.size,
@@ -89,9 +89,11 @@ SELECT coalesce(m.id, o.missing), o.in_window, o.anchor, m.rowid IS NOT NULL, m.
        ) END
 FROM {table} AS o LEFT JOIN messages AS m ON m.rowid = o.rid
 LEFT JOIN people AS pe ON pe.id = m.person_id
-LEFT JOIN avatars AS av ON av.space_id = :space AND av.person_id = m.person_id
+{avatars}
 ORDER BY o.seq
 """
+
+_AVATARS = "LEFT JOIN avatars AS av ON av.space_id = :space AND av.person_id = m.person_id"
 
 
 class Window:
@@ -113,11 +115,17 @@ class Window:
         )
         conn.execute(sql, filters.params(space_id))
 
-    def rows(self) -> Iterator[tuple]:
-        """The page's rows in display order, as tuples (see ``_ROWS`` for the columns)."""
+    def rows(self, avatars: bool = True) -> Iterator[tuple]:
+        """The page's rows in display order, as tuples (see ``_ROWS`` for the columns);
+        ``avatars``: with the path of each author's downloaded avatar (else NULL)."""
         cursor = self.conn.cursor()
         cursor.row_factory = None
-        yield from cursor.execute(_ROWS.format(table=self.table), {"space": self.space_id})
+        sql = _ROWS.format(
+            table=self.table,
+            avatar_path="av.local_path" if avatars else "NULL",
+            avatars=_AVATARS if avatars else "",
+        )
+        yield from cursor.execute(sql, {"space": self.space_id})
 
     def anchor_counts(self) -> Iterator[tuple[str, int]]:
         """(anchor time, rows) per distinct thread anchor, in display order: enough to count
