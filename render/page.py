@@ -108,7 +108,7 @@ def build_page(
         space=space, title=redact(title, blur.replacements) if blur else title,
         generated_at=datetime.now(zone), options=options,
         me_name="(hidden)" if blur else meta.get("me_name") or "", stats=stats, members=members,
-        toc=month_counts(window.anchor_counts(), ctx.clock),
+        toc=month_counts(window.anchor_counts(ctx.clock.same_month), ctx.clock),
         items=items(window.rows(avatars=ctx.avatars == "local" and not blur), ctx), path=path,
         clock=ctx.clock,
     )  # fmt: skip

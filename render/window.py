@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from .query import Filters
 
@@ -93,6 +93,20 @@ LEFT JOIN people AS pe ON pe.id = m.person_id
 ORDER BY o.seq
 """
 
+_TIME = ":".join(["[0-9]" * 2] * 3) + ".[0-9][0-9][0-9]Z"
+# Rows per UTC hour of the thread anchors, with the hour's first and last anchor; an hour
+# with any anchor not in the archive's form gives NULL as its first anchor (counted per anchor).
+_HOURS = """
+SELECT substr(anchor, 1, 13) AS hour,
+       CASE WHEN sum(anchor GLOB '{form}') = count(*) THEN min(anchor) END, max(anchor),
+       count(*)
+FROM {{table}} GROUP BY hour ORDER BY hour {{direction}}
+""".format(form="-".join(["[0-9]" * 4, "[0-9]" * 2, "[0-9]" * 2 + "T"]) + _TIME)
+_ANCHORS = """
+SELECT substr(anchor, 1, 13) AS hour, anchor, count(*) FROM {table}
+WHERE hour IN ({hours}) GROUP BY anchor ORDER BY anchor {direction}
+"""
+
 _AVATARS = "LEFT JOIN avatars AS av ON av.space_id = :space AND av.person_id = m.person_id"
 
 
@@ -127,15 +141,25 @@ class Window:
         )
         yield from cursor.execute(sql, {"space": self.space_id})
 
-    def anchor_counts(self) -> Iterator[tuple[str, int]]:
-        """(anchor time, rows) per distinct thread anchor, in display order: enough to count
-        the month sections of the table of contents before the page body is written."""
+    def anchor_counts(self, same_month: Callable[[str, str], bool]) -> Iterator[tuple[str, int]]:
+        """(anchor time, rows) in display order: enough to count the month sections of the
+        table of contents before the page body is written. Counted per UTC hour (one anchor
+        stands for its hour) where ``same_month`` says the hour's first and last anchor fall
+        in one local month; otherwise (an hour around a month's start, a time not in the
+        archive's form) per anchor."""
         direction = "DESC" if self.filters.sort == "newest" else "ASC"
         cursor = self.conn.cursor()
         cursor.row_factory = None
-        yield from cursor.execute(
-            f"SELECT anchor, count(*) FROM {self.table} GROUP BY anchor ORDER BY anchor {direction}"
-        )
+        hours = cursor.execute(_HOURS.format(table=self.table, direction=direction)).fetchall()
+        mixed = [hour for hour, first, last, _ in hours if not same_month(first, last)]
+        by_anchor: dict[str, list[tuple[str, int]]] = {hour: [] for hour in mixed}
+        if mixed:
+            marks = ", ".join("?" * len(mixed))
+            sql = _ANCHORS.format(table=self.table, direction=direction, hours=marks)
+            for hour, anchor, count in cursor.execute(sql, mixed):
+                by_anchor[hour].append((anchor, count))
+        for hour, first, _, count in hours:
+            yield from by_anchor.get(hour, [(first, count)])
 
     def close(self) -> None:
         self.conn.execute(f"DROP TABLE IF EXISTS {self.table}")

@@ -6,10 +6,13 @@ from __future__ import annotations
 import random
 import sqlite3
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from render import query
+from render.clock import Clock
+from render.model import month_counts
 from render.query import Filters
 from render.window import Window
 from tests.render.conftest import SEEN, SPACE_ID, build_archive
@@ -33,6 +36,12 @@ def tangled_archive(folder: Path) -> Path:
             [f"x-{n:03d}", SPACE_ID, parent, created, SEEN, SEEN],
         )
         ids.append(f"x-{n:03d}")
+    for n, created in enumerate(["2024-01-31T18:10", "2024-01-31T18:40", "2024-02-29T18:50"]):
+        conn.execute(  # on both sides of a month's start in India (18:30 UTC)
+            "INSERT INTO messages (id, space_id, person_id, created, raw, first_seen_at, "
+            "last_seen_at) VALUES (?, ?, 'p-bob', ?, '{}', ?, ?)",
+            [f"edge-{n}", SPACE_ID, f"{created}:00.000Z", SEEN, SEEN],
+        )
     conn.commit()
     conn.close()
     return folder
@@ -84,6 +93,9 @@ def test_window_order_follows_the_rules(tangled: Path, filters: Filters) -> None
         window = Window(conn, SPACE_ID, filters)
         found = [(row[0], row[1], row[2]) for row in window.rows()]
         assert found == expected(conn, filters)
-        assert sum(n for _, n in window.anchor_counts()) == len(found)
+        for zone in ("Asia/Kolkata", "Europe/Amsterdam"):  # months start at :30 UTC, or :00
+            clock = Clock(ZoneInfo(zone))
+            per_row = month_counts([(anchor, 1) for _, _, anchor in found], clock)
+            assert month_counts(window.anchor_counts(clock.same_month), clock) == per_row
     finally:
         conn.close()
