@@ -42,14 +42,23 @@ def _upsert(
     db.conn.executemany(sql + (f" WHERE {where}" if where else ""), rows)
 
 
+INSERT_ROWS = 100  # rows per INSERT statement (19 columns: 1,900 parameters, SQLite allows 32,766)
+
+
 def _insert(db: Database, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
     """Plain INSERT of rows known to be new: half the cost of the upsert in SQLite (measured:
-    0.4 s against 0.8 s for 20,000 messages), and values bound by position, not by name."""
+    0.4 s against 0.8 s for 20,000 messages), values bound by position, not by name, and
+    many rows a statement: SQLite runs each statement without holding Python's GIL, so the
+    threads fetching pages meanwhile stall the writer once a statement, not once a row."""
     if not rows:
         return
     columns = list(rows[0])
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-    db.conn.executemany(sql, [tuple(row.values()) for row in rows])
+    one = f"({', '.join('?' * len(columns))})"
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+    for start in range(0, len(rows), INSERT_ROWS):
+        chunk = rows[start : start + INSERT_ROWS]
+        values = [value for row in chunk for value in row.values()]
+        db.conn.execute(head + ", ".join([one] * len(chunk)), values)
 
 
 _CONTENT_COLUMNS = ("text", "markdown", "html", "files", "attachments", "updated")
