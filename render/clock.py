@@ -83,9 +83,20 @@ class Clock:
     def __init__(self, zone: tzinfo):
         self.zone = zone
         self._days: dict[str, _Day | None] = {}
+        # A message's time is asked for several texts in a row (and a thread's anchor is
+        # often its first message's time): the last answer is kept.
+        self._last: tuple[str, tuple | None] = ("", None)
 
     def _fast(self, text: str) -> tuple[_Day, _Date, str, str] | None:
         """The day, the local date, hour and minute of ``text``; None for the exact path."""
+        last, found = self._last
+        if text == last:
+            return found
+        found = self._parts(text)
+        self._last = (text, found)
+        return found
+
+    def _parts(self, text: str) -> tuple[_Day, _Date, str, str] | None:
         if not _archive_form(text):
             return None
         key = text[:10]
