@@ -19,7 +19,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 import urllib3
 
-DEFAULT_API_URL = "https://webexapis.com/v1"
+from . import DEFAULT_API_URL
+
 USER_AGENT = "webex-space-archive"
 RETRY_STATUSES = {500, 502, 503, 504}
 TRANSIENT_ERRORS = (

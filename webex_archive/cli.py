@@ -2,27 +2,54 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import click
 
-from emulator.cli import main as emulator_command
-from etl.api import DEFAULT_API_URL, WebexClient, WebexError
-from etl.spaces import SpaceNotFound
-from etl.store import ArchiveError
-from etl.sync import SyncError
-from render import RenderError
+from etl import DEFAULT_API_URL
 
 from . import __version__
-from .config import ConfigError
 from .progress import Reporter
 
-HUMAN_ERRORS = (WebexError, ArchiveError, SyncError, SpaceNotFound, RenderError, ConfigError)
+if TYPE_CHECKING:
+    from etl.api import WebexClient
+
+# Each command is imported only when it runs (or --help lists it): importing all of them costs
+# about 0.4 s — requests, sqlite-utils, jinja2, the emulator — which `render` or `status`
+# would otherwise pay on every call.
+COMMANDS = {
+    "spaces": "webex_archive.commands:spaces",
+    "sync": "webex_archive.commands:sync",
+    "render": "webex_archive.render_command:render",
+    "search": "webex_archive.search_command:search_command",
+    "run": "webex_archive.run_command:run",
+    "init-config": "webex_archive.run_command:init_config",
+    "status": "webex_archive.commands:status",
+    "demo": "webex_archive.demo:demo",
+    "forget": "webex_archive.commands:forget",
+    "datasette-metadata": "webex_archive.search_command:datasette_metadata_command",
+    "emulator": "emulator.cli:main",
+}
+
+
+def human_errors() -> tuple[type[Exception], ...]:
+    """The errors a person can act on; imported late, as the commands that raise them are."""
+    from etl.api import WebexError
+    from etl.spaces import SpaceNotFound
+    from etl.store import ArchiveError
+    from etl.sync import SyncError
+    from render import RenderError
+
+    from .config import ConfigError
+
+    return (WebexError, ArchiveError, SyncError, SpaceNotFound, RenderError, ConfigError)
 
 
 @dataclass
@@ -39,6 +66,8 @@ class App:
         return Reporter(quiet=self.quiet)
 
     def client(self, reporter: Reporter) -> WebexClient:
+        from etl.api import WebexClient
+
         if not (self.token or "").strip():
             raise click.UsageError(
                 "no Webex token: pass --token or set WEBEX_ARCHIVE_TOKEN "
@@ -48,19 +77,33 @@ class App:
 
 
 class Cli(click.Group):
-    """Turns the errors a person can act on into one line and exit code 1 (traceback with -v)."""
+    """Loads commands on demand, and turns the errors a person can act on into one line and
+    exit code 1 (traceback with -v)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(module), attribute)
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except HUMAN_ERRORS as error:
+        except KeyboardInterrupt:
+            click.echo("interrupted: the archive keeps everything committed so far", err=True)
+            ctx.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click's own: it prints them
+        except Exception as error:
+            if not isinstance(error, human_errors()):
+                raise
             app = ctx.find_object(App)
             if app is not None and app.verbose:
                 traceback.print_exc(file=sys.stderr)
             raise click.ClickException(str(error)) from None
-        except KeyboardInterrupt:
-            click.echo("interrupted: the archive keeps everything committed so far", err=True)
-            ctx.exit(130)
 
 
 def archive_option(ctx: click.Context, param: click.Parameter, value: Path | str) -> Path:
@@ -115,29 +158,3 @@ def main(
 ) -> None:
     """Archive Cisco Webex spaces into SQLite and render them as HTML, JSON and TXT."""
     ctx.obj = App(Path(archive), token, api_url, verbose, quiet)
-
-
-def _register() -> None:
-    from .commands import forget, spaces, status, sync
-    from .demo import demo
-    from .render_command import render
-    from .run_command import init_config, run
-    from .search_command import datasette_metadata_command, search_command
-
-    for command in (
-        spaces,
-        sync,
-        render,
-        search_command,
-        run,
-        init_config,
-        status,
-        demo,
-        forget,
-        datasette_metadata_command,
-    ):
-        main.add_command(command)
-    main.add_command(emulator_command, "emulator")
-
-
-_register()

@@ -16,7 +16,7 @@ import click
 from dateutil import parser as dateparser
 from dateutil import tz
 
-from etl.sync import utc_iso as api_time
+from etl.times import utc_iso as api_time
 
 # How far back --days, --rescan and --active-since may reach: about a thousand years is more
 # history than any space has, and stays clear of year 1, below which dates cannot go.

@@ -23,7 +23,7 @@ from etl.api import WebexClient
 from etl.sync import SyncOptions, sync_spaces
 from render import Filters, RenderOptions, render_spaces
 
-from .cli import HUMAN_ERRORS, App
+from .cli import App, human_errors
 from .config import DEFAULT_NAME, ConfigError, RunConfig, load_config, write_default_config
 from .options import api_time
 from .render_command import local_zone
@@ -126,7 +126,7 @@ def run(ctx: click.Context, args: tuple[str, ...]) -> None:
         started = time.monotonic()
         try:
             written = run_one(ctx, app, load_config(path), spaces[0] if spaces else None)
-        except HUMAN_ERRORS as error:
+        except human_errors() as error:
             failures.append(f"{path}: {error}")
             click.echo(f"Error: {error}", err=True)
             continue
