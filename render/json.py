@@ -74,8 +74,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 
 from .clock import Clock
 from .model import Item
@@ -92,9 +93,27 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
+def _c_encoder() -> Callable[[object, int], Iterable[str]] | None:
+    """The C encoder behind ``_ENCODER.encode``, made once: ``encode`` builds one (and a
+    dict for cycle checks) on every call, which cost as much as encoding a thread. Our
+    values are fresh trees of dicts, lists, strings, numbers and None: no cycles to find.
+    None where the C accelerator is missing (``_ENCODER.encode`` is used then)."""
+    if c_make_encoder is None:
+        return None
+    return c_make_encoder(
+        None, _ENCODER.default, encode_basestring, None, ":", ",", False, False, True
+    )
+
+
+_C_ENCODER = _c_encoder()
+
+
 def dumps(value: object) -> str:
     """Compact UTF-8 JSON with terminal- and script-confusing characters escaped."""
-    text = _ENCODER.encode(value)
+    if _C_ENCODER is not None and isinstance(value, (dict, list)):
+        text = "".join(_C_ENCODER(value, 0))
+    else:
+        text = _ENCODER.encode(value)
     return _UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 

@@ -15,16 +15,9 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from urllib.parse import quote
 
+from .bodies import with_bodies
 from .clock import Clock, parse_utc
-from .sanitize import (
-    clean_inline,
-    message_html,
-    redact,
-    redact_html,
-    strip_tags,
-    strip_unsafe,
-    text_html,
-)
+from .sanitize import clean_inline, redact, strip_unsafe
 
 GROUP_GAP = timedelta(minutes=5)  # same author within this gap: one header for both
 GROUP_GAP_MICROS = GROUP_GAP // timedelta(microseconds=1)
@@ -164,7 +157,8 @@ def items(rows: Iterable[tuple], ctx: Context) -> Iterator[Item]:
     month_of = ctx.clock.month
     previous: Item | None = None
     previous_micros = 0
-    for row in rows:
+    replacements = ctx.blur.replacements if ctx.blur else None
+    for row, (body, plain) in with_bodies(rows, (HTML, TEXT), replacements, ctx.html, ctx.plain):
         anchor = row[ANCHOR]
         month = month_of(anchor) if anchor else None
         if not row[ARCHIVED]:
@@ -174,7 +168,7 @@ def items(rows: Iterable[tuple], ctx: Context) -> Iterator[Item]:
             person = people.get(key)
             if person is None:
                 person = people[key] = _person(row, ctx)
-            item = _message(row, ctx, month, person)
+            item = _message(row, ctx, month, person, body, plain)
         if ctx.groups:
             micros = ctx.clock.micros(item.created) if item.created else 0
             item.group_start = _starts_group(previous, item, micros - previous_micros)
@@ -206,8 +200,8 @@ def _person(row: tuple, ctx: Context) -> tuple[str, str, bool, str | None]:
     return name, email, external, avatar
 
 
-def _message(row: tuple, ctx: Context, month: tuple[int, int] | None, person: tuple) -> Item:
-    body, plain = _body(row, ctx)
+def _message(row: tuple, ctx: Context, month: tuple[int, int] | None, person: tuple,
+             body: str, plain: str) -> Item:  # fmt: skip
     parent = row[PARENT]
     name, email, external, avatar = person
     return Item(
@@ -222,23 +216,6 @@ def _placeholder(row: tuple, month: tuple[int, int] | None) -> Item:
         row[ID], "placeholder", False, False, row[PARENT] or row[ID], None, None, None, month,
         "", "", None, False, None, "", "", False, [],
     )  # fmt: skip
-
-
-def _body(row: tuple, ctx: Context) -> tuple[str, str]:
-    """(safe HTML, plain text) of a message: Webex's html sanitised, else its text escaped.
-    Only what the writer uses is made (see Context); the other is ""."""
-    html, text = row[HTML], row[TEXT]
-    if ctx.blur and text:
-        text = redact(text, ctx.blur.replacements)
-    if html:
-        if not ctx.html and text is not None:
-            return "", text
-        safe = message_html(html)
-        if ctx.blur:
-            safe = redact_html(safe, ctx.blur.replacements)
-        plain = "" if not ctx.plain else text if text is not None else strip_tags(safe)
-        return (safe if ctx.html else ""), plain
-    return (text_html(text) if text and ctx.html else ""), text or ""
 
 
 def _external(row: tuple, ctx: Context) -> bool:
