@@ -201,7 +201,7 @@ class WebexClient:
 
     @staticmethod
     def _json(response: requests.Response) -> dict:
-        body = response.json()  # validity checked in request()
+        body = _decoded(response)  # validity checked in request()
         if not isinstance(body, dict):
             raise ServerError(f"Webex answered {response.url} with unexpected JSON")
         return body
@@ -248,7 +248,7 @@ class WebexClient:
             raise _http_error(response)
         if status == 200 and not stream and "json" in response.headers.get("Content-Type", ""):
             try:
-                response.json()
+                _decoded(response)
             except ValueError:
                 return "a malformed JSON body"
         return None
@@ -287,6 +287,20 @@ class WebexClient:
             self.stats.waited += delay
         self.notify(f"Webex request failed ({problem}); retry {attempt} in {delay:.1f} s")
         self.sleep(delay)
+
+
+def _decoded(response: requests.Response) -> Any:
+    """The response's JSON, decoded once: request() checks every 200 JSON body and the caller
+    then reads it, and requests decodes again at each ``.json()`` (a 1,000-message page is
+    about 0.5 MB: decoding it twice cost the fetching threads ~5 µs a message, under the GIL
+    the writer needs). Raises ValueError as ``.json()`` does."""
+    cached = response.__dict__.get("_archive_json", _MISSING)
+    if cached is _MISSING:
+        cached = response.__dict__["_archive_json"] = response.json()
+    return cached
+
+
+_MISSING = object()
 
 
 def _retry_after(response: requests.Response, default: float) -> float:

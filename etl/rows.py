@@ -83,8 +83,14 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
 }  # fmt: skip
 
 
-def _fields(keys: Sequence[str]) -> tuple[tuple[str, str, Callable[[Any], Any]], ...]:
-    """(API key, column, converter) in column order, worked out once at import (not per row).
+_NONE = type(None)
+_KEPT = {kind: frozenset({_NONE, str} if kind == "text" else {_NONE}) for kind in _CONVERT}
+
+
+def _fields(keys: Sequence[str]) -> tuple[tuple[str, str, Callable[[Any], Any], frozenset], ...]:
+    """(API key, column, converter, kept types) in column order, worked out once at import
+    (not per row). A value of a kept type is its own column value (the converter would
+    return it as it is): _map stores it without calling the converter, which is most values.
 
     A column is the snake_case of its key (roomId is space_id); keys "isXxx" are booleans
     stored 0/1; _JSON_KEYS hold lists, stored as compact JSON text; _TIME_KEYS are times.
@@ -99,7 +105,7 @@ def _fields(keys: Sequence[str]) -> tuple[tuple[str, str, Callable[[Any], Any]],
             else "bool" if re.match(r"is[A-Z]", key)
             else "text"
         )  # fmt: skip
-        fields.append((key, column, _CONVERT[kind]))
+        fields.append((key, column, _CONVERT[kind], _KEPT[kind]))
     return tuple(fields)
 
 
@@ -123,10 +129,13 @@ _MEMBERSHIP_FIELDS = _fields((
 ))  # fmt: skip
 
 
-def _map(api: Mapping[str, Any], fields: Sequence[tuple[str, str, Callable]]) -> dict[str, Any]:
+def _map(api: Mapping[str, Any], fields: Sequence[tuple[str, str, Callable, frozenset]]) -> dict:
     """API object to row, column by column as the rule above says; plus raw, as sent."""
     get = api.get
-    row = {column: convert(get(key)) for key, column, convert in fields}
+    row = {
+        column: value if type(value := get(key)) in kept else convert(value)
+        for key, column, convert, kept in fields
+    }
     sent = getattr(api, "sent", api)
     row["raw"] = _json(sent if type(sent) is dict else dict(sent))
     return row
@@ -175,13 +184,22 @@ def message_row(api_message: Mapping[str, Any], now: str) -> dict[str, Any]:
     there is nothing to keep, and this raises ValueError. A message without a usable
     ``created`` is kept at ``now``; listed messages get a better time from ``received``.
     """
+    key, room = api_message.get("id"), api_message.get("roomId")
+    if not (type(key) is str and key and type(room) is str and room):
+        _check_names(api_message)
+    row = _map(api_message, _MESSAGE_FIELDS)
+    row["created"] = row["created"] or now
+    row["first_seen_at"] = row["last_seen_at"] = now  # in place: a copy costs a µs a row
+    row["deleted_at"] = None
+    return row
+
+
+def _check_names(api_message: Mapping[str, Any]) -> None:
+    """ValueError unless the message has a non-empty string ``id`` and ``roomId``."""
     missing = [key for key in ("id", "roomId") if not isinstance(api_message.get(key), str)]
     if missing or not api_message["id"] or not api_message["roomId"]:
         missing = missing or [key for key in ("id", "roomId") if not api_message[key]]
         raise ValueError(f"message without {', '.join(missing)}: {api_message!r:.200}")
-    row = _map(api_message, _MESSAGE_FIELDS)
-    row["created"] = row["created"] or now
-    return row | {"first_seen_at": now, "last_seen_at": now, "deleted_at": None}
 
 
 def space_row(api_room: Mapping[str, Any]) -> dict[str, Any]:
@@ -216,6 +234,8 @@ def file_rows(api_message: Mapping[str, Any]) -> list[dict[str, Any]]:
     only URLs) name no file and get no row, and neither does a ``files`` that is no list.
     """
     files = api_message.get("files")
+    if not files:  # most messages: no files (None, absent, or [])
+        return []
     rows = []
     for position, url in enumerate(files if isinstance(files, list) else []):
         if not isinstance(url, str):

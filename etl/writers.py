@@ -13,7 +13,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from .database import _json, set_meta
-from .fts import drop_insert_trigger, index_messages
+from .fts import drop_insert_trigger, index_messages, last_rowid
 from .rows import file_rows, membership_row, message_row, person_row, space_row
 
 
@@ -125,14 +125,16 @@ def write_messages(
             "files, attachments, updated, raw, :now FROM messages WHERE id = :id",
             [{"id": message_id, "now": now} for message_id in edited_ids],
         )
+    mark = None
     if index_new:
         drop_insert_trigger(db)
+        mark = last_rowid(db) if new_ids else None
     # New ids (looked up in this transaction) cannot conflict: inserted, not upserted; so are
     # their files (a files row needs its message: foreign key).
     _insert(db, "messages", [row for row in rows if row["id"] not in stored])
     _upsert(db, "messages", [row for row in rows if row["id"] in stored], ["id"], ["first_seen_at"])
     if index_new and new_ids:
-        index_messages(db, new_ids)
+        index_messages(db, new_ids, mark)
     new = set(new_ids)
     _insert(db, "files", [row for row in prepared.files if row["message_id"] in new])
     _upsert(
