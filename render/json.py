@@ -90,6 +90,7 @@ STAT_KEYS = ("in_window", "in_archive", "members", "authors", "replies", "edited
              "files")  # fmt: skip
 # One encoder for the whole document: json.dumps with options builds a new one per call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+BATCH = 200  # threads per write
 _UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
@@ -110,24 +111,43 @@ _C_ENCODER = _c_encoder()
 
 def dumps(value: object) -> str:
     """Compact UTF-8 JSON with terminal- and script-confusing characters escaped."""
+    return _escape(_encode(value))
+
+
+def _encode(value: object) -> str:
+    """Compact UTF-8 JSON, not yet escaped."""
     if _C_ENCODER is not None and isinstance(value, (dict, list)):
-        text = "".join(_C_ENCODER(value, 0))
-    else:
-        text = _ENCODER.encode(value)
+        return "".join(_C_ENCODER(value, 0))
+    return _ENCODER.encode(value)
+
+
+def _escape(text: str) -> str:
+    """``text`` with the characters in ``_UNSAFE`` as ``\\uXXXX``. All of them but DEL lie
+    beyond ASCII, and most text is ASCII: two quick scans spare the regular expression's."""
+    if text.isascii() and "\x7f" not in text:
+        return text
     return _UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def write_json(page: Page) -> None:
-    """Stream the document to ``page.path``: the head, then one line per thread."""
+    """Stream the document to ``page.path``: the head, then one line per thread.
+
+    Threads are escaped one by one (most are ASCII: no scan for escapes, see ``_escape``)
+    and written ``BATCH`` at a time: one write per batch instead of per thread."""
     with open_output(page.path) as out:
         out.write("{\n")
         for key, value in head(page).items():
             out.write(f"{dumps(key)}: {dumps(value)},\n")
         out.write('"messages": [')
         separator = "\n"
+        batch: list[str] = []
         for thread in threads(page.items, page.options.blur, page.clock):
-            out.write(separator + dumps(thread))
-            separator = ",\n"
+            batch.append(dumps(thread))
+            if len(batch) == BATCH:
+                out.write(separator + ",\n".join(batch))
+                separator, batch = ",\n", []
+        if batch:
+            out.write(separator + ",\n".join(batch))
         out.write("\n]}\n")
 
 
@@ -170,7 +190,8 @@ def threads(stream: Iterable[Item], blur: bool, clock: Clock) -> Iterator[dict]:
             continue
         if current is not None:
             yield current
-        current, current_thread = {**entry, "replies": []}, item.thread
+        entry["replies"] = []  # last, as documented
+        current, current_thread = entry, item.thread
     if current is not None:
         yield current
 

@@ -142,8 +142,13 @@ def message_lines(item: Item, clock: Clock, authors: dict | None = None) -> list
         if authors is not None:
             authors[key] = who
     lines = [f"{lead}{prefix}{when}  {who}:{first}\n"]
-    notes = [*body[1:], *markers(item, clock), *(file_line(f) for f in item.files)]
-    lines += [f"{prefix}{INDENT}{note}".rstrip() + "\n" for note in notes]
+    notes = body[1:]
+    if item.updated or item.deleted or not item.in_window:
+        notes += markers(item, clock)
+    if item.files:
+        notes += [file_line(f) for f in item.files]
+    if notes:  # most messages are one line, unmarked, without files
+        lines += [f"{prefix}{INDENT}{note}".rstrip() + "\n" for note in notes]
     return lines
 
 
