@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -61,8 +62,11 @@ def _chunks(rows: Iterable[tuple]) -> Iterator[list[tuple]]:
 
 
 def _fork_context() -> multiprocessing.context.BaseContext | None:
-    """``fork`` where it exists (the worker inherits the loaded modules: no start-up cost)."""
+    """``fork`` where it exists (the worker inherits the loaded modules: no start-up cost),
+    and only from a single-threaded process: a fork copies locks another thread may hold."""
     if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    if threading.active_count() > 1:
         return None
     return multiprocessing.get_context("fork")
 
