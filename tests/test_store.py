@@ -822,6 +822,27 @@ def test_fts_deferred_bulk_load(db: Database):
     db.conn.execute("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
 
 
+def test_pages_indexed_by_the_sync_are_exactly_the_new_rows(db: Database):
+    """index_new indexes a page's new rows by their rowid range (fts.index_messages): a page
+    mixing stored (edited and unchanged) and new messages, after a row was deleted, leaves
+    an index that matches the table exactly."""
+    first, second = ALL_MESSAGES[:3], ALL_MESSAGES[3:]
+    with store.transaction(db):
+        store.save_messages(db, first, NOW, index_new=True)
+    with store.transaction(db):  # the newest row goes: its rowid is free again
+        for table, key in (("files", "message_id"), ("messages", "id")):
+            db.conn.execute(f"DELETE FROM {table} WHERE {key} = ?", [first[-1]["id"]])
+    edited = {**first[0], "text": "an edited budget line", "updated": LATER}
+    with store.transaction(db):
+        new, changed = store.save_messages(db, [edited, first[1], *second], LATER, index_new=True)
+    assert sorted(new) == sorted(m["id"] for m in second)
+    assert changed == [first[0]["id"]]
+    db.conn.execute("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
+    indexed = db.conn.execute("SELECT count(*) FROM messages_fts").fetchone()[0]
+    assert indexed == db.conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+    assert search(db, "edited") == [first[0]["id"]]
+
+
 CRASH_IN_BULK_LOAD = """
 import json, os, sys
 from pathlib import Path
