@@ -126,12 +126,15 @@ CREATE TABLE IF NOT EXISTS messages (
     -- returned it (deleted in Webex). Its content is kept; NULL while it exists.
     deleted_at       TEXT
 );
-CREATE INDEX IF NOT EXISTS messages_space_created ON messages (space_id, created);
 CREATE INDEX IF NOT EXISTS messages_parent ON messages (parent_id);
 CREATE INDEX IF NOT EXISTS messages_person ON messages (person_id);
--- Render's message window (render/window.py): a space's messages in time order, with the
--- ids that threading needs, read from this index alone (no message row is touched).
+-- A space's messages in time order (filters on space_id and created use it), with the ids
+-- that threading needs, so render's message window (render/window.py) reads this index
+-- alone, touching no message row.
 CREATE INDEX IF NOT EXISTS messages_space_order ON messages (space_id, created, id, parent_id);
+-- An index of earlier builds: messages_space_order starts with the same columns, and each
+-- index costs every insert (issue 7).
+DROP INDEX IF EXISTS messages_space_created;
 
 -- Earlier versions of edited messages. The current version is in messages; each time a sync
 -- sees a changed message, the stored version is copied here first.
@@ -269,7 +272,7 @@ END;
 --   is_reply      1 for thread replies, 0 otherwise
 --   reply_count   number of replies (deleted ones included) for top-level messages; NULL for
 --                 replies
--- Filter on space_id and created to use the messages_space_created index.
+-- Filter on space_id and created to use the messages_space_order index.
 CREATE VIEW IF NOT EXISTS messages_view AS
 SELECT
     m.id,
