@@ -23,8 +23,6 @@
 --   me_id, me_email, me_name, me_org_id, me_json
 --                   who synced: the token's own person (GET /people/me) at the last sync;
 --                   people outside me_org_id (or me_email's domain) are "external"
---   fts_stale       present (value '1') while a bulk load runs with the full-text triggers
---                   off; the next open rebuilds messages_fts if a crash left it behind
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT

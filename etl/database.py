@@ -193,8 +193,6 @@ def _migrate(db: Database, db_path: Path) -> None:
         _execute_script(conn, schema_sql())
         if version != SCHEMA_VERSION:
             set_meta(db, "schema_version", str(SCHEMA_VERSION))
-        if get_meta(db, "fts_stale"):
-            rebuild_fts(db)
         conn.commit()
     except BaseException:
         conn.rollback()
@@ -307,11 +305,3 @@ def get_meta(db: Database, key: str, default: str | None = None) -> str | None:
     """A meta value, or ``default`` when the key is absent."""
     row = db.conn.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
     return default if row is None else row[0]
-
-
-def rebuild_fts(db: Database) -> None:
-    """Recreate the FTS triggers (from schema.sql) and rebuild messages_fts from messages.
-    Runs in the caller's transaction; about 0.7 s per 100,000 messages."""
-    _apply_schema(db)
-    db.conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
-    set_meta(db, "fts_stale", None)

@@ -13,8 +13,8 @@ coverage.py), so the sync loop only speaks in API objects. No HTTP here.
 
 Transactions: no writer commits. The sync wraps one page of messages and its coverage change
 in ONE transaction (``with transaction(db): ...``), so that a process killed at any instant
-leaves either the whole page or none of it. Only ``open_archive`` (schema migrations) and
-``fts_deferred`` (trigger switching) commit on their own.
+leaves either the whole page or none of it. Only ``open_archive`` (schema migrations) commits
+on its own.
 """
 
 from __future__ import annotations
@@ -29,13 +29,11 @@ from .database import (
     environment_error,
     get_meta,
     open_archive,
-    rebuild_fts,
     schema_sql,
     set_meta,
     transaction,
     utc_now,
 )
-from .fts import fts_deferred
 from .rows import (
     Received,
     archive_time,
@@ -63,9 +61,9 @@ from .writers import (
 __all__ = [
     "BUSY_TIMEOUT_SECONDS", "DB_NAME", "FTS_TRIGGERS", "RUN_COUNTERS", "RUN_STATUSES",
     "SCHEMA_VERSION", "ArchiveError", "Received", "archive_time", "assign_folder",
-    "connect_readonly", "environment_error", "file_rows", "finish_run", "fts_deferred",
+    "connect_readonly", "environment_error", "file_rows", "finish_run",
     "get_meta", "live_message_ids", "mark_deleted", "mark_interrupted_runs", "membership_row",
-    "message_row", "open_archive", "people_to_fetch", "person_row", "rebuild_fts", "received",
+    "message_row", "open_archive", "people_to_fetch", "person_row", "received",
     "save_me", "save_memberships", "save_messages", "save_not_found_people", "save_people",
     "save_space", "schema_sql", "set_meta", "space_row", "start_run", "transaction", "utc_now",
 ]  # fmt: skip

@@ -6,8 +6,6 @@ import base64
 import itertools
 import json
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -807,21 +805,6 @@ def test_fts_finds_words_and_keeps_up_with_edits_and_deletes(db: Database):
     assert [r["id"] for r in db["messages"].search("spreadsheet")] == [M2]
 
 
-def test_fts_deferred_bulk_load(db: Database):
-    with store.fts_deferred(db):
-        assert {t for t in store.FTS_TRIGGERS if t in db.triggers_dict} == set()
-        with store.transaction(db):
-            store.save_messages(db, ALL_MESSAGES, NOW)
-        assert search(db, "budget") == []  # not indexed yet
-    assert search(db, "budget") == [M2]
-    assert set(store.FTS_TRIGGERS) <= set(db.triggers_dict)
-    assert store.get_meta(db, "fts_stale") is None
-    with store.transaction(db):  # triggers are back
-        store.save_messages(db, [{**CARD, "text": "Lunch poll", "updated": LATER}], LATER)
-    assert search(db, "poll") == [M5]
-    db.conn.execute("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
-
-
 def test_pages_indexed_by_the_sync_are_exactly_the_new_rows(db: Database):
     """index_new indexes a page's new rows by their rowid range (fts.index_messages): a page
     mixing stored (edited and unchanged) and new messages, after a row was deleted, leaves
@@ -841,31 +824,6 @@ def test_pages_indexed_by_the_sync_are_exactly_the_new_rows(db: Database):
     indexed = db.conn.execute("SELECT count(*) FROM messages_fts").fetchone()[0]
     assert indexed == db.conn.execute("SELECT count(*) FROM messages").fetchone()[0]
     assert search(db, "edited") == [first[0]["id"]]
-
-
-CRASH_IN_BULK_LOAD = """
-import json, os, sys
-from pathlib import Path
-from etl import store
-db = store.open_archive(Path(sys.argv[1]))
-room, messages = json.loads(sys.argv[2])
-with store.fts_deferred(db):
-    with store.transaction(db):
-        store.save_space(db, room, store.utc_now())
-        store.save_messages(db, messages, store.utc_now())
-    os._exit(3)  # killed: the block never ends
-"""
-
-
-def test_fts_is_repaired_after_a_crash_during_bulk_load(tmp_path: Path):
-    data = json.dumps([ROOM_JSON, ALL_MESSAGES])
-    args = [sys.executable, "-c", CRASH_IN_BULK_LOAD, str(tmp_path), data]
-    assert subprocess.run(args, check=False).returncode == 3
-    db = store.open_archive(tmp_path)
-    assert search(db, "budget") == [M2]
-    assert store.get_meta(db, "fts_stale") is None
-    assert set(store.FTS_TRIGGERS) <= set(db.triggers_dict)
-    db.close()
 
 
 # ----- views ---------------------------------------------------------------------------------
