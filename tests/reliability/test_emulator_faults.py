@@ -22,13 +22,6 @@ def emu() -> Iterator[Emulator]:
         yield emulator
 
 
-@pytest.fixture
-def http(emu: Emulator) -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.headers["Authorization"] = f"Bearer {emu.token}"
-        yield session
-
-
 def test_fail_at_names_the_new_kinds() -> None:
     assert Rule.parse("3=errors") == Rule("item_errors", at=[3])
     assert Rule.parse("4=delete-cursor") == Rule("delete_cursor", at=[4])
