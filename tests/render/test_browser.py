@@ -93,6 +93,8 @@ def test_loads_offline_without_errors_or_requests(browser, page_path):
 def test_image_popup_opens_and_closes_with_escape(browser, page_path):
     context, page, problems = open_page(browser, page_path)
     thumb = page.locator("button.thumb").first
+    thumb.scroll_into_view_if_needed()  # as a reader does: the picture is seen, then clicked
+    thumb.locator("img").evaluate("i => i.complete || new Promise(done => i.onload = done)")
     thumb.click()
     assert page.evaluate("document.getElementById('viewer').open") is True
     name = thumb.locator("xpath=following-sibling::figcaption").text_content().split(" · ")[0]
@@ -149,4 +151,27 @@ def test_months_render_lazily_yet_print_whole_and_links_land(browser, page_path)
     assert set(page.locator(".month, .run, .msg").evaluate_all(locks)) == {"visible"}
     assert page.pdf()[:4] == b"%PDF"
     assert problems == []
+    context.close()
+
+
+def test_guessed_heights_keep_the_page_still(browser, page_path):
+    """Blocks not yet rendered reserve a height guessed from their messages. A guess far off
+    (once: 100 messages' worth for every run) made the page several times its real height and
+    threw a jump to a message, or a click, off its target as the blocks around it rendered."""
+    context, page, _ = open_page(browser, page_path)
+    height = "document.documentElement.scrollHeight"
+    guessed = page.evaluate(height)
+    article = page.locator("article.msg", has=page.locator("button.thumb"))
+    page.goto(f"{page_path.as_uri()}#{article.get_attribute('id')}")
+    frames = "n => new Promise(done => { const f = () => --n ? requestAnimationFrame(f) : done(); "
+    frames += "f(); })"
+    page.evaluate(frames, 30)  # the jump settles within landOnTarget's 30 frames
+    top = article.evaluate("a => a.getBoundingClientRect().top")
+    assert 0 <= top < page.viewport_size["height"]
+    after_jump = page.evaluate(height)
+    page.locator(".month, .run, .msg").evaluate_all(
+        "es => es.forEach(e => e.style.contentVisibility = 'visible')"
+    )
+    real = page.evaluate(height)
+    assert 0.7 < guessed / real < 1.3 and 0.7 < after_jump / real < 1.3, (guessed, after_jump, real)
     context.close()
