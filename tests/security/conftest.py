@@ -4,8 +4,9 @@ Building it costs a few seconds (the emulator, a sync with every file and avatar
 spaces rendered as HTML, JSON and TXT, with --blur and with --split month), so it is built
 once per session and only read by the tests. The data set is the generator's (three group
 spaces, one of them with the hostile title and every ``hostile.MESSAGES`` and ``FILE_NAMES``
-entry planted, plus a direct space) and ``hostile.add_spaces`` on top: the catalogue space with
-the heavy messages, hostile people and every file name, and one space per hostile title.
+entry planted, plus a direct space) and ``hostile_spaces.add_spaces`` on top: the catalogue
+space with the heavy messages, hostile people and every file name, and one space per hostile
+title.
 
 The archive sits four folders down a sandbox (``sandbox/a/b/c/archive``) so that a file name
 climbing out with ``../`` would land somewhere the tests look.
@@ -23,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from emulator import DataSet, Emulator, hostile
+from emulator import DataSet, Emulator, hostile_spaces
 from etl import store
 from etl.api import WebexClient
 from etl.sync import SyncOptions, sync_spaces
@@ -77,7 +78,7 @@ def tree(root: Path) -> dict[Path, str]:
 def hostile_dataset() -> tuple[DataSet, dict]:
     """The generator's spaces over 120 days (a few months each for --split) plus the catalogue."""
     dataset = make_dataset(messages=120, spaces=3, span_days=120)
-    spaces = hostile.add_spaces(dataset, END - timedelta(days=100))
+    spaces = hostile_spaces.add_spaces(dataset, END - timedelta(days=100))
     return dataset, spaces[0]
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import pytest
 
-from emulator import hostile
+from emulator import hostile, hostile_spaces
 from tests.conftest import make_dataset
 from tests.security.conftest import Hostile
 
@@ -113,8 +113,8 @@ def test_add_spaces_is_deterministic_and_leaves_the_generated_data_alone() -> No
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
     plain = make_dataset().to_json()
     first, second = make_dataset(), make_dataset()
-    hostile.add_spaces(first, start)
-    hostile.add_spaces(second, start)
+    hostile_spaces.add_spaces(first, start)
+    hostile_spaces.add_spaces(second, start)
     assert first.to_json() == second.to_json()
     added = first.to_json()
     for key in ("rooms", "people", "messages"):
