@@ -4,11 +4,13 @@ Users of the "Webex Space Archiver" arrive with this file and expect it to keep 
 key and value form it accepted is accepted here, with its documented crashes fixed (``%`` in a
 value, inline ``; comments``, ``1,000``, case-sensitive ``Yes``). Anything we cannot honour is
 one line that names the file, the key, the value and what is allowed, never a traceback.
+
+This module says what each key means (and writes the commented default file);
+``webex_archive.ini_file`` reads the file itself into raw key/values.
 """
 
 from __future__ import annotations
 
-import configparser
 import difflib
 import os
 import re
@@ -18,8 +20,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from .ini_file import SECTION, ConfigError, clean, parse, read_text, section
+
 DEFAULT_NAME = "webexspacearchive-config.ini"
-SECTION = "Archive Settings"
 TOKEN_ENV = "WEBEX_ARCHIVE_TOKEN"
 DEFAULT_LAST = 1000  # the old tool's default (and its meaning of an empty maxtotalmessages)
 
@@ -58,18 +61,12 @@ DST_NOTE = (
 )
 
 _PLACEHOLDER = re.compile(r"__.*__|<.*>")
-_QUOTED = re.compile(r"""(?P<q>["'])(?P<inner>.*?)(?P=q)\s*(?:[;#].*)?""")
-_INLINE_COMMENT = re.compile(r"\s[;#]")
 _COUNT = re.compile(r"\d{1,3}(?P<sep>[,. _'])\d{3}(?:(?P=sep)\d{3})*|\d+")
 _DAYS = re.compile(r"(?P<n>[-+]?\d+)\s*(?:d|days?)", re.IGNORECASE)
 _DATE = r"\d{8}|\d{4}-\d{2}-\d{2}"
 _RANGE = re.compile(rf"(?P<start>{_DATE})\s*-\s*(?P<end>{_DATE})?")
 _DST = re.compile(r"\s*(?:[1-4]|L)\s*,\s*[1-7]\s*,\s*(?:0?[1-9]|1[0-2])\s*", re.IGNORECASE)
 _SPACE_ID = re.compile(r"[A-Za-z0-9_=+/-]+")
-
-
-class ConfigError(Exception):
-    """A .ini the tool cannot honour; the message is one line, fit to print as is."""
 
 
 @dataclass
@@ -103,105 +100,6 @@ class _Limit:
     until: date | None = None
 
 
-def _one_line(line: str) -> str:
-    """One physical line of a value without its inline comment and surrounding quotes.
-
-    configparser's own inline-comment stripping would cut ``"a ; b"`` inside the quotes, so
-    this does the same job (a ``;``/``#`` after whitespace starts a comment) but quote-aware;
-    a ``#`` inside a token (``abc#def``) is kept, as no whitespace precedes it.
-    """
-    line = line.strip()
-    quoted = _QUOTED.fullmatch(line)
-    if quoted:
-        return quoted.group("inner").strip()
-    if line[:1] in (";", "#"):
-        return ""
-    return _INLINE_COMMENT.split(line, maxsplit=1)[0].strip()
-
-
-def _clean(raw: str | None) -> str:
-    """A stored value as the user meant it: ``None`` (a key with no ``=``) reads as empty."""
-    if raw is None:
-        return ""
-    parts = (_one_line(line) for line in raw.splitlines())
-    return " ".join(part for part in parts if part)
-
-
-def _read_text(path: Path, notes: list[str]) -> str:
-    """The file's text; UTF-8 (a BOM from Notepad is fine), else Latin-1, as the old tool
-    read it with the platform's encoding and Windows users may have saved it so."""
-    if not path.exists():
-        raise ConfigError(f"{path}: no such file (write one with: webex-archive init-config)")
-    if not path.is_file():
-        raise ConfigError(f"{path}: not a file")
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        notes.append("not UTF-8 text; read as Latin-1")
-        return data.decode("latin-1")
-
-
-def _parser() -> configparser.ConfigParser:
-    """A parser that survives what real files contain: ``%`` (no interpolation), comment lines
-    stored as value-less keys (allow_no_value); inline comments are left to :func:`_clean`."""
-    return configparser.ConfigParser(interpolation=None, allow_no_value=True, strict=True)
-
-
-def _parse(path: Path, text: str, notes: list[str]) -> configparser.ConfigParser:
-    """Parse, turning configparser's multi-line errors into one line; settings written
-    without a section header are read as if ``[Archive Settings]`` preceded them."""
-    parser = _parser()
-    try:
-        parser.read_string(text, source=str(path))
-    except configparser.MissingSectionHeaderError as missing:
-        if missing.line.strip().startswith("["):
-            raise ConfigError(
-                f"{path}: line {missing.lineno}: cannot read {missing.line.strip()!r} "
-                f"(the section header is [{SECTION}])"
-            ) from None
-        notes.append(f"no [{SECTION}] header; the settings were read anyway")
-        parser = _parser()
-        try:
-            parser.read_string(f"[{SECTION}]\n{text}", source=str(path))
-        except configparser.Error as error:
-            raise _parse_error(path, error) from None
-    except configparser.Error as error:
-        raise _parse_error(path, error) from None
-    return parser
-
-
-def _parse_error(path: Path, error: configparser.Error) -> ConfigError:
-    """One line for each way configparser can refuse a file."""
-    if isinstance(error, configparser.DuplicateOptionError):
-        return ConfigError(f"{path}: line {error.lineno}: {error.option} is set twice")
-    if isinstance(error, configparser.DuplicateSectionError):
-        return ConfigError(f"{path}: line {error.lineno}: [{error.section}] appears twice")
-    if isinstance(error, configparser.ParsingError) and error.errors:
-        lineno, line = error.errors[0]
-        return ConfigError(f"{path}: line {lineno}: cannot read {line.strip()!r}")
-    return ConfigError(f"{path}: {str(error).splitlines()[0]}")
-
-
-def _section(
-    path: Path, parser: configparser.ConfigParser, notes: list[str]
-) -> dict[str, str | None]:
-    """The ``[Archive Settings]`` keys (section name matched ignoring case and spaces)."""
-
-    def simple(name: str) -> str:
-        return "".join(name.split()).casefold()
-
-    found = [name for name in parser.sections() if simple(name) == simple(SECTION)]
-    if not found:
-        listed = ", ".join(f"[{name}]" for name in parser.sections())
-        raise ConfigError(f"{path}: no [{SECTION}] section (found: {listed})")
-    notes.extend(f"section [{name}] ignored" for name in parser.sections() if name not in found)
-    return dict(parser.items(found[0]))
-
-
 class _Settings:
     """The section's values with the bookkeeping every key needs: which were used (the rest
     are unknown), legacy names, and the one-line error format."""
@@ -213,8 +111,8 @@ class _Settings:
 
     def get(self, key: str, legacy: str | None = None) -> tuple[str, str]:
         """(the key name actually used, its cleaned value, ``""`` when absent)."""
-        value = _clean(self.raw.get(key))
-        old = _clean(self.raw.get(legacy)) if legacy else ""
+        value = clean(self.raw.get(key))
+        old = clean(self.raw.get(legacy)) if legacy else ""
         if value or not old:
             if old:
                 self.notes.append(f"{legacy} (old name) ignored: {key} is set")
@@ -366,8 +264,8 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> RunConfi
     """
     path = Path(path)
     notes: list[str] = []
-    text = _read_text(path, notes)
-    settings = _Settings(path, _section(path, _parse(path, text, notes), notes), notes)
+    text = read_text(path, notes)
+    settings = _Settings(path, section(path, parse(path, text, notes), notes), notes)
     limit = _limit(settings)
     config = RunConfig(
         path=path,
