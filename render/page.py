@@ -49,7 +49,7 @@ class Page:
     me_name: str
     stats: dict
     members: list[dict]
-    toc: list[tuple[int, int, int]]
+    toc: list[tuple[int, int, int]]  # (year, month, rows) of the HTML's contents; [] otherwise
     items: Iterator[Item]
     path: Path
     clock: Clock
@@ -108,7 +108,8 @@ def build_page(
         space=space, title=redact(title, blur.replacements) if blur else title,
         generated_at=datetime.now(zone), options=options,
         me_name="(hidden)" if blur else meta.get("me_name") or "", stats=stats, members=members,
-        toc=month_counts(window.anchor_counts(ctx.clock.same_month), ctx.clock),
+        toc=month_counts(window.anchor_counts(ctx.clock.same_month), ctx.clock)
+        if fmt == "html" else [],
         items=items(window.rows(avatars=ctx.avatars == "local" and not blur), ctx), path=path,
         clock=ctx.clock,
     )  # fmt: skip
