@@ -22,7 +22,8 @@ from sqlite_utils import Database
 
 from etl.api import TRANSIENT_ERRORS, WebexClient, WebexError
 from etl.attachments import one_line
-from etl.downloads import (
+from etl.store import transaction
+from etl.transfer import (
     BODY_TRIES,
     ShortBody,
     UnsafePath,
@@ -33,7 +34,6 @@ from etl.downloads import (
     save_body,
     space_folder,
 )
-from etl.store import transaction
 
 COUNTERS = ("downloaded", "unchanged", "failed")
 MAX_ID_CHARACTERS = 100  # the distinctive end of a base64 person id; the hash keeps it unique
