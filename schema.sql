@@ -249,9 +249,10 @@ CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5 (
     content_rowid="rowid"
 );
 
--- The three triggers that keep messages_fts in step with messages. A bulk load may drop
--- them for speed and rebuild the index afterwards (etl/store.py fts_deferred); the next
--- open of the archive recreates them from this file.
+-- The three triggers that keep messages_fts in step with messages. A sync drops the insert
+-- trigger while it writes and indexes each page's new rows itself, in the page's own
+-- transaction (etl/fts.py); the end of the run, or the next open of the archive after a
+-- killed run, recreates it from this file.
 CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages BEGIN
     INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
 END;
