@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta, timezone
-from html import escape
 
 from . import hostile
+from .bodies import card, markdown, mention, mention_all, sentence
 from .ids import add_ms, cluster_of, format_time, id_uuid, make_id, new_uuid
 from .media import Recipe
 from .model import Content, DataSet
@@ -49,12 +49,6 @@ TITLES = [
     "Coffee ☕ & random",
     "Security working group",
 ]
-WORDS = (
-    "the build is green again please review the draft before friday we should ship it "
-    "tomorrow after the demo can someone check the logs thanks for the quick fix meeting notes "
-    "are in the folder I think the numbers look good let us sync on the roadmap next week "
-    "customer asked about pricing and the migration plan agreed deploy rollback looks safe"
-).split()
 FILES = [
     ("Q3 report.pdf", "application/pdf"),
     ("图片.png", "image/png"),
@@ -69,7 +63,6 @@ FILES = [
     ("logs.zip", "application/zip"),
     ("whiteboard.png", "image/png"),
 ]
-CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 
 
 class _Builder:
@@ -178,10 +171,6 @@ class _Builder:
             offsets[-1] = max(offsets[-1], offsets[-2] + 1) if count > 1 else offsets[-1]
         return [format_time(self.start + timedelta(milliseconds=o)) for o in offsets]
 
-    def sentence(self, low: int = 4, high: int = 14) -> str:
-        words = [self.rng.choice(WORDS) for _ in range(self.rng.randint(low, high))]
-        return " ".join(words).capitalize() + self.rng.choice([".", ".", "!", "?"])
-
     def fill_messages(
         self, room: dict, authors: list[dict], ghost: dict | None, count: int
     ) -> None:
@@ -200,7 +189,7 @@ class _Builder:
                 tops.append(message)
 
     def message(self, room: dict, author: dict, created: str) -> dict:
-        text = self.sentence()
+        text = sentence(self.rng)
         return {
             "id": make_id("MESSAGE", self.uid(), cluster_of(room["id"])),
             "roomId": room["id"],
@@ -215,13 +204,13 @@ class _Builder:
         """Turn a plain message into a markdown, mention, card, file or hostile one."""
         roll = self.rng.random()
         if roll < 0.20:
-            self.markdown(message)
+            markdown(self.rng, message, HOME_DOMAIN)
         elif roll < 0.30:
-            self.mention(message, self.rng.choice(authors))
+            mention(self.rng, message, self.rng.choice(authors))
         elif roll < 0.32 and message["roomType"] == "group":
-            self.mention_all(message)
+            mention_all(self.rng, message)
         elif roll < 0.34:
-            self.card(message)
+            card(self.rng, message)
         elif roll < 0.34 + self.hostile_rate:
             hostile.apply(message, *self.rng.choice(hostile.MESSAGES))
         if self.rng.random() < 0.06:
@@ -235,67 +224,6 @@ class _Builder:
                     message["markdown"] += " (edited)"
                     message["html"] = message["html"].replace("</p>", " (edited)</p>", 1)
                 message["updated"] = edited
-
-    def markdown(self, message: dict) -> None:
-        word, rest = self.rng.choice(WORDS), self.sentence()
-        style = self.rng.randrange(4)
-        if style == 0:
-            message["markdown"] = f"**{word}** {rest}"
-            message["html"] = f"<p><strong>{escape(word)}</strong> {escape(rest)}</p>"
-            message["text"] = f"{word} {rest}"
-        elif style == 1:
-            items = [self.sentence(2, 5) for _ in range(3)]
-            message["markdown"] = "\n".join(f"- {i}" for i in items)
-            message["html"] = "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>"
-            message["text"] = "\n".join(items)
-        elif style == 2:
-            code = f"deploy --env prod --version {self.rng.randint(1, 99)}"
-            message["markdown"] = f"Run this:\n```\n{code}\n```"
-            message["html"] = f"<p>Run this:</p><pre><code>{escape(code)}\n</code></pre>"
-            message["text"] = f"Run this:\n{code}"
-        else:
-            url = f"https://docs.{HOME_DOMAIN}/page/{self.rng.randint(1, 999)}"
-            message["markdown"] = f"> {rest}\n\nSee [the docs]({url})"
-            message["html"] = (
-                f"<blockquote><p>{escape(rest)}</p></blockquote>"
-                f'<p>See <a href="{url}" alt="{url}">the docs</a></p>'
-            )
-            message["text"] = f"{rest}\nSee the docs ({url})"
-
-    def mention(self, message: dict, person: dict) -> None:
-        name, rest = person["displayName"], self.sentence()
-        message["text"] = f"{name} {rest}"
-        message["markdown"] = f"<@personId:{person['id']}|{name}> {rest}"
-        message["html"] = (
-            f'<p><spark-mention data-object-type="person" data-object-id='
-            f'"{person["id"]}">{escape(name)}</spark-mention> {escape(rest)}</p>'
-        )
-        message["mentionedPeople"] = [person["id"]]
-
-    def mention_all(self, message: dict) -> None:
-        rest = self.sentence()
-        message["text"] = f"All {rest}"
-        message["markdown"] = f"<@all> {rest}"
-        message["html"] = (
-            '<p><spark-mention data-object-type="groupMention" '
-            f'data-group-type="all">All</spark-mention> {escape(rest)}</p>'
-        )
-        message["mentionedGroups"] = ["all"]
-
-    def card(self, message: dict) -> None:
-        title = self.sentence(2, 5)
-        message["text"] = f"Poll: {title}"
-        message["attachments"] = [
-            {
-                "contentType": CARD_TYPE,
-                "content": {
-                    "type": "AdaptiveCard",
-                    "version": "1.3",
-                    "body": [{"type": "TextBlock", "text": title, "weight": "Bolder"}],
-                    "actions": [{"type": "Action.Submit", "title": "Vote"}],
-                },
-            }
-        ]
 
     def attach(self, message: dict, voice: bool = False) -> None:
         count = 1 if voice else self.rng.choice([1, 1, 1, 2, 3])
