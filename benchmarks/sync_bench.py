@@ -6,7 +6,10 @@
 For each latency (ms added by the emulator to every request): the baseline — a minimal client
 that follows the Link headers of /messages with max=400, one new connection per request, no
 parallelism, storing nothing — then `webex-archive sync` in a fresh process into an empty
-archive (full sync), again (no-op re-sync), and after the emulator adds 1,000 messages. Prints
+archive (full sync), again (no-op re-sync), and after the emulator adds 1,000 messages. Then the
+write floor: SQLite alone copying the synced messages, a page of 1,000 per transaction with its
+full-text rows, into an empty archive of the same schema — what storing them costs before any
+HTTP, JSON or Python work, so no sync can beat it with one writer. Prints
 one table: seconds, messages/s, requests (all, and message-list pages), MB received (the
 bodies the emulator served), peak RSS, the sync process's CPU seconds (user + system: what the
 run cost whatever else the machine was doing), and the ratio to the baseline. ``--workers`` is
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -29,6 +33,7 @@ import requests
 from emulator import Emulator, Faults, generate
 
 CLI = [sys.executable, "-m", "webex_archive"]
+SCHEMA = Path(__file__).resolve().parent.parent / "schema.sql"
 
 
 @dataclass
@@ -79,6 +84,35 @@ def ours(emu: Emulator, archive: Path, download: str, workers: int | None) -> Ru
     return measured(emu, seconds, int(peak), float(user) + float(system))
 
 
+def write_floor(archive: Path, page: int = 1000) -> tuple[float, int]:
+    """Seconds for SQLite to copy the archive's messages into an empty archive of the same
+    schema, ``page`` rows and their full-text entries per transaction, and how many rows."""
+    target = archive.parent / "floor.db"
+    conn = sqlite3.connect(target, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.executescript(SCHEMA.read_text())
+    conn.execute("DROP TRIGGER messages_fts_insert")  # as a sync does: FTS rows per page
+    conn.execute("ATTACH ? AS source", [str(archive / "archive.db")])
+    rowids = [r for (r,) in conn.execute("SELECT rowid FROM source.messages ORDER BY rowid")]
+    started = time.perf_counter()
+    for first in range(0, len(rowids), page):
+        low, high = rowids[first], rowids[min(first + page, len(rowids)) - 1]
+        conn.execute("BEGIN")
+        conn.execute(
+            "INSERT INTO main.messages SELECT * FROM source.messages WHERE rowid BETWEEN ? AND ?",
+            [low, high],
+        )
+        conn.execute(
+            "INSERT INTO messages_fts (rowid, text) SELECT rowid, text FROM main.messages "
+            "WHERE rowid > (SELECT coalesce(max(id), 0) FROM messages_fts_docsize)"
+        )
+        conn.execute("COMMIT")
+    seconds = time.perf_counter() - started
+    conn.close()
+    return seconds, len(rowids)
+
+
 def line(latency: float, label: str, run: Run, messages: int, ratio: str) -> str:
     rate = f"{messages / run.seconds:>9,.0f}" if messages else f"{'-':>9}"
     peak = f"{run.peak_kb / 1024:>8.0f}" if run.peak_kb else f"{'-':>8}"
@@ -123,6 +157,11 @@ def main() -> None:
                 speedup = base.seconds / run.seconds * total / base_m
                 ratio = f"{speedup:>7.1f}x" if messages == total else "-"
                 print(line(latency, label, run, messages, ratio), flush=True)
+            if latency == 0:  # the floor involves no request: once is enough
+                seconds, rows = write_floor(archive)
+                floor = Run(seconds, 0, 0, 0)
+                speedup = base.seconds / seconds * rows / base_m
+                print(line(latency, "SQLite write floor", floor, rows, f"{speedup:>7.1f}x"))
 
 
 if __name__ == "__main__":
