@@ -9,6 +9,7 @@ import click
 
 from etl import spaces as space_lookup
 from etl import store
+from etl.api import WebexClient
 from etl.lock import folder_lock
 from etl.sync import SyncOptions, sync_spaces
 
@@ -138,15 +139,10 @@ def sync(
     workers: int,
 ) -> None:
     """Pull SPACE(s) (ids, or title searches matching one space) into the archive."""
-    if bool(space) == all_spaces:
-        raise click.UsageError("name at least one SPACE (id or title), or pass --all")
-    if not all_spaces and (kind or active_since or exclude):
-        raise click.UsageError("--type, --active-since and --exclude go with --all")
-    options = SyncOptions(
-        since=since_bound(since, days), last=last, rescan_days=rescan, full=full,
-        workers=workers, download="no" if download == "none" else download, avatars=avatars,
-        allow_unscannable=allow_unscannable, archive_dir=app.archive,
-    )  # fmt: skip
+    check_selection(space, all_spaces, kind, active_since, exclude)
+    options = sync_options(
+        app, since, days, last, rescan, full, download, avatars, allow_unscannable, workers
+    )
     reporter = app.reporter()
     started = time.monotonic()
     with (
@@ -154,25 +150,86 @@ def sync(
         folder_lock(app.archive),  # before opening it: a second sync meets this lock, not SQLite's
     ):
         db = store.open_archive(app.archive)
-        if all_spaces:
-            rooms = space_lookup.select(
-                space_lookup.list_spaces(client), kind, active_since, exclude
-            )
-            ids = [r["id"] for r in rooms]
-        else:
-            ids = space_lookup.resolve(client, list(space))
-        arguments = {
-            "spaces": list(space),
-            "all": all_spaces,
-            "since": options.since,
-            "last": last,
-            "rescan": rescan,
-            "full": full,
-            "download": download,
-        }
+        ids = space_ids(client, space, all_spaces, kind, active_since, exclude)
+        arguments = run_arguments(space, all_spaces, options, last, rescan, full, download)
         results = sync_spaces(db, client, ids, options, reporter.status, arguments, locked=True)
         requests = client.stats.requests
     reporter.clear()
+    report_sync(app, results, requests, started)
+
+
+def check_selection(
+    space: tuple[str, ...],
+    all_spaces: bool,
+    kind: str | None,
+    active_since: str | None,
+    exclude: tuple[str, ...],
+) -> None:
+    """SPACE(s) or --all, not both; the --all filters only with --all."""
+    if bool(space) == all_spaces:
+        raise click.UsageError("name at least one SPACE (id or title), or pass --all")
+    if not all_spaces and (kind or active_since or exclude):
+        raise click.UsageError("--type, --active-since and --exclude go with --all")
+
+
+def space_ids(
+    client: WebexClient,
+    space: tuple[str, ...],
+    all_spaces: bool,
+    kind: str | None,
+    active_since: str | None,
+    exclude: tuple[str, ...],
+) -> list[str]:
+    """The ids to sync: every space the filters keep (--all), or SPACE(s) resolved."""
+    if all_spaces:
+        rooms = space_lookup.select(space_lookup.list_spaces(client), kind, active_since, exclude)
+        return [r["id"] for r in rooms]
+    return space_lookup.resolve(client, list(space))
+
+
+def sync_options(
+    app: App,
+    since: str | None,
+    days: float | None,
+    last: int | None,
+    rescan: float,
+    full: bool,
+    download: str,
+    avatars: str,
+    allow_unscannable: bool,
+    workers: int,
+) -> SyncOptions:
+    """The command line's options in the sync's terms (``--download none`` is ``no``)."""
+    return SyncOptions(
+        since=since_bound(since, days), last=last, rescan_days=rescan, full=full,
+        workers=workers, download="no" if download == "none" else download, avatars=avatars,
+        allow_unscannable=allow_unscannable, archive_dir=app.archive,
+    )  # fmt: skip
+
+
+def run_arguments(
+    space: tuple[str, ...],
+    all_spaces: bool,
+    options: SyncOptions,
+    last: int | None,
+    rescan: float,
+    full: bool,
+    download: str,
+) -> dict:
+    """The command line as the sync records it with each run."""
+    return {
+        "spaces": list(space),
+        "all": all_spaces,
+        "since": options.since,
+        "last": last,
+        "rescan": rescan,
+        "full": full,
+        "download": download,
+    }
+
+
+def report_sync(app: App, results: list, requests: int, started: float) -> None:
+    """The table (several spaces) and the one-line summary; a failure is the exit status."""
     if len(results) > 1 and not app.quiet:
         click.echo(summary_table(results), err=True)
     failed = [r for r in results if r.error]
