@@ -140,6 +140,18 @@ def add_spaces(ds: DataSet, start: datetime) -> list[dict]:
             f"{_escape(person['displayName'])}</spark-mention> see above</p>"
         )
         planter.message(main, people[index - 1], f"{person['displayName']} see above", mention)
+    _post_files(planter, main, people)
+    for title in SPACE_TITLES:
+        room = planter.room(title, people[:2])
+        first = planter.message(room, people[0], f"in {title}", None)
+        planter.message(room, people[1], f"reply in {title}", None, parent=first)
+        spaces.append(room)
+    return spaces
+
+
+def _post_files(planter: _Planter, main: dict, people: list[dict]) -> None:
+    """Every hostile file name in ``main``, one message each, bytes of its own (an image's are
+    a real PNG), then two names for the same bytes in one message."""
     files = [(name, "application/octet-stream", None) for name in FILE_NAMES + MORE_FILE_NAMES]
     files += [(name, "image/png", None) for name in IMAGE_NAMES]
     files += [(name, kind, data) for name, kind, data in LYING_FILES]
@@ -156,12 +168,6 @@ def add_spaces(ds: DataSet, start: datetime) -> list[dict]:
     duplicate = planter.content("copy of same bytes.txt", "text/plain", b"identical bytes\n")
     again = planter.content("copy of same bytes again.txt", "text/plain", b"identical bytes\n")
     planter.message(main, people[0], "two files, one content", files=[duplicate, again])
-    for title in SPACE_TITLES:
-        room = planter.room(title, people[:2])
-        first = planter.message(room, people[0], f"in {title}", None)
-        planter.message(room, people[1], f"reply in {title}", None, parent=first)
-        spaces.append(room)
-    return spaces
 
 
 def _escape(text: str) -> str:
