@@ -74,9 +74,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 
 from .clock import Clock
 from .model import Item
@@ -88,37 +88,15 @@ STAT_KEYS = ("in_window", "in_archive", "members", "authors", "replies", "edited
              "mentions", "group_mentions", "first_message", "last_message", "last_synced",
              "top_authors", "other_authors", "top_domains", "other_domains", "images",
              "files")  # fmt: skip
-# One encoder for the whole document: json.dumps with options builds a new one per call.
+# One encoder for the head and the attachment lists: json.dumps with options builds one per call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 BATCH = 200  # threads per write
 _UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
-def _c_encoder() -> Callable[[object, int], Iterable[str]] | None:
-    """The C encoder behind ``_ENCODER.encode``, made once: ``encode`` builds one (and a
-    dict for cycle checks) on every call, which cost as much as encoding a thread. Our
-    values are fresh trees of dicts, lists, strings, numbers and None: no cycles to find.
-    None where the C accelerator is missing (``_ENCODER.encode`` is used then)."""
-    if c_make_encoder is None:
-        return None
-    return c_make_encoder(
-        None, _ENCODER.default, encode_basestring, None, ":", ",", False, False, True
-    )
-
-
-_C_ENCODER = _c_encoder()
-
-
 def dumps(value: object) -> str:
     """Compact UTF-8 JSON with terminal- and script-confusing characters escaped."""
-    return _escape(_encode(value))
-
-
-def _encode(value: object) -> str:
-    """Compact UTF-8 JSON, not yet escaped."""
-    if _C_ENCODER is not None and isinstance(value, (dict, list)):
-        return "".join(_C_ENCODER(value, 0))
-    return _ENCODER.encode(value)
+    return _escape(_ENCODER.encode(value))
 
 
 def _escape(text: str) -> str:
@@ -142,7 +120,7 @@ def write_json(page: Page) -> None:
         separator = "\n"
         batch: list[str] = []
         for thread in threads(page.items, page.options.blur, page.clock):
-            batch.append(dumps(thread))
+            batch.append(_escape(thread))
             if len(batch) == BATCH:
                 out.write(separator + ",\n".join(batch))
                 separator, batch = ",\n", []
@@ -179,44 +157,50 @@ def member(row: dict, blur: bool) -> dict:
     }
 
 
-def threads(stream: Iterable[Item], blur: bool, clock: Clock) -> Iterator[dict]:
-    """Items in display order → one object per thread, replies nested under their start."""
-    current: dict | None = None
-    current_thread: str | None = None
+def threads(stream: Iterable[Item], blur: bool, clock: Clock) -> Iterator[str]:
+    """Items in display order → one JSON object per thread (not yet escaped), replies nested
+    under their start, oldest first."""
+    start: str | None = None  # the thread's first message, its object still open
+    thread: str | None = None
+    replies: list[str] = []
     for item in stream:
         entry = message(item, blur, clock)
-        if item.is_reply and current is not None and item.thread == current_thread:
-            current["replies"].append(entry)
+        if item.is_reply and start is not None and item.thread == thread:
+            replies.append(f"{entry}}}")
             continue
-        if current is not None:
-            yield current
-        entry["replies"] = []  # last, as documented
-        current, current_thread = entry, item.thread
-    if current is not None:
-        yield current
+        if start is not None:
+            yield f'{start},"replies":[{",".join(replies)}]}}'  # last, as documented
+        start, thread, replies = entry, item.thread, []
+    if start is not None:
+        yield f'{start},"replies":[{",".join(replies)}]}}'
 
 
-def message(item: Item, blur: bool, clock: Clock) -> dict:
-    """One message (or placeholder) in the documented shape, without ``replies``."""
+def message(item: Item, blur: bool, clock: Clock) -> str:
+    """One message (or placeholder) in the documented shape, its object left open for
+    ``replies``. Written field by field with the encoder's own C string quoting: building a
+    dict per message and encoding it cost twice as much, and the shape is fixed."""
     placeholder = item.kind == "placeholder"
-    author = None if placeholder else {
-        "id": None if blur else item.author_id, "name": item.author,
-        "email": item.email or None, "external": item.external,
-    }  # fmt: skip
-    return {
-        "id": item.id,
-        "created": item.created,
-        "local_time": clock.iso(item.created),
-        "author": author,
-        "text": item.plain or "",
-        "html": item.body or "",
-        "edited": clock.iso(item.updated),
-        "deleted": clock.iso(item.deleted),
-        "in_window": item.in_window,
-        "placeholder": placeholder,
-        "card": item.card,
-        "files": [attachment(info) for info in item.files],
-    }
+    author = "null" if placeholder else (
+        f'{{"id":{_text(None if blur else item.author_id)},"name":{_QUOTE(item.author)},'
+        f'"email":{_text(item.email or None)},"external":{_TRUE[item.external]}}}'
+    )  # fmt: skip
+    files = _ENCODER.encode([attachment(info) for info in item.files]) if item.files else "[]"
+    return (
+        f'{{"id":{_QUOTE(item.id)},"created":{_text(item.created)},'
+        f'"local_time":{_text(clock.iso(item.created))},"author":{author},'
+        f'"text":{_QUOTE(item.plain or "")},"html":{_QUOTE(item.body or "")},'
+        f'"edited":{_text(clock.iso(item.updated))},"deleted":{_text(clock.iso(item.deleted))},'
+        f'"in_window":{_TRUE[item.in_window]},"placeholder":{_TRUE[placeholder]},'
+        f'"card":{_TRUE[item.card]},"files":{files}'
+    )
+
+
+_QUOTE = encode_basestring  # a JSON string as the encoder writes it (ensure_ascii=False)
+_TRUE = {True: "true", False: "false"}
+
+
+def _text(value: str | None) -> str:
+    return "null" if value is None else _QUOTE(value)
 
 
 def attachment(info: dict) -> dict:
