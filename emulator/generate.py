@@ -13,9 +13,9 @@ import random
 from datetime import datetime, timedelta, timezone
 
 from . import hostile
-from .bodies import card, markdown, mention, mention_all, sentence
 from .ids import add_ms, cluster_of, format_time, id_uuid, make_id, new_uuid
 from .media import Recipe
+from .message_text import card, markdown, mention, mention_all, sentence
 from .model import Content, DataSet
 
 HOME_ORG, HOME_DOMAIN = "home", "example.com"
