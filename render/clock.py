@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_archive_form = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z").fullmatch
+archive_form = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z").fullmatch
 _TWO = [f"{n:02d}" for n in range(60)]
 _LAST = timedelta(hours=23, minutes=59, seconds=59, microseconds=999999)
 _MICROSECOND = timedelta(microseconds=1)
@@ -97,7 +97,7 @@ class Clock:
         return found
 
     def _parts(self, text: str) -> tuple[_Day, _Date, str, str] | None:
-        if not _archive_form(text):
+        if not archive_form(text):
             return None
         key = text[:10]
         try:

@@ -17,6 +17,7 @@ import itertools
 import sqlite3
 from collections.abc import Callable, Iterator
 
+from .clock import archive_form
 from .query import Filters
 
 _NAMES = itertools.count(1)
@@ -93,19 +94,10 @@ LEFT JOIN people AS pe ON pe.id = m.person_id
 ORDER BY o.seq
 """
 
-_TIME = ":".join(["[0-9]" * 2] * 3) + ".[0-9][0-9][0-9]Z"
-# Rows per UTC hour of the thread anchors, with the hour's first and last anchor; an hour
-# with any anchor not in the archive's form gives NULL as its first anchor (counted per anchor).
-_HOURS = """
-SELECT substr(anchor, 1, 13) AS hour,
-       CASE WHEN sum(anchor GLOB '{form}') = count(*) THEN min(anchor) END, max(anchor),
-       count(*)
-FROM {{table}} GROUP BY hour ORDER BY hour {{direction}}
-""".format(form="-".join(["[0-9]" * 4, "[0-9]" * 2, "[0-9]" * 2 + "T"]) + _TIME)
-_ANCHORS = """
-SELECT substr(anchor, 1, 13) AS hour, anchor, count(*) FROM {table}
-WHERE hour IN ({hours}) GROUP BY anchor ORDER BY anchor {direction}
-"""
+
+def _day(anchor: str) -> str:
+    return anchor[:10]
+
 
 _AVATARS = "LEFT JOIN avatars AS av ON av.space_id = :space AND av.person_id = m.person_id"
 
@@ -143,23 +135,23 @@ class Window:
 
     def anchor_counts(self, same_month: Callable[[str, str], bool]) -> Iterator[tuple[str, int]]:
         """(anchor time, rows) in display order: enough to count the month sections of the
-        table of contents before the page body is written. Counted per UTC hour (one anchor
-        stands for its hour) where ``same_month`` says the hour's first and last anchor fall
-        in one local month; otherwise (an hour around a month's start, a time not in the
-        archive's form) per anchor."""
-        direction = "DESC" if self.filters.sort == "newest" else "ASC"
+        table of contents before the page body is written. Display order is anchor order, so
+        one UTC day's rows come together: a day counts as one anchor where ``same_month``
+        says its first and last anchor fall in one local month (the day's offset constant)
+        and every anchor is in the archive's form (another form may hide another day);
+        otherwise each row counts on its own. Rows without an anchor have no month and are not counted. (Grouping in
+        SQL sorted the table again: three times slower.)"""
         cursor = self.conn.cursor()
         cursor.row_factory = None
-        hours = cursor.execute(_HOURS.format(table=self.table, direction=direction)).fetchall()
-        mixed = [hour for hour, first, last, _ in hours if not same_month(first, last)]
-        by_anchor: dict[str, list[tuple[str, int]]] = {hour: [] for hour in mixed}
-        if mixed:
-            marks = ", ".join("?" * len(mixed))
-            sql = _ANCHORS.format(table=self.table, direction=direction, hours=marks)
-            for hour, anchor, count in cursor.execute(sql, mixed):
-                by_anchor[hour].append((anchor, count))
-        for hour, first, _, count in hours:
-            yield from by_anchor.get(hour, [(first, count)])
+        anchors = cursor.execute(f"SELECT anchor FROM {self.table} WHERE anchor IS NOT NULL "
+                                 "ORDER BY seq")  # fmt: skip
+        for _, group in itertools.groupby((anchor for (anchor,) in anchors), key=_day):
+            day = list(group)
+            first, last = min(day[0], day[-1]), max(day[0], day[-1])
+            if same_month(first, last) and all(map(archive_form, day)):
+                yield first, len(day)
+            else:
+                yield from ((anchor, 1) for anchor in day)
 
     def close(self) -> None:
         self.conn.execute(f"DROP TABLE IF EXISTS {self.table}")
