@@ -62,19 +62,20 @@ def unavailable(space: SpaceSync, message_id: str, space_id: str, status: int) -
         )
 
 
+# A space's messages stored undecrypted, by schema.sql's partial index messages_undecrypted
+# (SQLite uses it only for a query that repeats its WHERE terms, as this one does).
+UNDECRYPTED = (
+    "SELECT id FROM messages WHERE space_id = :space AND deleted_at IS NULL "
+    "AND instr(raw, '\"errors\"') > 0 AND json_extract(raw, '$.errors') IS NOT NULL"
+)
+
+
 def fetch_undecrypted(space: SpaceSync, space_id: str) -> None:
     """Messages stored undecrypted (a key-server failure, webex-api.md §7.2) are asked for
     again by id, every run until Webex decrypts them; then the readable version becomes
     current and the undecrypted one stays in message_revisions, like every version the
     archive ever held."""
-    ids = [
-        row[0]
-        for row in space.db.execute(
-            "SELECT id FROM messages WHERE space_id = ? AND deleted_at IS NULL "
-            "AND raw LIKE '%\"errors\"%' AND json_extract(raw, '$.errors') IS NOT NULL",
-            [space_id],
-        )
-    ]
+    ids = [row[0] for row in space.db.execute(UNDECRYPTED, {"space": space_id})]
     for message_id in ids:
         try:
             message = get_message(space, message_id)

@@ -258,22 +258,28 @@ def save_not_found_people(
     )
 
 
-def people_to_fetch(db: Database, stale_before: str, space_id: str | None = None) -> list[str]:
-    """Person ids referenced (authors, members, mentions) that are unknown or were last
-    fetched before ``stale_before``; sorted. Optionally only those referenced in one space."""
-    sql = """
-        WITH refs (id) AS (
-            SELECT person_id FROM messages WHERE :space IS NULL OR space_id = :space
-            UNION SELECT person_id FROM memberships WHERE :space IS NULL OR space_id = :space
-            UNION SELECT j.value FROM messages AS m, json_each(m.mentioned_people) AS j
-                WHERE m.mentioned_people IS NOT NULL AND (:space IS NULL OR m.space_id = :space)
-        )
-        SELECT refs.id FROM refs LEFT JOIN people AS p ON p.id = refs.id
-        WHERE refs.id IS NOT NULL AND (p.fetched_at IS NULL OR p.fetched_at < :stale)
-        ORDER BY refs.id
-    """
-    rows = db.conn.execute(sql, {"space": space_id, "stale": stale_before})
-    return [row[0] for row in rows]
+# Every person id the archive refers to (authors, members, mentions) that is unknown or was
+# last fetched before :stale. Every sync asks this of the whole archive, so it reads two
+# indexes, never the messages: each distinct author from messages_person, each distinct
+# mention list from messages_mentions (schema.sql).
+PEOPLE_TO_FETCH = """
+    WITH refs (id) AS (
+        SELECT * FROM (SELECT DISTINCT person_id FROM messages)
+        UNION SELECT person_id FROM memberships
+        UNION SELECT j.value
+            FROM (SELECT DISTINCT mentioned_people FROM messages
+                  WHERE mentioned_people IS NOT NULL) AS m,
+                 json_each(m.mentioned_people) AS j
+    )
+    SELECT refs.id FROM refs LEFT JOIN people AS p ON p.id = refs.id
+    WHERE refs.id IS NOT NULL AND (p.fetched_at IS NULL OR p.fetched_at < :stale)
+    ORDER BY refs.id
+"""
+
+
+def people_to_fetch(db: Database, stale_before: str) -> list[str]:
+    """Person ids referenced that are unknown or stale (see PEOPLE_TO_FETCH); sorted."""
+    return [row[0] for row in db.conn.execute(PEOPLE_TO_FETCH, {"stale": stale_before})]
 
 
 def save_memberships(

@@ -12,8 +12,10 @@ import pytest
 from sqlite_utils import Database
 
 from etl import coverage, store
+from etl.byid import UNDECRYPTED
 from etl.coverage import Span, get_spans, record_page
 from etl.store import ArchiveError
+from etl.writers import PEOPLE_TO_FETCH
 
 
 def wid(kind: str, number: int) -> str:
@@ -696,7 +698,12 @@ def test_people_found_and_not_found(db: Database):
     assert rows(db, sql + " ORDER BY id") == sorted(expected, key=lambda r: r["id"])
     assert store.people_to_fetch(db, NOW) == []
     assert store.people_to_fetch(db, LATER) == sorted([ALICE, BOB, CAROL, DAVE])
-    assert store.people_to_fetch(db, LATER, space_id=ROOM2) == []
+    plan = [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {PEOPLE_TO_FETCH}", {"stale": NOW})]
+    reads = [step for step in plan if " messages" in step]  # read indexes only, no message
+    assert reads == [
+        "SCAN messages USING COVERING INDEX messages_person",
+        "SEARCH messages USING COVERING INDEX messages_mentions (mentioned_people>?)",
+    ]
     with store.transaction(db):  # a person later not found keeps the data we had
         store.save_not_found_people(db, {BOB: "robert@example.com"}, LATER)
     assert rows(db, sql + " WHERE id = ?", [BOB]) == [
@@ -1067,3 +1074,21 @@ def test_coverage_and_page_commit_together(db: Database):
         current = record_page(db, ROOM, None, [PLAIN])
     assert get_spans(db, ROOM) == [current]
     assert rows(db, "SELECT id FROM messages") == [{"id": M1}]
+
+
+def test_undecrypted_messages_are_found_by_their_partial_index(db: Database):
+    """Every sync asks for undecrypted messages again, and a no-op sync checks for them: the
+    query must find exactly those rows, through messages_undecrypted, never by reading every
+    row's raw JSON (3.5 s a sync at 1,000,000 messages)."""
+    undecrypted = PLAIN | {"id": "undecrypted", "errors": {"text": {"code": "kms_failure"}}}
+    quoting = PLAIN | {"id": "quoting", "text": 'the "errors" key'}  # in text: escaped quotes
+    deleted = undecrypted | {"id": "deleted"}
+    with store.transaction(db):
+        store.save_messages(db, [PLAIN, undecrypted, quoting, deleted], NOW)
+        db.execute("UPDATE messages SET deleted_at = ? WHERE id = 'deleted'", [NOW])
+    found = [row[0] for row in db.execute(UNDECRYPTED, {"space": PLAIN["roomId"]})]
+    assert found == ["undecrypted"]
+    plan = " ".join(
+        row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {UNDECRYPTED}", {"space": "x"})
+    )
+    assert plan == "SEARCH messages USING INDEX messages_undecrypted (space_id=?)"
