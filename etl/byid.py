@@ -15,22 +15,26 @@ if TYPE_CHECKING:
     from .sync import SpaceSync
 
 
+# Parents the space's replies name that the archive lacks (and Webex did not refuse before).
+# Every distinct parent comes from the index messages_parent and is looked up by id; only a
+# missing one has its replies' rows read, to check the space: a scan of the space's rows
+# took 3 s per sync at 1,000,000 messages.
+MISSING_PARENTS = """
+SELECT r.parent_id FROM (SELECT DISTINCT parent_id FROM messages WHERE parent_id IS NOT NULL) AS r
+WHERE NOT EXISTS (SELECT 1 FROM messages WHERE id = r.parent_id)
+  AND r.parent_id NOT IN (SELECT id FROM unavailable_messages)
+  AND EXISTS (SELECT 1 FROM messages INDEXED BY messages_parent
+              WHERE parent_id = r.parent_id AND space_id = ?)
+"""
+
+
 def fetch_parents(space: SpaceSync, space_id: str) -> None:
     """Thread replies whose parent lies outside what was walked get it by id."""
     db = space.db
     if space.options.full:
         with transaction(db):
             db.execute("DELETE FROM unavailable_messages WHERE space_id = ?", [space_id])
-    missing = [
-        row[0]
-        for row in db.execute(
-            "SELECT DISTINCT r.parent_id FROM messages AS r "
-            "LEFT JOIN messages AS p ON p.id = r.parent_id "
-            "WHERE r.space_id = ? AND r.parent_id IS NOT NULL AND p.id IS NULL "
-            "AND r.parent_id NOT IN (SELECT id FROM unavailable_messages)",
-            [space_id],
-        )
-    ]
+    missing = [row[0] for row in db.execute(MISSING_PARENTS, [space_id])]
     for parent_id in missing:
         try:
             parent = get_message(space, parent_id)

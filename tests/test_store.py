@@ -12,7 +12,7 @@ import pytest
 from sqlite_utils import Database
 
 from etl import coverage, store
-from etl.byid import UNDECRYPTED
+from etl.byid import MISSING_PARENTS, UNDECRYPTED
 from etl.coverage import Span, get_spans, record_page
 from etl.store import ArchiveError
 from etl.writers import PEOPLE_TO_FETCH
@@ -1092,3 +1092,24 @@ def test_undecrypted_messages_are_found_by_their_partial_index(db: Database):
         row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {UNDECRYPTED}", {"space": "x"})
     )
     assert plan == "SEARCH messages USING INDEX messages_undecrypted (space_id=?)"
+
+
+def test_missing_parents_are_the_spaces_own_and_found_by_index(db: Database):
+    """A reply's parent the archive lacks is fetched by id, once per space that needs it; the
+    check runs every sync, so it reads indexes, and rows only of replies to missing parents."""
+    elsewhere = ORPHAN_REPLY | {"id": "elsewhere", "roomId": ROOM2, "parentId": "other-parent"}
+    refused = ORPHAN_REPLY | {"id": "refused", "parentId": "refused-parent"}
+    with store.transaction(db):
+        store.save_space(db, ROOM_JSON | {"id": ROOM2}, NOW)
+        store.save_messages(db, [*ALL_MESSAGES, elsewhere, refused], NOW)
+        db.execute(
+            "INSERT INTO unavailable_messages VALUES ('refused-parent', ?, 404, ?)", [ROOM, NOW]
+        )
+    assert [row[0] for row in db.execute(MISSING_PARENTS, [ROOM])] == [MISSING]
+    assert [row[0] for row in db.execute(MISSING_PARENTS, [ROOM2])] == ["other-parent"]
+    plan = [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {MISSING_PARENTS}", [ROOM])]
+    assert [step for step in plan if " messages" in step] == [
+        "SEARCH messages USING COVERING INDEX messages_parent (parent_id>?)",
+        "SEARCH messages USING COVERING INDEX sqlite_autoindex_messages_1 (id=?)",
+        "SEARCH messages USING INDEX messages_parent (parent_id=?)",
+    ]
