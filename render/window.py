@@ -139,8 +139,8 @@ class Window:
         one UTC day's rows come together: a day counts as one anchor where ``same_month``
         says its first and last anchor fall in one local month (the day's offset constant)
         and every anchor is in the archive's form (another form may hide another day);
-        otherwise each row counts on its own. Rows without an anchor have no month and are not counted. (Grouping in
-        SQL sorted the table again: three times slower.)"""
+        otherwise each row counts on its own. Rows without an anchor have no month and are
+        not counted. (Grouping in SQL sorted the table again: three times slower.)"""
         cursor = self.conn.cursor()
         cursor.row_factory = None
         anchors = cursor.execute(f"SELECT anchor FROM {self.table} WHERE anchor IS NOT NULL "
