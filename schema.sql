@@ -135,7 +135,7 @@ CREATE INDEX IF NOT EXISTS messages_space_order ON messages (space_id, created, 
 DROP INDEX IF EXISTS messages_space_created;
 -- Messages stored undecrypted (an "errors" object from a key-server failure, webex-api.md
 -- §7.2): few, and every sync asks for them again. A scan of every row's raw JSON found them
--- (3.5 s per sync of a 1,000,000-message space); this index holds just those rows. Queries
+-- (about 2 s per sync of a 1,000,000-message space); this index holds just those rows. Queries
 -- must repeat its WHERE terms to use it (etl/byid.py UNDECRYPTED).
 CREATE INDEX IF NOT EXISTS messages_undecrypted ON messages (space_id)
 WHERE deleted_at IS NULL AND instr(raw, '"errors"') > 0;

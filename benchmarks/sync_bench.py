@@ -8,12 +8,13 @@ that follows the Link headers of /messages with max=400, one new connection per 
 parallelism, storing nothing — then `webex-archive sync` in a fresh process into an empty
 archive (full sync), again (no-op re-sync), and after the emulator adds 1,000 messages. Then the
 write floor: SQLite alone copying the synced messages, a page of 1,000 per transaction with its
-full-text rows, into an empty archive of the same schema — what storing them costs before any
-HTTP, JSON or Python work, so no sync can beat it with one writer. Prints
-one table: seconds, messages/s, requests (all, and message-list pages), MB received (the
-bodies the emulator served), peak RSS, the sync process's CPU seconds (user + system: what the
-run cost whatever else the machine was doing), and the ratio to the baseline. ``--workers`` is
-passed to `webex-archive sync` (default: the command's own default).
+full-text rows, into an empty archive of the same schema and settings (a sync's page cache and
+checkpoints) — what storing them costs before any HTTP, JSON or Python work, so no sync can
+beat it with one writer. Prints one table: seconds, messages/s, requests (all, and
+message-list pages), MB received (the bodies the emulator served), peak RSS, the sync process's
+CPU seconds (user + system: what the run cost whatever else the machine was doing), and the
+ratio to the baseline. ``--workers`` is passed to `webex-archive sync` (default: the
+command's own default).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pathlib import Path
 import requests
 
 from emulator import Emulator, Faults, generate
+from etl.sync import SYNC_PRAGMAS
 
 CLI = [sys.executable, "-m", "webex_archive"]
 SCHEMA = Path(__file__).resolve().parent.parent / "schema.sql"
@@ -89,8 +91,8 @@ def write_floor(archive: Path, page: int = 1000) -> tuple[float, int]:
     schema, ``page`` rows and their full-text entries per transaction, and how many rows."""
     target = archive.parent / "floor.db"
     conn = sqlite3.connect(target, isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    for pragma in ("journal_mode = WAL", "synchronous = NORMAL", *SYNC_PRAGMAS):  # as a sync
+        conn.execute(f"PRAGMA {pragma}")
     conn.executescript(SCHEMA.read_text())
     conn.execute("DROP TRIGGER messages_fts_insert")  # as a sync does: FTS rows per page
     conn.execute("ATTACH ? AS source", [str(archive / "archive.db")])

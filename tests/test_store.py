@@ -1079,7 +1079,7 @@ def test_coverage_and_page_commit_together(db: Database):
 def test_undecrypted_messages_are_found_by_their_partial_index(db: Database):
     """Every sync asks for undecrypted messages again, and a no-op sync checks for them: the
     query must find exactly those rows, through messages_undecrypted, never by reading every
-    row's raw JSON (3.5 s a sync at 1,000,000 messages)."""
+    row's raw JSON (about 2 s a sync at 1,000,000 messages)."""
     undecrypted = PLAIN | {"id": "undecrypted", "errors": {"text": {"code": "kms_failure"}}}
     quoting = PLAIN | {"id": "quoting", "text": 'the "errors" key'}  # in text: escaped quotes
     deleted = undecrypted | {"id": "deleted"}
