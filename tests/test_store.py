@@ -16,6 +16,7 @@ from etl.byid import MISSING_PARENTS, UNDECRYPTED
 from etl.coverage import Span, get_spans, record_page
 from etl.store import ArchiveError
 from etl.writers import PEOPLE_TO_FETCH
+from webex_archive.status import COUNTS_SQL
 
 
 def wid(kind: str, number: int) -> str:
@@ -1112,4 +1113,25 @@ def test_missing_parents_are_the_spaces_own_and_found_by_index(db: Database):
         "SEARCH messages USING COVERING INDEX messages_parent (parent_id>?)",
         "SEARCH messages USING COVERING INDEX sqlite_autoindex_messages_1 (id=?)",
         "SEARCH messages USING INDEX messages_parent (parent_id=?)",
+    ]
+
+
+def test_status_counts(db: Database):
+    """`status` counts a space's messages, deleted ones, members, authors and files; the
+    deleted ones from their partial index, not from a second read of every message row."""
+    elsewhere = PLAIN | {"id": "elsewhere", "roomId": ROOM2, "personId": "someone-else"}
+    with store.transaction(db):
+        store.save_space(db, ROOM_JSON | {"id": ROOM2}, NOW)
+        store.save_messages(db, [*ALL_MESSAGES, elsewhere], NOW)
+        db.execute("UPDATE messages SET deleted_at = ? WHERE id = ?", [NOW, M2])
+    counts = db.execute(COUNTS_SQL, {"s": ROOM}).fetchone()
+    authors = {m["personId"] for m in ALL_MESSAGES}
+    files = sum(len(m.get("files", [])) for m in ALL_MESSAGES)
+    assert counts == (len(ALL_MESSAGES), 1, 0, len(authors), files)
+    assert db.execute(COUNTS_SQL, {"s": ROOM2}).fetchone() == (1, 0, 0, 1, 0)
+    plan = [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {COUNTS_SQL}", {"s": ROOM})]
+    assert [step for step in plan if " messages" in step] == [
+        "SEARCH messages USING COVERING INDEX messages_space_order (space_id=?)",
+        "SEARCH messages USING INDEX messages_deleted (space_id=?)",
+        "SEARCH messages USING INDEX messages_space_order (space_id=?)",  # the authors
     ]

@@ -7,6 +7,17 @@ from sqlite_utils import Database
 from etl.coverage import get_spans
 
 COUNTS = ("messages", "deleted", "members", "people", "files")
+# The counts of one space. Deleted messages come from the partial index messages_deleted
+# (they are few), not from a read of every message of the space. The authors still are: an
+# index on (person_id, space_id) would answer them too (0.9 s instead of 1.4 s for this
+# command at 1,000,000 messages), but costs every message a sync stores about 4 µs.
+COUNTS_SQL = """
+SELECT (SELECT count(*) FROM messages WHERE space_id = :s),
+       (SELECT count(*) FROM messages WHERE space_id = :s AND deleted_at IS NOT NULL),
+       (SELECT count(*) FROM memberships WHERE space_id = :s AND left_at IS NULL),
+       (SELECT count(DISTINCT person_id) FROM messages WHERE space_id = :s),
+       (SELECT count(*) FROM files WHERE space_id = :s)
+"""
 
 
 def space_status(db: Database) -> list[dict]:
@@ -17,14 +28,7 @@ def space_status(db: Database) -> list[dict]:
         "FROM spaces ORDER BY title"
     ).fetchall()
     for space_id, title, kind, since, synced, outcome, error in spaces:
-        counts = db.execute(
-            "SELECT (SELECT count(*) FROM messages WHERE space_id = :s), "
-            "(SELECT count(*) FROM messages WHERE space_id = :s AND deleted_at IS NOT NULL), "
-            "(SELECT count(*) FROM memberships WHERE space_id = :s AND left_at IS NULL), "
-            "(SELECT count(DISTINCT person_id) FROM messages WHERE space_id = :s), "
-            "(SELECT count(*) FROM files WHERE space_id = :s)",
-            {"s": space_id},
-        ).fetchone()
+        counts = db.execute(COUNTS_SQL, {"s": space_id}).fetchone()
         rows.append(
             {"id": space_id, "title": title, "type": kind,
              **dict(zip(COUNTS, counts, strict=True)),
