@@ -151,7 +151,7 @@ def sync(
     ):
         db = store.open_archive(app.archive)
         ids = space_ids(client, space, all_spaces, kind, active_since, exclude)
-        arguments = run_arguments(space, all_spaces, options, last, rescan, full, download)
+        arguments = run_arguments(space, all_spaces, options, download)
         results = sync_spaces(db, client, ids, options, reporter.status, arguments, locked=True)
         requests = client.stats.requests
     reporter.clear()
@@ -208,22 +208,17 @@ def sync_options(
 
 
 def run_arguments(
-    space: tuple[str, ...],
-    all_spaces: bool,
-    options: SyncOptions,
-    last: int | None,
-    rescan: float,
-    full: bool,
-    download: str,
+    space: tuple[str, ...], all_spaces: bool, options: SyncOptions, download: str
 ) -> dict:
-    """The command line as the sync records it with each run."""
+    """The command line as the sync records it with each run (``download`` as typed: the
+    options say ``no`` for ``none``)."""
     return {
         "spaces": list(space),
         "all": all_spaces,
         "since": options.since,
-        "last": last,
-        "rescan": rescan,
-        "full": full,
+        "last": options.last,
+        "rescan": options.rescan_days,
+        "full": options.full,
         "download": download,
     }
 
