@@ -4,7 +4,7 @@
 -- time an archive is opened for writing: every statement is idempotent (IF NOT EXISTS), so
 -- re-applying it changes nothing. The version lives in meta.schema_version; changes that
 -- IF NOT EXISTS cannot express (a new column, a changed view) are forward migrations in
--- etl/store.py, and this file is then edited to show the result.
+-- etl/store/__init__.py, and this file is then edited to show the result.
 --
 -- Conventions, for anyone querying with sqlite3, sqlite-utils or Datasette:
 --   * Times are text in the Webex API's own form, UTC: 'YYYY-MM-DDTHH:MM:SS.mmmZ'. They sort
@@ -140,7 +140,7 @@ DROP INDEX IF EXISTS messages_space_created;
 CREATE INDEX IF NOT EXISTS messages_undecrypted ON messages (space_id)
 WHERE deleted_at IS NULL AND instr(raw, '"errors"') > 0;
 -- The people that messages mention, for the people refresh at the end of every sync
--- (etl/writers.py people_to_fetch): only messages that mention someone, and only the list,
+-- (etl/store/writers.py people_to_fetch): only messages that mention someone, and only the list,
 -- so the refresh reads this index, not every message (1.7 s at 1,000,000 messages).
 CREATE INDEX IF NOT EXISTS messages_mentions ON messages (mentioned_people)
 WHERE mentioned_people IS NOT NULL;
@@ -265,7 +265,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5 (
 
 -- The three triggers that keep messages_fts in step with messages. A sync drops the insert
 -- trigger while it writes and indexes each page's new rows itself, in the page's own
--- transaction (etl/fts.py); the end of the run, or the next open of the archive after a
+-- transaction (etl/store/fts.py); the end of the run, or the next open of the archive after a
 -- killed run, recreates it from this file.
 CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages BEGIN
     INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);

@@ -28,8 +28,8 @@ import sys
 import time
 from pathlib import Path
 
-from emulator import Emulator, generate
 from etl import store
+from webex_emulator import Emulator, generate
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "webex_archive"]

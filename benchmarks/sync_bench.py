@@ -31,8 +31,8 @@ from pathlib import Path
 
 import requests
 
-from emulator import Emulator, Faults, generate
 from etl.sync import SYNC_PRAGMAS
+from webex_emulator import Emulator, Faults, generate
 
 CLI = [sys.executable, "-m", "webex_archive"]
 SCHEMA = Path(__file__).resolve().parent.parent / "schema.sql"

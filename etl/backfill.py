@@ -35,12 +35,12 @@ from typing import TYPE_CHECKING, Any
 
 from . import store
 from .api import NotFoundError
-from .coverage import Span, get_span, get_spans, record_page_joined
 from .errors import SyncError
 from .people import decrypted_or_stored
 from .store import transaction
+from .store.coverage import Span, get_span, get_spans, record_page_joined
+from .store.writers import MessageRows, message_rows, write_messages
 from .times import from_ms, plus_ms, to_ms
-from .writers import MessageRows, message_rows, write_messages
 
 if TYPE_CHECKING:
     from .sync import SpaceSync

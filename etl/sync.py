@@ -20,16 +20,16 @@ from sqlite_utils import Database
 
 from . import store
 from .api import AuthError, NotFoundError, WebexClient, WebexError
-from .attachments import fetch_file_info
-from .avatars import download_avatars
 from .byid import UNDECRYPTED, fetch_parents, fetch_undecrypted
-from .downloads import download_files
 from .errors import SyncError
-from .fts import restore_triggers
-from .lock import archive_lock
-from .names import folder_name
+from .files.attachments import fetch_file_info
+from .files.avatars import download_avatars
+from .files.downloads import download_files
+from .files.names import folder_name
 from .people import sync_members, sync_people
 from .store import transaction
+from .store.fts import restore_triggers
+from .store.lock import archive_lock
 from .times import utc_iso
 from .walk import Walk
 

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 from . import store
 from .api import NotFoundError
 from .backfill import Backfill, Density
-from .coverage import Span, record_page
 from .errors import SyncError
 from .people import decrypted_or_stored
 from .store import transaction
+from .store.coverage import Span, record_page
 from .times import plus_ms, utc_iso
 
 if TYPE_CHECKING:

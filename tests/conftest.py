@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 import requests
 
-from emulator import DataSet, Emulator, generate
+from webex_emulator import DataSet, Emulator, generate
 
 # A fixed "now" for generated data, so that a failing test can be replayed exactly.
 END = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from emulator import Rule
 from tests.conftest import group_room
+from webex_emulator import Rule
 
 CLI = [sys.executable, "-m", "webex_archive"]
 

@@ -6,7 +6,7 @@ wrong type (numbers, lists, objects, null where strings are expected), unknown e
 threads to parents that exist, that do not, that are themselves, or that are not even strings,
 and ``created`` in odd forms: with and without milliseconds, microseconds, ``Z``, offsets from
 -14:00 to +14:00, no zone at all, nonsense, or missing. They are served by the emulator (which
-lists them where Webex would: emulator/model.py, "Lenient but faithful"), synced twice with
+lists them where Webex would: webex_emulator/model.py, "Lenient but faithful"), synced twice with
 etl.sync.sync_spaces (pages of 3 or 1,000, so that odd times meet the paging and the coverage),
 and rendered in every format, in five time zones, sorted either way, split or not, blurred or
 not. The properties:
@@ -14,13 +14,13 @@ not. The properties:
 * no crash, and no space reported as failed;
 * every message stored: one row per id, its ``raw`` exactly the object as served, its
   ``created`` in the archive's one time form (the sent time when it is one; see
-  etl/store.py ``received`` for a message without one), nothing marked deleted by the
+  etl/store/__init__.py ``received`` for a message without one), nothing marked deleted by the
   second sync;
 * every message rendered: ``id="msg-<id>"`` in the HTML (every page of a split) and the id
   in the JSON.
 
-The decisions these tests pin down (etl/store.py, "API objects to rows"): raw keeps the object
-as sent; a column holds its documented shape or NULL (a text column gets the JSON text of a
+The decisions these tests pin down (etl/store/rows.py, "API objects to rows"): raw keeps the
+object as sent; a column holds its documented shape or NULL (a text column gets the JSON text of a
 non-string); a message is never dropped for a bad field. Only ``id`` and ``roomId`` are
 required: without them there is no row to write (and the emulator cannot even hold such a
 message), so message_row refuses them with ValueError.
@@ -55,14 +55,14 @@ from hypothesis import strategies as st
 from markupsafe import escape
 from sqlite_utils import Database
 
-from emulator import DataSet, Emulator
-from emulator.ids import make_id
-from emulator.model import order_time
 from etl import store
 from etl.api import WebexClient
 from etl.sync import SyncOptions, sync_spaces
 from render import FORMATS, RenderOptions, render_spaces
 from render.query import Filters
+from webex_emulator import DataSet, Emulator
+from webex_emulator.ids import make_id
+from webex_emulator.model import order_time
 
 from .conftest import make_dataset
 

@@ -21,7 +21,7 @@ def test_wheel_installs_and_runs_the_demo_elsewhere(tmp_path):
     [wheel] = dist.glob("webex_space_archive-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for shipped in (
-        "etl/schema.sql",
+        "etl/store/schema.sql",
         "render/templates/page.html.j2",
         "render/templates/style.css",
         "render/templates/script.js",

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from etl import coverage, store
+from etl import store
 from etl.byid import MISSING_PARENTS, UNDECRYPTED
-from etl.coverage import Span, get_spans, record_page
-from etl.store import ArchiveError
-from etl.writers import PEOPLE_TO_FETCH
+from etl.store import ArchiveError, coverage
+from etl.store.coverage import Span, get_spans, record_page
+from etl.store.writers import PEOPLE_TO_FETCH
 from webex_archive.status import COUNTS_SQL
 
 
@@ -339,7 +339,7 @@ def test_connect_readonly(tmp_path: Path):
 
 
 def test_schema_sql_is_the_repository_file():
-    root = Path(store.__file__).resolve().parent.parent
+    root = Path(store.__file__).resolve().parent.parent.parent
     assert store.schema_sql() == (root / "schema.sql").read_text(encoding="utf-8")
 
 

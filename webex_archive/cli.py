@@ -35,7 +35,7 @@ COMMANDS = {
     "demo": "webex_archive.demo:demo",
     "forget": "webex_archive.commands:forget",
     "datasette-metadata": "webex_archive.search_command:datasette_metadata_command",
-    "emulator": "emulator.cli:main",
+    "emulator": "webex_emulator.cli:main",
 }
 
 

@@ -10,7 +10,7 @@ import click
 from etl import spaces as space_lookup
 from etl import store
 from etl.api import WebexClient
-from etl.lock import folder_lock
+from etl.store.lock import folder_lock
 from etl.sync import SyncOptions, sync_spaces
 
 from .cli import App
@@ -284,7 +284,7 @@ def status(app: App, as_json: bool) -> None:
 @pass_app
 def forget(app: App, space: str, yes: bool) -> None:
     """Remove SPACE (id or title) and its files from the archive, for good."""
-    from etl.forget import forget_space
+    from etl.store.forget import forget_space
     from render.query import connect, find_spaces
 
     conn = connect(app.archive)

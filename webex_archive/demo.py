@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
-from emulator import Emulator, generate
-from emulator.cli import describe
 from etl import store
 from etl.api import WebexClient
 from etl.sync import SyncOptions, sync_spaces
 from render import FORMATS, RenderOptions, render_spaces
+from webex_emulator import Emulator, generate
+from webex_emulator.cli import describe
 
 from .cli import archive_option
 from .progress import Reporter

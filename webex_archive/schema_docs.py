@@ -13,6 +13,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from etl.store.database import schema_path
+
 _CREATE = re.compile(
     r"CREATE\s+(?:VIRTUAL\s+)?(TABLE|VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.IGNORECASE
 )
@@ -26,15 +28,6 @@ class Entry:
     description: str
     columns: dict[str, str] = field(default_factory=dict)  # name -> documentation
     types: dict[str, str] = field(default_factory=dict)  # name -> declared type
-
-
-def schema_path() -> Path:
-    """schema.sql in a source checkout (repository root) or inside the installed wheel."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "etl" / "schema.sql", here.parent / "schema.sql"):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError("schema.sql is missing from this installation")
 
 
 def _comment(line: str) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from etl.coverage import get_spans
+from etl.store.coverage import get_spans
 
 COUNTS = ("messages", "deleted", "members", "people", "files")
 # The counts of one space. Deleted messages come from the partial index messages_deleted

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from emulator import Emulator, Faults, Rule
 from etl.api import (
     AuthError,
     ForbiddenError,
@@ -15,6 +14,7 @@ from etl.api import (
     WebexClient,
 )
 from tests.conftest import expected_ids, group_room
+from webex_emulator import Emulator, Faults, Rule
 
 FAST = RetryPolicy(tries=4, backoff=0.01, backoff_cap=0.05, default_retry_after=0.2)
 

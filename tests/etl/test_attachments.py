@@ -5,12 +5,17 @@ from __future__ import annotations
 import pytest
 from requests.structures import CaseInsensitiveDict
 
-from emulator import Rule
-from emulator.hostile import FILE_NAMES
 from etl.api import AuthError
-from etl.attachments import FileInfo, fetch_file_info, info_from_headers, parse_content_disposition
+from etl.files.attachments import (
+    FileInfo,
+    fetch_file_info,
+    info_from_headers,
+    parse_content_disposition,
+)
 from etl.store import save_messages, save_space, transaction
 from tests.conftest import group_room, make_dataset
+from webex_emulator import Rule
+from webex_emulator.hostile import FILE_NAMES
 
 SYNCED = "2026-11-01T12:30:00.000Z"
 CHECKED = "2026-11-01T12:31:00.000Z"

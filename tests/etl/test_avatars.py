@@ -8,11 +8,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from emulator import Rule
-from emulator.media import Recipe
-from etl.avatars import avatar_file_name, download_avatars
+from etl.files.avatars import avatar_file_name, download_avatars
 from etl.sync import SyncOptions, sync_spaces
 from tests.conftest import group_room
+from webex_emulator import Rule
+from webex_emulator.media import Recipe
 
 NOW = "2026-11-01T12:40:00.000Z"
 LATER = "2026-11-02T08:00:00.000Z"

@@ -11,12 +11,12 @@ import uuid
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from emulator import Emulator, Faults, Rule
-from emulator.ids import make_id
 from etl import store
 from etl.api import RetryPolicy
 from tests.conftest import make_dataset
 from tests.reliability.helpers import assert_same, group_room_id, run_sync, snapshot
+from webex_emulator import Emulator, Faults, Rule
+from webex_emulator.ids import make_id
 
 FAST = RetryPolicy(tries=3, backoff=0.01, backoff_cap=0.05)
 

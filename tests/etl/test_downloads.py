@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from emulator import Faults, Rule
 from etl.api import AuthError
-from etl.downloads import download_files, is_image, mtime_ns
+from etl.files.downloads import download_files, is_image, mtime_ns
 from etl.store import open_archive, transaction
 from etl.sync import SyncOptions, sync_spaces
 from tests.conftest import group_room, make_dataset
+from webex_emulator import Faults, Rule
 
 NOW = "2026-11-01T12:40:00.000Z"
 LATER = "2026-11-02T08:00:00.000Z"

@@ -1,4 +1,5 @@
-"""Safe names: every rule of etl.names with exact outputs, and the emulator's hostile names."""
+"""Safe names: every rule of etl.files.names with exact outputs, and the emulator's hostile
+names."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import unicodedata
 
 import pytest
 
-from emulator.hostile import FILE_NAMES, TITLE
-from etl.names import NameSet, folder_name, safe_name, split_extension, unique_name
+from etl.files.names import NameSet, folder_name, safe_name, split_extension, unique_name
+from webex_emulator.hostile import FILE_NAMES, TITLE
 
 WINDOWS_FORBIDDEN = set('<>:"|?*')
 

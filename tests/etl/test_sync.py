@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from emulator import Emulator, Rule
 from etl import store
 from etl.api import RetryPolicy, WebexClient, WebexError
 from etl.sync import SyncOptions, sync_spaces
 from tests.conftest import group_room, make_dataset
 from tests.reliability.helpers import snapshot
+from webex_emulator import Emulator, Rule
 
 FAST = RetryPolicy(tries=3, backoff=0.01, backoff_cap=0.02, default_retry_after=0.1)
 

@@ -18,15 +18,15 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from emulator import DataSet, Emulator
-from emulator.faults import LogEntry
-from emulator.ids import id_uuid, make_id
-from emulator.media import Recipe
-from emulator.model import Content
 from etl import store
 from etl.api import RetryPolicy, WebexClient
 from etl.sync import SpaceResult, SyncOptions, sync_spaces
 from tests.conftest import make_dataset
+from webex_emulator import DataSet, Emulator
+from webex_emulator.faults import LogEntry
+from webex_emulator.ids import id_uuid, make_id
+from webex_emulator.media import Recipe
+from webex_emulator.model import Content
 
 # Fast but patient enough for a burst of three 5xx answers (4 tries).
 FAST = RetryPolicy(tries=4, backoff=0.01, backoff_cap=0.02, default_retry_after=0.05)

@@ -3,7 +3,7 @@
 Both syncs are the real command in subprocesses against an emulator started here, slowed
 down (latency, small pages) so that they overlap for sure. A second sync must never corrupt or
 duplicate anything: it refuses at once with "another sync is running on the archive … (pid N)"
-(etl/lock.py), and the first one's archive is exactly an uninterrupted sync's. ``render``
+(etl/store/lock.py), and the first one's archive is exactly an uninterrupted sync's. ``render``
 needs no lock: rendering in a loop while a sync writes, every rendering must succeed and its
 JSON must agree with itself (the statistics with the messages listed), which holds only if
 render reads one consistent snapshot (SQLite WAL).
@@ -21,9 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from emulator import Emulator, Faults, Rule
 from etl import store
-from etl.lock import ArchiveBusy, archive_lock
+from etl.store.lock import ArchiveBusy, archive_lock
 from render import Filters, RenderOptions, render_spaces
 from render import query as render_query
 from tests.reliability.helpers import (
@@ -35,6 +34,7 @@ from tests.reliability.helpers import (
     snapshot_of,
     whole,
 )
+from webex_emulator import Emulator, Faults, Rule
 
 ROOT = Path(__file__).resolve().parents[2]
 

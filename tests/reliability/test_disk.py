@@ -27,7 +27,6 @@ from typing import Any, BinaryIO
 import pytest
 from click.testing import CliRunner
 
-from emulator import Emulator
 from etl import store
 from etl.store import ArchiveError
 from tests.reliability.helpers import (
@@ -42,6 +41,7 @@ from tests.reliability.helpers import (
     whole,
 )
 from webex_archive.cli import main
+from webex_emulator import Emulator
 
 OPTIONS = {"page_size": 10, "download": "files", "workers": 2}
 

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from emulator import Emulator, Rule
 from tests.reliability.helpers import group_room_id, reliability_dataset
+from webex_emulator import Emulator, Rule
 
 
 @pytest.fixture

@@ -31,8 +31,6 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 import requests
 
-from emulator import Emulator, Faults, Rule
-from emulator.faults import LogEntry
 from etl import store
 from etl.api import AuthError, RetryPolicy, WebexError
 from etl.times import plus_ms
@@ -48,6 +46,8 @@ from tests.reliability.helpers import (
     snapshot,
     whole,
 )
+from webex_emulator import Emulator, Faults, Rule
+from webex_emulator.faults import LogEntry
 
 OPTIONS = {"page_size": 10, "download": "files", "workers": 2}
 CLIENT_TIMEOUT = (1.0, 0.25)  # seconds: connect, read

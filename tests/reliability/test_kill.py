@@ -26,7 +26,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from emulator import Emulator, Faults
 from tests.reliability.helpers import (
     assert_same,
     group_room_id,
@@ -38,6 +37,7 @@ from tests.reliability.helpers import (
     snapshot_of,
     whole,
 )
+from webex_emulator import Emulator, Faults
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 20261128

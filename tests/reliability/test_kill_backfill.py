@@ -18,10 +18,10 @@ import sys
 import time
 from pathlib import Path
 
-from emulator import Emulator, Faults
 from etl import store
 from tests.conftest import make_dataset
 from tests.reliability.helpers import assert_same, integrity, run_sync, snapshot, snapshot_of
+from webex_emulator import Emulator, Faults
 
 ROOT = Path(__file__).resolve().parents[2]
 

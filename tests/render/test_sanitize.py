@@ -8,7 +8,6 @@ from html.parser import HTMLParser
 
 import pytest
 
-from emulator.hostile import DISPLAY_NAME, MESSAGES, TITLE
 from render.sanitize import (
     MAX_TAGS,
     clean_inline,
@@ -18,6 +17,7 @@ from render.sanitize import (
     strip_tags,
     text_html,
 )
+from webex_emulator.hostile import DISPLAY_NAME, MESSAGES, TITLE
 
 LINK = 'target="_blank" rel="noopener noreferrer nofollow"'
 VOID = {"br", "hr"}

@@ -24,12 +24,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from emulator import DataSet, Emulator, hostile_spaces
 from etl import store
 from etl.api import WebexClient
 from etl.sync import SyncOptions, sync_spaces
 from render import RenderOptions, render_spaces
 from tests.conftest import END, make_dataset
+from webex_emulator import DataSet, Emulator, hostile_spaces
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 CATALOGUE_PREFIX = "Hostile <b>catalogue</b>"

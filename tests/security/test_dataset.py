@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 import pytest
 
-from emulator import hostile, hostile_spaces
 from tests.conftest import make_dataset
 from tests.security.conftest import Hostile
+from webex_emulator import hostile, hostile_spaces
 
 BODIES = [text + "\n" + (html or "") for text, html in hostile.MESSAGES + hostile.HEAVY_MESSAGES]
 NAMES = [name for name, _ in hostile.PEOPLE] + [hostile.DISPLAY_NAME]

@@ -17,8 +17,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
 
-from emulator import hostile
 from tests.security.conftest import Hostile
+from webex_emulator import hostile
 
 # SQLite's companions come and go with connections (a reader makes them too): not compared.
 SQLITE_COMPANIONS = {"archive.db-wal", "archive.db-shm"}

@@ -17,8 +17,8 @@ import re
 
 import pytest
 
-from emulator import hostile
 from tests.security.conftest import Hostile
+from webex_emulator import hostile
 
 # Everything but \n that a terminal or a JavaScript string literal treats specially.
 RAW_CONTROLS = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")

@@ -1,9 +1,9 @@
 """Bytes from the network to a file on disk, safely: shared by attachments and avatars.
 
-``etl.downloads`` (attachments) and ``etl.avatars`` both stream a body into a temporary file
-in the folder it will end up in, check every path stays inside the space folder (names come
-from the API and are hostile), fetch a body cut short again after a backoff, and run their
-GETs in a few threads with results handed back in job order. Those shared pieces live here.
+``etl.files.downloads`` (attachments) and ``etl.files.avatars`` both stream a body into a temporary
+file in the folder it will end up in, check every path stays inside the space folder (names come
+from the API and are hostile), fetch a body cut short again after a backoff, and run their GETs in a
+few threads with results handed back in job order. Those shared pieces live here.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import TypeVar
 import requests
 from sqlite_utils import Database
 
-from etl.attachments import info_from_headers
+from etl.files.attachments import info_from_headers
 
 BODY_TRIES = 3  # attempts when the connection drops mid-body
 BODY_BACKOFF, BODY_BACKOFF_CAP = 0.5, 5.0  # seconds before the 2nd attempt, doubling; cap

@@ -47,13 +47,17 @@ def _json(value: Any) -> str | None:
 # ----- opening and migrating ----------------------------------------------------------------
 
 
-def schema_sql() -> str:
-    """The text of schema.sql: inside the wheel it is etl/schema.sql, in a checkout the root."""
+def schema_path() -> Path:
+    """schema.sql: in the wheel it is etl/store/schema.sql, in a checkout the repository root."""
     here = Path(__file__).resolve().parent
-    for candidate in (here / "schema.sql", here.parent / "schema.sql"):
+    for candidate in (here / "schema.sql", here.parent.parent / "schema.sql"):
         if candidate.is_file():
-            return candidate.read_text(encoding="utf-8")
+            return candidate
     raise ArchiveError(f"schema.sql is missing beside {here}: reinstall webex-space-archive")
+
+
+def schema_sql() -> str:
+    return schema_path().read_text(encoding="utf-8")
 
 
 def _apply_schema(db: Database) -> None:

@@ -21,9 +21,8 @@ import requests
 from sqlite_utils import Database
 
 from etl.api import TRANSIENT_ERRORS, WebexClient, WebexError
-from etl.attachments import one_line
-from etl.store import transaction
-from etl.transfer import (
+from etl.files.attachments import one_line
+from etl.files.transfer import (
     BODY_TRIES,
     ShortBody,
     UnsafePath,
@@ -34,6 +33,7 @@ from etl.transfer import (
     save_body,
     space_folder,
 )
+from etl.store import transaction
 
 COUNTERS = ("downloaded", "unchanged", "failed")
 MAX_ID_CHARACTERS = 100  # the distinctive end of a base64 person id; the hash keeps it unique

@@ -7,8 +7,8 @@ import time
 import pytest
 import requests
 
-from emulator import Faults, Rule
 from tests.conftest import group_room
+from webex_emulator import Faults, Rule
 
 
 def test_no_fault_unless_asked(emu, http):
@@ -47,7 +47,7 @@ def test_server_errors(emu, http, status):
 
 
 def test_rate_faults_are_seeded_and_limited_to_a_path(dataset):
-    from emulator import Emulator
+    from webex_emulator import Emulator
 
     faults = Faults(rules=[Rule("status", 503, rate=0.5, path="/v1/messages")], seed=3)
     with Emulator(dataset, faults) as emu, requests.Session() as http:

@@ -23,7 +23,7 @@ import requests
 from sqlite_utils import Database
 
 from etl.api import TRANSIENT_ERRORS, AuthError, WebexClient, WebexError
-from etl.attachments import (
+from etl.files.attachments import (
     LOCKED_RETRIES,
     VERDICTS,
     fetch_file_info,
@@ -32,9 +32,8 @@ from etl.attachments import (
     may_send_token,
     one_line,
 )
-from etl.names import NameSet, safe_name, split_extension, unique_name
-from etl.store import ArchiveError, transaction
-from etl.transfer import (
+from etl.files.names import NameSet, safe_name, split_extension, unique_name
+from etl.files.transfer import (
     BODY_TRIES,
     ShortBody,
     UnsafePath,
@@ -45,6 +44,7 @@ from etl.transfer import (
     save_body,
     space_folder,
 )
+from etl.store import ArchiveError, transaction
 
 MODES = ("images", "files")
 COUNTERS = ("downloaded", "deduplicated", "gone", "infected", "unscannable", "failed", "bytes")

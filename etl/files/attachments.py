@@ -3,7 +3,7 @@
 Render shows names and sizes of attachments without downloading them, so the sync asks Webex
 about each new file once (``HEAD /v1/contents/{id}``, webex-api.md §4) and records the answer
 in the ``files`` table. The name is stored exactly as Webex sent it: it is data (a person may
-search for it); only the code that writes bytes to disk makes it safe (``etl.names``).
+search for it); only the code that writes bytes to disk makes it safe (``etl.files.names``).
 
 Anti-malware scanning shapes the outcomes: 423 means "still being scanned, ask again after
 Retry-After"; 410 means infected and 428 unscannable, both final verdicts; 404 means the file

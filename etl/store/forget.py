@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from .store import transaction
+from .database import transaction
 
 # Children first, so that foreign keys never point at a deleted row.
 _BY_SPACE = ("avatars", "unavailable_messages", "coverage", "files", "memberships")

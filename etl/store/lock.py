@@ -22,8 +22,8 @@ from typing import IO
 
 from sqlite_utils import Database
 
+from .database import ArchiveError
 from .database import _archive_dir as archive_file
-from .store import ArchiveError
 
 LOCK_NAME = "archive.lock"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from emulator.ids import decode_id
-from emulator.media import png
 from tests.conftest import END, make_dataset
+from webex_emulator.ids import decode_id
+from webex_emulator.media import png
 
 
 def walk(value):

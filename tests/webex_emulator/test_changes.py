@@ -7,8 +7,8 @@ import json
 
 import requests
 
-from emulator import DataSet, Emulator
 from tests.conftest import expected_ids, follow, group_room
+from webex_emulator import DataSet, Emulator
 
 
 def listing(emu, http, room_id: str) -> list[dict]:

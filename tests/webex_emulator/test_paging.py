@@ -8,8 +8,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
-from emulator import Emulator, Quirks
 from tests.conftest import END, expected_ids, follow, group_room, make_dataset
+from webex_emulator import Emulator, Quirks
 
 LINK = re.compile(r'^<(http://127\.0\.0\.1:\d+/v1/messages\?[^<>\s]+)>; rel="next"$')
 

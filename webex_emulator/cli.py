@@ -1,4 +1,4 @@
-"""``webex-archive emulator`` (also ``python -m emulator``): serve a Webex API locally."""
+"""``webex-archive emulator`` (also ``python -m webex_emulator``): serve a Webex API locally."""
 
 from __future__ import annotations
 
