@@ -2,6 +2,7 @@
 
     python benchmarks/render_bench.py [--messages 10000,100000] [--work DIR] [--repeat N]
                                       [--formats html,json,txt] [--download info|no]
+                                      [--against CHECKOUT]
 
 For each size: generate a one-space data set with the emulator, sync it (once; the archive is
 kept in --work and reused by later runs, its schema brought up to date), then time
@@ -10,6 +11,10 @@ seconds, messages/s, output bytes, peak RSS), and the baseline: `sqlite3 -json` 
 same columns of the same rows. Prints one table; the ratio column is render time over the
 baseline time, measured in the same run. With --repeat N each figure is the fastest of N runs
 (the machine is shared: the fastest run is the one least disturbed).
+
+``--against CHECKOUT`` also times the same render by another checkout of the project (the code
+before a change, say), run for run in the same rounds, and adds its seconds and the ratio
+ours/theirs: a change is "unchanged within noise" when that ratio stays near 1.
 
 A 1,000,000-message archive takes a while to sync (the emulator generates the data, then the
 sync pages through it; with ``--download info`` a HEAD request per attachment adds most of
@@ -50,12 +55,13 @@ def archive_for(messages: int, work: Path, download: str = "info") -> Path:
     return archive
 
 
-def timed(command: list[str]) -> tuple[float, float, int]:
+def timed(command: list[str], cwd: Path = ROOT) -> tuple[float, float, int]:
     """Wall seconds, CPU seconds (user + system) and the peak RSS (KB) of one child process
     (GNU time measures the last two)."""
     started = time.perf_counter()
     result = subprocess.run(
         ["/usr/bin/time", "-f", "%U %S %M", *command],
+        cwd=cwd,
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -79,11 +85,14 @@ def baseline(archive: Path, out: Path) -> float:
     return time.perf_counter() - started
 
 
-def render(archive: Path, fmt: str, out: Path) -> tuple[float, float, int, int]:
-    """Seconds, CPU seconds, peak RSS (KB) and bytes written of one render in a fresh process."""
+def render(
+    archive: Path, fmt: str, out: Path, checkout: Path = ROOT
+) -> tuple[float, float, int, int]:
+    """Seconds, CPU seconds, peak RSS (KB) and bytes written of one render in a fresh process,
+    by the code of ``checkout`` (``python -m`` imports the packages of its working folder)."""
     shutil.rmtree(out, ignore_errors=True)
     command = [*CLI, "--archive", str(archive), "render", "--all", "--format", fmt]
-    seconds, cpu, peak = timed([*command, "--output", str(out)])
+    seconds, cpu, peak = timed([*command, "--output", str(out)], cwd=checkout)
     return seconds, cpu, peak, sum(f.stat().st_size for f in out.iterdir())
 
 
@@ -94,6 +103,7 @@ def main() -> None:
     parser.add_argument("--formats", default="html,json,txt")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--download", default="info", choices=("info", "no"))
+    parser.add_argument("--against", type=Path, help="another checkout to time in the same runs")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     for tool in ("sqlite3", "/usr/bin/time"):
@@ -102,21 +112,26 @@ def main() -> None:
     print(
         f"{'messages':>9} {'format':>6} {'seconds':>8} {'cpu s':>7} {'msg/s':>9} {'MB out':>8} "
         f"{'peak MB':>8} {'floor s':>8} {'ratio':>6}"
+        + (f" {'other s':>8} {'vs other':>8}" if args.against else "")
     )
     for size in (int(n) for n in args.messages.split(",")):
         archive = archive_for(size, args.work, args.download)
         total = size + max(5, size // 10)  # the group space and the direct one
         for fmt in args.formats.split(","):
-            runs = []
-            for _ in range(args.repeat):  # the floor in the same round as the render
+            runs, others = [], []
+            out = args.work / f"out-{size}-{fmt}"
+            for _ in range(args.repeat):  # the floor and the other code in the same round
                 floor = baseline(archive, args.work / "floor.json")
-                runs.append((*render(archive, fmt, args.work / f"out-{size}-{fmt}"), floor))
+                runs.append((*render(archive, fmt, out), floor))
+                if args.against:
+                    others.append(render(archive, fmt, out, args.against.resolve())[0])
             seconds, cpu, peak, written = min(r[:4] for r in runs)
             floor = min(r[4] for r in runs)
+            other = f" {min(others):>8.2f} {seconds / min(others):>8.2f}" if others else ""
             print(
                 f"{size:>9} {fmt:>6} {seconds:>8.2f} {cpu:>7.2f} {total / seconds:>9,.0f} "
                 f"{written / 1e6:>8.1f} {peak / 1024:>8.0f} {floor:>8.2f} "
-                f"{seconds / floor:>6.1f}",
+                f"{seconds / floor:>6.1f}{other}",
                 flush=True,
             )
 

@@ -14,7 +14,9 @@ beat it with one writer. Prints one table: seconds, messages/s, requests (all, a
 message-list pages), MB received (the bodies the emulator served), peak RSS, the sync process's
 CPU seconds (user + system: what the run cost whatever else the machine was doing), and the
 ratio to the baseline. ``--workers`` is passed to `webex-archive sync` (default: the
-command's own default).
+command's own default). ``--against CHECKOUT`` runs each sync a second time, in the same round,
+by another checkout's code (the code before a change, say) into its own archive: the rows
+marked "(other)" are its figures, for a same-minute comparison.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from etl.sync import SYNC_PRAGMAS
 from webex_emulator import Emulator, Faults, generate
 
 CLI = [sys.executable, "-m", "webex_archive"]
-SCHEMA = Path(__file__).resolve().parent.parent / "schema.sql"
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = ROOT / "schema.sql"
 
 
 @dataclass
@@ -70,8 +73,11 @@ def baseline(emu: Emulator, room_id: str) -> tuple[Run, int]:
     return measured(emu, time.perf_counter() - started), messages
 
 
-def ours(emu: Emulator, archive: Path, download: str, workers: int | None) -> Run:
-    """One `webex-archive sync --all` process: its cost, with its peak RSS."""
+def ours(
+    emu: Emulator, archive: Path, download: str, workers: int | None, checkout: Path = ROOT
+) -> Run:
+    """One `webex-archive sync --all` process: its cost, with its peak RSS. ``python -m``
+    imports the packages of its working folder: ``checkout`` says whose code runs."""
     emu.log.clear()
     env = {**os.environ, "WEBEX_API_URL": emu.api_url, "WEBEX_ARCHIVE_TOKEN": emu.token}
     extra = ["--workers", str(workers)] if workers else []
@@ -79,7 +85,7 @@ def ours(emu: Emulator, archive: Path, download: str, workers: int | None) -> Ru
     result = subprocess.run(
         ["/usr/bin/time", "-f", "%M %U %S", *CLI, "-q", "--archive", str(archive), "sync", "--all",
          "--download", download, *extra],
-        env=env, capture_output=True, text=True, check=True,
+        env=env, capture_output=True, text=True, check=True, cwd=checkout,
     )  # fmt: skip
     seconds = time.perf_counter() - started
     peak, user, system = result.stderr.strip().splitlines()[-1].split()
@@ -120,7 +126,7 @@ def line(latency: float, label: str, run: Run, messages: int, ratio: str) -> str
     peak = f"{run.peak_kb / 1024:>8.0f}" if run.peak_kb else f"{'-':>8}"
     cpu = f"{run.cpu:>6.2f}" if run.peak_kb else f"{'-':>6}"
     return (
-        f"{latency:>7g} {label:<22} {run.seconds:>8.2f} {rate} {run.requests:>9} "
+        f"{latency:>7g} {label:<30} {run.seconds:>8.2f} {rate} {run.requests:>9} "
         f"{run.pages:>6} {run.bytes / 1e6:>7.1f} {peak} {cpu} {ratio:>8}"
     )
 
@@ -131,12 +137,14 @@ def main() -> None:
     parser.add_argument("--latency", default="0,50")
     parser.add_argument("--download", default="no", choices=["no", "info"])
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--against", type=Path, help="another checkout to time in the same runs")
     args = parser.parse_args()
+    codes = [("", ROOT)] + ([(" (other)", args.against.resolve())] if args.against else [])
     dataset = generate(seed=1, spaces=1, messages=args.messages, hostile_rate=0)
     room = next(r["id"] for r in dataset.rooms.values() if r["type"] == "group")
     total = len(dataset.messages)
     print(
-        f"{'latency':>7} {'run':<22} {'seconds':>8} {'msg/s':>9} {'requests':>9} "
+        f"{'latency':>7} {'run':<30} {'seconds':>8} {'msg/s':>9} {'requests':>9} "
         f"{'pages':>6} {'MB recv':>7} {'peak MB':>8} {'CPU s':>6} {'vs base':>8}"
     )
     for latency in (float(x) for x in args.latency.split(",")):
@@ -155,10 +163,12 @@ def main() -> None:
             for label, messages in runs:
                 if messages == 1000:
                     emu.add_messages(room, 1000, seed=7)
-                run = ours(emu, archive, args.download, args.workers)
-                speedup = base.seconds / run.seconds * total / base_m
-                ratio = f"{speedup:>7.1f}x" if messages == total else "-"
-                print(line(latency, label, run, messages, ratio), flush=True)
+                for mark, checkout in codes:
+                    into = archive.with_name(archive.name + mark.strip(" ()"))
+                    run = ours(emu, into, args.download, args.workers, checkout)
+                    speedup = base.seconds / run.seconds * total / base_m
+                    ratio = f"{speedup:>7.1f}x" if messages == total else "-"
+                    print(line(latency, label + mark, run, messages, ratio), flush=True)
             if latency == 0:  # the floor involves no request: once is enough
                 seconds, rows = write_floor(archive)
                 floor = Run(seconds, 0, 0, 0)
