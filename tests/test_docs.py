@@ -222,7 +222,7 @@ def fake_machine(tmp_path: Path, has: set[str]) -> tuple[Path, Path]:
     installer = recorder + (
         f'case " $* " in *" npm "*) cp "{bin_dir}/apt-get" "{bin_dir}/npm";; esac\n'
     )
-    tools = {"apt-get": installer, "npm": recorder, "chromium": "", "java": ""}
+    tools = {"apt-get": installer, "npm": recorder, "chromium": "", "java": "", "python3": ""}
     for tool, script in tools.items():
         if tool in has | {"apt-get"}:
             (bin_dir / tool).write_text(script or "#!/usr/bin/env bash\n")
@@ -246,12 +246,13 @@ NPM_CI = "npm ci --prefix tools/vnu --ignore-scripts --no-audit --no-fund --logl
 @pytest.mark.parametrize(
     ("has", "installed"),
     [
-        ({"chromium", "java", "npm"}, None),
-        ({"npm"}, "chromium default-jre-headless"),  # a NodeSource nodejs: npm is there
-        ({"chromium", "java"}, "npm"),
-        (set(), "chromium default-jre-headless npm"),
+        ({"python3", "chromium", "java", "npm"}, None),
+        ({"python3", "npm"}, "chromium default-jre-headless"),  # NodeSource's nodejs has npm
+        ({"python3", "chromium", "java"}, "npm"),
+        ({"chromium", "java", "npm"}, "python3-venv"),  # Debian's python3 without its venv
+        (set(), "python3-venv chromium default-jre-headless npm"),
     ],
-    ids=["all-there", "nodesource-npm", "no-npm", "bare"],
+    ids=["all-there", "nodesource-npm", "no-npm", "no-venv", "bare"],
 )
 def test_install_test_deps_installs_only_what_is_missing(tmp_path, has, installed):
     calls = install_calls(tmp_path, has)
