@@ -26,9 +26,12 @@ DESIGN = DOCS / "design.md"
 CI = ROOT / ".ci" / "run"
 INSTALL = ROOT / "tools" / "install-test-deps"
 
-# Modules other branches add, named on the map before they land. Once one exists, this test
+# Files other branches add, named in the documents before they land. Once one exists, a test
 # says so: take it out of the list (the lead empties it after merging those branches).
-PENDING = {"etl/pages.py", "render/toc.py"}
+PENDING_MODULES = {"etl/pages.py", "render/toc.py"}
+PENDING = PENDING_MODULES | {"tests/test_architecture.py"}
+# The folders whose files the documents name by path (`etl/walk.py`, `tests/security/`).
+TREES = ("etl", "render", "webex_emulator", "webex_archive", "tests", "benchmarks", "tools", "docs")
 
 
 def test_sql_recipes_answer(emu, dataset, tmp_path):
@@ -109,12 +112,15 @@ def test_every_module_is_on_the_map():
     assert not missing, f"add to docs/design.md's module map, one line each: {missing}"
 
 
-def test_every_module_on_the_map_exists():
-    named = mapped_modules()
+def test_pending_files_are_still_pending():
     landed = sorted(name for name in PENDING if (ROOT / name).exists())
     assert not landed, f"{landed} exist now: take them out of PENDING in tests/test_docs.py"
-    assert named >= PENDING, "name the pending modules on the map"
-    gone = sorted(named - project_modules() - PENDING)
+
+
+def test_every_module_on_the_map_exists():
+    named = mapped_modules()
+    assert named >= PENDING_MODULES, "name the pending modules on the map"
+    gone = sorted(named - project_modules() - PENDING_MODULES)
     assert not gone, f"docs/design.md's module map names modules that do not exist: {gone}"
 
 
@@ -177,6 +183,16 @@ def resolves(path: Path, link: str) -> bool:
 def test_relative_links_resolve(path):
     broken = [link for link in relative_links(path) if not resolves(path, link)]
     assert not broken, f"{path.name}: links to nothing: {broken}"
+
+
+@pytest.mark.parametrize("path", documents(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_named_files_exist(path):
+    """A file of the project named by its path (`etl/walk.py`) exists: moves and renames
+    must take the documents along."""
+    pattern = "`((?:" + "|".join(TREES) + r")/[\w./-]*)[`\s]"
+    named = set(re.findall(pattern, path.read_text())) - PENDING
+    gone = sorted(name for name in named if not (ROOT / name).exists())
+    assert not gone, f"{path.name} names files that do not exist: {gone}"
 
 
 def test_readme_links_every_document():
