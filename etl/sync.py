@@ -1,4 +1,4 @@
-"""The incremental sync of spaces into the archive (design.md, "Sync, precisely").
+"""The incremental sync of spaces into the archive (docs/design.md, "Sync, precisely").
 
 A run records itself in ``sync_runs``, asks who the token belongs to, then syncs each space:
 its room, its message walk (walk.py, with the parallel backfill of missing history in

@@ -1,4 +1,4 @@
-"""The message walk of one space, from its newest message down (design.md, "Sync, precisely").
+"""The message walk of one space, from its newest message down (docs/design.md, "Sync, precisely").
 
 Messages page only backwards, so the walk starts at the newest message. Every page is written
 with its coverage update in one transaction; a walk that reaches a span it already has jumps

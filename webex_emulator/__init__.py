@@ -1,4 +1,4 @@
-"""A local Webex REST API for tests, benchmarks and demos (see README, "The emulator").
+"""A local Webex REST API for tests, benchmarks and demos (docs/emulator.md).
 
 It stands in for ``https://webexapis.com/v1`` and imports nothing from ``etl`` or ``render``:
 it must not share code with the client it is used to test.

@@ -1,6 +1,6 @@
 """Adds the hostile catalogue to a data set as spaces of its own, deterministically.
 
-``emulator.hostile`` holds the strings; this plants the heavy part of them (which ``generate``
+``webex_emulator.hostile`` holds the strings; this plants the heavy part of them (which ``generate``
 leaves out) in spaces the token owner belongs to, with ids and times derived from names rather
 than from the generator's random stream, so a data set with them added is otherwise unchanged.
 """

@@ -1,6 +1,6 @@
 """Attachment bytes on disk (``sync --download images|files``): safe names, resumable, deduped.
 
-A name from the API is hostile (design.md, "The archive on disk"): ``safe_name``, unique in its
+A name from the API is hostile (docs/design.md, "The archive on disk"): ``safe_name``, unique in its
 folder (`` (2)``…), the final path checked to be inside the space folder. Bytes go to a temporary
 name and are renamed when complete, so an interrupted download never counts as done; identical
 bytes are stored once per space; the mtime is the message's time read as UTC. Workers only

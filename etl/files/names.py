@@ -1,7 +1,7 @@
 """Safe file and folder names from untrusted text: Content-Disposition names and space titles.
 
 A name from the API is written by whoever posted the file, so it is hostile until proven
-otherwise (design.md, "The archive on disk"): it must never leave its folder, never overwrite
+otherwise (docs/design.md, "The archive on disk"): it must never leave its folder, never overwrite
 another file, and still keep its extension so that the file opens in the right program. The
 rules here are the intersection of what Linux, macOS and Windows accept as ONE path component,
 because an archive made on one system is copied to the others.

@@ -1,4 +1,4 @@
-"""Faults during sync, at every request of a clean run (design.md, "Sync, precisely").
+"""Faults during sync, at every request of a clean run (docs/design.md, "Sync, precisely").
 
 One group space of 40 messages (threads, files, hostile file names) is synced with
 ``page_size=10`` and ``--download files`` (2 workers), so the clean run's requests are: who am
