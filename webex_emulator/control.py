@@ -9,18 +9,35 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from . import changes
-from .faults import Faults
-from .wire import ApiError, Request, Response
+from .faults import Faults, RequestLog
+from .model import DataSet
+from .wire import ApiError, Request, Response, error_response
 
-if TYPE_CHECKING:
-    from .server import Emulator
+
+class Host(Protocol):
+    """What the control endpoints need of the running emulator (server.Emulator), named here
+    so that this module does not import the server that imports it."""
+
+    dataset: DataSet
+    faults: Faults
+    log: RequestLog
+
+    @property
+    def api_url(self) -> str: ...
+
+    @property
+    def token(self) -> str: ...
+
+    def add_member(self, room_id: str, person_id: str) -> dict: ...
+
+    def remove_member(self, membership_id: str) -> dict: ...
 
 
 class Control:
-    def __init__(self, emulator: Emulator):
+    def __init__(self, emulator: Host):
         self.emu = emulator
         route = re.compile
         self.routes: list[tuple[str, re.Pattern[str], Callable[..., Response]]] = [
@@ -40,8 +57,6 @@ class Control:
         ]
 
     def dispatch(self, request: Request) -> Response:
-        from .server import error_response
-
         try:
             for method, pattern, handler in self.routes:
                 match = pattern.fullmatch(request.path)

@@ -21,7 +21,7 @@ from .control import Control
 from .faults import LIST_KINDS, Faults, LogEntry, RequestLog, Rule
 from .ids import tracking_id
 from .model import DataSet
-from .wire import JSON_TYPE, ApiError, Request, Response
+from .wire import JSON_TYPE, ApiError, Request, Response, error_response
 
 UNAUTHORISED = "The request requires a valid access token set in the Authorization request header."
 TOO_MANY = (
@@ -265,12 +265,6 @@ def _cap_max(request: Request, cap: int) -> None:
 def _fault_error(rule: Rule) -> ApiError:
     headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else {}
     return ApiError(rule.status, STATUS_TEXT.get(rule.status, "Injected fault."), headers)
-
-
-def error_response(error: ApiError) -> Response:
-    tid = tracking_id()
-    body = {"message": error.message, "errors": [{"description": error.message}], "trackingId": tid}
-    return Response.json(body, error.status, TrackingID=tid, **error.headers)
 
 
 class _Server(ThreadingHTTPServer):

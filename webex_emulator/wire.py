@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+from .ids import tracking_id
+
 JSON_TYPE = "application/json;charset=UTF-8"
 
 
@@ -56,3 +58,10 @@ class ApiError(Exception):
         self.status = status
         self.message = message
         self.headers = headers or {}
+
+
+def error_response(error: ApiError) -> Response:
+    """The answer to an ApiError, for the API and the control endpoints alike."""
+    tid = tracking_id()
+    body = {"message": error.message, "errors": [{"description": error.message}], "trackingId": tid}
+    return Response.json(body, error.status, TrackingID=tid, **error.headers)

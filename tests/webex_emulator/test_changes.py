@@ -139,3 +139,21 @@ def test_bad_data_set_files_are_refused(tmp_path):
     path.write_text(json.dumps({"format": "webex-emulator-dataset", "version": 99}))
     with pytest.raises(ValueError, match="unsupported data-set version"):
         DataSet.load(path)
+
+
+def test_control_errors_have_the_webex_shape(emu):
+    """Control requests that fail answer as Webex does: message, errors, trackingId (also in
+    the TrackingID header), from the same error_response the API uses."""
+    for method, path, status, message in [
+        ("GET", "/_emulator/nothing", 404, "No emulator control endpoint GET /_emulator/nothing."),
+        ("DELETE", "/_emulator/messages/nope", 404, "Unknown id: nope"),
+        ("PATCH", "/_emulator/messages/nope", 400, "edit takes only html, markdown, text, updated"),
+    ]:
+        response = requests.request(method, emu.url + path, json={"title": "x"}, timeout=5)
+        body = response.json()
+        assert (response.status_code, body["message"]) == (status, message)
+        assert body == {
+            "message": message,
+            "errors": [{"description": message}],
+            "trackingId": response.headers["TrackingID"],
+        }
