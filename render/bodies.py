@@ -8,8 +8,9 @@ output is the same bytes as in-process. At most ``AHEAD`` chunks are in flight: 
 stays flat for any window. Small spaces, a one-core machine, the transcript (which needs
 no HTML), or where forking is unsafe (macOS, Windows, a process with threads: see
 ``render/worker.py``, which also makes sure the worker never outlives the render) stay
-in-process: starting a worker would cost more, or a spawned one would (it imports everything
-again, about as long as a chunk of bodies takes).
+in-process: a worker would cost more than it saves. A spawned worker, the alternative to
+forking, imports everything again: 0.39 s measured on Linux against 0.11 s for a chunk of
+bodies, so it would pay only on spaces several chunks larger, and it is not done.
 """
 
 from __future__ import annotations

@@ -54,18 +54,18 @@ def test_fork_only_where_safe(monkeypatch):
 
 RESULTS = """
 from render.worker import Worker
-def work(n, size):
+def work(n, payload):
     if n == 3:
         raise ValueError(f"bad task {n}")
-    return n, bytes([n]) * size
-size = 4 << 20  # far more than a pipe holds, both ways
+    return n, payload + payload
+size = 2 << 20  # far more than a pipe holds, both ways
 with Worker(work) as w:
     for n in range(6):
-        w.submit(n, size)  # none collected yet: a blocking feed would deadlock here
+        w.submit(n, bytes([n]) * size)  # none collected: a blocking feed would deadlock
     for n in range(6):
         try:
             got, payload = w.result()
-            print(got, len(payload), payload == bytes([n]) * size)
+            print(got, len(payload), payload == bytes([n]) * 2 * size)
         except ValueError as error:
             print("error", error)
 """
