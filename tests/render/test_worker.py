@@ -174,8 +174,8 @@ def test_a_worker_ends_with_its_killed_parent(how):
     parent = subprocess.Popen(
         [sys.executable, "-c", ORPHAN, how], stdout=subprocess.PIPE, text=True
     )
+    pid = int(parent.stdout.readline())
     try:
-        pid = int(parent.stdout.readline())
         assert running(pid)
         parent.kill()
         parent.wait(timeout=10)
@@ -184,7 +184,7 @@ def test_a_worker_ends_with_its_killed_parent(how):
         parent.kill()
         parent.wait()
         parent.stdout.close()
-        if "pid" in locals() and running(pid):
+        if running(pid):  # not to leave it to the rest of the suite
             os.kill(pid, signal.SIGKILL)
 
 
