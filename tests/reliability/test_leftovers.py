@@ -1,7 +1,7 @@
 """A killed command leaves nothing running (issue 19).
 
-``render`` of a space large enough for the bodies worker (render/bodies.py: more than one
-chunk of rows) is killed with SIGKILL at random moments (seeded) while its worker runs, as a
+``render`` of a space large enough for the bodies worker (render/bodies.py: a chunk of rows or
+more) is killed with SIGKILL at random moments (seeded) while its worker runs, as a
 timeout in cron or systemd would kill it; ``demo`` is killed during its sync and while it
 serves. Each command runs in a session of its own, so its process group holds it and every
 process it started, orphaned or not: one second after the kill, none of them may run.
