@@ -1,9 +1,8 @@
 """The bodies worker (render/bodies.py) must not change a byte: the same pages with the worker
-forced on (chunks of two rows, so the small test space takes many) and forced off."""
+on (chunks of two rows, so the small test space takes many) and off."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import subprocess
 import sys
@@ -19,6 +18,10 @@ from tests.render.conftest import SPACE_ID
 from tests.render.test_text_json import AMSTERDAM, GENERATED
 
 WRITERS = {"json": write_json, "html": write_html}
+FORKS = pytest.mark.skipif(
+    (os.cpu_count() or 1) < 2 or not hasattr(os, "fork") or sys.platform == "darwin",
+    reason="one core, no fork or macOS: render never forks the worker here",
+)
 
 
 def rendered(archive: Path, fmt: str, out: Path, **options: object) -> bytes:
@@ -35,37 +38,46 @@ def rendered(archive: Path, fmt: str, out: Path, **options: object) -> bytes:
         conn.close()
 
 
-@pytest.mark.parametrize("fmt", ["json", "html"])
-@pytest.mark.parametrize("blur", [False, True])
-def test_worker_gives_the_same_bytes(small_archive, tmp_path, monkeypatch, fmt, blur):
-    monkeypatch.setattr(bodies, "CHUNK", 2)
-    # The suite's process has threads (emulator, browser), where the worker is never forked:
-    # a spawned one runs the same code, so the worker path is tested whatever runs beside it.
-    monkeypatch.setattr(bodies, "_fork_context", lambda: multiprocessing.get_context("spawn"))
-    monkeypatch.setattr("render.html.secrets.token_urlsafe", lambda size: "fixed-nonce")
-    pools: list[int] = []
+SAME_BYTES = """
+import sys
+from pathlib import Path
+from render import bodies, worker
+from tests.render.test_bodies import rendered
+import render.html
+archive, out = Path(sys.argv[1]), Path(sys.argv[2])
+render.html.secrets.token_urlsafe = lambda size: "fixed-nonce"
+bodies.CHUNK = 2
+tasks = []
+submit = worker.Worker.submit
+worker.Worker.submit = lambda self, *task: (tasks.append(1), submit(self, *task))[1]
+for fmt in ("json", "html"):
+    for blur in (False, True):
+        bodies.can_fork = worker.can_fork
+        before = len(tasks)
+        forked = rendered(archive, fmt, out / f"worker-{fmt}-{blur}", blur=blur)
+        handed_out = len(tasks) - before
+        bodies.can_fork = lambda: False
+        alone = rendered(archive, fmt, out / f"alone-{fmt}-{blur}", blur=blur)
+        assert len(tasks) == before + handed_out, "in-process: no chunks handed out"
+        assert forked == alone, (fmt, blur)
+        print(fmt, blur, handed_out > 2, len(forked) > 1000)
+"""
 
-    class Counted(bodies.ProcessPoolExecutor):
-        def submit(self, *args: object, **kwargs: object):  # type: ignore[override]
-            pools.append(1)
-            return super().submit(*args, **kwargs)
 
-    monkeypatch.setattr(bodies, "ProcessPoolExecutor", Counted)
-    calls: list[int] = []
-    original = bodies._chunk_bodies
-
-    def counted(*args: object) -> bodies.Bodies:
-        calls.append(1)
-        return original(*args)  # type: ignore[arg-type]
-
-    worker = rendered(small_archive, fmt, tmp_path / "worker", blur=blur)
-    assert len(pools) > 2  # many chunks went to the worker
-    monkeypatch.setattr(bodies, "_fork_context", lambda: None)
-    monkeypatch.setattr(bodies, "_chunk_bodies", counted)
-    alone = rendered(small_archive, fmt, tmp_path / "alone", blur=blur)
-    assert not calls  # in-process: no chunks handed out
-    assert worker == alone
-    assert len(worker) > 1000
+@FORKS
+def test_worker_gives_the_same_bytes(small_archive, tmp_path):
+    """Chunks of two rows, so the small test space takes many, in a fresh process: the
+    suite's own has threads (emulator, browser), where the worker is never forked."""
+    result = subprocess.run(
+        [sys.executable, "-c", SAME_BYTES, str(small_archive), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [
+        f"{fmt} {blur} True True" for fmt in ("json", "html") for blur in (False, True)
+    ]
 
 
 def test_rows_keep_their_order_and_bodies():
@@ -79,7 +91,7 @@ ORDER = """
 import sys
 from render import bodies
 bodies.CHUNK = 4
-assert bodies._fork_context() is not None, "a one-thread process on 2+ cores forks a worker"
+assert bodies.can_fork(), "a one-thread process on 2+ cores forks a worker"
 rows = [(f"<b>{n}</b>" if n % 2 else None, f"line {n}\\nnext") for n in range(41)]
 expected = [(row, bodies.body(row[0], row[1], None, True, False)) for row in rows]
 assert list(bodies.with_bodies(iter(rows), (0, 1), None, True, False)) == expected
@@ -87,10 +99,7 @@ print("ok")
 """
 
 
-@pytest.mark.skipif(
-    (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods(),
-    reason="one core or no fork: render never starts the worker here",
-)
+@FORKS
 def test_a_forked_worker_keeps_order_in_a_fresh_process():
     """As `webex-archive render` runs it: one thread, so the worker is forked."""
     result = subprocess.run(

@@ -1,0 +1,213 @@
+"""A forked helper process that cannot outlive the process that forked it.
+
+A render may end any way at all: finished, Ctrl-C, an exception, or SIGKILL from a timeout in
+cron or systemd. A worker that outlived it would sleep forever, re-parented to init, holding
+its memory (issue 19). So the worker ends when its parent does, by three independent means:
+
+* it keeps only its own ends of its two pipes (every other descriptor is closed after the
+  fork), so the parent's end of the task pipe closing, however the parent ends, is end-of-file
+  to the worker, and a result it writes to a dead parent fails (works on every POSIX system);
+* on Linux the kernel sends it SIGKILL when its parent dies (``PR_SET_PDEATHSIG``);
+* it checks that its parent is still the process that forked it, after asking for that
+  signal: a parent that died in between would otherwise never send it.
+
+Forking is only safe where the process is single-threaded (a fork copies locks another thread
+may hold) and not on macOS, where system frameworks loaded before a fork can crash the child:
+``can_fork`` says where. The worker is fed with non-blocking writes while this process waits
+for results, so neither side can block the other with a full pipe.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import os
+import pickle
+import select
+import signal
+import struct
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from .query import RenderError
+
+HEADER = struct.Struct("!Q")  # the length of the pickled message that follows
+READ_SIZE = 1 << 20
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def can_fork() -> bool:
+    """Whether forking a worker is safe and worth it here: a platform with ``fork`` other than
+    macOS, two cores or more, and no thread besides this one."""
+    if not hasattr(os, "fork") or sys.platform == "darwin" or (os.cpu_count() or 1) < 2:
+        return False
+    return threading.active_count() == 1
+
+
+class Worker:
+    """One forked process that runs ``function(*task)`` for each task submitted, in order.
+
+    Use it as a context manager: leaving it closes the pipes, so the worker ends, and reaps it
+    (killing it first if tasks are still in flight, as after an exception)."""
+
+    def __init__(self, function: Callable[..., Any]):
+        parent = os.getpid()
+        tasks_r, self._tasks = os.pipe()
+        self._results, results_w = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the worker: never returns into the caller's code
+            code = 1
+            try:
+                _serve(function, tasks_r, results_w, parent)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(tasks_r)
+        os.close(results_w)
+        os.set_blocking(self._tasks, False)
+        self._outbox: deque[memoryview] = deque()
+        self._watching = False  # whether the poll waits for room in the task pipe
+        self._in_flight = 0
+        self._poll = select.poll()
+        self._poll.register(self._results, select.POLLIN)
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def submit(self, *task: Any) -> None:
+        """Queue a task; it is written to the worker while this process waits for results."""
+        payload = pickle.dumps(task, pickle.HIGHEST_PROTOCOL)
+        self._outbox.extend((memoryview(HEADER.pack(len(payload))), memoryview(payload)))
+        self._in_flight += 1
+        self._send()
+
+    def result(self) -> Any:
+        """The result of the oldest task not yet collected (its exception re-raised here)."""
+        (size,) = HEADER.unpack(self._receive(HEADER.size))
+        ok, value = pickle.loads(self._receive(size))
+        self._in_flight -= 1
+        if not ok:
+            raise value
+        return value
+
+    def close(self) -> None:
+        if self._tasks < 0:
+            return
+        os.close(self._tasks)  # end-of-file: an idle worker exits
+        os.close(self._results)  # a worker writing a result gets EPIPE and exits
+        self._tasks = self._results = -1
+        if self._in_flight:  # it may be busy with a chunk nobody will read
+            os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+
+    def _send(self) -> None:
+        """Write what the task pipe takes now, without blocking."""
+        while self._outbox:
+            try:
+                written = os.write(self._tasks, self._outbox[0])
+            except BlockingIOError:
+                break
+            except BrokenPipeError:  # the worker is gone: reading its pipe will say so
+                self._outbox.clear()
+                break
+            if written == len(self._outbox[0]):
+                self._outbox.popleft()
+            else:
+                self._outbox[0] = self._outbox[0][written:]
+        watch = bool(self._outbox)
+        if watch != self._watching:
+            if watch:
+                self._poll.register(self._tasks, select.POLLOUT)
+            else:
+                self._poll.unregister(self._tasks)
+            self._watching = watch
+
+    def _receive(self, size: int) -> bytes:
+        """``size`` bytes from the result pipe, feeding the task pipe meanwhile."""
+        data = bytearray()
+        while len(data) < size:
+            for fd, _ in self._poll.poll():
+                if fd == self._tasks:
+                    self._send()
+                    continue
+                chunk = os.read(self._results, min(size - len(data), READ_SIZE))
+                if not chunk:
+                    raise RenderError(
+                        "the process that sanitises message bodies ended unexpectedly "
+                        "(out of memory?): render again"
+                    )
+                data += chunk
+        return bytes(data)
+
+
+def _serve(function: Callable[..., Any], tasks: int, results: int, parent: int) -> None:
+    """The worker's life: tied to its parent, it answers tasks until end-of-file."""
+    _die_with(parent)
+    _close_all_but(tasks, results)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    gc.freeze()  # the inherited objects: never collected here (nor copied by the collector)
+    while (task := _read_message(tasks)) is not None:
+        try:
+            reply = (True, function(*pickle.loads(task)))
+        except Exception as error:
+            reply = (False, error)
+        try:
+            _write_all(results, pickle.dumps(reply, pickle.HIGHEST_PROTOCOL))
+        except BrokenPipeError:
+            return  # the parent is gone
+
+
+def _die_with(parent: int) -> None:
+    """Ask Linux for SIGKILL when the parent dies; then make sure it has not already."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, ctypes.c_ulong(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # end-of-file on the task pipe still ends the worker
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _close_all_but(*keep: int) -> None:
+    """Close every inherited descriptor except the standard ones and ``keep``: the parent's
+    ends of these pipes above all, but also its files, database and other pipes."""
+    try:
+        top = max(int(name) for name in os.listdir("/proc/self/fd")) + 1
+    except (OSError, ValueError):
+        top = min(os.sysconf("SC_OPEN_MAX"), 1 << 16)
+    low = 3
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, top)
+
+
+def _read_message(fd: int) -> bytes | None:
+    """One length-prefixed message, or None at end-of-file (the parent closed or died)."""
+    header = _read_exactly(fd, HEADER.size)
+    if header is None:
+        return None
+    return _read_exactly(fd, HEADER.unpack(header)[0])
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    data = bytearray()
+    while len(data) < size:
+        chunk = os.read(fd, min(size - len(data), READ_SIZE))
+        if not chunk:
+            return None
+        data += chunk
+    return bytes(data)
+
+
+def _write_all(fd: int, payload: bytes) -> None:
+    view = memoryview(HEADER.pack(len(payload)) + payload)
+    while view:
+        view = view[os.write(fd, view) :]

@@ -1,0 +1,195 @@
+"""The forked worker (render/worker.py): results in order, errors carried back, no deadlock on
+full pipes, and no way to outlive the process that forked it.
+
+Every worker here is forked by a fresh ``python -c`` process, as ``webex-archive render`` forks
+it: the suite's own process may have threads (emulator, browser), where forking is unsafe.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from render import worker
+from tests.reliability.processes import running, wait_until
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="reads /proc; the worker's Linux guarantees"
+)
+
+
+def run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_fork_only_where_safe(monkeypatch):
+    """A second thread, macOS, no fork, one core: in-process (the true case, a one-thread
+    process on Linux, is tests/render/test_bodies.py's fresh process)."""
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not worker.can_fork()
+    finally:
+        stop.set()
+        thread.join()
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert worker.can_fork() == ((os.cpu_count() or 1) >= 2)
+    with monkeypatch.context() as patch:
+        patch.setattr(sys, "platform", "darwin")
+        assert not worker.can_fork()
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "cpu_count", lambda: 1)
+        assert not worker.can_fork()
+    monkeypatch.delattr(os, "fork")
+    assert not worker.can_fork()
+
+
+RESULTS = """
+from render.worker import Worker
+def work(n, payload):
+    if n == 3:
+        raise ValueError(f"bad task {n}")
+    return n, payload + payload
+size = 2 << 20  # far more than a pipe holds, both ways
+with Worker(work) as w:
+    for n in range(6):
+        w.submit(n, bytes([n]) * size)  # none collected: a blocking feed would deadlock
+    for n in range(6):
+        try:
+            got, payload = w.result()
+            print(got, len(payload), payload == bytes([n]) * 2 * size)
+        except ValueError as error:
+            print("error", error)
+"""
+
+
+def test_results_in_order_errors_carried_and_no_deadlock():
+    result = run(RESULTS)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [
+        f"{n} {4 << 20} True" if n != 3 else "error bad task 3" for n in range(6)
+    ]
+
+
+FDS = """
+import os
+from pathlib import Path
+from render.worker import Worker
+def descriptors():
+    found = {}
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            found[int(name)] = os.readlink(f"/proc/self/fd/{name}")
+        except OSError:
+            pass  # the listing's own descriptor, closed already
+    return found
+kept = open("/proc/self/stat")  # a file the worker must not inherit
+with Worker(descriptors) as w:
+    w.submit()
+    theirs = {fd: target for fd, target in w.result().items() if fd > 2}
+    mine = descriptors()
+    tasks, results = mine[w._tasks], mine[w._results]
+print(sorted(theirs.values()) == sorted([tasks, results]))
+print(list(mine.values()).count(tasks), list(mine.values()).count(results))
+"""
+
+
+def test_the_worker_keeps_only_its_own_pipe_ends():
+    """It holds neither the parent's ends of its pipes nor anything else the parent opened;
+    the parent holds neither of the worker's ends."""
+    result = run(FDS)
+    assert (result.returncode, result.stderr, result.stdout) == (0, "", "True\n1 1\n")
+
+
+DIES = """
+import os, signal, time
+from render import worker
+from render.query import RenderError
+w = worker.Worker(time.sleep)
+os.kill(w.pid, signal.SIGKILL)
+w.submit(0)
+try:
+    w.result()
+except RenderError as error:
+    print(error)
+"""
+
+
+def test_a_worker_killed_is_a_render_error():
+    result = run(DIES)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == (
+        "the process that sanitises message bodies ended unexpectedly (out of memory?): "
+        "render again\n"
+    )
+
+
+EARLY = """
+import os, time
+from render.worker import Worker
+started = time.monotonic()
+try:
+    with Worker(time.sleep) as w:
+        w.submit(60)
+        raise KeyError("the consumer failed")
+except KeyError:
+    pass
+try:
+    os.waitpid(w.pid, os.WNOHANG)
+except ChildProcessError:
+    print("reaped", time.monotonic() - started < 10)
+"""
+
+
+def test_leaving_early_ends_and_reaps_a_busy_worker():
+    result = run(EARLY)
+    assert (result.returncode, result.stderr, result.stdout) == (0, "", "reaped True\n")
+
+
+ORPHAN = """
+import sys, time
+from render import worker
+if sys.argv[1] == "eof":  # no PR_SET_PDEATHSIG: end-of-file on the task pipe must do
+    def no_libc(*args, **kwargs):
+        raise OSError("no prctl here")
+    worker.ctypes.CDLL = no_libc
+w = worker.Worker(time.sleep)
+if sys.argv[1] == "busy":  # asleep in a task: only the kernel's signal can end it now
+    w.submit(600)
+print(w.pid, flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize("how", ["eof", "busy"])
+def test_a_worker_ends_with_its_killed_parent(how):
+    parent = subprocess.Popen(
+        [sys.executable, "-c", ORPHAN, how], stdout=subprocess.PIPE, text=True
+    )
+    pid = int(parent.stdout.readline())
+    try:
+        assert running(pid)
+        parent.kill()
+        parent.wait(timeout=10)
+        assert wait_until(lambda: not running(pid), timeout=1), f"worker {pid} outlived it"
+    finally:
+        parent.kill()
+        parent.wait()
+        parent.stdout.close()
+        if running(pid):  # not to leave it to the rest of the suite
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_parent_gone_before_the_worker_asked_is_noticed():
+    """The race PR_SET_PDEATHSIG leaves: the parent died between fork and prctl. The worker
+    sees a parent that is not the one it was forked by, and ends."""
+    result = run("from render import worker\nworker._die_with(-1)\nprint('alive')")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
