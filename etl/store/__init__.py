@@ -19,6 +19,16 @@ on its own.
 
 from __future__ import annotations
 
+from .bookkeeping import (
+    forget_unavailable,
+    last_sync,
+    lower_sync_since,
+    refetch_people,
+    save_unavailable,
+    sync_ended,
+    sync_since,
+    sync_started,
+)
 from .database import (
     BUSY_TIMEOUT_SECONDS,
     DB_NAME,
@@ -47,7 +57,9 @@ from .rows import (
 from .runs import RUN_COUNTERS, RUN_STATUSES, finish_run, mark_interrupted_runs, start_run
 from .writers import (
     assign_folder,
+    holds_messages,
     live_message_ids,
+    live_messages_since,
     mark_deleted,
     people_to_fetch,
     save_me,
@@ -61,9 +73,11 @@ from .writers import (
 __all__ = [
     "BUSY_TIMEOUT_SECONDS", "DB_NAME", "FTS_TRIGGERS", "RUN_COUNTERS", "RUN_STATUSES",
     "SCHEMA_VERSION", "ArchiveError", "Received", "archive_time", "assign_folder",
-    "connect_readonly", "environment_error", "file_rows", "finish_run",
-    "get_meta", "live_message_ids", "mark_deleted", "mark_interrupted_runs", "membership_row",
+    "connect_readonly", "environment_error", "file_rows", "finish_run", "forget_unavailable",
+    "get_meta", "holds_messages", "last_sync", "live_message_ids", "live_messages_since",
+    "lower_sync_since", "mark_deleted", "mark_interrupted_runs", "membership_row",
     "message_row", "open_archive", "people_to_fetch", "person_row", "received",
-    "save_me", "save_memberships", "save_messages", "save_not_found_people", "save_people",
-    "save_space", "schema_sql", "set_meta", "space_row", "start_run", "transaction", "utc_now",
+    "refetch_people", "save_me", "save_memberships", "save_messages", "save_not_found_people",
+    "save_people", "save_space", "save_unavailable", "schema_sql", "set_meta", "space_row",
+    "start_run", "sync_ended", "sync_since", "sync_started", "transaction", "utc_now",
 ]  # fmt: skip

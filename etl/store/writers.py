@@ -184,6 +184,20 @@ def live_message_ids(db: Database, space_id: str, after: str, up_to: str) -> set
     return {row[0] for row in rows}
 
 
+def holds_messages(db: Database, space_id: str) -> bool:
+    """Whether the archive holds any message of the space."""
+    found = db.conn.execute("SELECT 1 FROM messages WHERE space_id = ? LIMIT 1", [space_id])
+    return found.fetchone() is not None
+
+
+def live_messages_since(db: Database, space_id: str, since: str) -> int:
+    """How many not-deleted messages of the space were created at ``since`` or later."""
+    return db.conn.execute(
+        "SELECT count(*) FROM messages WHERE space_id = ? AND created >= ? AND deleted_at IS NULL",
+        [space_id, since],
+    ).fetchone()[0]
+
+
 def save_space(db: Database, api_room: Mapping[str, Any], now: str) -> None:
     """Upsert a space; keeps first_synced_at and the folder once chosen."""
     row = space_row(api_room) | {"first_synced_at": now, "last_synced_at": now}
