@@ -2,14 +2,26 @@
 write them. The work lives in small modules, each with one job; this module gathers their
 public names so that callers (the sync, the commands, the tests) say ``store.save_messages``.
 
-  database.py  open/migrate/connect, transactions, meta, one-line errors
-  rows.py      API objects to rows (pure): times, booleans, lists, raw
-  writers.py   messages (revisions, file rows), spaces, people, memberships
-  runs.py      the sync_runs table
-  fts.py       the full-text index during bulk loads
+  database.py     open/migrate/connect, transactions, meta, one-line errors
+  rows.py         API objects to rows (pure): times, booleans, lists, raw
+  writers.py      messages (revisions, file rows), spaces, people, memberships
+  bookkeeping.py  the sync's own marks: each space's sync status and sync_since, the parents
+                  Webex will not give, the people to ask about again
+  coverage.py     the spans of each space's history known to be complete
+  runs.py         the sync_runs table
+  fts.py          the full-text index during bulk loads
+  lock.py         one sync at a time per archive
+  forget.py       removing a space
 
-Everything that knows table and column names for writing lives in those modules (and in
-coverage.py), so the sync loop only speaks in API objects. No HTTP here.
+Every statement that writes the sync's rows lives in those modules, so the sync (sync.py,
+walk.py, backfill.py, pages.py, byid.py, people.py) only speaks in API objects. The one
+exception is etl/files/, which records the outcome of its own transfers (the files' download
+state, avatars) beside the code that makes them. No HTTP here.
+
+The handle is sqlite-utils' Database. Its table API is used where it is shorter (meta,
+sync_runs, listing tables); the writers keep hand-written SQL where a page's speed or an
+upsert's rules need it (writers.py says which). Its writes join the caller's transaction as
+savepoints (sqlite-utils 4; pinned in pyproject.toml): 3.x committed it.
 
 Transactions: no writer commits. The sync wraps one page of messages and its coverage change
 in ONE transaction (``with transaction(db): ...``), so that a process killed at any instant
