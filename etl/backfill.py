@@ -172,6 +172,7 @@ class Backfill:
             self.put(error)
 
     def fetch_pages(self, part: Slice) -> None:
+        """The slice's pages to the writer, until it is done (pages.Reader reads them)."""
         pages = part.reader(self.space)
         while not self.stop.is_set():
             timed = pages.newer is not None

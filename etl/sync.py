@@ -264,6 +264,7 @@ class SpaceSync:
         fetch_undecrypted(messages)
 
     def count_deleted(self, deleted: int) -> None:
+        """Messages a complete re-read no longer found were marked deleted."""
         self.result.deleted += deleted
 
     def count_parent(self, new: int) -> None:
