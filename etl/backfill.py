@@ -15,10 +15,11 @@ backwards on its own worker thread:
 So every slice reads all of its own range, ties at a bound included: a message created at the
 bound is read by the slice above (which goes strictly below the bound), and also by the slice
 below if Webex's ``before`` were inclusive — a second upsert of the same row changes nothing.
-The slices' pages are written by ONE thread (the caller's, on its connection) from a bounded
-queue, each page with its coverage change in one transaction, exactly as the sequential walk
-writes them: coverage.record_page joins a slice's span with its neighbours when a page holds
-a neighbour's end message or their times overlap, which is proof that nothing lies between.
+The slices' pages are read and written by the walk's own page loop (pages.py): written by
+ONE thread (the caller's, on its connection) from a bounded queue, each page with its
+coverage change in one transaction, exactly as the sequential walk writes them: the coverage
+joins a slice's span with its neighbours when a page holds a neighbour's end message or
+their times overlap, which is proof that nothing lies between.
 A run killed at any moment leaves spans that are each complete; the next run's gaps are
 exactly what is missing. All workers share the client, so a 429 pauses every one of them.
 """
@@ -31,21 +32,12 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from . import store
-from .api import NotFoundError
-from .errors import SyncError
-from .people import decrypted_or_stored
-from .store import transaction
-from .store.coverage import Span, get_span, get_spans, record_page_joined
-from .store.writers import MessageRows, message_rows, write_messages
-from .times import from_ms, plus_ms, to_ms
+from .pages import Page, Reader, SpaceMessages, commit
+from .store.coverage import Span, get_span, get_spans
+from .times import from_ms, to_ms
 
-if TYPE_CHECKING:
-    from .sync import SpaceSync
-
-EMPTY_PAGE_LIMIT = 10
 PAGES_PER_SLICE = 3  # slices are cut so that each holds about this many pages (estimated)
 SLICES_PER_WORKER = 2  # more slices than workers: one that ends early frees its worker
 
@@ -76,10 +68,12 @@ class Slice:
     lower_id: str | None = None  # done once a page holds this message (the lower span's newest)
     span_id: int | None = None  # the coverage row the slice's walk stands in (writer side)
 
-    def first_request(self, base: dict[str, Any]) -> dict[str, Any]:
+    def reader(self, space: SpaceMessages) -> Reader:
+        """The slice's run of pages: below its span's oldest message, or from its time."""
         if self.cursor is not None:
-            return {**base, "beforeMessage": self.cursor.oldest_id}
-        return {**base, "before": self.before} if self.before else dict(base)
+            start = {"beforeMessage": self.cursor.oldest_id}
+            return Reader(space, start, self.cursor.oldest_created)
+        return Reader(space, {"before": self.before} if self.before else {}, None)
 
     def done(self, items: list[dict]) -> bool:
         if not items:
@@ -87,22 +81,6 @@ class Slice:
         if self.floor is not None and items[-1]["created"] < self.floor:
             return True
         return self.lower_id is not None and any(m["id"] == self.lower_id for m in items)
-
-
-@dataclass
-class Page:
-    """A fetched page on its way to the writer, with its rows made by the worker.
-
-    Making rows is Python (~10 µs a message) and the writer's own Python is what limits a
-    sync on two cores: made here, it overlaps the writer's SQLite work, which runs without
-    the GIL. (An earlier measurement found the opposite — 19 s against 12 s — when the
-    writer ran one statement per row and so had to win the GIL back from busy workers once
-    a row; it now runs about ten statements a page.)"""
-
-    part: Slice
-    items: list[dict]
-    last: bool  # no next link: the page holds the space's first message
-    rows: MessageRows | None = None  # None: the writer makes them (see Backfill.write)
 
 
 @dataclass
@@ -115,11 +93,12 @@ class Gap:
 class Backfill:
     """The parallel walk of one space's missing history (see the module docstring)."""
 
-    def __init__(self, space: SpaceSync, space_id: str, since: str | None, density: Density):
-        self.space, self.space_id, self.since, self.density = space, space_id, since, density
-        self.db, self.client, self.options = space.db, space.client, space.options
-        self.pages: queue.Queue[Page | BaseException | Slice] = queue.Queue(
-            maxsize=2 * self.options.workers
+    def __init__(self, space: SpaceMessages, since: str | None, density: Density, workers: int):
+        self.space, self.since, self.density, self.workers = space, since, density, workers
+        self.db, self.space_id = space.db, space.space_id
+        # A page on its way from a worker to the writer, a worker's error, or a finished slice.
+        self.pages: queue.Queue[tuple[Slice, Page] | BaseException | Slice] = queue.Queue(
+            maxsize=2 * workers
         )
         self.stop = threading.Event()
         self.alias: dict[int, int] = {}  # coverage rows joined into another row → that row
@@ -157,7 +136,7 @@ class Backfill:
         if low is not None and high - low > 1:
             pages = self.density.pages(high, low)
             count = max(1, min(math.ceil(pages / PAGES_PER_SLICE), high - low - 1))
-            count = min(count, SLICES_PER_WORKER * self.options.workers)
+            count = min(count, SLICES_PER_WORKER * self.workers)
         assert low is not None or count == 1
         bounds = [from_ms(low + (high - low) * k // count) for k in range(1, count)]  # type: ignore[operator]
         tops: list[str | None] = [None, *reversed(bounds)]
@@ -193,47 +172,18 @@ class Backfill:
             self.put(error)
 
     def fetch_pages(self, part: Slice) -> None:
-        base = {"roomId": self.space_id, "max": self.options.page_size}
-        url, params = "messages", part.first_request(base)
-        newer = part.cursor.oldest_created if part.cursor else None  # for received()
-        empty = 0
+        """The slice's pages to the writer, until it is done (pages.Reader reads them)."""
+        pages = part.reader(self.space)
         while not self.stop.is_set():
-            try:
-                items, next_url = self.client.page(url, params)
-            except NotFoundError:
-                if newer is None or (params is not None and "before" in params):
-                    raise
-                # The cursor message was deleted between pages: go on by time instead.
-                url, params = "messages", {**base, "before": plus_ms(newer, 1)}
-                continue
-            if newer is None and items and store.archive_time(items[0].get("created")) is None:
+            timed = pages.newer is not None
+            page = pages.read()
+            if not timed and page.items and untimed(page.items[0]):
                 return  # see untimed() below
-            items = store.received(items, self.space.now, newer)
-            empty = empty + 1 if not items else 0
-            if empty > EMPTY_PAGE_LIMIT:
-                raise SyncError("Webex keeps answering empty pages; run again later")
-            self.put(Page(part, items, next_url is None, self.rows(items)))
-            if next_url is None or part.done(items):
+            self.put((part, page))
+            if page.last or part.done(page.items):
                 return
-            newer = items[-1]["created"] if items else newer
-            url, params = next_url, None
 
-    def rows(self, items: list[dict]) -> MessageRows | None:
-        """The page's rows, or None for the writer to make them (and raise what is wrong
-        with the page there, at its turn, as the sequential walk would)."""
-        try:
-            return message_rows(items, self.space.now)
-        except ValueError:
-            return None
-
-    # untimed(): a slice that starts at ``before=<time>`` and meets, first, a message without
-    # a usable ``created`` stops there, writing nothing. Webex always sends ``created``; where
-    # one is missing (the emulator lists such messages last) the message belongs with its
-    # newer neighbour, whose time it takes (rows.received), and that neighbour is not below
-    # this slice's bound (or Webex would have listed it first): the slice that reads the
-    # neighbour reads on through the untimed messages after it, since they take its time.
-
-    def put(self, item: Page | BaseException | Slice) -> None:
+    def put(self, item: tuple[Slice, Page] | BaseException | Slice) -> None:
         while not self.stop.is_set():
             try:
                 self.pages.put(item, timeout=0.1)
@@ -245,12 +195,12 @@ class Backfill:
 
     def walk(self, slices: list[Slice]) -> None:
         """Run the slices on the workers and write their pages as they come."""
-        self.client.widen_pool(self.options.workers)
+        self.space.client.widen_pool(self.workers)
         todo = list(slices)
         running: dict[int, threading.Thread] = {}
         try:
             while todo or running:
-                while todo and len(running) < self.options.workers:
+                while todo and len(running) < self.workers:
                     part = todo.pop(0)
                     running[id(part)] = threading.Thread(
                         target=self.fetch, args=(part,), daemon=True
@@ -262,34 +212,34 @@ class Backfill:
                 if isinstance(item, Slice):
                     running.pop(id(item)).join()
                 else:
-                    self.write(item)
+                    self.write(*item)
         finally:  # on an error: the others stop at their next page (a request in flight
             self.stop.set()  # ends in the background: daemon threads, results dropped)
             deadline = time.monotonic() + 1.0
             for thread in running.values():
                 thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
-    def write(self, page: Page) -> None:
-        """One page and its coverage change in one transaction, in the slice's span."""
-        items = page.items
-        kept, _ = decrypted_or_stored(self.db, "messages", items)
-        rows = page.rows
-        if kept is not items:  # the archive's own copies came in
-            items = store.received(kept, self.space.now)
-            rows = None
-        if rows is None:
-            rows = message_rows(items, self.space.now)
-        with transaction(self.db):
-            new, edited = write_messages(self.db, rows, self.space.now, index_new=True)
-            span = self.resolve(page.part.span_id)
-            span, gone = record_page_joined(self.db, self.space_id, span, items, page.last)
+    def write(self, part: Slice, page: Page) -> None:
+        """One page and its coverage change (pages.commit), in the slice's span."""
+        span, gone = commit(self.space, page, self.resolve(part.span_id))
         if span is not None:
             self.alias.update(dict.fromkeys(gone, span.id))
-            page.part.span_id = span.id
-        self.space.count_page(len(new), len(edited))
+            part.span_id = span.id
 
     def resolve(self, span_id: int | None) -> Span | None:
         """The stored span a slice stands in, following rows joined into others since."""
         while span_id is not None and span_id in self.alias:
             span_id = self.alias[span_id]
         return get_span(self.db, span_id) if span_id is not None else None
+
+
+def untimed(message: store.Received) -> bool:
+    """Whether the message came without a usable ``created`` (it has its neighbour's now).
+
+    A slice that starts at ``before=<time>`` and meets such a message first stops there,
+    writing nothing. Webex always sends ``created``; where one is missing (the emulator lists
+    such messages last) the message belongs with its newer neighbour, whose time it takes
+    (rows.received), and that neighbour is not below this slice's bound (or Webex would have
+    listed it first): the slice that reads the neighbour reads on through the untimed
+    messages after it, since they take its time."""
+    return store.archive_time(message.sent.get("created")) is None

@@ -3,17 +3,14 @@ walked, and messages stored undecrypted (asked for again until Webex decrypts th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 from urllib.parse import quote
 
 from . import store
 from .api import ForbiddenError, NotFoundError
+from .pages import SpaceMessages
 from .people import undecrypted
 from .store import transaction
-
-if TYPE_CHECKING:
-    from .sync import SpaceSync
-
 
 # Parents the space's replies name that the archive lacks (and Webex did not refuse before).
 # The space's replies come from the index messages_space_order, which holds each message's
@@ -28,42 +25,40 @@ WHERE r.space_id = ? AND r.parent_id IS NOT NULL
 """
 
 
-def fetch_parents(space: SpaceSync, space_id: str) -> None:
-    """Thread replies whose parent lies outside what was walked get it by id."""
-    db = space.db
-    if space.options.full:
+def fetch_parents(space: SpaceMessages, full: bool, stored: Callable[[int], None]) -> None:
+    """Thread replies whose parent lies outside what was walked get it by id; ``stored`` is
+    told of each parent written (1 when it is new to the archive, else 0). ``full``: the
+    parents Webex refused before are asked for again."""
+    db, space_id = space.db, space.space_id
+    if full:
         with transaction(db):
-            db.execute("DELETE FROM unavailable_messages WHERE space_id = ?", [space_id])
+            store.forget_unavailable(db, space_id)
     missing = [row[0] for row in db.execute(MISSING_PARENTS, [space_id])]
     for parent_id in missing:
         try:
             parent = get_message(space, parent_id)
         except (NotFoundError, ForbiddenError) as error:
-            unavailable(space, parent_id, space_id, error.status or 404)
+            unavailable(space, parent_id, error.status or 404)
             continue
         if parent.get("id") != parent_id or parent.get("roomId") != space_id:
             # Another space's message (or none): not this thread's parent, and storing it
             # would need that space. Recorded like a 404, with the 200 Webex answered.
-            unavailable(space, parent_id, space_id, 200)
+            unavailable(space, parent_id, 200)
             continue
         with transaction(db):
             new, _ = store.save_messages(db, [parent], space.now)
-        space.result.parents += 1
-        space.result.new += len(new)
+        stored(len(new))
 
 
-def get_message(space: SpaceSync, message_id: str) -> dict:
+def get_message(space: SpaceMessages, message_id: str) -> dict:
     """GET /messages/{id} with the id as one path segment ("../people/me" is no message)."""
     return space.client.get_json(f"messages/{quote(message_id, safe='')}")
 
 
-def unavailable(space: SpaceSync, message_id: str, space_id: str, status: int) -> None:
+def unavailable(space: SpaceMessages, message_id: str, status: int) -> None:
     """Remember a parent Webex will not give, so that later runs do not ask again."""
     with transaction(space.db):
-        space.db.execute(
-            "INSERT OR REPLACE INTO unavailable_messages VALUES (?, ?, ?, ?)",
-            [message_id, space_id, status, space.now],
-        )
+        store.save_unavailable(space.db, message_id, space.space_id, status, space.now)
 
 
 # A space's messages stored undecrypted, by schema.sql's partial index messages_undecrypted
@@ -74,12 +69,12 @@ UNDECRYPTED = (
 )
 
 
-def fetch_undecrypted(space: SpaceSync, space_id: str) -> None:
+def fetch_undecrypted(space: SpaceMessages) -> None:
     """Messages stored undecrypted (a key-server failure, webex-api.md §7.2) are asked for
     again by id, every run until Webex decrypts them; then the readable version becomes
     current and the undecrypted one stays in message_revisions, like every version the
     archive ever held."""
-    ids = [row[0] for row in space.db.execute(UNDECRYPTED, {"space": space_id})]
+    ids = [row[0] for row in space.db.execute(UNDECRYPTED, {"space": space.space_id})]
     for message_id in ids:
         try:
             message = get_message(space, message_id)

@@ -46,10 +46,7 @@ def sync_people(db: Database, client: WebexClient, stale_days: float) -> int:
         with transaction(db):
             store.save_people(db, found, now)
             store.save_not_found_people(db, dict.fromkeys(sorted(missing)), now)
-            db.execute(  # not fetched for good: the next run asks again
-                "UPDATE people SET fetched_at = NULL WHERE id IN (SELECT value FROM json_each(?))",
-                [json.dumps(sorted(undecrypted))],
-            )
+            store.refetch_people(db, undecrypted)
     return len(ids)
 
 

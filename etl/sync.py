@@ -14,6 +14,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -26,6 +27,7 @@ from .files.attachments import fetch_file_info
 from .files.avatars import download_avatars
 from .files.downloads import download_files
 from .files.names import folder_name
+from .pages import SpaceMessages
 from .people import sync_members, sync_people
 from .store import transaction
 from .store.fts import restore_triggers
@@ -183,10 +185,7 @@ def sync_one(
         result = getattr(space, "result", SpaceResult(space_id))
         result.error = str(error)
     with transaction(db):
-        db.execute(
-            "UPDATE spaces SET last_sync_status = ?, last_sync_error = ? WHERE id = ?",
-            ["failed" if result.error else "ok", result.error, space_id],
-        )
+        store.sync_ended(db, space_id, result.error)
     return result
 
 
@@ -235,17 +234,10 @@ class SpaceSync:
         with transaction(self.db):
             store.save_space(self.db, room, self.now)
             store.assign_folder(self.db, space_id, folder_name(room.get("title") or "space"))
-            # Until this run ends well, a later run must not take the space as unchanged.
-            self.db.execute(
-                "UPDATE spaces SET last_sync_status = 'running' WHERE id = ?", [space_id]
-            )
+            store.sync_started(self.db, space_id)
         if not self.result.unchanged:
             try:
-                for pragma in SYNC_PRAGMAS:  # not before: a no-op run keeps a small cache
-                    self.db.execute(f"PRAGMA {pragma}")
-                Walk(self, space_id, self.lower_bound(space_id)).run()
-                fetch_parents(self, space_id)
-                fetch_undecrypted(self, space_id)
+                self.messages(space_id)
                 sync_members(self.db, self.client, space_id, self.now)
             except NotFoundError:
                 raise SyncError(
@@ -256,16 +248,38 @@ class SpaceSync:
         self.files(space_id)
         return self.result
 
+    def messages(self, space_id: str) -> None:
+        """The walk (with the parallel backfill), then the messages fetched by id."""
+        for pragma in SYNC_PRAGMAS:  # not before: a no-op run keeps a small cache
+            self.db.execute(f"PRAGMA {pragma}")
+        options, since = self.options, self.lower_bound(space_id)
+        messages = SpaceMessages(
+            self.db, self.client, space_id, self.now, options.page_size, self.count_page
+        )
+        Walk(
+            messages, since, cutoff=self.look_back(since), last=options.last,
+            workers=options.workers, deleted=self.count_deleted,
+        ).run()  # fmt: skip
+        fetch_parents(messages, options.full, self.count_parent)
+        fetch_undecrypted(messages)
+
+    def count_deleted(self, deleted: int) -> None:
+        """Messages a complete re-read no longer found were marked deleted."""
+        self.result.deleted += deleted
+
+    def count_parent(self, new: int) -> None:
+        """A thread parent was fetched by id and stored (``new``: 1 unless it was known)."""
+        self.result.parents += 1
+        self.result.new += new
+
     def unchanged(self, space_id: str, room: dict) -> bool:
         """True when nothing happened in the space since its last good sync (lastActivity):
         the walk, the look-back and the members listing are skipped. Never while the space
         holds messages or members Webex could not decrypt: those are asked for again."""
         if self.options.full or self.options.since or self.options.last:
             return False
-        row = self.db.execute(
-            "SELECT last_activity, last_sync_status FROM spaces WHERE id = ?", [space_id]
-        ).fetchone()
-        same = bool(row and row[1] == "ok" and row[0] and row[0] == room.get("lastActivity"))
+        activity, status = store.last_sync(self.db, space_id)
+        same = bool(status == "ok" and activity and activity == room.get("lastActivity"))
         return same and not self.holds_undecrypted(space_id)
 
     def holds_undecrypted(self, space_id: str) -> bool:
@@ -308,13 +322,18 @@ class SpaceSync:
 
     def lower_bound(self, space_id: str) -> str | None:
         """The oldest time to walk down to: asked for now, or remembered from earlier runs."""
-        remembered = self.db.execute(
-            "SELECT sync_since FROM spaces WHERE id = ?", [space_id]
-        ).fetchone()[0]
+        remembered = store.sync_since(self.db, space_id)
         asked = self.options.since
         if asked is None and self.options.last is None:
             return remembered
         if asked is not None and (remembered is None or asked < remembered):
             with transaction(self.db):
-                self.db.execute("UPDATE spaces SET sync_since = ? WHERE id = ?", [asked, space_id])
+                store.lower_sync_since(self.db, space_id, asked)
         return asked
+
+    def look_back(self, since: str | None) -> str | None:
+        """The look-back window's lower end: the walk re-reads everything down to it."""
+        if self.options.full:
+            return since  # re-read everything down to the bound (None: to the start)
+        moment = datetime.now(timezone.utc) - timedelta(days=self.options.rescan_days)
+        return utc_iso(moment)

@@ -1,148 +1,124 @@
 """The message walk of one space, from its newest message down (docs/design.md, "Sync, precisely").
 
 Messages page only backwards, so the walk starts at the newest message. Every page is written
-with its coverage update in one transaction; a walk that reaches a span it already has jumps
-below it with ``beforeMessage``. The newest part of history (the look-back window) is always
-re-read, which finds edits (kept as revisions) and deletions (marked, content kept). Below the
-window, the history still missing is handed to the parallel backfill (backfill.py) when the
-run has several workers; with one worker this walk goes on alone, as it always did.
+with its coverage update in one transaction (pages.py); a walk that reaches a span it already
+has jumps below it with ``beforeMessage``. The newest part of history (the look-back window)
+is always re-read, which finds edits (kept as revisions) and deletions (marked, content kept).
+Below the window, the history still missing is handed to the parallel backfill (backfill.py)
+when the run has several workers; with one worker this walk goes on alone, as it always did.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from . import store
-from .api import NotFoundError
 from .backfill import Backfill, Density
-from .errors import SyncError
-from .people import decrypted_or_stored
+from .pages import Page, Reader, SpaceMessages, commit
 from .store import transaction
-from .store.coverage import Span, record_page
-from .times import plus_ms, utc_iso
-
-if TYPE_CHECKING:
-    from .sync import SpaceSync
-
-EMPTY_PAGE_LIMIT = 10
+from .store.coverage import Span
 
 
 class Walk:
     """One space's walk: its state between pages (span, what was seen, the newest time)."""
 
-    def __init__(self, space: SpaceSync, space_id: str, since: str | None):
-        self.space, self.space_id, self.since = space, space_id, since
-        self.db, self.options = space.db, space.options
+    def __init__(
+        self,
+        space: SpaceMessages,
+        since: str | None,
+        *,
+        cutoff: str | None,
+        last: int | None,
+        workers: int,
+        deleted: Callable[[int], None],
+    ):
+        """``since`` and ``last`` bound how far back history goes (sync.SyncOptions);
+        ``cutoff``: the look-back window's lower end, None to re-read all; ``deleted``: told
+        how many messages a re-read found gone (and marked)."""
+        self.space, self.since, self.cutoff, self.last = space, since, cutoff, last
+        self.workers, self.deleted = workers, deleted
+        self.db, self.space_id = space.db, space.space_id
         self.span: Span | None = None
         self.seen: set[str] = set()
         self.top: str | None = None  # created of the newest message walked
         self.lowest: str | None = None  # created of the last message walked so far
         self.longest = 0  # items of the longest page (Webex may cap ``max``)
-        self.fresh = self.parallel() and not self.holds_messages()
+        self.rescanned = False  # the window was read to its end and vanished ones marked
+        self.fresh = self.parallel() and not store.holds_messages(self.db, self.space_id)
 
     def parallel(self) -> bool:
         """Whether history below the look-back window may go to the parallel backfill
         (not for --last, whose bound is a count of messages, known only walking down)."""
-        return self.options.workers > 1 and self.options.last is None
-
-    def holds_messages(self) -> bool:
-        found = self.db.execute(
-            "SELECT 1 FROM messages WHERE space_id = ? LIMIT 1", [self.space_id]
-        )
-        return found.fetchone() is not None
-
-    def cutoff(self) -> str | None:
-        if self.options.full:
-            return self.since  # re-read everything down to the bound (None: to the start)
-        moment = datetime.now(timezone.utc) - timedelta(days=self.options.rescan_days)
-        return utc_iso(moment)
+        return self.workers > 1 and self.last is None
 
     def run(self) -> None:
         """Page down from the newest message; see the module docstring for the rules."""
-        cutoff = self.cutoff()
-        base = {"roomId": self.space_id, "max": self.options.page_size}
-        url, params = "messages", dict(base)
-        rescanned, empty = False, 0
+        pages = Reader(self.space, {}, None)
         while True:
-            try:
-                items, next_url = self.space.client.page(url, params)
-            except NotFoundError:
-                if self.span is None or "before" in (params or {}):
-                    raise
-                # The cursor message was deleted between pages: go on by time instead.
-                url, params = "messages", {**base, "before": plus_ms(self.span.oldest_created, 1)}
-                continue
-            # Every created comparable (rows.py); the page before ends with the newer neighbour.
-            items = store.received(items, self.space.now, self.lowest)
-            empty = empty + 1 if not items else 0
-            if empty > EMPTY_PAGE_LIMIT:
-                raise SyncError("Webex keeps answering empty pages; run again later")
-            self.span = self.save_page(items, next_url is None)
-            self.seen.update(m["id"] for m in items)
-            self.longest = max(self.longest, len(items))
-            if items:
-                self.top = self.top or items[0]["created"]
-                self.lowest = items[-1]["created"]
-            if next_url is None:
+            page = pages.read()
+            self.save(page)
+            if page.last:
                 break
-            if self.fresh and items:  # nothing stored to re-read: all of it in parallel
-                return None if self.bound_reached() else self.hand_over()
-            if not items or (cutoff is None or self.lowest >= cutoff):
-                url, params = next_url, None  # inside the look-back window: read everything
-                continue
-            if not rescanned:
-                self.mark_vanished(self.lowest, self.top)
-                rescanned = True
-            if self.span.reaches_start or self.bound_reached():
-                return None
-            if self.parallel():
-                return self.hand_over()
-            if self.span.oldest_created < self.lowest:
-                url, params = "messages", {**base, "beforeMessage": self.span.oldest_id}
-            else:
-                url, params = next_url, None
-        if self.top is not None and (cutoff is None or not rescanned):
+            if not self.goes_on(page, pages):
+                return
+        if self.top is not None and (self.cutoff is None or not self.rescanned):
             self.mark_vanished("", self.top)  # re-read down to the very start
-        return None
+
+    def save(self, page: Page) -> None:
+        """Write the page (pages.commit) and remember what it showed."""
+        span, _ = commit(self.space, page, self.span)
+        assert span is not None or not page.items
+        self.span = span
+        items = page.items
+        self.seen.update(m["id"] for m in items)
+        self.longest = max(self.longest, len(items))
+        if items:
+            self.top = self.top or items[0]["created"]
+            self.lowest = items[-1]["created"]
+
+    def goes_on(self, page: Page, pages: Reader) -> bool:
+        """After a page that links on: whether the walk reads on (by the link, or below its
+        span when that goes further down); False when it stopped at a bound or handed the
+        rest to the parallel backfill."""
+        if self.fresh and page.items:  # nothing stored to re-read: all of it in parallel
+            if not self.bound_reached():
+                self.hand_over()
+            return False
+        lowest, span, top = self.lowest, self.span, self.top
+        if not page.items or self.cutoff is None:
+            return True  # an empty page links on; or everything is to be re-read
+        assert lowest is not None and span is not None and top is not None
+        if lowest >= self.cutoff:
+            return True  # inside the look-back window: read everything
+        if not self.rescanned:
+            self.mark_vanished(lowest, top)
+            self.rescanned = True
+        if span.reaches_start or self.bound_reached():
+            return False
+        if self.parallel():
+            self.hand_over()
+            return False
+        if span.oldest_created < lowest:
+            pages.jump(span)
+        return True
 
     def hand_over(self) -> None:
         """The history still missing below the walk's span, to the parallel backfill."""
         assert self.span is not None and self.top is not None and self.lowest is not None
         density = Density(len(self.seen), self.top, self.lowest, self.longest)
-        Backfill(self.space, self.space_id, self.since, density).run(self.span)
-
-    def save_page(self, items: list[dict], last: bool) -> Span:
-        db, space = self.db, self.space
-        kept, _ = decrypted_or_stored(db, "messages", items)
-        if kept is not items:  # the archive's own copies came in: their times made comparable
-            items = store.received(kept, space.now)
-        with transaction(db):
-            new, edited = store.save_messages(db, items, space.now, index_new=True)
-            span = record_page(db, self.space_id, self.span, items, reaches_start=last)
-        space.count_page(len(new), len(edited))
-        assert span is not None or not items
-        return span  # type: ignore[return-value]
+        Backfill(self.space, self.since, density, self.workers).run(self.span)
 
     def bound_reached(self) -> bool:
-        span, since, space_id = self.span, self.since, self.space_id
+        span, since = self.span, self.since
         assert span is not None
         if since is not None and span.oldest_created < since:
             return True
-        if self.options.last is None:
+        if self.last is None:
             return False
-        count = self.db.execute(
-            "SELECT count(*) FROM messages WHERE space_id = ? AND created >= ? "
-            "AND deleted_at IS NULL",
-            [space_id, span.oldest_created],
-        ).fetchone()[0]
-        if count < self.options.last:
+        if store.live_messages_since(self.db, self.space_id, span.oldest_created) < self.last:
             return False
         with transaction(self.db):  # remember how far back --last reached
-            self.db.execute(
-                "UPDATE spaces SET sync_since = min(coalesce(sync_since, ?), ?) WHERE id = ?",
-                [span.oldest_created, span.oldest_created, space_id],
-            )
+            store.lower_sync_since(self.db, self.space_id, span.oldest_created)
         return True
 
     def mark_vanished(self, lowest: str, top: str) -> None:
@@ -152,5 +128,4 @@ class Walk:
         gone = live - self.seen
         if gone:
             with transaction(self.db):
-                deleted = store.mark_deleted(self.db, self.space_id, gone, self.space.now)
-            self.space.result.deleted += deleted
+                self.deleted(store.mark_deleted(self.db, self.space_id, gone, self.space.now))

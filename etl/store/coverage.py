@@ -164,35 +164,6 @@ def _delete(db: Database, spans: Sequence[Span]) -> None:
     db.conn.executemany("DELETE FROM coverage WHERE id = ?", [[s.id] for s in spans])
 
 
-def new_span(
-    db: Database,
-    space_id: str,
-    newest: Mapping[str, Any],
-    oldest: Mapping[str, Any],
-    reaches_start: bool = False,
-) -> Span:
-    """Store a span from message ``newest`` down to message ``oldest`` (API objects or rows).
-    Does not join it with others: record_page does that."""
-    return _insert(db, space_id, page_span([newest, oldest], reaches_start))
-
-
-def extend_span(
-    db: Database, span: Span, oldest: Mapping[str, Any], reaches_start: bool = False
-) -> Span:
-    """Move a stored span's oldest end down to message ``oldest`` (the last message of the
-    page just walked below it); a message inside the span leaves it as it is."""
-    lower = page_span([oldest], reaches_start)
-    return _update(db, union(span, lower))
-
-
-def merge_spans(db: Database, upper: Span, lower: Span) -> Span:
-    """Join two stored spans into ``upper``'s row (newest of upper, oldest and reaches_start
-    of lower) and delete ``lower``'s row."""
-    merged = _update(db, replace(union(upper, lower), id=upper.id))
-    _delete(db, [lower])
-    return merged
-
-
 def record_page(
     db: Database,
     space_id: str,

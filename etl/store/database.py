@@ -1,8 +1,9 @@
 """The archive database file: open it (creating and migrating the schema), transactions,
 the meta table, and turning SQLite's errors into one line a person can act on.
 
-Nothing here writes archive content; the writers (writers.py, coverage.py, runs.py) run inside
-the caller's ``transaction``. Only ``open_archive`` (schema migrations) commits on its own.
+Nothing here writes archive content; the writers (writers.py, bookkeeping.py, coverage.py,
+runs.py) run inside the caller's ``transaction``. Only ``open_archive`` (schema migrations)
+commits on its own.
 """
 
 from __future__ import annotations
@@ -60,35 +61,19 @@ def schema_sql() -> str:
     return schema_path().read_text(encoding="utf-8")
 
 
-def _apply_schema(db: Database) -> None:
-    """Run schema.sql; idempotent, and inside the caller's transaction (no implicit COMMIT)."""
-    db.executescript(schema_sql())
-
-
-# Forward migrations: (version, step). A DB at version v gets every step > v, in order, and
-# then schema.sql (so new IF NOT EXISTS objects appear). A new archive gets schema.sql alone,
-# which already shows the latest shape. Version 1 is the first schema.
-MIGRATIONS: list[tuple[int, Callable[[Database], None]]] = [(1, _apply_schema)]
-
-
-def _stored_version(conn: sqlite3.Connection) -> int | None:
+def _stored_version(db: Database) -> int | None:
     """0 for an empty database, our schema version, or None when the database is not ours."""
-    tables = conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' "
-        "ESCAPE '!'"
-    ).fetchall()
-    if not tables:
+    if not [name for name in db.table_names() if not name.startswith("sqlite_")]:
         return 0
     try:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        return int(row[0])
+        return int(get_meta(db, "schema_version"))  # type: ignore[arg-type]
     except (sqlite3.OperationalError, TypeError, ValueError):
         return None
 
 
-def _checked_version(conn: sqlite3.Connection, db_path: Path) -> int:
+def _checked_version(db: Database, db_path: Path) -> int:
     """The stored version, or ArchiveError if the file is someone else's or from the future."""
-    version = _stored_version(conn)
+    version = _stored_version(db)
     if version is None:
         raise ArchiveError(
             f"{db_path} is an SQLite database but not a webex-archive archive "
@@ -185,22 +170,17 @@ def _execute_script(conn: sqlite3.Connection, script: str) -> None:
 
 
 def _migrate(db: Database, db_path: Path) -> None:
-    """Bring the schema up to date under the write lock, so two processes cannot race."""
-    conn = db.conn
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        version = _checked_version(conn, db_path)
-        if version > 0:
-            for step_version, step in MIGRATIONS:
-                if step_version > version:
-                    step(db)
-        _execute_script(conn, schema_sql())
+    """Bring the schema up to date under the write lock, so two processes cannot race.
+
+    schema.sql (all IF NOT EXISTS) gives a new archive the latest shape and an older one
+    what it lacks. Version 1 is the first schema: a later version that changes what exists
+    adds its steps here, run for an archive of an older version before schema.sql.
+    """
+    with transaction(db):
+        version = _checked_version(db, db_path)
+        _execute_script(db.conn, schema_sql())
         if version != SCHEMA_VERSION:
             set_meta(db, "schema_version", str(SCHEMA_VERSION))
-        conn.commit()
-    except BaseException:
-        conn.rollback()
-        raise
 
 
 def _connect(
@@ -230,11 +210,11 @@ def open_archive(path: Path) -> Database:
     db_path = _archive_dir(Path(path))
 
     def prepare(conn: sqlite3.Connection) -> Database:
-        _checked_version(conn, db_path)
+        db = Database(conn)
+        _checked_version(db, db_path)
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
         for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON"):
             conn.execute(f"PRAGMA {pragma}")
-        db = Database(conn)
         _migrate(db, db_path)
         return db
 
@@ -255,11 +235,12 @@ def connect_readonly(path: Path) -> Database:
 
     def prepare(conn: sqlite3.Connection) -> Database:
         conn.execute("BEGIN")  # the snapshot starts at the first read, just below
-        if _checked_version(conn, db_path) < SCHEMA_VERSION:
+        db = Database(conn)
+        if _checked_version(db, db_path) < SCHEMA_VERSION:
             raise ArchiveError(
                 f"{db_path} has an older or no schema: run `webex-archive sync` once to upgrade it"
             )
-        return Database(conn)
+        return db
 
     return _connect(db_path, prepare, readonly=True)
 
@@ -280,29 +261,13 @@ def transaction(db: Database) -> Iterator[Database]:
     db.conn.commit()
 
 
-# ----- API objects to rows (pure) ------------------------------------------------------------
-#
-# Webex sends every field in one documented shape, but the archive must keep whatever it is
-# sent without crashing (tests/test_fuzz.py feeds it every shape). The rule: ``raw`` keeps the
-# object exactly as sent, and each column holds what schema.sql says it holds, or NULL:
-#   * text: a string as sent; a number, boolean, list or object as its JSON text (so that it
-#     is still shown and found); null or absent: NULL;
-#   * times (created, updated, lastActivity, madePublic): any ISO 8601 date-time (``Z`` or an
-#     offset or none, which is UTC as all Webex times are; any fraction of a second), written
-#     in the API's own form ``2024-03-01T09:30:00.000Z``, so that times sort and compare as
-#     text everywhere (sync, coverage, render's windows); anything else: NULL;
-
-
 def set_meta(db: Database, key: str, value: str | None) -> None:
-    """Set a meta key; None removes it."""
+    """Set a meta key; None removes it. (sqlite-utils' table writes join the caller's
+    transaction, as a savepoint: see the pin in pyproject.toml.)"""
     if value is None:
-        db.conn.execute("DELETE FROM meta WHERE key = ?", [key])
+        db["meta"].delete_where("key = ?", [key])
     else:
-        db.conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [key, value],
-        )
+        db["meta"].upsert({"key": key, "value": value}, pk="key")
 
 
 def get_meta(db: Database, key: str, default: str | None = None) -> str | None:

@@ -1,8 +1,4 @@
-"""API objects to archive rows (pure functions: no database, no HTTP).
-
-Webex sends every field in one documented shape, but the archive must keep whatever it is
-sent without crashing (tests/test_fuzz.py feeds it every shape); the rule is below.
-"""
+"""API objects to archive rows (pure functions: no database, no HTTP); the rule is below."""
 
 from __future__ import annotations
 
@@ -17,6 +13,15 @@ from dateutil import parser as dateparser
 
 from .database import _json
 
+# Webex sends every field in one documented shape, but the archive must keep whatever it is
+# sent without crashing (tests/test_fuzz.py feeds it every shape). The rule: ``raw`` keeps the
+# object exactly as sent, and each column holds what schema.sql says it holds, or NULL:
+#   * text: a string as sent; a number, boolean, list or object as its JSON text (so that it
+#     is still shown and found); null or absent: NULL;
+#   * times (created, updated, lastActivity, madePublic): any ISO 8601 date-time (``Z`` or an
+#     offset or none, which is UTC as all Webex times are; any fraction of a second), written
+#     in the API's own form ``2024-03-01T09:30:00.000Z``, so that times sort and compare as
+#     text everywhere (sync, coverage, render's windows); anything else: NULL;
 #   * booleans (isXxx): true and false as 1 and 0; anything else: NULL;
 #   * lists of ids, URLs or names (files, mentionedPeople, mentionedGroups, emails): the list's
 #     strings, as a JSON array; cards (attachments): the list as sent; not a list: NULL.

@@ -28,11 +28,9 @@ def start_run(
     """Insert a 'running' run (arguments as JSON: never put the token in) and return its id,
     after marking earlier runs still 'running' as interrupted."""
     mark_interrupted_runs(db)
-    cursor = db.conn.execute(
-        "INSERT INTO sync_runs (started_at, status, arguments, spaces) VALUES (?, 'running', ?, ?)",
-        [now or utc_now(), _json(dict(arguments)), _json(list(spaces))],
-    )
-    return int(cursor.lastrowid or 0)
+    row = {"started_at": now or utc_now(), "status": "running",
+           "arguments": _json(dict(arguments)), "spaces": _json(list(spaces))}  # fmt: skip
+    return int(db["sync_runs"].insert(row).last_pk)
 
 
 def finish_run(
@@ -49,9 +47,5 @@ def finish_run(
     unknown = set(counters) - set(RUN_COUNTERS)
     if unknown:
         raise ValueError(f"unknown run counters: {sorted(unknown)}")
-    sets = "".join(f", {name} = :{name}" for name in counters)
-    db.conn.execute(
-        f"UPDATE sync_runs SET status = :status, finished_at = :now, error = :error{sets} "
-        "WHERE id = :id",
-        {"status": status, "now": now or utc_now(), "error": error, "id": run_id, **counters},
-    )
+    outcome = {"status": status, "finished_at": now or utc_now(), "error": error}
+    db["sync_runs"].update(run_id, outcome | dict(counters))

@@ -28,8 +28,9 @@ def _upsert(
 ) -> None:
     """INSERT ... ON CONFLICT DO UPDATE of every column except ``key`` and ``keep``.
 
-    sqlite-utils' own upsert_all commits by itself, which would split the caller's page
-    transaction; this one only runs inside it.
+    sqlite-utils' upsert_all overwrites every column it is given: it can neither keep a first
+    seen time (``keep``) nor leave a row alone unless its URL changed (``where``), which
+    spaces, memberships, messages and files need (people take the same way, for one way).
     """
     if not rows:
         return
@@ -123,14 +124,31 @@ def write_messages(
     ``index_new``: the full-text insert trigger is taken off (fts.py) and this page's new
     rows are indexed with one statement, in the same transaction — a bulk load's way.
     """
-    rows = prepared.messages
-    stored = _stored_content(db, [row["id"] for row in rows])
-    new_ids = [row["id"] for row in rows if row["id"] not in stored]
+    stored = _stored_content(db, [row["id"] for row in prepared.messages])
+    new_rows = [row for row in prepared.messages if row["id"] not in stored]
+    known = [row for row in prepared.messages if row["id"] in stored]
+    new_ids = [row["id"] for row in new_rows]
     edited_ids = [
-        row["id"]
-        for row in rows
-        if row["id"] in stored and stored[row["id"]] != tuple(row[c] for c in _CONTENT_COLUMNS)
+        row["id"] for row in known if stored[row["id"]] != tuple(row[c] for c in _CONTENT_COLUMNS)
     ]
+    _keep_revisions(db, edited_ids, now)
+    mark = None
+    if index_new:
+        drop_insert_trigger(db)
+        mark = last_rowid(db) if new_ids else None
+    # New ids (looked up in this transaction) cannot conflict: inserted, not upserted, by the
+    # hand-written INSERT (half the time of sqlite-utils' insert_all: 2.4 s against 4.9 s
+    # for 20,000 messages, measured in pages of 1,000).
+    _insert(db, "messages", new_rows)
+    _upsert(db, "messages", known, ["id"], ["first_seen_at"])
+    if index_new and new_ids:
+        index_messages(db, new_ids, mark)
+    _write_files(db, prepared.files, set(new_ids))
+    return new_ids, edited_ids
+
+
+def _keep_revisions(db: Database, edited_ids: Sequence[str], now: str) -> None:
+    """Copy the stored version of each edited message into message_revisions."""
     if edited_ids:
         db.conn.executemany(
             "INSERT INTO message_revisions (message_id, revision, text, markdown, html, files, "
@@ -139,23 +157,17 @@ def write_messages(
             "files, attachments, updated, raw, :now FROM messages WHERE id = :id",
             [{"id": message_id, "now": now} for message_id in edited_ids],
         )
-    mark = None
-    if index_new:
-        drop_insert_trigger(db)
-        mark = last_rowid(db) if new_ids else None
-    # New ids (looked up in this transaction) cannot conflict: inserted, not upserted; so are
-    # their files (a files row needs its message: foreign key).
-    _insert(db, "messages", [row for row in rows if row["id"] not in stored])
-    _upsert(db, "messages", [row for row in rows if row["id"] in stored], ["id"], ["first_seen_at"])
-    if index_new and new_ids:
-        index_messages(db, new_ids, mark)
-    new = set(new_ids)
-    _insert(db, "files", [row for row in prepared.files if row["message_id"] in new])
+
+
+def _write_files(db: Database, files: Sequence[Mapping[str, Any]], new: set[str]) -> None:
+    """The pages' file rows: a new message's are inserted (a files row needs its message:
+    foreign key); a known message's are upserted, keeping the download state of a row whose
+    URL is unchanged."""
+    _insert(db, "files", [row for row in files if row["message_id"] in new])
     _upsert(
-        db, "files", [row for row in prepared.files if row["message_id"] not in new],
+        db, "files", [row for row in files if row["message_id"] not in new],
         ["message_id", "position"], where="files.url IS NOT excluded.url",
     )  # fmt: skip
-    return new_ids, edited_ids
 
 
 def mark_deleted(db: Database, space_id: str, ids: Iterable[str], now: str) -> int:
@@ -182,6 +194,20 @@ def live_message_ids(db: Database, space_id: str, after: str, up_to: str) -> set
         [space_id, after, up_to],
     )
     return {row[0] for row in rows}
+
+
+def holds_messages(db: Database, space_id: str) -> bool:
+    """Whether the archive holds any message of the space."""
+    found = db.conn.execute("SELECT 1 FROM messages WHERE space_id = ? LIMIT 1", [space_id])
+    return found.fetchone() is not None
+
+
+def live_messages_since(db: Database, space_id: str, since: str) -> int:
+    """How many not-deleted messages of the space were created at ``since`` or later."""
+    return db.conn.execute(
+        "SELECT count(*) FROM messages WHERE space_id = ? AND created >= ? AND deleted_at IS NULL",
+        [space_id, since],
+    ).fetchone()[0]
 
 
 def save_space(db: Database, api_room: Mapping[str, Any], now: str) -> None:

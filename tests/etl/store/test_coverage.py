@@ -141,18 +141,6 @@ def test_empty_pages(db: Database):
     assert spans(db) == [("m0010", "m0005", True)]
 
 
-def test_new_extend_merge_helpers(db: Database):
-    with store.transaction(db):
-        upper = coverage.new_span(db, ROOM, msg(100), msg(91))
-        lower = coverage.new_span(db, ROOM, msg(50), msg(1), reaches_start=True)
-        upper = coverage.extend_span(db, upper, msg(51))
-        assert coverage.extend_span(db, upper, msg(70)) == upper  # inside: unchanged
-        assert spans(db) == [("m0100", "m0051", False), ("m0050", "m0001", True)]
-        merged = coverage.merge_spans(db, upper, lower)
-    assert merged == Span(upper.id, "m0100", msg(100)["created"], "m0001", msg(1)["created"], True)
-    assert get_spans(db, ROOM) == [merged]
-
-
 def test_coverage_and_page_commit_together(db: Database):
     with pytest.raises(RuntimeError), store.transaction(db):
         store.save_messages(db, [PLAIN], NOW)
