@@ -2,7 +2,8 @@
 
 Everything the sync needs from HTTP goes through here, so that the rules Webex imposes are
 applied in one place: ``Link rel="next"`` paging followed as given (with dropped filters put
-back, never the cursor), 429 waits for ``Retry-After`` shared by all threads, 5xx and broken
+back, never the cursor), redirects followed hop by hop with the token only where it belongs
+(``etl.origin``), 429 waits for ``Retry-After`` shared by all threads, 5xx and broken
 connections retried with capped exponential backoff, and errors that a person can act on.
 """
 
@@ -14,12 +15,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 import urllib3
 
 from . import DEFAULT_API_URL
+from .origin import connection_target, may_carry_token
 
 USER_AGENT = "webex-space-archive"
 RETRY_STATUSES = {500, 502, 503, 504}
@@ -30,6 +32,8 @@ TRANSIENT_ERRORS = (
 )
 # Filters the real API may drop from a next link (webex-api.md §9.1); cursors are never re-added.
 REFILTERS = ("parentId", "mentionedPeople")
+MAX_REDIRECTS = 10
+BEST_EFFORT_TIMEOUT = (5.0, 20.0)  # connect, read: for hosts outside the API (avatars)
 
 
 class WebexError(Exception):
@@ -118,6 +122,9 @@ class WebexClient:
                 401,
             )
         self.api_url = api_url.rstrip("/")
+        self.origin = connection_target(self.api_url)
+        if self.origin is None:
+            raise WebexError(f"--api-url {api_url!r} is not a plain http(s) URL: {_API_HINT}")
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.notify = notify or (lambda message: None)
@@ -126,13 +133,9 @@ class WebexClient:
         self.session = requests.Session()
         self.pool_size = 0
         self.widen_pool(pool_size)
-        self.session.headers.update(
-            {
-                "Authorization": f"Bearer {token.strip()}",
-                "Accept": "application/json",
-                "User-Agent": USER_AGENT,
-            }
-        )
+        # Not a session header: request() adds it to each hop that may_carry_token allows.
+        self._authorization = f"Bearer {token.strip()}"
+        self.session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
         self._pause_until = 0.0
         self._pause_lock = threading.Lock()
 
@@ -185,14 +188,18 @@ class WebexClient:
         return path if "://" in path else f"{self.api_url}/{path.lstrip('/')}"
 
     def _next_url(self, response: requests.Response, filters: dict[str, str]) -> str | None:
-        """The next link as given, with dropped filters re-added and a broken ``max`` fixed."""
+        """The next link as given (a relative one resolved against the page's URL, RFC 8288),
+        with dropped filters re-added and a broken ``max`` fixed. It must lead to the API's
+        own scheme, host and port, as requests would read it."""
         link = response.links.get("next", {}).get("url")
         if not link:
             return None
+        link = urljoin(response.url, link)
+        target = connection_target(link)
+        if target != self.origin:
+            where = "{}://{}:{}".format(*target) if target else f"an unclear URL: {link[:100]!r}"
+            raise ServerError(f"Webex sent a next-page link to another host ({where})")
         parts = urlsplit(link)
-        base = urlsplit(self.api_url)
-        if (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
-            raise ServerError(f"Webex sent a next-page link to another host ({parts.netloc})")
         query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
         present = {k for k, _ in query}
         query = [(k, v) for k, v in query if not (k == "max" and v in ("", "null"))]
@@ -208,25 +215,64 @@ class WebexClient:
 
     # ----- the retry loop --------------------------------------------------------------------
 
-    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """Send one request, retrying what is worth retrying; raise a WebexError otherwise.
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        stream: bool = False,
+        send_token: bool = True,
+        best_effort: bool = False,
+    ) -> requests.Response:
+        """Send one request, following redirects here, hop by hop: requests' own following
+        decides whether to keep the token with ``urllib.parse`` while it connects where
+        urllib3 reads the host, so a ``Location`` could collect the token. Each hop carries
+        the token only if ``send_token`` and ``may_carry_token`` agree on its prepared URL.
+        ``best_effort`` (hosts outside the API, such as avatars): one short try, no waiting."""
+        for _ in range(MAX_REDIRECTS + 1):
+            hop = requests.Request(method, url, headers=headers, params=params)
+            response = self._send(
+                self.session.prepare_request(hop), stream, send_token, best_effort
+            )
+            location = self.session.get_redirect_target(response)
+            if location is None:
+                return response
+            response.close()
+            url, params = urljoin(response.url, location), None
+        raise ServerError(f"too many redirects from {urlsplit(url).netloc}: run again later")
+
+    def _send(
+        self, prepared: requests.PreparedRequest, stream: bool, send_token: bool, best_effort: bool
+    ) -> requests.Response:
+        """One prepared request, retrying what is worth retrying; raise a WebexError otherwise.
 
         A 200 whose JSON body does not parse (a truncated response) counts as a transient
         failure too: a proxy that cuts a body short must not end an archive run.
         """
+        url = prepared.url or ""
+        if send_token and may_carry_token(url, self.origin):
+            prepared.headers["Authorization"] = self._authorization
+        settings = self.session.merge_environment_settings(url, {}, stream, None, None)
+        timeout, tries = (
+            (BEST_EFFORT_TIMEOUT, 1) if best_effort else (self.timeout, self.retry.tries)
+        )
         attempt, limited = 0, 0
         while True:
             self._wait_for_rate_limit()
             try:
-                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-                stream = kwargs.get("stream", False)
+                response = self.session.send(
+                    prepared, timeout=timeout, allow_redirects=False, **settings
+                )
                 self.stats.count(0 if stream else len(response.content))
                 problem = self._transient(response, stream)
             except TRANSIENT_ERRORS as error:
                 problem, response = _describe(error), None
-                if self.stats.requests == 0 and _never_connected(error):
+                if best_effort or (self.stats.requests == 0 and _never_connected(error)):
                     raise _give_up(url, problem, None) from None  # never reached: say so now
             if response is not None and response.status_code == 429:
+                if best_effort:  # a host outside the API does not get to pause the run
+                    raise _http_error(response, self.api_url)
                 limited += 1
                 self._rate_limited(response, limited)
                 continue
@@ -235,7 +281,7 @@ class WebexClient:
             if response is not None:
                 response.close()  # a streamed body left unread would hold its connection
             attempt += 1
-            if attempt >= self.retry.tries:
+            if attempt >= tries:
                 raise _give_up(url, problem, response)
             self._backoff(attempt, problem, response)
 
@@ -245,7 +291,7 @@ class WebexClient:
         if status in RETRY_STATUSES:
             return f"HTTP {status}"
         if status >= 400 and status != 429:
-            raise _http_error(response)
+            raise _http_error(response, self.api_url)
         if status == 200 and not stream and "json" in response.headers.get("Content-Type", ""):
             try:
                 _decoded(response)
@@ -340,7 +386,7 @@ def _error_message(response: requests.Response) -> tuple[str, str]:
         return "", tracking
 
 
-def _http_error(response: requests.Response) -> WebexError:
+def _http_error(response: requests.Response, api_url: str) -> WebexError:
     message, tracking = _error_message(response)
     status = response.status_code
     what = urlsplit(response.url).path
@@ -356,9 +402,20 @@ def _http_error(response: requests.Response) -> WebexError:
     if status == 403:
         return ForbiddenError(f"Webex refused access to {what} (403){detail}", status, tracking)
     if status == 404:
+        detail += _missing_v1(api_url) if response.url.startswith(api_url + "/") else ""
         return NotFoundError(f"Webex does not know {what} (404){detail}", status, tracking)
     wait = _retry_after(response, 0.0) if "Retry-After" in response.headers else None
     return WebexError(f"Webex answered {status} for {what}{detail}", status, tracking, wait)
+
+
+_API_HINT = f"give the API's base URL, such as {DEFAULT_API_URL}"
+
+
+def _missing_v1(api_url: str) -> str:
+    """Every Webex path starts with /v1: an --api-url without it 404s on every request."""
+    if urlsplit(api_url).path.rstrip("/").endswith("/v1"):
+        return ""
+    return f"; --api-url {api_url} lacks /v1: did you mean {api_url}/v1?"
 
 
 def _give_up(url: str, problem: str, response: requests.Response | None) -> WebexError:
