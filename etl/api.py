@@ -254,9 +254,7 @@ class WebexClient:
         if send_token and may_carry_token(url, self.origin):
             prepared.headers["Authorization"] = self._authorization
         settings = self.session.merge_environment_settings(url, {}, stream, None, None)
-        timeout, tries = (
-            (BEST_EFFORT_TIMEOUT, 1) if best_effort else (self.timeout, self.retry.tries)
-        )
+        timeout = BEST_EFFORT_TIMEOUT if best_effort else self.timeout
         attempt, limited = 0, 0
         while True:
             self._wait_for_rate_limit()
@@ -268,7 +266,9 @@ class WebexClient:
                 problem = self._transient(response, stream)
             except TRANSIENT_ERRORS as error:
                 problem, response = _describe(error), None
-                if best_effort or (self.stats.requests == 0 and _never_connected(error)):
+                if best_effort:  # not Webex: no advice about --api-url, no second try
+                    raise NetworkError(problem) from None
+                if self.stats.requests == 0 and _never_connected(error):
                     raise _give_up(url, problem, None) from None  # never reached: say so now
             if response is not None and response.status_code == 429:
                 if best_effort:  # a host outside the API does not get to pause the run
@@ -280,8 +280,10 @@ class WebexClient:
                 return response
             if response is not None:
                 response.close()  # a streamed body left unread would hold its connection
+            if best_effort:
+                raise ServerError(problem, response.status_code if response is not None else None)
             attempt += 1
-            if attempt >= tries:
+            if attempt >= self.retry.tries:
                 raise _give_up(url, problem, response)
             self._backoff(attempt, problem, response)
 

@@ -148,7 +148,9 @@ def test_no_token_reaches_another_host(servers, certificate, tmp_path):
         errors = dict(db.execute("SELECT url, error FROM files WHERE status = 'failed'"))
     assert {url: rows[url] for url in hostile} == dict.fromkeys(hostile, "failed")
     assert all("not sent the token" in errors[url] for url in hostile)
-    assert rows[emu_api_url + content_path.removeprefix("/v1")] == "downloaded"  # from the redirect, without the token
+    assert (
+        rows[emu_api_url + content_path.removeprefix("/v1")] == "downloaded"
+    )  # from the redirect, without the token
     assert BODY in [p.read_bytes() for p in (tmp_path / "archive").rglob("*.txt")]
 
 
