@@ -228,22 +228,25 @@ class WebexClient:
         """Send one request, following redirects here, hop by hop: requests' own following
         decides whether to keep the token with ``urllib.parse`` while it connects where
         urllib3 reads the host, so a ``Location`` could collect the token. Each hop carries
-        the token only if ``send_token`` and ``may_carry_token`` agree on its prepared URL.
+        the token only if ``send_token`` and ``may_carry_token`` allow both its URL as given
+        and as prepared (what the adapter reads): an ambiguous URL is refused even when
+        preparing it happens to make it harmless.
         ``best_effort`` (hosts outside the API, such as avatars): one short try, no waiting."""
         for _ in range(MAX_REDIRECTS + 1):
             hop = requests.Request(method, url, headers=headers, params=params)
-            response = self._send(
-                self.session.prepare_request(hop), stream, send_token, best_effort
-            )
+            prepared = self.session.prepare_request(hop)
+            if send_token and all(may_carry_token(u, self.origin) for u in (url, prepared.url)):
+                prepared.headers["Authorization"] = self._authorization
+            response = self._send(prepared, stream, best_effort)
             location = self.session.get_redirect_target(response)
             if location is None:
                 return response
             response.close()
             url, params = urljoin(response.url, location), None
-        raise ServerError(f"too many redirects from {urlsplit(url).netloc}: run again later")
+        raise ServerError(f"more than {MAX_REDIRECTS} redirects (the last to {url[:100]!r})")
 
     def _send(
-        self, prepared: requests.PreparedRequest, stream: bool, send_token: bool, best_effort: bool
+        self, prepared: requests.PreparedRequest, stream: bool, best_effort: bool
     ) -> requests.Response:
         """One prepared request, retrying what is worth retrying; raise a WebexError otherwise.
 
@@ -251,8 +254,6 @@ class WebexClient:
         failure too: a proxy that cuts a body short must not end an archive run.
         """
         url = prepared.url or ""
-        if send_token and may_carry_token(url, self.origin):
-            prepared.headers["Authorization"] = self._authorization
         settings = self.session.merge_environment_settings(url, {}, stream, None, None)
         timeout = BEST_EFFORT_TIMEOUT if best_effort else self.timeout
         attempt, limited = 0, 0
