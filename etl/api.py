@@ -18,10 +18,35 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
-import urllib3
 
 from . import DEFAULT_API_URL
 from .origin import connection_target, may_carry_token
+from .webex_errors import (
+    API_HINT,
+    AuthError,
+    ForbiddenError,
+    NetworkError,
+    NotFoundError,
+    ServerError,
+    WebexError,
+    describe,
+    give_up,
+    http_error,
+    never_connected,
+    retry_after,
+)
+
+__all__ = [
+    "AuthError",
+    "ForbiddenError",
+    "NetworkError",
+    "NotFoundError",
+    "RetryPolicy",
+    "ServerError",
+    "Stats",
+    "WebexClient",
+    "WebexError",
+]
 
 USER_AGENT = "webex-space-archive"
 RETRY_STATUSES = {500, 502, 503, 504}
@@ -34,44 +59,6 @@ TRANSIENT_ERRORS = (
 REFILTERS = ("parentId", "mentionedPeople")
 MAX_REDIRECTS = 10
 BEST_EFFORT_TIMEOUT = (5.0, 20.0)  # connect, read: for hosts outside the API (avatars)
-
-
-class WebexError(Exception):
-    """A failure talking to Webex, with a one-line message that says what to do."""
-
-    status: int | None = None
-
-    def __init__(
-        self,
-        message: str,
-        status: int | None = None,
-        tracking_id: str = "",
-        retry_after: float | None = None,
-    ):
-        super().__init__(message)
-        self.status = status if status is not None else self.status
-        self.tracking_id = tracking_id
-        self.retry_after = retry_after  # seconds, when Webex said (423 on files)
-
-
-class AuthError(WebexError):
-    status = 401
-
-
-class ForbiddenError(WebexError):
-    status = 403
-
-
-class NotFoundError(WebexError):
-    status = 404
-
-
-class ServerError(WebexError):
-    """Webex kept failing (5xx, rate limits beyond patience) after every retry."""
-
-
-class NetworkError(WebexError):
-    """Webex could not be reached, or kept dropping the connection."""
 
 
 @dataclass
@@ -124,7 +111,7 @@ class WebexClient:
         self.api_url = api_url.rstrip("/")
         self.origin = connection_target(self.api_url)
         if self.origin is None:
-            raise WebexError(f"--api-url {api_url!r} is not a plain http(s) URL: {_API_HINT}")
+            raise WebexError(f"--api-url {api_url!r} is not a plain http(s) URL: {API_HINT}")
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.notify = notify or (lambda message: None)
@@ -266,14 +253,14 @@ class WebexClient:
                 self.stats.count(0 if stream else len(response.content))
                 problem = self._transient(response, stream)
             except TRANSIENT_ERRORS as error:
-                problem, response = _describe(error), None
+                problem, response = describe(error), None
                 if best_effort:  # not Webex: no advice about --api-url, no second try
                     raise NetworkError(problem) from None
-                if self.stats.requests == 0 and _never_connected(error):
-                    raise _give_up(url, problem, None) from None  # never reached: say so now
+                if self.stats.requests == 0 and never_connected(error):
+                    raise give_up(url, problem, None) from None  # never reached: say so now
             if response is not None and response.status_code == 429:
                 if best_effort:  # a host outside the API does not get to pause the run
-                    raise _http_error(response, self.api_url)
+                    raise http_error(response, self.api_url)
                 limited += 1
                 self._rate_limited(response, limited)
                 continue
@@ -285,7 +272,7 @@ class WebexClient:
                 raise ServerError(problem, response.status_code if response is not None else None)
             attempt += 1
             if attempt >= self.retry.tries:
-                raise _give_up(url, problem, response)
+                raise give_up(url, problem, response)
             self._backoff(attempt, problem, response)
 
     def _transient(self, response: requests.Response, stream: bool) -> str | None:
@@ -294,7 +281,7 @@ class WebexClient:
         if status in RETRY_STATUSES:
             return f"HTTP {status}"
         if status >= 400 and status != 429:
-            raise _http_error(response, self.api_url)
+            raise http_error(response, self.api_url)
         if status == 200 and not stream and "json" in response.headers.get("Content-Type", ""):
             try:
                 _decoded(response)
@@ -309,7 +296,7 @@ class WebexClient:
                 "(the archive keeps what was fetched)",
                 429,
             )
-        wait = _retry_after(response, self.retry.default_retry_after)
+        wait = retry_after(response, self.retry.default_retry_after)
         wait = min(wait, self.retry.max_retry_after)
         with self._pause_lock:
             self._pause_until = max(self._pause_until, time.monotonic() + wait)
@@ -329,7 +316,7 @@ class WebexClient:
     def _backoff(self, attempt: int, problem: str, response: requests.Response | None) -> None:
         delay = min(self.retry.backoff * 2 ** (attempt - 1), self.retry.backoff_cap)
         if response is not None and "Retry-After" in response.headers:
-            delay = min(_retry_after(response, delay), self.retry.backoff_cap)
+            delay = min(retry_after(response, delay), self.retry.backoff_cap)
         delay *= random.uniform(0.8, 1.0)
         with self.stats.lock:
             self.stats.retries += 1
@@ -350,86 +337,3 @@ def _decoded(response: requests.Response) -> Any:
 
 
 _MISSING = object()
-
-
-def _retry_after(response: requests.Response, default: float) -> float:
-    """Seconds from ``Retry-After``; Webex sends integers. Missing or odd values → default."""
-    raw = response.headers.get("Retry-After", "").strip()
-    try:
-        seconds = float(raw)
-    except ValueError:
-        return default
-    return max(seconds, 0.0) if seconds == seconds else default
-
-
-def _never_connected(error: Exception) -> bool:
-    """True when no connection could be made at all (refused, unknown host): retrying a
-    wrong --api-url only delays the error. A connection that was made and then dropped,
-    even on the run's first request, is the server's hiccup and is retried like any other."""
-    reason = error.args[0] if error.args else None
-    return isinstance(getattr(reason, "reason", reason), urllib3.exceptions.NewConnectionError)
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, requests.Timeout):
-        return "no answer within the timeout"
-    text = str(error)
-    if "IncompleteRead" in text or "Connection broken" in text:
-        return "the connection dropped mid-answer"
-    return "the connection failed"
-
-
-def _error_message(response: requests.Response) -> tuple[str, str]:
-    """Webex's own message and tracking id, from the JSON body or the header."""
-    tracking = response.headers.get("TrackingID", "")
-    try:
-        body = response.json()
-        return str(body.get("message") or "").strip(), str(body.get("trackingId") or tracking)
-    except ValueError:
-        return "", tracking
-
-
-def _http_error(response: requests.Response, api_url: str) -> WebexError:
-    message, tracking = _error_message(response)
-    status = response.status_code
-    what = urlsplit(response.url).path
-    detail = f": {message}" if message else ""
-    if status == 401:
-        return AuthError(
-            "Webex rejected the token (401): it is wrong or expired (personal tokens last 12 "
-            "hours); get a new one at developer.webex.com and pass --token or "
-            "WEBEX_ARCHIVE_TOKEN",
-            status,
-            tracking,
-        )
-    if status == 403:
-        return ForbiddenError(f"Webex refused access to {what} (403){detail}", status, tracking)
-    if status == 404:
-        detail += _missing_v1(api_url) if response.url.startswith(api_url + "/") else ""
-        return NotFoundError(f"Webex does not know {what} (404){detail}", status, tracking)
-    wait = _retry_after(response, 0.0) if "Retry-After" in response.headers else None
-    return WebexError(f"Webex answered {status} for {what}{detail}", status, tracking, wait)
-
-
-_API_HINT = f"give the API's base URL, such as {DEFAULT_API_URL}"
-
-
-def _missing_v1(api_url: str) -> str:
-    """Every Webex path starts with /v1: an --api-url without it 404s on every request."""
-    if urlsplit(api_url).path.rstrip("/").endswith("/v1"):
-        return ""
-    return f"; --api-url {api_url} lacks /v1: did you mean {api_url}/v1?"
-
-
-def _give_up(url: str, problem: str, response: requests.Response | None) -> WebexError:
-    where = urlsplit(url).netloc
-    if response is None:
-        return NetworkError(
-            f"cannot reach Webex at {where}: {problem}; check --api-url and the network, "
-            "then run again (the archive keeps what was fetched)"
-        )
-    return ServerError(
-        f"Webex kept failing ({problem}) after several tries; run again later "
-        "(the archive keeps what was fetched)",
-        response.status_code,
-    )

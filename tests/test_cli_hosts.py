@@ -47,3 +47,9 @@ def test_api_url_without_v1_says_what_to_add(emu, tmp_path):
     result = run("--api-url", emu.url, "--token", emu.token, "--archive", str(tmp_path / "a"),
                  "sync", "--all")  # fmt: skip
     assert_one_line_error(result, "Webex does not know /rooms (404)", f"did you mean {emu.url}/v1?")
+
+
+@pytest.mark.parametrize("api_url", ["http://user@127.0.0.1:1/v1", "http://127.0.0.1:1\\@x/v1"])
+def test_an_ambiguous_api_url_is_refused_before_any_request(api_url, tmp_path):
+    result = run("--api-url", api_url, "--token", "T", "--archive", str(tmp_path / "a"), "spaces")
+    assert_one_line_error(result, f"--api-url {api_url!r} is not a plain http(s) URL")
