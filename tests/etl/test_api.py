@@ -197,3 +197,21 @@ def test_a_relative_next_link_to_another_host_is_still_refused(dataset):
             pytest.raises(ServerError, match=r"another host \(http://evil.example:80\)"),
         ):
             list(client.pages("messages", {"roomId": room_id, "max": 7}))
+
+
+def test_a_redirect_within_the_api_keeps_the_token(emu, client, dataset):
+    me = dataset.tokens[emu.token]
+    emu.add_fault(Rule("redirect", status=307, rate=1.0, times=1, path="/v1/people/me",
+                       location=f"/v1/people/{me}"))  # fmt: skip
+    assert client.get_json("people/me")["id"] == me  # the second hop was authenticated
+    assert [(e.path, e.status) for e in emu.log.entries()] == [
+        ("/v1/people/me", 307),
+        (f"/v1/people/{me}", 200),
+    ]
+
+
+def test_a_redirect_loop_ends_with_one_line(emu, client):
+    emu.add_fault(Rule("redirect", rate=1.0, path="/v1/rooms", location=f"{emu.api_url}/rooms"))
+    with pytest.raises(ServerError, match=r"^more than 10 redirects \(the last to 'http://"):
+        client.get_json("rooms")
+    assert len(emu.log.entries()) == 11
