@@ -14,10 +14,10 @@ so never gets the token.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import requests
-from urllib3.util import parse_url
+from urllib3.util import Url, parse_url
 
 # (scheme, host in lower case, port): where a request's bytes go.
 Target = tuple[str, str, int]
@@ -51,14 +51,16 @@ def connection_target(url: str) -> Target | None:
     return targets.pop()
 
 
-def _target(parts) -> Target | None:
+def _target(parts: Url) -> Target | None:
+    """urllib3's reading; userinfo has no target (requests would send it as Basic auth)."""
     scheme = (parts.scheme or "").lower()
     if scheme not in DEFAULT_PORTS or not parts.host or parts.auth is not None:
         return None
     return scheme, parts.host.strip("[]").lower(), parts.port or DEFAULT_PORTS[scheme]
 
 
-def _split_target(parts) -> Target | None:
+def _split_target(parts: SplitResult) -> Target | None:
+    """urllib.parse's reading (what requests >= 2.32 gives the connection pool)."""
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS or not parts.hostname:
         return None
