@@ -2,7 +2,8 @@
 
 Everything the sync needs from HTTP goes through here, so that the rules Webex imposes are
 applied in one place: ``Link rel="next"`` paging followed as given (with dropped filters put
-back, never the cursor), 429 waits for ``Retry-After`` shared by all threads, 5xx and broken
+back, never the cursor), redirects followed hop by hop with the token only where it belongs
+(``etl.origin``), 429 waits for ``Retry-After`` shared by all threads, 5xx and broken
 connections retried with capped exponential backoff, and errors that a person can act on.
 """
 
@@ -14,12 +15,38 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
-import urllib3
 
 from . import DEFAULT_API_URL
+from .origin import connection_target, may_carry_token
+from .webex_errors import (
+    API_HINT,
+    AuthError,
+    ForbiddenError,
+    NetworkError,
+    NotFoundError,
+    ServerError,
+    WebexError,
+    describe,
+    give_up,
+    http_error,
+    never_connected,
+    retry_after,
+)
+
+__all__ = [
+    "AuthError",
+    "ForbiddenError",
+    "NetworkError",
+    "NotFoundError",
+    "RetryPolicy",
+    "ServerError",
+    "Stats",
+    "WebexClient",
+    "WebexError",
+]
 
 USER_AGENT = "webex-space-archive"
 RETRY_STATUSES = {500, 502, 503, 504}
@@ -30,44 +57,8 @@ TRANSIENT_ERRORS = (
 )
 # Filters the real API may drop from a next link (webex-api.md §9.1); cursors are never re-added.
 REFILTERS = ("parentId", "mentionedPeople")
-
-
-class WebexError(Exception):
-    """A failure talking to Webex, with a one-line message that says what to do."""
-
-    status: int | None = None
-
-    def __init__(
-        self,
-        message: str,
-        status: int | None = None,
-        tracking_id: str = "",
-        retry_after: float | None = None,
-    ):
-        super().__init__(message)
-        self.status = status if status is not None else self.status
-        self.tracking_id = tracking_id
-        self.retry_after = retry_after  # seconds, when Webex said (423 on files)
-
-
-class AuthError(WebexError):
-    status = 401
-
-
-class ForbiddenError(WebexError):
-    status = 403
-
-
-class NotFoundError(WebexError):
-    status = 404
-
-
-class ServerError(WebexError):
-    """Webex kept failing (5xx, rate limits beyond patience) after every retry."""
-
-
-class NetworkError(WebexError):
-    """Webex could not be reached, or kept dropping the connection."""
+MAX_REDIRECTS = 10
+BEST_EFFORT_TIMEOUT = (5.0, 20.0)  # connect, read: for hosts outside the API (avatars)
 
 
 @dataclass
@@ -118,6 +109,9 @@ class WebexClient:
                 401,
             )
         self.api_url = api_url.rstrip("/")
+        self.origin = connection_target(self.api_url)
+        if self.origin is None:
+            raise WebexError(f"--api-url {api_url!r} is not a plain http(s) URL: {API_HINT}")
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.notify = notify or (lambda message: None)
@@ -126,13 +120,9 @@ class WebexClient:
         self.session = requests.Session()
         self.pool_size = 0
         self.widen_pool(pool_size)
-        self.session.headers.update(
-            {
-                "Authorization": f"Bearer {token.strip()}",
-                "Accept": "application/json",
-                "User-Agent": USER_AGENT,
-            }
-        )
+        # Not a session header: request() adds it to each hop that may_carry_token allows.
+        self._authorization = f"Bearer {token.strip()}"
+        self.session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
         self._pause_until = 0.0
         self._pause_lock = threading.Lock()
 
@@ -185,14 +175,18 @@ class WebexClient:
         return path if "://" in path else f"{self.api_url}/{path.lstrip('/')}"
 
     def _next_url(self, response: requests.Response, filters: dict[str, str]) -> str | None:
-        """The next link as given, with dropped filters re-added and a broken ``max`` fixed."""
+        """The next link as given (a relative one resolved against the page's URL, RFC 8288),
+        with dropped filters re-added and a broken ``max`` fixed. It must lead to the API's
+        own scheme, host and port, as requests would read it."""
         link = response.links.get("next", {}).get("url")
         if not link:
             return None
+        link = urljoin(response.url, link)
+        target = connection_target(link)
+        if target != self.origin:
+            where = "{}://{}:{}".format(*target) if target else f"an unclear URL: {link[:100]!r}"
+            raise ServerError(f"Webex sent a next-page link to another host ({where})")
         parts = urlsplit(link)
-        base = urlsplit(self.api_url)
-        if (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
-            raise ServerError(f"Webex sent a next-page link to another host ({parts.netloc})")
         query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
         present = {k for k, _ in query}
         query = [(k, v) for k, v in query if not (k == "max" and v in ("", "null"))]
@@ -208,25 +202,65 @@ class WebexClient:
 
     # ----- the retry loop --------------------------------------------------------------------
 
-    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """Send one request, retrying what is worth retrying; raise a WebexError otherwise.
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        stream: bool = False,
+        send_token: bool = True,
+        best_effort: bool = False,
+    ) -> requests.Response:
+        """Send one request, following redirects here, hop by hop: requests' own following
+        decides whether to keep the token with ``urllib.parse`` while it connects where
+        urllib3 reads the host, so a ``Location`` could collect the token. Each hop carries
+        the token only if ``send_token`` and ``may_carry_token`` allow both its URL as given
+        and as prepared (what the adapter reads): an ambiguous URL is refused even when
+        preparing it happens to make it harmless.
+        ``best_effort`` (hosts outside the API, such as avatars): one short try, no waiting."""
+        for _ in range(MAX_REDIRECTS + 1):
+            hop = requests.Request(method, url, headers=headers, params=params)
+            prepared = self.session.prepare_request(hop)
+            if send_token and all(may_carry_token(u, self.origin) for u in (url, prepared.url)):
+                prepared.headers["Authorization"] = self._authorization
+            response = self._send(prepared, stream, best_effort)
+            location = self.session.get_redirect_target(response)
+            if location is None:
+                return response
+            response.close()
+            url, params = urljoin(response.url, location), None
+        raise ServerError(f"more than {MAX_REDIRECTS} redirects (the last to {url[:100]!r})")
+
+    def _send(
+        self, prepared: requests.PreparedRequest, stream: bool, best_effort: bool
+    ) -> requests.Response:
+        """One prepared request, retrying what is worth retrying; raise a WebexError otherwise.
 
         A 200 whose JSON body does not parse (a truncated response) counts as a transient
         failure too: a proxy that cuts a body short must not end an archive run.
         """
+        url = prepared.url or ""
+        settings = self.session.merge_environment_settings(url, {}, stream, None, None)
+        timeout = BEST_EFFORT_TIMEOUT if best_effort else self.timeout
         attempt, limited = 0, 0
         while True:
             self._wait_for_rate_limit()
             try:
-                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-                stream = kwargs.get("stream", False)
+                response = self.session.send(
+                    prepared, timeout=timeout, allow_redirects=False, **settings
+                )
                 self.stats.count(0 if stream else len(response.content))
                 problem = self._transient(response, stream)
             except TRANSIENT_ERRORS as error:
-                problem, response = _describe(error), None
-                if self.stats.requests == 0 and _never_connected(error):
-                    raise _give_up(url, problem, None) from None  # never reached: say so now
+                problem, response = describe(error), None
+                if best_effort:  # not Webex: no advice about --api-url, no second try
+                    raise NetworkError(problem) from None
+                if self.stats.requests == 0 and never_connected(error):
+                    raise give_up(url, problem, None) from None  # never reached: say so now
             if response is not None and response.status_code == 429:
+                if best_effort:  # a host outside the API does not get to pause the run
+                    raise http_error(response, self.api_url)
                 limited += 1
                 self._rate_limited(response, limited)
                 continue
@@ -234,9 +268,11 @@ class WebexClient:
                 return response
             if response is not None:
                 response.close()  # a streamed body left unread would hold its connection
+            if best_effort:
+                raise ServerError(problem, response.status_code if response is not None else None)
             attempt += 1
             if attempt >= self.retry.tries:
-                raise _give_up(url, problem, response)
+                raise give_up(url, problem, response)
             self._backoff(attempt, problem, response)
 
     def _transient(self, response: requests.Response, stream: bool) -> str | None:
@@ -245,7 +281,7 @@ class WebexClient:
         if status in RETRY_STATUSES:
             return f"HTTP {status}"
         if status >= 400 and status != 429:
-            raise _http_error(response)
+            raise http_error(response, self.api_url)
         if status == 200 and not stream and "json" in response.headers.get("Content-Type", ""):
             try:
                 _decoded(response)
@@ -260,7 +296,7 @@ class WebexClient:
                 "(the archive keeps what was fetched)",
                 429,
             )
-        wait = _retry_after(response, self.retry.default_retry_after)
+        wait = retry_after(response, self.retry.default_retry_after)
         wait = min(wait, self.retry.max_retry_after)
         with self._pause_lock:
             self._pause_until = max(self._pause_until, time.monotonic() + wait)
@@ -280,7 +316,7 @@ class WebexClient:
     def _backoff(self, attempt: int, problem: str, response: requests.Response | None) -> None:
         delay = min(self.retry.backoff * 2 ** (attempt - 1), self.retry.backoff_cap)
         if response is not None and "Retry-After" in response.headers:
-            delay = min(_retry_after(response, delay), self.retry.backoff_cap)
+            delay = min(retry_after(response, delay), self.retry.backoff_cap)
         delay *= random.uniform(0.8, 1.0)
         with self.stats.lock:
             self.stats.retries += 1
@@ -301,75 +337,3 @@ def _decoded(response: requests.Response) -> Any:
 
 
 _MISSING = object()
-
-
-def _retry_after(response: requests.Response, default: float) -> float:
-    """Seconds from ``Retry-After``; Webex sends integers. Missing or odd values → default."""
-    raw = response.headers.get("Retry-After", "").strip()
-    try:
-        seconds = float(raw)
-    except ValueError:
-        return default
-    return max(seconds, 0.0) if seconds == seconds else default
-
-
-def _never_connected(error: Exception) -> bool:
-    """True when no connection could be made at all (refused, unknown host): retrying a
-    wrong --api-url only delays the error. A connection that was made and then dropped,
-    even on the run's first request, is the server's hiccup and is retried like any other."""
-    reason = error.args[0] if error.args else None
-    return isinstance(getattr(reason, "reason", reason), urllib3.exceptions.NewConnectionError)
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, requests.Timeout):
-        return "no answer within the timeout"
-    text = str(error)
-    if "IncompleteRead" in text or "Connection broken" in text:
-        return "the connection dropped mid-answer"
-    return "the connection failed"
-
-
-def _error_message(response: requests.Response) -> tuple[str, str]:
-    """Webex's own message and tracking id, from the JSON body or the header."""
-    tracking = response.headers.get("TrackingID", "")
-    try:
-        body = response.json()
-        return str(body.get("message") or "").strip(), str(body.get("trackingId") or tracking)
-    except ValueError:
-        return "", tracking
-
-
-def _http_error(response: requests.Response) -> WebexError:
-    message, tracking = _error_message(response)
-    status = response.status_code
-    what = urlsplit(response.url).path
-    detail = f": {message}" if message else ""
-    if status == 401:
-        return AuthError(
-            "Webex rejected the token (401): it is wrong or expired (personal tokens last 12 "
-            "hours); get a new one at developer.webex.com and pass --token or "
-            "WEBEX_ARCHIVE_TOKEN",
-            status,
-            tracking,
-        )
-    if status == 403:
-        return ForbiddenError(f"Webex refused access to {what} (403){detail}", status, tracking)
-    if status == 404:
-        return NotFoundError(f"Webex does not know {what} (404){detail}", status, tracking)
-    wait = _retry_after(response, 0.0) if "Retry-After" in response.headers else None
-    return WebexError(f"Webex answered {status} for {what}{detail}", status, tracking, wait)
-
-
-def _give_up(url: str, problem: str, response: requests.Response | None) -> WebexError:
-    where = urlsplit(url).netloc
-    if response is None:
-        return NetworkError(
-            f"cannot reach Webex at {where}: {problem}; check --api-url and the network, "
-            "then run again (the archive keeps what was fetched)"
-        )
-    return ServerError(
-        f"Webex kept failing ({problem}) after several tries; run again later "
-        "(the archive keeps what was fetched)",
-        response.status_code,
-    )

@@ -24,7 +24,7 @@ from .api import AuthError, NotFoundError, WebexClient, WebexError
 from .byid import UNDECRYPTED, fetch_parents, fetch_undecrypted
 from .errors import SyncError
 from .files.attachments import fetch_file_info
-from .files.avatars import download_avatars
+from .files.avatars import Hosts, download_avatars
 from .files.downloads import download_files
 from .files.names import folder_name
 from .pages import SpaceMessages
@@ -139,16 +139,7 @@ def _sync_spaces(
             results.append(sync_one(db, client, options, me, progress, space_id))
         sync_people(db, client, options.stale_days)
         if options.avatars == "download" and options.archive_dir is not None:
-            for result in results:  # after the people: avatars are their URLs
-                if result.error is None:
-                    result.avatars = download_avatars(
-                        db,
-                        client,
-                        result.space_id,
-                        options.archive_dir,
-                        store.utc_now(),
-                        options.workers,
-                    )
+            _download_avatars(db, client, results, options.archive_dir, options.workers)
     except BaseException as error:
         status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
         try:
@@ -165,6 +156,27 @@ def _sync_spaces(
             db, run_id, "failed" if failed else "ok", _counters(client, results), summary
         )
     return results
+
+
+def _download_avatars(
+    db: Database, client: WebexClient, results: list[SpaceResult], archive: Path, workers: int
+) -> None:
+    """Each synced space's avatars (after the people: avatars are their URLs), best effort:
+    a host that cannot be reached is tried once in the run, and named in one line."""
+    hosts = Hosts()
+    for result in results:
+        if result.error is None:
+            now = store.utc_now()
+            result.avatars = download_avatars(
+                db, client, result.space_id, archive, now, workers, hosts=hosts
+            )
+    failed = sum(r.avatars.get("failed", 0) for r in results)
+    if hosts.down:
+        named = "; ".join(f"{host} ({why})" for host, why in hosts.down.items())
+        client.notify(
+            f"avatars: {failed} not downloaded; could not reach {named}: tried once in "
+            "this run, the next sync tries again"
+        )
 
 
 def sync_one(

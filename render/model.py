@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -230,10 +231,23 @@ def _avatar(row: tuple, ctx: Context) -> str | None:
     if ctx.blur:
         return None
     if ctx.avatars == "link":
-        return row[AVATAR_URL]
+        return _https_only(row[AVATAR_URL])
     if ctx.avatars == "local" and row[AVATAR_PATH]:
         return relative_href(row[AVATAR_PATH], ctx)
     return None
+
+
+# https, a plain host name (no userinfo, no %, no IPv6 brackets), an optional port, then
+# printable ASCII without a backslash: a URL every parser reads the same way.
+_HTTPS_URL = re.compile(
+    r"https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#][\x21-\x5b\x5d-\x7e]*)?", re.I
+)
+
+
+def _https_only(url: str | None) -> str | None:
+    """An avatar URL from Webex is data: only a plain https URL goes into ``<img src>`` (no
+    ``javascript:``, ``data:``, ``http:`` or ``//host``); anything else shows the initials."""
+    return url if url and _HTTPS_URL.fullmatch(url) else None
 
 
 def relative_href(local_path: str, ctx: Context) -> str:

@@ -89,6 +89,34 @@ class Cli(click.Group):
         module, attribute = COMMANDS[name].split(":")
         return getattr(importlib.import_module(module), attribute)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, self._globals_first(ctx, list(args)))
+
+    def _globals_first(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Global options typed after the command (``sync --token X``) moved before it, where
+        click looks for them: people type them there, and "No such option" helps nobody. An
+        option the command has itself (``demo --archive``) stays the command's."""
+        options = [p for p in self.params if isinstance(p, click.Option)]
+        taking = {o for p in options if not p.is_flag for o in p.opts}
+        movable = taking | {o for p in options if p.is_flag and p.expose_value for o in p.opts}
+        position = _command_position(args, taking)
+        command = self.get_command(ctx, args[position]) if position is not None else None
+        if position is None or command is None:
+            return args
+        own = {o for p in command.params for o in getattr(p, "opts", [])}
+        moved, kept, rest = [], [], iter(args[position + 1 :])
+        for arg in rest:
+            name = arg.split("=", 1)[0]
+            if arg == "--":
+                kept += [arg, *rest]
+            elif name in movable and name not in own:
+                value = next(rest, None) if name in taking and "=" not in arg else ""
+                moved += [arg] if value == "" else [arg, value] if value is not None else []
+                kept += [arg] if value is None else []  # no value: click says so, in place
+            else:
+                kept.append(arg)
+        return [*args[:position], *moved, args[position], *kept]
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -104,6 +132,21 @@ class Cli(click.Group):
             if app is not None and app.verbose:
                 traceback.print_exc(file=sys.stderr)
             raise click.ClickException(str(error)) from None
+
+
+def _command_position(args: list[str], taking: set[str]) -> int | None:
+    """Where the command's name is: the first word that is not an option or its value."""
+    skip = False
+    for position, arg in enumerate(args):
+        if skip or arg == "--":
+            skip = False
+            if arg == "--":
+                return None
+        elif arg.startswith("-"):
+            skip = arg in taking
+        else:
+            return position
+    return None
 
 
 def archive_option(ctx: click.Context, param: click.Parameter, value: Path | str) -> Path:

@@ -32,10 +32,13 @@ class Quirks:
     ``drop_filters_in_next``: the messages next-link loses ``mentionedPeople`` and ``parentId``
     (PYSDK #168), so a client must re-add its filters. ``link_on_full_page``: a full page always
     links on, so the last page may be empty, as the real API sometimes does.
+    ``relative_links`` (off: Webex sends absolute ones): next links without scheme and host,
+    ``</v1/messages?...>``, which RFC 8288 allows.
     """
 
     drop_filters_in_next: bool = True
     link_on_full_page: bool = True
+    relative_links: bool = False
 
 
 class WebexApi:
@@ -137,7 +140,7 @@ class WebexApi:
                     {k: request.arg(k) for k in ("parentId", "mentionedPeople") if request.arg(k)}
                 )
             params["beforeMessage"] = page[-1]["id"] if page else request.arg("beforeMessage")
-            headers["Link"] = link(request, "/v1/messages", params)
+            headers["Link"] = self.link(request, "/v1/messages", params)
         body = {"items": [self.served_message(request, m) for m in page]}
         return Response.json(body, **headers)
 
@@ -168,13 +171,15 @@ class WebexApi:
         """The message as Webex sends it: content ids become absolute ``/v1/contents`` URLs.
 
         Lenient (see model.py): only the strings of a ``files`` list are content ids; any
-        other value, or item, is served as stored."""
+        other value, or item, and a string holding ``://`` (a URL a test stored, pointing
+        anywhere) is served as stored."""
         files = message.get("files")
         if not isinstance(files, list):
             return message
         served = dict(message)
         served["files"] = [
-            f"{request.base}/v1/contents/{c}" if isinstance(c, str) else c for c in files
+            f"{request.base}/v1/contents/{c}" if isinstance(c, str) and "://" not in c else c
+            for c in files
         ]
         return served
 
@@ -261,8 +266,9 @@ class WebexApi:
         return self.with_avatar_url(person, request.base)
 
     def with_avatar_url(self, person: dict, base: str) -> dict:
-        """Avatar keys become absolute, unauthenticated URLs ending in the size (``~1600``)."""
-        if "avatar" not in person:
+        """Avatar keys become absolute, unauthenticated URLs ending in the size (``~1600``);
+        an absolute URL stored instead (another host, a test's) is served as it is."""
+        if "avatar" not in person or "://" in str(person["avatar"]):
             return person
         served = dict(person)
         served["avatar"] = f"{base}/avatars/{person['avatar']}~1600"
@@ -300,6 +306,10 @@ class WebexApi:
 
     # ----- paging ------------------------------------------------------------------------
 
+    def link(self, request: Request, path: str, params: dict[str, str]) -> str:
+        base = "" if self.quirks.relative_links else request.base
+        return f'<{base}{path}?{urlencode(params)}>; rel="next"'
+
     def cursor_page(
         self,
         request: Request,
@@ -323,7 +333,7 @@ class WebexApi:
             params = {k: request.arg(k) for k in keep if request.arg(k) is not None}
             params["max"] = str(size)
             params["cursor"] = encode_cursor(key(page[-1]))
-            headers["Link"] = link(request, request.path, params)
+            headers["Link"] = self.link(request, request.path, params)
         return Response.json({"items": page}, **headers)
 
 
@@ -349,10 +359,6 @@ def take(items: Iterable[dict], size: int, link_on_full_page: bool) -> tuple[lis
     if len(page) < size:
         return page, False
     return page, link_on_full_page or next(iterator, None) is not None
-
-
-def link(request: Request, path: str, params: dict[str, str]) -> str:
-    return f'<{request.base}{path}?{urlencode(params)}>; rel="next"'
 
 
 def encode_cursor(key: tuple) -> str:

@@ -31,7 +31,8 @@ def post_message(
 ) -> dict:
     """Add a message as if ``person_id`` had just posted it (now, newest in the room).
 
-    ``files`` are ``{"filename", "contentType", "data": bytes}`` or ``{..., "size": n}``.
+    ``files`` are ``{"filename", "contentType", "data": bytes}`` or ``{..., "size": n}``, or
+    ``{"url": ...}``: a URL served as it is (a file elsewhere, or a hostile one).
     """
     with ds.lock:
         room = ds.rooms[room_id]
@@ -78,6 +79,10 @@ def add_messages(ds: DataSet, room_id: str, count: int, seed: int | None = None)
 
 
 def _add_content(ds: DataSet, spec: dict, message_uuid: str, index: int, cluster: str) -> str:
+    if "url" in spec:
+        if "://" not in spec["url"]:
+            raise ValueError(f"a file url must be absolute, not {spec['url']!r}")
+        return spec["url"]
     content_type = spec.get("contentType", "application/octet-stream")
     data = spec.get("data")
     recipe = (

@@ -6,7 +6,8 @@ number (deterministic, for "kill at every point" tests) or at a rate (for soak r
 a response slower than the client's timeout, malformed JSON, an empty page that still links on,
 a list item carrying an ``errors`` object (Webex's ``kms_failure``, webex-api.md §7.2), the
 message named by a ``beforeMessage`` cursor deleted between two pages, a space removed
-mid-run, 423 on file downloads, and a token that expires after N requests.
+mid-run, 423 on file downloads, a token that expires after N requests, and a redirect or a
+next-page link to wherever a test points it (another host, a relative link).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ KINDS = (
     "item_errors",
     "delete_cursor",
     "remove_room",
+    "redirect",
+    "next_link",
 )
 # Kinds that only make sense for a list answer (``{"items": [...]}``): elsewhere they pass.
 LIST_KINDS = ("empty_page", "item_errors")
@@ -46,6 +49,9 @@ class Rule:
     deletes the message a ``beforeMessage`` names before answering (so the answer is 404);
     ``remove_room`` removes the space the request names (``roomId`` or ``/rooms/{id}``) from
     the data set before answering, as if it was deleted: from then on it answers 404.
+    ``redirect`` answers ``status`` (302 unless a 3xx is given) with ``Location: location``,
+    before any authentication; ``next_link`` gives a 200 list answer ``Link: <location>;
+    rel="next"`` instead of its own (absolute or relative, as a test needs).
     """
 
     kind: str = "status"
@@ -57,6 +63,7 @@ class Rule:
     html_body: bool = False
     seconds: float = 0.0
     times: int | None = None
+    location: str = ""
     struck: int = 0
 
     def __post_init__(self) -> None:

@@ -168,6 +168,9 @@ class Emulator:
                 raise _fault_error(rule)
             if rule is not None and rule.kind == "delay":
                 time.sleep(rule.seconds)
+            if rule is not None and rule.kind == "redirect":
+                status = rule.status if 300 <= rule.status < 400 else 302
+                return Response(status, b"", {"Location": rule.location})
             if request.path.startswith("/avatars/"):
                 return self.api.avatar(request)
             request.person_id = self._authenticate(request, number)
@@ -188,6 +191,8 @@ class Emulator:
             response = self.api.dispatch(request)
             if rule is not None and rule.kind in LIST_KINDS:
                 return _list_fault(request, response, rule.kind)
+            if rule is not None and rule.kind == "next_link" and response.status == 200:
+                response.headers["Link"] = f'<{rule.location}>; rel="next"'
             return response
         except ApiError as error:
             if rule is not None and rule.kind == "status" and rule.html_body:

@@ -18,12 +18,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 import requests
 from sqlite_utils import Database
 
 from etl.api import AuthError, WebexClient, WebexError
+from etl.origin import may_carry_token
 from etl.store import transaction
 
 BATCH_ROWS = 200  # rows per write transaction
@@ -31,8 +32,6 @@ BATCH_SECONDS = 5.0  # ... or fewer, so that a slow run commits what it has lear
 LOCKED_RETRIES = 5  # 423 "being scanned": retries before giving up for this run
 LOCKED_DEFAULT_WAIT = 1.0  # seconds, when a 423 carries no Retry-After
 LOCKED_MAX_WAIT = 60.0
-# Hosts (and their subdomains) that may serve a message's files besides the API URL itself.
-WEBEX_FILE_HOSTS = ("webexapis.com", "webex.com", "ciscospark.com")
 VERDICTS = {404: "gone", 410: "infected", 428: "unscannable"}
 COUNTERS = ("checked", "info", "gone", "infected", "unscannable", "failed")
 # Rows that still need a HEAD: never asked, or asked without an answer (a download failure
@@ -149,11 +148,11 @@ def head_file(client: WebexClient, url: str) -> FileInfo:
     The client already retries 429, 5xx and dropped connections. AuthError is raised, not
     recorded: with an expired token every file would fail, and the run must stop and say so.
     """
-    if not may_send_token(url, client.api_url):
+    if not may_carry_token(url, client.origin):
         return FileInfo("failed", error=f"not a Webex file URL ({url:.100}): not sent the token")
     for attempt in range(LOCKED_RETRIES + 1):
         try:
-            response = client.request("HEAD", url, allow_redirects=True)
+            response = client.request("HEAD", url)
             return info_from_headers(response.headers)
         except AuthError:
             raise
@@ -172,21 +171,6 @@ def head_file(client: WebexClient, url: str) -> FileInfo:
 def locked_wait(retry_after: float | None) -> float:
     wait_for = LOCKED_DEFAULT_WAIT if retry_after is None else retry_after
     return min(max(wait_for, 0.0), LOCKED_MAX_WAIT)
-
-
-def may_send_token(url: str, api_url: str) -> bool:
-    """The Bearer token goes only to the API's own origin or to Webex's hosts over HTTPS:
-    a file URL comes from message data and must not be able to collect the token."""
-    try:
-        parts, base = urlsplit(url), urlsplit(api_url)
-        scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
-    except ValueError:  # e.g. a broken IPv6 literal
-        return False
-    if (scheme, parts.netloc.lower()) == (base.scheme.lower(), base.netloc.lower()):
-        return True
-    return scheme == "https" and (
-        host in WEBEX_FILE_HOSTS or host.endswith(tuple("." + h for h in WEBEX_FILE_HOSTS))
-    )
 
 
 def one_line(error: Exception) -> str:

@@ -5,7 +5,10 @@ from API data and must not collect it. The file name is derived from the person 
 (``avatar_file_name``) and recorded in the ``avatars`` table, which render reads, so the page
 and the disk always agree (the old tool saved ``<id reduced>.jpg`` but linked the raw id). An
 avatar is fetched again only when the person's avatar URL changes or its file went missing.
-Failures are counted, never fatal: an archive without a picture is still an archive.
+Failures are counted, never fatal: an archive without a picture is still an archive. So
+avatars are best effort: one short try each (no retries, no waiting out a 429), and a host that
+cannot be reached is tried once per run (``Hosts``): its other avatars are skipped, not each
+given the API's minute of backoff.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +24,7 @@ from pathlib import Path
 import requests
 from sqlite_utils import Database
 
-from etl.api import TRANSIENT_ERRORS, WebexClient, WebexError
+from etl.api import TRANSIENT_ERRORS, NetworkError, ServerError, WebexClient, WebexError
 from etl.files.attachments import one_line
 from etl.files.transfer import (
     BODY_TRIES,
@@ -33,6 +37,7 @@ from etl.files.transfer import (
     save_body,
     space_folder,
 )
+from etl.origin import connection_target
 from etl.store import transaction
 
 COUNTERS = ("downloaded", "unchanged", "failed")
@@ -52,8 +57,7 @@ EXTENSIONS = {
     "image/heif": "heif",
     "image/tiff": "tif",
 }
-# The token must not go to the CDN: None removes the session's header for this request only.
-AVATAR_HEADERS = {"Authorization": None, "Accept": "image/*", "Accept-Encoding": "identity"}
+AVATAR_HEADERS = {"Accept": "image/*", "Accept-Encoding": "identity"}  # and never the token
 _AUTHORS = """
     SELECT p.id, p.avatar, a.url, a.local_path
     FROM people AS p
@@ -91,6 +95,7 @@ class _Avatar:
     sha256: str | None = None
     content_type: str | None = None
     error: str | None = None
+    host_failed: bool = False  # no answer, or 5xx: the host, not this avatar, is the problem
 
 
 def _discard(avatar: _Avatar) -> None:
@@ -98,13 +103,66 @@ def _discard(avatar: _Avatar) -> None:
         avatar.temp.unlink(missing_ok=True)
 
 
-def _fetch(client: WebexClient, folder: Path, avatar: _Avatar) -> _Avatar:
-    """GET one avatar without the token; a body cut short is fetched again (BODY_TRIES)."""
-    if not avatar.url.lower().startswith(("https://", "http://")):
-        return _failed(avatar, f"not an http(s) URL ({avatar.url:.100})")
+class Hosts:
+    """The avatar hosts of one run: the first avatar from a host is its try (the others from
+    that host wait for it); a host that could not be reached then, or later, is skipped for
+    the rest of the run."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tried: dict[str, threading.Event] = {}
+        self.down: dict[str, str] = {}  # "scheme://host:port" → why, in the order they failed
+
+    def first_try(self, host: str) -> bool:
+        """True for the caller that makes the host's first try (it must call ``done``);
+        any other caller waits until that try is over."""
+        with self._lock:
+            event = self._tried.get(host)
+            if event is None:
+                self._tried[host] = threading.Event()
+                return True
+        event.wait()
+        return False
+
+    def done(self, host: str, problem: str | None) -> None:
+        with self._lock:
+            if problem is not None:
+                self.down.setdefault(host, problem)
+            self._tried[host].set()
+
+    def why_down(self, host: str) -> str | None:
+        with self._lock:
+            return self.down.get(host)
+
+
+def _fetch(client: WebexClient, folder: Path, hosts: Hosts, avatar: _Avatar) -> _Avatar:
+    """GET one avatar, best effort and without the token, unless its host is down."""
+    target = connection_target(avatar.url)
+    if target is None:
+        return _failed(avatar, f"not a plain http(s) URL ({avatar.url!r:.100})")
+    host = "{}://{}:{}".format(*target)
+    first = hosts.first_try(host)
+    problem = None
+    try:
+        why = None if first else hosts.why_down(host)
+        if why is not None:
+            return _failed(avatar, f"{host} could not be reached earlier in this run ({why})")
+        fetched = _get(client, folder, avatar)
+        problem = fetched.error if fetched.host_failed else None
+        return fetched
+    finally:
+        if first or problem is not None:
+            hosts.done(host, problem)
+
+
+def _get(client: WebexClient, folder: Path, avatar: _Avatar) -> _Avatar:
+    """One short GET; a body cut short is fetched again (BODY_TRIES)."""
     for attempt in range(1, BODY_TRIES + 1):
         try:
-            with client.request("GET", avatar.url, headers=AVATAR_HEADERS, stream=True) as response:
+            with client.request(
+                "GET", avatar.url, headers=AVATAR_HEADERS, stream=True, send_token=False,
+                best_effort=True,
+            ) as response:  # fmt: skip
                 temp, sha256, _ = save_body(response, folder)
                 kind = response.headers.get("Content-Type")
             return _Avatar(avatar.person_id, avatar.url, avatar.old_path, temp, sha256, kind)
@@ -112,13 +170,17 @@ def _fetch(client: WebexClient, folder: Path, avatar: _Avatar) -> _Avatar:
             if attempt == BODY_TRIES:
                 return _failed(avatar, f"download interrupted {attempt} times: {one_line(error)}")
             client.sleep(body_backoff(attempt))
+        except (NetworkError, ServerError) as error:  # no answer, or 5xx: the host is failing
+            return _failed(avatar, one_line(error), host_failed=True)
         except (WebexError, requests.RequestException, OSError) as error:
-            return _failed(avatar, one_line(error))  # AuthError too: the CDN wants no token
+            return _failed(avatar, one_line(error))
     raise AssertionError("not reached")
 
 
-def _failed(avatar: _Avatar, error: str) -> _Avatar:
-    return _Avatar(avatar.person_id, avatar.url, avatar.old_path, error=error)
+def _failed(avatar: _Avatar, error: str, host_failed: bool = False) -> _Avatar:
+    return _Avatar(
+        avatar.person_id, avatar.url, avatar.old_path, error=error, host_failed=host_failed
+    )
 
 
 @dataclass(frozen=True)
@@ -181,13 +243,15 @@ def download_avatars(
     now: str,
     workers: int = 4,
     notify: Callable[[str], None] | None = None,
+    hosts: Hosts | None = None,
 ) -> dict[str, int]:
     """Download the avatar of each author of the space into ``<space folder>/avatars/``.
 
     Only people who wrote messages in the space and have an avatar URL; an avatar whose URL
     is unchanged and whose file is present costs nothing. Fetches run in ``workers`` threads
     without the Bearer token; the database is written on this thread, one transaction per
-    avatar. ``notify`` gets a line per failure. Returns COUNTERS.
+    avatar. ``notify`` gets a line per failure. ``hosts``: the run's memory of hosts that
+    could not be reached (shared by the spaces of one sync). Returns COUNTERS.
     """
     archive_dir = Path(archive_dir)
     folder_name, space_dir = space_folder(db, space_id, archive_dir)
@@ -199,7 +263,9 @@ def download_avatars(
         return counts
     folder.mkdir(parents=True, exist_ok=True)
     remove_stale_parts(folder)
-    results = run_in_threads(functools.partial(_fetch, client, folder), todo, workers, _discard)
+    results = run_in_threads(
+        functools.partial(_fetch, client, folder, hosts or Hosts()), todo, workers, _discard
+    )
     try:
         for fetched in results:
             avatar = target.store(fetched) if fetched.error is None else fetched

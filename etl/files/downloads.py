@@ -29,7 +29,6 @@ from etl.files.attachments import (
     fetch_file_info,
     info_from_headers,
     locked_wait,
-    may_send_token,
     one_line,
 )
 from etl.files.names import NameSet, safe_name, split_extension, unique_name
@@ -44,6 +43,7 @@ from etl.files.transfer import (
     save_body,
     space_folder,
 )
+from etl.origin import may_carry_token
 from etl.store import ArchiveError, transaction
 
 MODES = ("images", "files")
@@ -138,7 +138,7 @@ def _discard(result: Fetched) -> None:
 
 def _fetch(client: WebexClient, space_dir: Path, allow_unscannable: bool, job: Job) -> Fetched:
     """GET, waiting out 423, refetching a body cut short, 428 → allow=unscannable if allowed."""
-    if not may_send_token(job.url, client.api_url):
+    if not may_carry_token(job.url, client.origin):
         return Fetched(job, "failed", f"not a Webex file URL ({job.url:.100}): not sent the token")
     allow = allow_unscannable and job.status == "unscannable"
     locked = broken = 0

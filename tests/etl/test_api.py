@@ -14,7 +14,7 @@ from etl.api import (
     WebexClient,
 )
 from tests.conftest import expected_ids, group_room
-from webex_emulator import Emulator, Faults, Rule
+from webex_emulator import Emulator, Faults, Quirks, Rule
 
 FAST = RetryPolicy(tries=4, backoff=0.01, backoff_cap=0.05, default_retry_after=0.2)
 
@@ -174,3 +174,44 @@ def test_rate_limit_pause_is_shared_by_all_threads(emu, dataset):
         assert time.monotonic() - started >= 1.0
         later = [e for e in emu.log.entries() if e.number > 3]
         assert all(e.started >= emu.log.entries()[2].started + 1.0 for e in later)
+
+
+def test_a_relative_next_link_is_resolved_against_the_page(dataset):
+    """RFC 8288 allows ``Link: </v1/messages?...>``: it is the page's own host, not another."""
+    room_id = group_room(dataset)["id"]
+    with Emulator(dataset, quirks=Quirks(relative_links=True)) as emu:
+        with WebexClient(emu.token, emu.api_url, retry=FAST) as client:
+            pages = list(client.pages("messages", {"roomId": room_id, "max": 7}))
+        links = [e.path for e in emu.log.entries()]
+    ids = [m["id"] for page in pages for m in page]
+    assert ids == expected_ids(dataset, room_id)
+    assert len(pages) > 3 and all(p.startswith("/v1/messages?roomId=") for p in links)
+
+
+def test_a_relative_next_link_to_another_host_is_still_refused(dataset):
+    room_id = group_room(dataset)["id"]
+    with Emulator(dataset) as emu:
+        emu.add_fault(Rule("next_link", rate=1.0, location="//evil.example/v1/messages"))
+        with (
+            WebexClient(emu.token, emu.api_url, retry=FAST) as client,
+            pytest.raises(ServerError, match=r"another host \(http://evil.example:80\)"),
+        ):
+            list(client.pages("messages", {"roomId": room_id, "max": 7}))
+
+
+def test_a_redirect_within_the_api_keeps_the_token(emu, client, dataset):
+    me = dataset.tokens[emu.token]
+    emu.add_fault(Rule("redirect", status=307, rate=1.0, times=1, path="/v1/people/me",
+                       location=f"/v1/people/{me}"))  # fmt: skip
+    assert client.get_json("people/me")["id"] == me  # the second hop was authenticated
+    assert [(e.path, e.status) for e in emu.log.entries()] == [
+        ("/v1/people/me", 307),
+        (f"/v1/people/{me}", 200),
+    ]
+
+
+def test_a_redirect_loop_ends_with_one_line(emu, client):
+    emu.add_fault(Rule("redirect", rate=1.0, path="/v1/rooms", location=f"{emu.api_url}/rooms"))
+    with pytest.raises(ServerError, match=r"^more than 10 redirects \(the last to 'http://"):
+        client.get_json("rooms")
+    assert len(emu.log.entries()) == 11
