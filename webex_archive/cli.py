@@ -104,17 +104,7 @@ class Cli(click.Group):
         if position is None or command is None:
             return args
         own = {o for p in command.params for o in getattr(p, "opts", [])}
-        moved, kept, rest = [], [], iter(args[position + 1 :])
-        for arg in rest:
-            name = arg.split("=", 1)[0]
-            if arg == "--":
-                kept += [arg, *rest]
-            elif name in movable and name not in own:
-                value = next(rest, None) if name in taking and "=" not in arg else ""
-                moved += [arg] if value == "" else [arg, value] if value is not None else []
-                kept += [arg] if value is None else []  # no value: click says so, in place
-            else:
-                kept.append(arg)
+        moved, kept = _split_globals(args[position + 1 :], movable - own, taking)
         return [*args[:position], *moved, args[position], *kept]
 
     def invoke(self, ctx: click.Context):
@@ -132,6 +122,27 @@ class Cli(click.Group):
             if app is not None and app.verbose:
                 traceback.print_exc(file=sys.stderr)
             raise click.ClickException(str(error)) from None
+
+
+def _split_globals(
+    args: list[str], movable: set[str], taking: set[str]
+) -> tuple[list[str], list[str]]:
+    """The command's arguments as (global options with their values, the rest in order).
+    Nothing after ``--`` moves; a global option missing its value stays, for click to name."""
+    moved: list[str] = []
+    kept: list[str] = []
+    rest = iter(args)
+    for arg in rest:
+        name = arg.split("=", 1)[0]
+        if arg == "--":
+            kept += [arg, *rest]
+        elif name in movable:
+            value = next(rest, None) if name in taking and "=" not in arg else ""
+            moved += [arg] if value == "" else [arg, value] if value is not None else []
+            kept += [arg] if value is None else []
+        else:
+            kept.append(arg)
+    return moved, kept
 
 
 def _command_position(args: list[str], taking: set[str]) -> int | None:

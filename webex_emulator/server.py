@@ -164,36 +164,14 @@ class Emulator:
 
     def _respond(self, request: Request, number: int, rule: Rule | None) -> Response:
         try:
-            if rule is not None and rule.kind == "status":
-                raise _fault_error(rule)
-            if rule is not None and rule.kind == "delay":
-                time.sleep(rule.seconds)
-            if rule is not None and rule.kind == "redirect":
-                status = rule.status if 300 <= rule.status < 400 else 302
-                return Response(status, b"", {"Location": rule.location})
+            early = _fault_before(rule)
+            if early is not None:
+                return early
             if request.path.startswith("/avatars/"):
                 return self.api.avatar(request)
             request.person_id = self._authenticate(request, number)
-            if rule is not None and rule.kind in ("delete_cursor", "remove_room"):
-                self._change_data(request, rule.kind)
-            if self.faults.page_cap:
-                _cap_max(request, self.faults.page_cap)
-            if (
-                request.path.startswith("/v1/contents/")
-                and request.method == "GET"
-                and self.faults.file_locked(request.path)
-            ):
-                raise ApiError(
-                    423,
-                    "The file is being scanned for malware; retry later.",
-                    {"Retry-After": str(self.faults.lock_retry_after)},
-                )
-            response = self.api.dispatch(request)
-            if rule is not None and rule.kind in LIST_KINDS:
-                return _list_fault(request, response, rule.kind)
-            if rule is not None and rule.kind == "next_link" and response.status == 200:
-                response.headers["Link"] = f'<{rule.location}>; rel="next"'
-            return response
+            self._before_answer(request, rule)
+            return _fault_after(request, self.api.dispatch(request), rule)
         except ApiError as error:
             if rule is not None and rule.kind == "status" and rule.html_body:
                 return Response(
@@ -202,6 +180,24 @@ class Emulator:
                     {"Content-Type": "text/html", **error.headers},
                 )
             return error_response(error)
+
+    def _before_answer(self, request: Request, rule: Rule | None) -> None:
+        """What stands between an authenticated request and its answer: data changed since the
+        last request, a server-side page cap, a file still being scanned (423)."""
+        if rule is not None and rule.kind in ("delete_cursor", "remove_room"):
+            self._change_data(request, rule.kind)
+        if self.faults.page_cap:
+            _cap_max(request, self.faults.page_cap)
+        if (
+            request.path.startswith("/v1/contents/")
+            and request.method == "GET"
+            and self.faults.file_locked(request.path)
+        ):
+            raise ApiError(
+                423,
+                "The file is being scanned for malware; retry later.",
+                {"Retry-After": str(self.faults.lock_retry_after)},
+            )
 
     def _change_data(self, request: Request, kind: str) -> None:
         """What happens in Webex between two requests: the message a ``beforeMessage`` cursor
@@ -227,6 +223,31 @@ class Emulator:
         if person_id is None or self.faults.token_expired(number):
             raise ApiError(401, UNAUTHORISED)
         return person_id
+
+
+def _fault_before(rule: Rule | None) -> Response | None:
+    """Faults that answer before the API is asked (or delay it): a status, a pause, a redirect."""
+    if rule is None:
+        return None
+    if rule.kind == "status":
+        raise _fault_error(rule)
+    if rule.kind == "delay":
+        time.sleep(rule.seconds)
+    if rule.kind == "redirect":
+        status = rule.status if 300 <= rule.status < 400 else 302
+        return Response(status, b"", {"Location": rule.location})
+    return None
+
+
+def _fault_after(request: Request, response: Response, rule: Rule | None) -> Response:
+    """Faults made of the API's own answer: a broken list, a next link elsewhere."""
+    if rule is None:
+        return response
+    if rule.kind in LIST_KINDS:
+        return _list_fault(request, response, rule.kind)
+    if rule.kind == "next_link" and response.status == 200:
+        response.headers["Link"] = f'<{rule.location}>; rel="next"'
+    return response
 
 
 # A compact JWE with an empty key part: what an item looks like when Webex cannot decrypt it.
