@@ -18,6 +18,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from webex_layout import UnsafePath
+
 from . import store
 from .api import AuthError, NotFoundError, WebexClient, WebexError
 from .byid import UNDECRYPTED, fetch_parents, fetch_undecrypted
@@ -139,14 +141,7 @@ def _sync_spaces(
         if options.avatars == "download" and options.archive_dir is not None:
             for result in results:  # after the people: avatars are their URLs
                 if result.error is None:
-                    result.avatars = download_avatars(
-                        db,
-                        client,
-                        result.space_id,
-                        options.archive_dir,
-                        store.utc_now(),
-                        options.workers,
-                    )
+                    avatars(db, client, options.archive_dir, options.workers, result)
     except BaseException as error:
         status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
         try:
@@ -165,6 +160,18 @@ def _sync_spaces(
     return results
 
 
+def avatars(
+    db: Database, client: WebexClient, archive: Path, workers: int, result: SpaceResult
+) -> None:
+    """The space's avatars; a folder that leads outside the archive fails that space only."""
+    try:
+        result.avatars = download_avatars(
+            db, client, result.space_id, archive, store.utc_now(), workers
+        )
+    except UnsafePath as error:
+        result.error = str(error)
+
+
 def sync_one(
     db: Database,
     client: WebexClient,
@@ -179,7 +186,7 @@ def sync_one(
         result = space.run(space_id)
     except AuthError:
         raise
-    except (WebexError, SyncError) as error:
+    except (WebexError, SyncError, UnsafePath) as error:  # UnsafePath: its folder leads outside
         result = getattr(space, "result", SpaceResult(space_id))
         result.error = str(error)
     with transaction(db):
