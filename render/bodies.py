@@ -15,6 +15,7 @@ import itertools
 import multiprocessing
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -23,6 +24,7 @@ from .sanitize import message_html, redact, redact_html, strip_tags, text_html
 
 CHUNK = 2000  # rows per task: large enough that pickling stays a small part of a task
 AHEAD = 3  # chunks in flight (being read, waiting, being made)
+PARENT_CHECK_SECONDS = 0.5  # how soon a worker whose render was killed ends
 
 Bodies = list[tuple[str, str]]
 
@@ -71,6 +73,19 @@ def _fork_context() -> multiprocessing.context.BaseContext | None:
     return multiprocessing.get_context("fork")
 
 
+def _exit_with(parent: int) -> None:
+    """In the worker: end when the render that forked it is gone. Killed (``kill -9``, the
+    OOM killer), the render cannot stop its worker, and the worker, holding a copy of every
+    pipe the render had, would wait for work forever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def with_bodies(rows: Iterable[tuple], columns: tuple[int, int],
                 replacements: dict[str, str] | None, want_html: bool,
                 want_plain: bool) -> Iterator[tuple[tuple, tuple[str, str]]]:  # fmt: skip
@@ -90,7 +105,8 @@ def with_bodies(rows: Iterable[tuple], columns: tuple[int, int],
             yield row, body(row[html_at], row[text_at], *options)
         return
     pending: deque[tuple[list[tuple], Future[Bodies]]] = deque()
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+    parent = (os.getpid(),)
+    with ProcessPoolExecutor(1, context, initializer=_exit_with, initargs=parent) as pool:
         for chunk in itertools.chain([first], chunks):
             sources = [(row[html_at], row[text_at]) for row in chunk]
             pending.append((chunk, pool.submit(_chunk_bodies, sources, *options)))
