@@ -19,6 +19,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from webex_layout import UnsafePath
+
 from . import store
 from .api import AuthError, NotFoundError, WebexClient, WebexError
 from .byid import UNDECRYPTED, fetch_parents, fetch_undecrypted
@@ -162,14 +164,17 @@ def _download_avatars(
     db: Database, client: WebexClient, results: list[SpaceResult], archive: Path, workers: int
 ) -> None:
     """Each synced space's avatars (after the people: avatars are their URLs), best effort:
-    a host that cannot be reached is tried once in the run, and named in one line."""
+    a host that cannot be reached is tried once in the run, and named in one line. A folder
+    that leads outside the archive fails that space only."""
     hosts = Hosts()
     for result in results:
         if result.error is None:
-            now = store.utc_now()
-            result.avatars = download_avatars(
-                db, client, result.space_id, archive, now, workers, hosts=hosts
-            )
+            try:
+                result.avatars = download_avatars(
+                    db, client, result.space_id, archive, store.utc_now(), workers, hosts=hosts
+                )
+            except UnsafePath as error:
+                result.error = str(error)
     failed = sum(r.avatars.get("failed", 0) for r in results)
     if hosts.down:
         named = "; ".join(f"{host} ({why})" for host, why in hosts.down.items())
@@ -193,7 +198,7 @@ def sync_one(
         result = space.run(space_id)
     except AuthError:
         raise
-    except (WebexError, SyncError) as error:
+    except (WebexError, SyncError, UnsafePath) as error:  # UnsafePath: its folder leads outside
         result = getattr(space, "result", SpaceResult(space_id))
         result.error = str(error)
     with transaction(db):

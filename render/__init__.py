@@ -9,9 +9,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from webex_layout import UnsafePath
+
 from . import query
 from .html import write_html
 from .json import write_json
+from .output import clear_leftovers
 from .page import FORMATS, RenderOptions, build_page
 from .query import Filters, RenderError
 from .split import write_split
@@ -37,7 +40,7 @@ def render_spaces(
         for space in chosen:  # one space failing (a full disk, a blocked path) spares the rest
             try:
                 written.extend(_render_one(conn, archive, space, options, meta, writers))
-            except (OSError, sqlite3.Error) as error:
+            except (OSError, sqlite3.Error, UnsafePath) as error:
                 failures.append(f"{space['title']!r}: {error}")
         if failures:
             raise RenderError(
@@ -61,6 +64,7 @@ def _render_one(
     try:
         for fmt in options.formats:
             page = build_page(conn, archive, space, options, fmt, meta, window)
+            clear_leftovers(page)
             if fmt == "html" and options.split != "none":
                 written.extend(write_split(page))
             else:

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from .article import Articles, Clean, domain, hue
 from .clock import parse_utc, when
 from .model import Section, human_size, initials, sections
+from .output import open_output
 from .page import Page
 from .sanitize import strip_unsafe
 
@@ -158,7 +159,6 @@ def write_html(
         sections=chosen if chosen is not None else sections(page.items),
         articles=Articles(page.clock).chunks,
     )  # fmt: skip
-    page.path.parent.mkdir(parents=True, exist_ok=True)
-    with open(page.path, "w", encoding="utf-8", newline="\n") as out:
+    with open_output(page) as out:
         for chunk in stream:
             out.write(chunk)

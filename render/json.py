@@ -80,8 +80,9 @@ from json.encoder import encode_basestring  # type: ignore[attr-defined]
 
 from .clock import Clock
 from .model import Item
+from .output import open_output
 from .page import Page
-from .text import open_output, zone_name
+from .text import zone_name
 
 FORMAT, VERSION = "webex-space-archive", 1
 STAT_KEYS = ("in_window", "in_archive", "members", "authors", "replies", "edited", "deleted",
@@ -112,7 +113,7 @@ def write_json(page: Page) -> None:
 
     Threads are escaped one by one (most are ASCII: no scan for escapes, see ``_escape``)
     and written ``BATCH`` at a time: one write per batch instead of per thread."""
-    with open_output(page.path) as out:
+    with open_output(page) as out:
         out.write("{\n")
         for key, value in head(page).items():
             out.write(f"{dumps(key)}: {dumps(value)},\n")

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 
+from webex_layout import space_dir
+
 from . import query
 from .clock import Clock
 from .model import Context, Item, Pseudonyms, items, month_counts
@@ -53,6 +55,7 @@ class Page:
     items: Iterator[Item]
     path: Path
     clock: Clock
+    root: Path  # the folder ``path`` must stay inside: the archive, or the --output folder
 
 
 Writer = Callable[[Page], None]
@@ -66,6 +69,16 @@ def default_path(archive: Path, space: dict, fmt: str, output: Path | None) -> P
     if output.suffix.lower() in (".html", ".json", ".txt"):
         return output.with_suffix(f".{fmt}")
     return output / f"{folder}.{fmt}"
+
+
+def output_root(archive: Path, space: dict, output: Path | None) -> Path:
+    """The folder a rendering of ``space`` writes inside (render/output.py checks every path):
+    the archive, whose space folder must be one the archive may use, or ``--output``'s."""
+    if output is None:
+        if space["folder"]:
+            space_dir(archive, space["folder"])  # UnsafePath for a name the archive keeps
+        return archive
+    return output.parent if output.suffix.lower() in (".html", ".json", ".txt") else output
 
 
 def build_page(
@@ -111,7 +124,7 @@ def build_page(
         toc=month_counts(window.anchor_counts(ctx.clock.same_month), ctx.clock)
         if fmt == "html" else [],
         items=items(window.rows(avatars=ctx.avatars == "local" and not blur), ctx), path=path,
-        clock=ctx.clock,
+        clock=ctx.clock, root=output_root(archive, space, options.output),
     )  # fmt: skip
 
 

@@ -12,6 +12,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from webex_layout import DB_NAME
+
 SCHEMA_VERSION = "1"
 FAR_PAST, FAR_FUTURE = "0000", "9999"
 
@@ -46,7 +48,7 @@ class Filters:
 
 def connect(archive: Path) -> sqlite3.Connection:
     """Open ``archive.db`` read-only; refuse what is not an archive of a known version."""
-    path = archive / "archive.db" if archive.is_dir() or archive.suffix != ".db" else archive
+    path = archive / DB_NAME if archive.is_dir() or archive.suffix != ".db" else archive
     if not path.is_file():
         raise RenderError(f"no archive at {path}; run `webex-archive sync` first or pass --archive")
     try:

@@ -6,22 +6,18 @@ and the statistics at the end. Every value that came from Webex is untrusted, so
 characters (ESC, NUL, BEL, C1, bidirectional overrides) are removed before they are written:
 ``cat archive.txt`` must never hand a hostile message a terminal escape sequence.
 
-Lines end in ``\\n`` only (the old tool wrote ``\\n\\r``). The file is written to a temporary
-name beside the target and renamed at the end, so a failed render never leaves half a file.
+Lines end in ``\\n`` only (the old tool wrote ``\\n\\r``). The file is written as every output is
+(render/output.py): under a temporary name, renamed when complete.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import tzinfo
-from pathlib import Path
-from typing import TextIO
 
 from .clock import Clock, parse_utc, stamp
 from .model import Item, human_size, sections
+from .output import open_output
 from .page import Page
 
 INDENT = "    "
@@ -74,23 +70,10 @@ def zone_name(page: Page) -> str:
     return page.options.zone_name or getattr(zone, "key", None) or str(zone)
 
 
-@contextmanager
-def open_output(path: Path) -> Iterator[TextIO]:
-    """A UTF-8 text file at ``path``, written under a temporary name and renamed when done."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        with open(partial, "w", encoding="utf-8", errors="replace", newline="\n") as out:
-            yield out
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
 def write_text(page: Page) -> None:
     """Stream the transcript of ``page`` to ``page.path``, one message at a time."""
     authors: dict[tuple, str] = {}
-    with open_output(page.path) as out:
+    with open_output(page) as out:
         out.writelines(header_lines(page))
         for section in sections(page.items):
             out.write(f"\n\n---------- {month_label(section.year, section.month)} ----------\n")

@@ -29,16 +29,14 @@ from etl.files.attachments import one_line
 from etl.files.transfer import (
     BODY_TRIES,
     ShortBody,
-    UnsafePath,
     body_backoff,
-    check_inside,
-    remove_stale_parts,
     run_in_threads,
     save_body,
     space_folder,
 )
 from etl.origin import connection_target
 from etl.store import transaction
+from webex_layout import UnsafePath, check_inside, remove_leftovers
 
 COUNTERS = ("downloaded", "unchanged", "failed")
 MAX_ID_CHARACTERS = 100  # the distinctive end of a base64 person id; the hash keeps it unique
@@ -262,7 +260,7 @@ def download_avatars(
     if not todo:
         return counts
     folder.mkdir(parents=True, exist_ok=True)
-    remove_stale_parts(folder)
+    remove_leftovers(folder)
     results = run_in_threads(
         functools.partial(_fetch, client, folder, hosts or Hosts()), todo, workers, _discard
     )

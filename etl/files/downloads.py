@@ -35,16 +35,14 @@ from etl.files.names import NameSet, safe_name, split_extension, unique_name
 from etl.files.transfer import (
     BODY_TRIES,
     ShortBody,
-    UnsafePath,
     body_backoff,
-    check_inside,
-    remove_stale_parts,
     run_in_threads,
     save_body,
     space_folder,
 )
 from etl.origin import may_carry_token
 from etl.store import ArchiveError, transaction
+from webex_layout import UnsafePath, check_inside, remove_leftovers
 
 MODES = ("images", "files")
 COUNTERS = ("downloaded", "deduplicated", "gone", "infected", "unscannable", "failed", "bytes")
@@ -315,7 +313,7 @@ def download_files(
         raise ValueError(f"download mode must be one of {MODES}, not {mode!r}")
     run = _Run(db, space_id, archive_dir, now)
     for sub in ("images", "files"):
-        remove_stale_parts(run.space_dir / sub)
+        remove_leftovers(run.space_dir / sub)
     heads = fetch_file_info(db, client, space_id, now, workers, progress)
     for verdict in ("gone", "infected") + (() if allow_unscannable else ("unscannable",)):
         run.counts[verdict] += heads[verdict]

@@ -15,6 +15,8 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterable, Iterator
 
+from webex_layout import DEVICES, fold, is_reserved
+
 DEFAULT_MAX_BYTES = 200  # well below the 255-byte limit of ext4, APFS and NTFS (in UTF-16 units)
 FOLDER_MAX_BYTES = 80  # a space folder is part of every path inside it: keep it short
 MIN_BYTES = 32  # room for a stem, " (NNNN)" and a 16-character extension
@@ -28,11 +30,6 @@ _BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 )
 _EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,16})\Z")
-# Windows device names, reserved with any extension ("CON.txt" opens the console).
-_DEVICES = frozenset(
-    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
-    | {f"{port}{digit}" for port in ("COM", "LPT") for digit in "0123456789\u00b9\u00b2\u00b3"}
-)
 
 
 def safe_name(name: str, max_bytes: int = DEFAULT_MAX_BYTES, fallback: str = "file") -> str:
@@ -55,8 +52,16 @@ def safe_name(name: str, max_bytes: int = DEFAULT_MAX_BYTES, fallback: str = "fi
 
 
 def folder_name(title: str) -> str:
-    """A space's folder name from its title (short: it prefixes every path inside it)."""
-    return safe_name(title, max_bytes=FOLDER_MAX_BYTES, fallback="space")
+    """A space's folder name from its title (short: it prefixes every path inside it), never
+    a name the archive keeps for itself (``webex_layout.is_reserved``): a title such as
+    ``archive.db-journal`` gets a leading ``_``, a Windows short-name alias its ``~`` as ``_``.
+    """
+    name = safe_name(title, max_bytes=FOLDER_MAX_BYTES, fallback="space")
+    if is_reserved(name):
+        name = name.replace("~", "_")
+    if is_reserved(name):
+        name = safe_name("_" + name, max_bytes=FOLDER_MAX_BYTES)
+    return name
 
 
 def split_extension(name: str) -> tuple[str, str]:
@@ -78,8 +83,8 @@ def unique_name(name: str, taken: Collection[str], max_bytes: int = DEFAULT_MAX_
     from ``safe_name`` with the same ``max_bytes``. ``taken`` may be any collection; a
     ``NameSet`` makes the check O(1) when naming many files in one folder.
     """
-    folded = taken.folded if isinstance(taken, NameSet) else {_fold(t) for t in taken}
-    if _fold(name) not in folded:
+    folded = taken.folded if isinstance(taken, NameSet) else {fold(t) for t in taken}
+    if fold(name) not in folded:
         return name
     stem, ext = split_extension(name)
     tail = f".{ext}" if ext else ""
@@ -88,7 +93,7 @@ def unique_name(name: str, taken: Collection[str], max_bytes: int = DEFAULT_MAX_
         number += 1
         suffix = f" ({number}){tail}"
         candidate = (_cut(stem, max_bytes - _size(suffix)).rstrip(" .") or "file") + suffix
-        if _fold(candidate) not in folded:
+        if fold(candidate) not in folded:
             return candidate
 
 
@@ -109,10 +114,10 @@ class NameSet(Collection[str]):
         return self._names.keys()
 
     def add(self, name: str) -> None:
-        self._names.setdefault(_fold(name), name)
+        self._names.setdefault(fold(name), name)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and _fold(name) in self._names
+        return isinstance(name, str) and fold(name) in self._names
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names.values())
@@ -167,14 +172,9 @@ def _device_part(text: str) -> str:
 
 
 def _is_device(text: str) -> bool:
-    return _device_part(text).upper() in _DEVICES
+    return _device_part(text).upper() in DEVICES
 
 
 def _undevice(text: str) -> str:
     device = _device_part(text)
     return f"{device}_{text[len(device) :]}"
-
-
-def _fold(name: str) -> str:
-    """The form two names share when a case-insensitive file system sees them as one."""
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())

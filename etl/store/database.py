@@ -19,8 +19,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from webex_layout import DB_NAME
+
 SCHEMA_VERSION = 1
-DB_NAME = "archive.db"
 BUSY_TIMEOUT_SECONDS = 10.0
 FTS_TRIGGERS = ("messages_fts_insert", "messages_fts_delete", "messages_fts_update")
 

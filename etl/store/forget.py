@@ -13,6 +13,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from webex_layout import check_inside, is_reserved
+
 from .database import transaction
 
 # Children first, so that foreign keys never point at a deleted row.
@@ -39,7 +41,8 @@ def forget_space(db: Database, archive: Path, space_id: str) -> dict[str, int]:
             "DELETE FROM messages WHERE space_id = ?", [space_id]
         ).rowcount
         removed["spaces"] = db.execute("DELETE FROM spaces WHERE id = ?", [space_id]).rowcount
-    folder = (archive / row[0]).resolve() if row[0] else None
-    if folder and folder.is_dir() and folder.parent == archive.resolve():
-        shutil.rmtree(folder)
+    if row[0] and not is_reserved(row[0]):
+        folder = archive / row[0]
+        if folder.is_dir() and not folder.is_symlink() and check_inside(folder, archive):
+            shutil.rmtree(folder)
     return removed

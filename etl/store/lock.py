@@ -22,33 +22,10 @@ from typing import IO
 
 from sqlite_utils import Database
 
+from webex_layout import LOCK_NAME, same_file, try_lock
+
 from .database import ArchiveError
 from .database import _archive_dir as archive_file
-
-LOCK_NAME = "archive.lock"
-
-try:  # POSIX
-    import fcntl
-
-    def _try_lock(handle: IO[str]) -> bool:
-        """Take the exclusive lock without waiting; False if another process holds it."""
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-except ImportError:  # Windows
-    import msvcrt
-
-    def _try_lock(handle: IO[str]) -> bool:
-        """Take the exclusive lock without waiting; False if another process holds it."""
-        try:
-            handle.seek(0)  # the first byte is the lock
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
-        except OSError:
-            return False
-        return True
 
 
 class ArchiveBusy(ArchiveError):
@@ -115,14 +92,14 @@ def _locked(path: Path) -> IO[str]:
                 f"cannot create {path} ({error.strerror}): check the archive folder's "
                 "permissions and that its file system is writable"
             ) from None
-        if not _try_lock(handle):
+        if not try_lock(handle):
             holder = _holder(handle)
             handle.close()
             raise ArchiveBusy(
                 f"another sync is running on the archive {path.parent} (pid {holder}); wait for "
                 "it to finish or use another --archive"
             )
-        if _same_file(handle, path):
+        if same_file(handle, path):
             return handle
         handle.close()  # removed by its last holder after we opened it: lock the new one
 
@@ -134,11 +111,3 @@ def _holder(handle: IO[str]) -> str:
         return handle.read(20).strip() or "unknown"
     except OSError:
         return "unknown"
-
-
-def _same_file(handle: IO[str], path: Path) -> bool:
-    """Whether ``handle`` is still the file at ``path`` (not one its holder removed)."""
-    try:
-        return os.path.samestat(os.fstat(handle.fileno()), os.stat(path))
-    except OSError:
-        return False

@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from webex_layout import is_reserved
+
 from .database import _json, set_meta
 from .fts import drop_insert_trigger, index_messages, last_rowid
 from .rows import file_rows, membership_row, message_row, person_row, space_row
@@ -218,17 +220,19 @@ def save_space(db: Database, api_room: Mapping[str, Any], now: str) -> None:
 
 def assign_folder(db: Database, space_id: str, wanted: str) -> str:
     """The space's folder: the stored one if chosen, else ``wanted`` made unique (-2, -3, ...
-    compared ignoring case). ``wanted`` must already be filesystem-safe."""
+    compared ignoring case). ``wanted`` must already be filesystem-safe. A name the archive
+    keeps for itself (``webex_layout.is_reserved``) is never chosen, and one stored by an
+    older version is replaced (its downloads are fetched again into the new folder)."""
     row = db.conn.execute("SELECT folder FROM spaces WHERE id = ?", [space_id]).fetchone()
     if row is None:
         raise KeyError(f"unknown space {space_id}")
-    if row[0]:
+    if row[0] and not is_reserved(row[0]):
         return row[0]
     taken = {
         r[0].lower() for r in db.conn.execute("SELECT folder FROM spaces WHERE folder IS NOT NULL")
     }
     name, number = wanted, 1
-    while name.lower() in taken:
+    while name.lower() in taken or is_reserved(name):
         number += 1
         name = f"{wanted}-{number}"
     db.conn.execute("UPDATE spaces SET folder = ? WHERE id = ?", [name, space_id])

@@ -1,0 +1,30 @@
+"""Where and how render writes a file: inside its root, under a temporary name, renamed whole.
+
+Every writer (html.py, json.py, text.py, split.py) opens its file here, so that every file
+render writes follows ``webex_layout``'s rules, the same as the sync's downloads: the path must
+resolve inside the archive (or the ``--output`` folder), and the page appears under its final
+name only when complete. A killed render leaves the previous page intact and a temporary
+file, which the next render of the space removes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+from webex_layout import atomic_write, check_inside, remove_leftovers
+
+from .page import Page
+
+
+@contextmanager
+def open_output(page: Page) -> Iterator[TextIO]:
+    """``page.path`` for writing UTF-8 text with ``\\n`` line ends; see the module doc."""
+    with atomic_write(page.path, page.root) as out:
+        yield out
+
+
+def clear_leftovers(page: Page) -> None:
+    """Remove the temporary files a killed render left where ``page`` goes (none in use)."""
+    remove_leftovers(check_inside(page.path, page.root).parent)
