@@ -12,9 +12,9 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from sqlite_utils import Database
 
@@ -74,7 +74,11 @@ class SpaceResult:
     error: str | None = None  # why this space failed (the others went on)
 
 
-Progress = Callable[[str], None]
+class Progress(Protocol):
+    """A status line: ``line`` alone, or a phase name with its count so far and its total
+    (webex_archive/progress.py adds the rate and the ETA)."""
+
+    def __call__(self, line: str, done: int | None = None, total: int | None = None) -> None: ...
 
 
 def sync_spaces(
@@ -125,7 +129,7 @@ def _sync_spaces(
 ) -> list[SpaceResult]:
     """sync_spaces under the lock: the run's record opens first and is closed however the
     run ends (a killed process leaves it 'running'; the next run marks it interrupted)."""
-    progress = progress or (lambda line: None)
+    progress = progress or (lambda line, done=None, total=None: None)
     with transaction(db):
         run_id = store.start_run(db, arguments or {}, space_ids)
     results: list[SpaceResult] = []
@@ -135,7 +139,7 @@ def _sync_spaces(
             store.save_me(db, me)
         for space_id in space_ids:
             results.append(sync_one(db, client, options, me, progress, space_id))
-        sync_people(db, client, options.stale_days)
+        sync_people(db, client, options.stale_days, progress)
         if options.avatars == "download" and options.archive_dir is not None:
             for result in results:  # after the people: avatars are their URLs
                 if result.error is None:
@@ -146,6 +150,7 @@ def _sync_spaces(
                         options.archive_dir,
                         store.utc_now(),
                         options.workers,
+                        progress,
                     )
     except BaseException as error:
         status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
@@ -283,7 +288,7 @@ class SpaceSync:
         options, archive = self.options, self.options.archive_dir
         if options.download != "no":
             self.result.files = fetch_file_info(
-                self.db, self.client, space_id, self.now, options.workers
+                self.db, self.client, space_id, self.now, options.workers, self.progress
             )
         if options.download in ("images", "files") and archive is not None:
             self.result.downloads = download_files(

@@ -30,14 +30,39 @@ def newer(tmp_path, emu):
     }
 
 
-@pytest.mark.parametrize(
-    "command",
-    [["sync", "--all"], ["render", "--all"], ["search", "budget"], ["status"],
-     ["forget", "atlas", "--yes"]],  # fmt: skip
-)
+READERS = [["sync", "--all"], ["render", "--all"], ["search", "budget"], ["status"],
+           ["forget", "atlas", "--yes"]]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", READERS)
 def test_every_command_says_upgrade_the_tool_for_a_newer_archive(newer, command):
     result = run(*command, env=newer)
     assert_one_line_error(
         result, "written by a newer webex-archive (schema version 7", "upgrade webex-archive"
     )
     assert "webex-archive sync" not in result.stderr
+
+
+@pytest.fixture
+def synced(tmp_path, emu):
+    env = {"WEBEX_ARCHIVE_DIR": str(tmp_path / "archive"), "WEBEX_API_URL": emu.api_url,
+           "WEBEX_ARCHIVE_TOKEN": emu.token}  # fmt: skip
+    assert run("sync", "--all", env=env).returncode == 0
+    return env
+
+
+def test_a_render_whose_filters_choose_nothing_says_so(synced):
+    one = run("render", "atlas", "--since", "2099-01-01", env=synced)
+    assert one.returncode == 0
+    assert one.stderr == (
+        "no message matches since 2099-01-01 in 'Project Atlas': written with none\n"
+    )
+    assert one.stdout.strip().endswith("Project Atlas.html")
+    every = run("render", "--all", "--days", "0.0001", env=synced)
+    assert every.returncode == 0 and len(every.stdout.splitlines()) == 4
+    assert every.stderr.startswith("no message matches the last 0.0001 days in 4 of 4 spaces (")
+    assert every.stderr.endswith(" and 1 more): written with none\n")
+    quiet = run("--quiet", "render", "atlas", "--since", "2099-01-01", env=synced)
+    assert (quiet.returncode, quiet.stderr) == (0, "")
+    some = run("render", "atlas", "--last", "1", env=synced)
+    assert (some.returncode, some.stderr) == (0, "")

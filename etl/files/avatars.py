@@ -180,14 +180,15 @@ def download_avatars(
     archive_dir: Path,
     now: str,
     workers: int = 4,
-    notify: Callable[[str], None] | None = None,
+    notify: Callable[..., None] | None = None,
 ) -> dict[str, int]:
     """Download the avatar of each author of the space into ``<space folder>/avatars/``.
 
     Only people who wrote messages in the space and have an avatar URL; an avatar whose URL
     is unchanged and whose file is present costs nothing. Fetches run in ``workers`` threads
     without the Bearer token; the database is written on this thread, one transaction per
-    avatar. ``notify`` gets a line per failure. Returns COUNTERS.
+    avatar. ``notify`` gets progress (etl.sync.Progress) and a line per failure. Returns
+    COUNTERS.
     """
     archive_dir = Path(archive_dir)
     folder_name, space_dir = space_folder(db, space_id, archive_dir)
@@ -201,11 +202,13 @@ def download_avatars(
     remove_stale_parts(folder)
     results = run_in_threads(functools.partial(_fetch, client, folder), todo, workers, _discard)
     try:
-        for fetched in results:
+        for done, fetched in enumerate(results, 1):
             avatar = target.store(fetched) if fetched.error is None else fetched
             counts["failed" if avatar.error else "downloaded"] += 1
             if avatar.error and notify:
                 notify(f"avatar of {avatar.person_id} not downloaded: {avatar.error}")
+            elif notify:
+                notify("avatars", done, len(todo))
     finally:
         results.close()
     return counts
