@@ -15,6 +15,7 @@ from typing import Protocol
 from . import query
 from .html import write_html
 from .json import write_json
+from .manifest import tidy
 from .model import Item
 from .page import FORMATS, Page, RenderOptions, build_page
 from .query import Filters, RenderError
@@ -97,10 +98,12 @@ def _render_one(
         for fmt in options.formats:
             page = progress.follow(build_page(conn, archive, space, options, fmt, meta, window))
             if fmt == "html" and options.split != "none":
-                written.extend(write_split(page))
+                files = write_split(page)
             else:
                 writers[fmt](page)
-                written.append(page.path)
+                files = [page.path]
+            tidy(page.path, fmt, files)
+            written.extend(files)
     finally:
         window.close()
     return written

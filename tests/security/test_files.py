@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
 
+from render.manifest import SUFFIX, manifest_path
 from render.model import Pseudonyms
 from render.query import people_names
 from tests.security.conftest import Hostile
@@ -108,7 +109,9 @@ def test_rendering_adds_its_outputs_and_changes_nothing_else(hostile_archive: Ho
     before = without_companions(hostile_archive.after_sync)
     after = without_companions(hostile_archive.after_render)
     written = {path for paths in hostile_archive.rendered.values() for path in paths}
-    assert set(after) == set(before) | written
+    manifests = {path for path in after if path.name.endswith(SUFFIX)}  # render/manifest.py
+    assert manifests and manifests <= {manifest_path(path) for path in written}
+    assert set(after) == set(before) | written | manifests
     assert not written & set(before)
     assert {path: after[path] for path in before} == before  # no byte of a download changed
     with hostile_archive.db() as conn:
