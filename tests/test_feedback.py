@@ -66,3 +66,23 @@ def test_a_render_whose_filters_choose_nothing_says_so(synced):
     assert (quiet.returncode, quiet.stderr) == (0, "")
     some = run("render", "atlas", "--last", "1", env=synced)
     assert (some.returncode, some.stderr) == (0, "")
+
+
+@pytest.mark.parametrize(
+    ("display", "why"),
+    [
+        ({}, "no display"),
+        ({"DISPLAY": ":97", "BROWSER": "/bin/false"}, "no browser could be started"),
+    ],
+)
+def test_demo_open_says_when_no_browser_was_opened(tmp_path, display, why):
+    """Without a display nothing is tried; with one, a browser that fails to start (the only
+    one on an empty PATH) is reported the same way."""
+    archive = tmp_path / "demo"
+    (tmp_path / "bin").mkdir()
+    env = {"DISPLAY": "", "WAYLAND_DISPLAY": "", "BROWSER": "", "PATH": str(tmp_path / "bin")}
+    env |= display
+    result = run("demo", "--messages", "5", "--archive", str(archive), "--open", env=env)
+    assert result.returncode == 0, result.stderr
+    page = next(line.strip() for line in result.stdout.splitlines() if line.endswith(".html"))
+    assert result.stderr == f"no browser was opened ({why}): open {page} yourself\n"
