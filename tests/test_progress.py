@@ -119,7 +119,12 @@ def test_a_counted_phase_shows_its_rate_and_eta():
         reporter.status("file info", 100, 300)
         reporter.status("file info", 300, 300)
         reporter.clear()
-    text = os.read(master, 65536).decode()
+    text = ""
+    while select.select([master], [], [], 0.5)[0]:
+        try:
+            text += os.read(master, 65536).decode()
+        except OSError:  # the writing side is closed
+            break
     os.close(master)
     rate = re.search(r"file info: 100/300, ([0-9]+)/s, ETA ([0-9]+) s", text)
     assert rate and 50 <= int(rate[1]) <= 100 and 1 <= int(rate[2]) <= 4, text
