@@ -106,6 +106,9 @@ def test_the_interrupt_notice_starts_its_own_line(env, emu):
     assert "interrupted: the archive keeps everything committed so far" in output
     before = output.split("interrupted:")[0]
     assert before.endswith("\n"), repr(before[-80:])
+    emu.faults.latency_ms = 0
+    again = under_terminal(SYNC, env)  # the re-run finishes what was left, and says so
+    assert shown(again, "file info") and shown(again, "downloads"), again
 
 
 def test_a_counted_phase_shows_its_rate_and_eta():
