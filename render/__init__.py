@@ -7,40 +7,20 @@ rows into what a page shows, and html.py, json.py, text.py are one writer per fo
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
 
 from . import query
 from .html import write_html
 from .json import write_json
 from .manifest import tidy
-from .model import Item
-from .page import FORMATS, Page, RenderOptions, build_page
+from .page import FORMATS, RenderOptions, build_page
+from .progress import Feedback, Progress, Silent, empty_notice
 from .query import Filters, RenderError
 from .split import write_split
 from .text import write_text
 from .window import Window
 
 __all__ = ["FORMATS", "Filters", "RenderError", "RenderOptions", "render_spaces"]
-
-
-class Feedback(Protocol):
-    """Where a rendering reports (webex_archive/progress.py's Reporter): a status line with
-    a count (rate and ETA are the reporter's), and notices."""
-
-    def status(self, line: str, done: int | None = None, total: int | None = None) -> None: ...
-
-    def notice(self, line: str) -> None: ...
-
-
-class Silent:
-    def status(self, line: str, done: int | None = None, total: int | None = None) -> None:
-        pass
-
-    def notice(self, line: str) -> None:
-        pass
 
 
 def render_spaces(
@@ -69,11 +49,11 @@ def render_spaces(
             what = f"render {number}/{len(chosen)}"
             try:
                 written.extend(_render_one(conn, archive, space, options, meta, writers,
-                                           _Progress(feedback, what, empty)))  # fmt: skip
+                                           Progress(feedback, what, empty)))  # fmt: skip
             except (OSError, sqlite3.Error) as error:
                 failures.append(f"{space['title']!r}: {error}")
         if empty:
-            feedback.notice(_empty_notice(empty, len(chosen), options.filters_text))
+            feedback.notice(empty_notice(empty, len(chosen), options.filters_text))
         if failures:
             raise RenderError(
                 f"{len(failures)} of {len(chosen)} spaces failed: " + "; ".join(failures), written
@@ -90,7 +70,7 @@ def _render_one(
     options: RenderOptions,
     meta: dict,
     writers: dict,
-    progress: _Progress,
+    progress: Progress,
 ) -> list[Path]:
     written = []
     window = Window(conn, space["id"], options.filters)  # one window for all formats
@@ -107,39 +87,3 @@ def _render_one(
     finally:
         window.close()
     return written
-
-
-class _Progress:
-    """One space's rendering, as the feedback sees it: messages written of the window, per
-    format, and whether the window was empty."""
-
-    EVERY = 256  # messages between two looks at the clock (Reporter.status throttles)
-
-    def __init__(self, feedback: Feedback, what: str, empty: list[str]):
-        self.feedback, self.what, self.empty = feedback, what, empty
-
-    def follow(self, page: Page) -> Page:
-        total = page.stats["in_window"]
-        if total == 0 and page.title not in self.empty:
-            self.empty.append(page.title)
-        what = f"{self.what} {page.title} ({page.path.suffix.lstrip('.')})"
-        return replace(page, items=self._counted(page.items, what, total))
-
-    def _counted(self, items: Iterator[Item], what: str, total: int) -> Iterator[Item]:
-        status, every, done = self.feedback.status, self.EVERY, 0
-        status(what, 0, total)
-        for item in items:
-            if item.in_window:
-                done += 1
-                if done % every == 0:
-                    status(what, done, total)
-            yield item
-        status(what, done, total)
-
-
-def _empty_notice(titles: list[str], spaces: int, filters: str) -> str:
-    """One line: which spaces' pages show no message, and under which filters."""
-    names = ", ".join(repr(title) for title in titles[:3])
-    more = f" and {len(titles) - 3} more" if len(titles) > 3 else ""
-    where = f"{len(titles)} of {spaces} spaces ({names}{more})" if spaces > 1 else names
-    return f"no message matches {filters} in {where}: written with none"
