@@ -4,7 +4,7 @@ the archive's decrypted copy when Webex serves an item it could not decrypt."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -28,7 +28,12 @@ def sync_members(db: Database, client: WebexClient, space_id: str, now: str) -> 
         store.save_memberships(db, space_id, members, now)
 
 
-def sync_people(db: Database, client: WebexClient, stale_days: float) -> int:
+def sync_people(
+    db: Database,
+    client: WebexClient,
+    stale_days: float,
+    progress: Callable[..., None] | None = None,
+) -> int:
     """Fetch people who are unknown or stale, 85 ids a call; rows even for unknown ids.
 
     The answer is a list like any other and is followed to its last page: an empty page that
@@ -39,6 +44,8 @@ def sync_people(db: Database, client: WebexClient, stale_days: float) -> int:
     stale = utc_iso(datetime.now(timezone.utc) - timedelta(days=stale_days))
     ids = store.people_to_fetch(db, stale)
     for start in range(0, len(ids), PEOPLE_PER_CALL):
+        if progress:
+            progress("people", start, len(ids))
         chunk = ids[start : start + PEOPLE_PER_CALL]
         pages = client.pages("people", {"id": ",".join(chunk)})
         found, undecrypted = decrypted_or_stored(db, "people", [p for page in pages for p in page])
@@ -47,6 +54,8 @@ def sync_people(db: Database, client: WebexClient, stale_days: float) -> int:
             store.save_people(db, found, now)
             store.save_not_found_people(db, dict.fromkeys(sorted(missing)), now)
             store.refetch_people(db, undecrypted)
+    if progress and ids:
+        progress("people", len(ids), len(ids))
     return len(ids)
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Protocol
 
 from sqlite_utils import Database
 
@@ -78,7 +78,11 @@ class SpaceResult:
     error: str | None = None  # why this space failed (the others went on)
 
 
-Progress = Callable[[str], None]
+class Progress(Protocol):
+    """A status line: ``line`` alone, or a phase name with its count so far and its total
+    (webex_archive/progress.py adds the rate and the ETA)."""
+
+    def __call__(self, line: str, done: int | None = None, total: int | None = None) -> None: ...
 
 
 def sync_spaces(
@@ -129,7 +133,7 @@ def _sync_spaces(
 ) -> list[SpaceResult]:
     """sync_spaces under the lock: the run's record opens first and is closed however the
     run ends (a killed process leaves it 'running'; the next run marks it interrupted)."""
-    progress = progress or (lambda line: None)
+    progress = progress or (lambda line, done=None, total=None: None)
     with transaction(db):
         run_id = store.start_run(db, arguments or {}, space_ids)
     results: list[SpaceResult] = []
@@ -139,9 +143,9 @@ def _sync_spaces(
             store.save_me(db, me)
         for space_id in space_ids:
             results.append(sync_one(db, client, options, me, progress, space_id))
-        sync_people(db, client, options.stale_days)
+        sync_people(db, client, options.stale_days, progress)
         if options.avatars == "download" and options.archive_dir is not None:
-            _download_avatars(db, client, results, options.archive_dir, options.workers)
+            _download_avatars(db, client, results, options.archive_dir, options.workers, progress)
     except BaseException as error:
         status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
         try:
@@ -161,7 +165,12 @@ def _sync_spaces(
 
 
 def _download_avatars(
-    db: Database, client: WebexClient, results: list[SpaceResult], archive: Path, workers: int
+    db: Database,
+    client: WebexClient,
+    results: list[SpaceResult],
+    archive: Path,
+    workers: int,
+    progress: Progress | None,
 ) -> None:
     """Each synced space's avatars (after the people: avatars are their URLs), best effort:
     a host that cannot be reached is tried once in the run, and named in one line. A folder
@@ -171,7 +180,7 @@ def _download_avatars(
         if result.error is None:
             try:
                 result.avatars = download_avatars(
-                    db, client, result.space_id, archive, store.utc_now(), workers, hosts=hosts
+                    db, client, result.space_id, archive, store.utc_now(), workers, progress, hosts
                 )
             except UnsafePath as error:
                 result.error = str(error)
@@ -314,7 +323,7 @@ class SpaceSync:
         options, archive = self.options, self.options.archive_dir
         if options.download != "no":
             self.result.files = fetch_file_info(
-                self.db, self.client, space_id, self.now, options.workers
+                self.db, self.client, space_id, self.now, options.workers, self.progress
             )
         if options.download in ("images", "files") and archive is not None:
             self.result.downloads = download_files(

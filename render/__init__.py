@@ -14,8 +14,10 @@ from webex_layout import UnsafePath
 from . import query
 from .html import write_html
 from .json import write_json
+from .manifest import tidy
 from .output import clear_leftovers
 from .page import FORMATS, RenderOptions, build_page
+from .progress import Feedback, Progress, Silent, empty_notice
 from .query import Filters, RenderError
 from .split import write_split
 from .text import write_text
@@ -25,9 +27,17 @@ __all__ = ["FORMATS", "Filters", "RenderError", "RenderOptions", "render_spaces"
 
 
 def render_spaces(
-    archive: Path, spaces: list[str], everything: bool, options: RenderOptions
+    archive: Path,
+    spaces: list[str],
+    everything: bool,
+    options: RenderOptions,
+    feedback: Feedback | None = None,
 ) -> list[Path]:
-    """Render each chosen space in each chosen format; return the files written."""
+    """Render each chosen space in each chosen format; return the files written.
+
+    ``feedback`` hears how far each space is, and which spaces the filters left empty (their
+    pages are written all the same: an empty window is an answer, not an error)."""
+    feedback = feedback or Silent()
     writers = {"html": write_html, "json": write_json, "txt": write_text}
     conn = query.connect(archive)
     try:
@@ -37,11 +47,16 @@ def render_spaces(
         meta = query.meta(conn)
         written: list[Path] = []
         failures: list[str] = []
-        for space in chosen:  # one space failing (a full disk, a blocked path) spares the rest
+        empty: list[str] = []
+        for number, space in enumerate(chosen, 1):  # one failing (a full disk) spares the rest
+            what = f"render {number}/{len(chosen)}"
             try:
-                written.extend(_render_one(conn, archive, space, options, meta, writers))
+                written.extend(_render_one(conn, archive, space, options, meta, writers,
+                                           Progress(feedback, what, empty)))  # fmt: skip
             except (OSError, sqlite3.Error, UnsafePath) as error:
                 failures.append(f"{space['title']!r}: {error}")
+        if empty:
+            feedback.notice(empty_notice(empty, len(chosen), options.filters_text))
         if failures:
             raise RenderError(
                 f"{len(failures)} of {len(chosen)} spaces failed: " + "; ".join(failures), written
@@ -58,18 +73,21 @@ def _render_one(
     options: RenderOptions,
     meta: dict,
     writers: dict,
+    progress: Progress,
 ) -> list[Path]:
     written = []
     window = Window(conn, space["id"], options.filters)  # one window for all formats
     try:
         for fmt in options.formats:
-            page = build_page(conn, archive, space, options, fmt, meta, window)
+            page = progress.follow(build_page(conn, archive, space, options, fmt, meta, window))
             clear_leftovers(page)
             if fmt == "html" and options.split != "none":
-                written.extend(write_split(page))
+                files = write_split(page)
             else:
                 writers[fmt](page)
-                written.append(page.path)
+                files = [page.path]
+            tidy(page, fmt, files)
+            written.extend(files)
     finally:
         window.close()
     return written

@@ -64,10 +64,12 @@ message with its replies, oldest first, in ``replies``. A message object::
       "replies": [message object without "replies", ...]   (thread starts only)
     }
 
-With ``--blur`` names and emails are pseudonyms (``Person 3``, ``person3@hidden``) and person
-ids are null. The text is UTF-8 (``ensure_ascii=False``); characters that could confuse a
-terminal or a JavaScript parser (DEL, C1 controls, U+2028/9, bidirectional overrides) are
-written as ``\\uXXXX`` escapes, which JSON parsers read back unchanged.
+With ``--blur`` names and emails are pseudonyms (``Person 3``, ``person3@hidden``); person
+ids and the space's folder are null, and so is a file's ``local_path`` where it holds a name
+or email (the archive names folders and files after titles and attachment names). The text
+is UTF-8 (``ensure_ascii=False``); characters that could confuse a terminal or a JavaScript
+parser (DEL, C1 controls, U+2028/9, bidirectional overrides) are written as ``\\uXXXX``
+escapes, which JSON parsers read back unchanged.
 """
 
 from __future__ import annotations
@@ -138,7 +140,8 @@ def head(page: Page) -> dict:
         "version": VERSION,
         "generated_at": iso(page.generated_at),
         "space": {"id": space["id"], "title": page.title, "type": space.get("type"),
-                  "created": space.get("created"), "folder": space.get("folder")},
+                  "created": space.get("created"),
+                  "folder": None if blur else space.get("folder")},
         "filters": {"since": filters.since, "until": filters.until, "last": filters.last,
                     "sort": filters.sort, "description": page.options.filters_text},
         "time_zone": zone_name(page),

@@ -6,6 +6,7 @@ three formats always agree on the window, the order, the times and the names.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -14,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from .bodies import with_bodies
 from .clock import Clock, parse_utc
@@ -76,6 +77,22 @@ class Pseudonyms:
 
     def email(self, person_id: str | None) -> str:
         return f"person{self.people.get(person_id or '', 0) or 'x'}@hidden"
+
+    def names_anyone(self, path: str) -> bool:
+        """Whether a path (a folder or file name the archive made from a title or an
+        attachment name) holds a name or email. Compared as letters and digits only, since
+        making a name safe for a file system changes its punctuation and spaces."""
+        pattern = self._names_pattern
+        return bool(pattern and pattern.search(_letters(path)))
+
+    @functools.cached_property
+    def _names_pattern(self) -> re.Pattern[str] | None:
+        keys = sorted({k for k in map(_letters, self.replacements) if len(k) > 2}, key=len)
+        return re.compile("|".join(map(re.escape, keys))) if keys else None
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.casefold())
 
 
 @dataclass
@@ -264,11 +281,14 @@ def _files(row: tuple, ctx: Context) -> list[dict]:
         kind = info["content_type"] or ""
         is_image = kind.startswith(IMAGE_TYPES) or extension in IMAGE_EXTENSIONS
         local = info["local_path"] if info["status"] == "downloaded" else None
+        href = relative_href(local, ctx) if local else None
+        if local and ctx.blur and ctx.blur.names_anyone(f"{local}/{unquote(href or '')}"):
+            local = href = None  # a folder or file named after someone: no link under --blur
         files.append({
             "name": redact(name, ctx.blur.replacements) if ctx.blur else name,
             "size": info["size"], "size_text": human_size(info["size"]),
             "content_type": info["content_type"],
-            "image": is_image, "href": relative_href(local, ctx) if local else None,
+            "image": is_image, "href": href,
             "label": STATUS_LABELS.get(info["status"], "not downloaded"),
             "local_path": local,
         })  # fmt: skip

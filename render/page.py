@@ -6,13 +6,15 @@ to disk without holding the window in memory.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from webex_layout import space_dir
+from webex_layout import BLURRED_FOLDER, space_dir
 
 from . import query
 from .clock import Clock
@@ -22,6 +24,7 @@ from .stats import statistics
 from .window import Window
 
 FORMATS = ("html", "json", "txt")
+BLURRED = BLURRED_FOLDER  # where --blur renderings go (a name the archive keeps for it)
 
 
 @dataclass
@@ -61,14 +64,34 @@ class Page:
 Writer = Callable[[Page], None]
 
 
-def default_path(archive: Path, space: dict, fmt: str, output: Path | None) -> Path:
-    """``<archive>/<folder>/<folder>.<fmt>``, or what ``--output`` says (a file or a folder)."""
+def default_path(
+    archive: Path, space: dict, fmt: str, output: Path | None, blurred: str | None = None
+) -> Path:
+    """``<archive>/<folder>/<folder>.<fmt>``, or what ``--output`` says (a file or a folder).
+
+    ``blurred``: the space's title under --blur; then neither the folder nor the file is
+    named after the space's folder, which may name a person (``blurred_stem``)."""
     folder = space["folder"] or space["id"]
+    stem = blurred_stem(blurred, space["id"]) if blurred is not None else folder
     if output is None:
-        return archive / folder / f"{folder}.{fmt}"
+        return archive / (BLURRED if blurred is not None else folder) / f"{stem}.{fmt}"
     if output.suffix.lower() in (".html", ".json", ".txt"):
         return output.with_suffix(f".{fmt}")
-    return output / f"{folder}.{fmt}"
+    return output / f"{stem}.{fmt}"
+
+
+def blurred_stem(title: str, space_id: str) -> str:
+    """The file name of a blurred rendering: its blurred title, safe on every file system,
+    and a digest of the space id, since blurring can give two spaces one title."""
+    safe = re.sub(r"[^\w .()+,-]", "_", title).strip(" .")[:60].strip(" .") or "space"
+    return f"{safe}-{hashlib.sha256(space_id.encode()).hexdigest()[:8]}"
+
+
+def blurred_title(title: str, space: dict, blur: Pseudonyms) -> str:
+    """The title with every known name replaced; a direct space's title is a person's name
+    even when the archive knows it by no other (a renamed or removed person)."""
+    hidden = redact(title, blur.replacements)
+    return "direct space" if space.get("type") == "direct" and hidden == title else hidden
 
 
 def output_root(archive: Path, space: dict, output: Path | None) -> Path:
@@ -95,9 +118,11 @@ def build_page(
     ``window`` is the space's window under ``options.filters``, shared by the formats of one
     rendering; without it, the page makes its own."""
     zone = options.zone or datetime.now().astimezone().tzinfo
-    path = default_path(archive, space, fmt, options.output)
     me_email = meta.get("me_email") or ""
     blur = Pseudonyms.build(query.people_names(conn)) if options.blur else None
+    title = clean_inline(space["title"] or "untitled space")
+    title = blurred_title(title, space, blur) if blur else title
+    path = default_path(archive, space, fmt, options.output, title if blur else None)
     ctx = Context(zone=zone, me_org=meta.get("me_org_id"),
                   me_domain=me_email.rsplit("@", 1)[-1].lower() if "@" in me_email else None,
                   output_dir=path.parent, archive_dir=archive, avatars=options.avatars,
@@ -116,9 +141,8 @@ def build_page(
             m | {"name": blur.name(m["person_id"]), "email": blur.email(m["person_id"])}
             for m in members
         ]
-    title = clean_inline(space["title"] or "untitled space")
     return Page(
-        space=space, title=redact(title, blur.replacements) if blur else title,
+        space=space, title=title,
         generated_at=datetime.now(zone), options=options,
         me_name="(hidden)" if blur else meta.get("me_name") or "", stats=stats, members=members,
         toc=month_counts(window.anchor_counts(ctx.clock.same_month), ctx.clock)

@@ -56,17 +56,34 @@ def connect(archive: Path) -> sqlite3.Connection:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     except sqlite3.DatabaseError as error:
         raise RenderError(f"{path} is not a webex-archive database ({error})") from None
-    if row is None or row[0] != SCHEMA_VERSION:
-        found = row[0] if row else "none"
-        raise RenderError(
-            f"{path} has schema version {found}; this render reads version {SCHEMA_VERSION} "
-            "(run `webex-archive sync` with this version to upgrade it)"
-        )
+    problem = _version_problem(row[0] if row else None)
+    if problem:
+        conn.close()
+        raise RenderError(f"{path} {problem}")
     conn.row_factory = sqlite3.Row
     # One read transaction for the whole rendering: while a sync writes (WAL), every query
     # of this render sees the same snapshot, so statistics agree with the messages listed.
     conn.execute("BEGIN")
     return conn
+
+
+def _version_problem(found: str | None) -> str | None:
+    """What is wrong with the archive's schema version, in the words etl/store uses for the
+    same case, so that every command gives the same advice; None when it is ours."""
+    try:
+        version = int(found) if found is not None else None
+    except ValueError:
+        version = None
+    if version is None:
+        return "is not a webex-archive archive (no meta.schema_version): pick another --archive"
+    if version > int(SCHEMA_VERSION):
+        return (
+            f"was written by a newer webex-archive (schema version {version}, this one knows "
+            f"up to {SCHEMA_VERSION}): upgrade webex-archive"
+        )
+    if version < int(SCHEMA_VERSION):
+        return "has an older or no schema: run `webex-archive sync` once to upgrade it"
+    return None
 
 
 def find_spaces(conn: sqlite3.Connection, queries: list[str], everything: bool) -> list[dict]:

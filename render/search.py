@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+from .fts_query import fts_query
 from .query import RenderError
 
 # Snippet markers from Unicode's private use area (kept by clean_inline, unlike control
@@ -27,9 +28,9 @@ JOIN messages AS m ON m.rowid = messages_fts.rowid
 JOIN spaces AS s ON s.id = m.space_id
 LEFT JOIN people AS pe ON pe.id = m.person_id
 WHERE messages_fts MATCH :query
-  AND (:space IS NULL OR m.space_id = :space OR s.title LIKE '%' || :space || '%')
-  AND (:person IS NULL OR m.person_email LIKE '%' || :person || '%'
-       OR pe.display_name LIKE '%' || :person || '%')
+  AND (:space IS NULL OR m.space_id = :space OR instr(lower(s.title), lower(:space)))
+  AND (:person IS NULL OR instr(lower(m.person_email), lower(:person))
+       OR instr(lower(pe.display_name), lower(:person)))
   AND m.created >= :since AND m.created < :until
 ORDER BY rank, m.created DESC
 LIMIT :limit
@@ -58,22 +59,54 @@ def search(
     until: str | None = None,
     limit: int = 20,
 ) -> list[Hit]:
-    """Messages matching an FTS5 query (phrases, prefixes, AND/OR/NOT), best first.
+    """Messages matching what was typed (render/fts_query.py: words as typed, "phrases",
+    prefix*, AND/OR/NOT), best first.
 
-    A query FTS5 cannot parse is a RenderError with a one-line hint, not a traceback.
+    A query with nothing searchable in it, or a --space or --from that names nobody in the
+    archive, is a RenderError with a one-line hint: "no message matches" would send the
+    reader looking for a message when the filter is what is wrong.
     """
+    expression = fts_query(query)
+    if not expression:
+        raise RenderError(f"nothing to search for in {query!r}: search for words or numbers")
+    space, person = _cleaned(space), _cleaned(person)
     params = {
-        "query": query, "space": space, "person": person, "since": since or "0000",
+        "query": expression, "space": space, "person": person, "since": since or "0000",
         "until": until or "9999", "limit": limit, "start": START, "end": END,
     }  # fmt: skip
-    try:
-        rows = conn.execute(_SEARCH, params).fetchall()
-    except sqlite3.OperationalError as error:
-        raise RenderError(
-            f'cannot search for {query!r} ({error}); use words, "a phrase", prefix*, AND, OR, NOT'
-        ) from None
+    rows = conn.execute(_SEARCH, params).fetchall()
+    if not rows:
+        _check_filters(conn, space, person)
     return [
         Hit(r["id"], r["space_id"], r["space_title"] or "", r["created"], r["author"] or "",
             r["email"] or "", r["snippet"] or "", r["thread"], r["rank"])
         for r in rows
     ]  # fmt: skip
+
+
+def _cleaned(text: str | None) -> str | None:
+    """A filter without lone surrogates (undecodable command-line bytes SQLite cannot take)."""
+    return None if text is None else text.encode("utf-8", "replace").decode("utf-8")
+
+
+_KNOWN_SPACE = "SELECT 1 FROM spaces WHERE id = :space OR instr(lower(title), lower(:space))"
+_KNOWN_PERSON = """
+SELECT 1 FROM people WHERE instr(lower(display_name), lower(:person))
+                        OR instr(lower(email), lower(:person))
+UNION ALL SELECT 1 FROM messages WHERE instr(lower(person_email), lower(:person))
+LIMIT 1
+"""
+
+
+def _check_filters(conn: sqlite3.Connection, space: str | None, person: str | None) -> None:
+    """Nothing matched: say so if a filter names no space or nobody (only then is it asked,
+    so a search that finds something pays nothing for it)."""
+    if space is not None and not conn.execute(_KNOWN_SPACE, {"space": space}).fetchone():
+        raise RenderError(
+            f"--space {space!r} matches no space in the archive; "
+            "`webex-archive status` lists the archived spaces"
+        )
+    if person is not None and not conn.execute(_KNOWN_PERSON, {"person": person}).fetchone():
+        raise RenderError(
+            f"--from {person!r} matches nobody in the archive (a part of a name or an email)"
+        )

@@ -16,7 +16,7 @@ import click
 from etl import DEFAULT_API_URL
 
 from . import __version__
-from .progress import Reporter
+from .progress import Reporter, end_line
 
 if TYPE_CHECKING:
     from etl.api import WebexClient
@@ -111,6 +111,7 @@ class Cli(click.Group):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
+            end_line()  # a status line may be on the screen: the notice goes below it
             click.echo("interrupted: the archive keeps everything committed so far", err=True)
             ctx.exit(130)
         except (click.ClickException, click.exceptions.Exit, click.Abort):

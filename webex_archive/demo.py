@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 import webbrowser
 from pathlib import Path
@@ -19,6 +21,18 @@ from .cli import archive_option
 from .progress import Reporter
 from .render_command import local_zone
 from .status import space_status
+
+
+def open_in_browser(page: Path, reporter: Reporter) -> None:
+    """Open the page, or say why not: with no display (an SSH session, a container) there is
+    no browser to open, and saying nothing left the reader waiting for one."""
+    graphical = sys.platform in ("darwin", "win32") or any(
+        os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER")
+    )
+    if graphical and webbrowser.open(page.resolve().as_uri()):
+        return
+    why = "no browser could be started" if graphical else "no display"
+    reporter.notice(f"no browser was opened ({why}): open {page} yourself")
 
 
 @click.command()
@@ -86,7 +100,7 @@ def demo(
             '"select author_name, text from messages_view limit 5"'
         )
         if open_page:
-            webbrowser.open(paths[0].resolve().as_uri())
+            open_in_browser(paths[0], reporter)
         if serve:
             click.echo(describe(emulator))
             emulator.serve_forever()

@@ -1,4 +1,10 @@
-"""Progress and notices on stderr: a live status line on a terminal, nothing when piped."""
+"""Progress and notices on stderr: a live status line on a terminal, nothing when piped.
+
+Every phase that can take more than a moment reports through ``Reporter.status``: a line
+alone (the walk's pages), or a phase name with ``done`` and ``total``, which the reporter
+turns into ``what: done/total, rate/s, ETA`` — so the sync's file information, downloads,
+avatars and people, and the render's spaces and messages, all read alike.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,10 @@ import sys
 import time
 
 import click
+
+# The reporter whose status line is on the screen now: an interrupt (Ctrl-C) ends that line
+# before its notice (end_line), wherever the command was.
+_showing: Reporter | None = None
 
 
 class Reporter:
@@ -18,16 +28,42 @@ class Reporter:
         self.live = not quiet and self.stream.isatty()
         self._last = 0.0
         self._width = 0
+        self._phase: tuple[str, float, int] | None = None  # what, since when, from which count
 
-    def status(self, line: str) -> None:
-        now = time.monotonic()
-        if not self.live or now - self._last < 0.1:
+    def status(self, line: str, done: int | None = None, total: int | None = None) -> None:
+        """Show ``line`` (or, with ``done``, the phase ``line`` with its count, rate and ETA),
+        at most ten times a second; the last count of a phase is always shown."""
+        if not self.live:
             return
+        now = time.monotonic()
+        final = done is not None and done == total
+        if now - self._last < 0.1 and not final:
+            return
+        if done is not None:
+            line = self._counted(line, done, total, now)
         self._last = now
+        self._show(line)
+
+    def _counted(self, what: str, done: int, total: int | None, now: float) -> str:
+        if self._phase is None or self._phase[0] != what or done < self._phase[2]:
+            self._phase = (what, now, done)
+        _, since, first = self._phase
+        elapsed = now - since
+        rate = (done - first) / elapsed if elapsed > 0.5 else 0.0
+        text = f"{what}: {done:,}" + (f"/{total:,}" if total is not None else "")
+        if rate:
+            text += f", {rate:,.0f}/s"
+            if total is not None and total > done:
+                text += f", ETA {duration((total - done) / rate)}"
+        return text
+
+    def _show(self, line: str) -> None:
+        global _showing
         text = line[: shutil.get_terminal_size().columns - 1]
         self.stream.write("\r" + text.ljust(self._width))
         self.stream.flush()
         self._width = len(text)
+        _showing = self
 
     def notice(self, line: str) -> None:
         if self.quiet:
@@ -36,7 +72,31 @@ class Reporter:
         click.echo(line, file=self.stream)
 
     def clear(self) -> None:
+        global _showing
         if self.live and self._width:
             self.stream.write("\r" + " " * self._width + "\r")
             self.stream.flush()
             self._width = 0
+        if _showing is self:
+            _showing = None
+
+
+def end_line() -> None:
+    """End the status line on the screen, if any, keeping it: what comes next (the
+    interrupt's notice) starts on its own line."""
+    global _showing
+    if _showing is not None and _showing._width:
+        _showing.stream.write("\n")
+        _showing.stream.flush()
+        _showing._width = 0
+    _showing = None
+
+
+def duration(seconds: float) -> str:
+    """``45 s``, ``3 min 20 s``, ``2 h 05 min``: an ETA to read at a glance."""
+    seconds = int(seconds + 0.5)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"

@@ -225,11 +225,14 @@ def render(
         output=output,
         filters_text=text,
     )
+    reporter = app.reporter()
     try:
-        written = render_spaces(app.archive, list(space), all_spaces, options)
+        written = render_spaces(app.archive, list(space), all_spaces, options, reporter)
     except RenderError as error:
+        reporter.clear()
         for path in error.written:  # the spaces that did render
             click.echo(str(path))
         raise
+    reporter.clear()
     for path in written:
         click.echo(str(path))

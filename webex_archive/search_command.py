@@ -68,7 +68,8 @@ def search_command(
     limit: int,
     json_output: bool,
 ) -> None:
-    """Full-text search (words, "phrases", prefix*, AND/OR/NOT), best matches first."""
+    """Full-text search, best matches first: words as typed (e-mail, v1.2, C++), "phrases",
+    prefix*, and AND/OR/NOT in capitals with (groups)."""
     zone, _ = local_zone()
     conn = connect(app.archive)
     hits = search(

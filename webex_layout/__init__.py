@@ -14,6 +14,7 @@ from .atomic import TEMP_PREFIX, TEMP_SUFFIX, atomic_write, new_temp, remove_lef
 from .inside import UnsafePath, check_inside, space_dir
 from .locks import same_file, try_lock
 from .reserved import (
+    BLURRED_FOLDER,
     DB_NAME,
     DEVICES,
     HOME_PAGE,
@@ -26,7 +27,8 @@ from .reserved import (
 )
 
 __all__ = [
-    "DB_NAME", "DEVICES", "HOME_PAGE", "LOCK_NAME", "RESERVED", "ROOT_FILES", "SQLITE_SIDECARS",
+    "BLURRED_FOLDER", "DB_NAME", "DEVICES", "HOME_PAGE", "LOCK_NAME", "RESERVED", "ROOT_FILES",
+    "SQLITE_SIDECARS",
     "TEMP_PREFIX", "TEMP_SUFFIX", "UnsafePath", "atomic_write", "check_inside", "fold",
     "is_reserved", "new_temp", "remove_leftovers", "same_file", "space_dir", "try_lock",
 ]  # fmt: skip

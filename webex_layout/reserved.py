@@ -23,7 +23,16 @@ DB_NAME = "archive.db"
 SQLITE_SIDECARS = ("-wal", "-shm", "-journal", "-mj")
 LOCK_NAME = "archive.lock"
 HOME_PAGE = "index.html"  # the archive's home page, listing its spaces
-ROOT_FILES = (DB_NAME, *(DB_NAME + sidecar for sidecar in SQLITE_SIDECARS), LOCK_NAME, HOME_PAGE)
+# Where --blur renderings go: a space's own folder is named after its title, and a direct
+# space's title is the other person's name.
+BLURRED_FOLDER = "blurred"
+ROOT_FILES = (
+    DB_NAME,
+    *(DB_NAME + sidecar for sidecar in SQLITE_SIDECARS),
+    LOCK_NAME,
+    HOME_PAGE,
+    BLURRED_FOLDER,
+)
 # Windows device names, reserved with any extension ("CON.txt" opens the console).
 DEVICES = frozenset(
     {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}

@@ -186,7 +186,7 @@ def fetch_file_info(
     space_id: str,
     now: str,
     workers: int = 4,
-    notify: Callable[[str], None] | None = None,
+    notify: Callable[..., None] | None = None,
 ) -> dict[str, int]:
     """HEAD every file of the space not yet asked about; record name, type, size and status.
 
@@ -195,7 +195,7 @@ def fetch_file_info(
     shared by several rows is asked about once. HEADs run in ``workers`` threads; the
     database is written on this thread only, in transactions of up to BATCH_ROWS rows, and
     what was learnt is committed even when the run stops early (Ctrl-C, AuthError).
-    ``notify`` gets progress lines, on this thread. Returns counters (COUNTERS).
+    ``notify`` gets progress (etl.sync.Progress), on this thread. Returns counters (COUNTERS).
     """
     rows = _rows_to_check(db, space_id)
     by_url: dict[str, int] = {}
@@ -211,11 +211,11 @@ def fetch_file_info(
             counts[info.status] += by_url[url]
             if info.status == "failed" and notify:
                 notify(f"file info failed for {url}: {info.error}")
+            if notify:
+                notify("file info", counts["checked"], len(rows))
             if len(batch) >= BATCH_ROWS or time.monotonic() - last_commit >= BATCH_SECONDS:
                 _write(db, batch)
                 batch, last_commit = [], time.monotonic()
-                if notify:
-                    notify(f"file info: {counts['checked']}/{len(rows)} files checked")
     finally:
         _write(db, batch)
     return counts

@@ -240,7 +240,7 @@ def download_avatars(
     archive_dir: Path,
     now: str,
     workers: int = 4,
-    notify: Callable[[str], None] | None = None,
+    notify: Callable[..., None] | None = None,
     hosts: Hosts | None = None,
 ) -> dict[str, int]:
     """Download the avatar of each author of the space into ``<space folder>/avatars/``.
@@ -248,8 +248,9 @@ def download_avatars(
     Only people who wrote messages in the space and have an avatar URL; an avatar whose URL
     is unchanged and whose file is present costs nothing. Fetches run in ``workers`` threads
     without the Bearer token; the database is written on this thread, one transaction per
-    avatar. ``notify`` gets a line per failure. ``hosts``: the run's memory of hosts that
-    could not be reached (shared by the spaces of one sync). Returns COUNTERS.
+    avatar. ``notify`` gets progress (etl.sync.Progress) and a line per failure. ``hosts``:
+    the run's memory of hosts that could not be reached (shared by the spaces of one sync).
+    Returns COUNTERS.
     """
     archive_dir = Path(archive_dir)
     folder_name, space_dir = space_folder(db, space_id, archive_dir)
@@ -265,11 +266,13 @@ def download_avatars(
         functools.partial(_fetch, client, folder, hosts or Hosts()), todo, workers, _discard
     )
     try:
-        for fetched in results:
+        for done, fetched in enumerate(results, 1):
             avatar = target.store(fetched) if fetched.error is None else fetched
             counts["failed" if avatar.error else "downloaded"] += 1
             if avatar.error and notify:
                 notify(f"avatar of {avatar.person_id} not downloaded: {avatar.error}")
+            elif notify:
+                notify("avatars", done, len(todo))
     finally:
         results.close()
     return counts

@@ -13,7 +13,6 @@ import errno
 import functools
 import mimetypes
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
@@ -49,7 +48,6 @@ COUNTERS = ("downloaded", "deduplicated", "gone", "infected", "unscannable", "fa
 IMAGE_EXTENSIONS = frozenset("png jpg jpeg gif bmp webp svg tif tiff heic heif avif".split())
 # Types that say nothing about the content: the extension decides, as when the type is missing.
 GENERIC_TYPES = frozenset({"application/octet-stream", "binary/octet-stream"})
-PROGRESS_SECONDS = 1.0
 DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}  # no space, or over quota
 FILE_HEADERS = {"Accept": "*/*", "Accept-Encoding": "identity"}  # count the bytes as sent
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -299,7 +297,7 @@ def download_files(
     now: str,
     workers: int = 4,
     allow_unscannable: bool = False,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[..., None] | None = None,
 ) -> dict[str, int]:
     """Download the space's attachments (``mode`` "images": images only; "files": all) into
     ``<archive>/<space folder>/images|files/``.
@@ -319,13 +317,12 @@ def download_files(
         run.counts[verdict] += heads[verdict]
     jobs = run.plan(mode, allow_unscannable)
     work = functools.partial(_fetch, client, run.space_dir, allow_unscannable)
-    results, last = run_in_threads(work, jobs, workers, _discard), time.monotonic()
+    results = run_in_threads(work, jobs, workers, _discard)
     try:
         for done, result in enumerate(results, 1):
             run.finish(result)
-            if progress and (done == len(jobs) or time.monotonic() - last >= PROGRESS_SECONDS):
-                progress(f"files {done}/{len(jobs)}, {run.counts['bytes'] / 1e6:.1f} MB")
-                last = time.monotonic()
+            if progress:
+                progress("downloads", done, len(jobs))
     finally:
         results.close()
     return run.counts

@@ -9,7 +9,7 @@
       var image = viewer.querySelector("img");
       if (!image) {
         image = document.createElement("img");
-        viewer.insertBefore(image, viewer.firstChild);
+        viewer.insertBefore(image, viewer.querySelector("p"));
       }
       image.src = thumb.getAttribute("data-full");
       image.alt = thumb.getAttribute("data-name") || "";

@@ -175,3 +175,30 @@ def test_guessed_heights_keep_the_page_still(browser, page_path):
     real = page.evaluate(height)
     assert 0.7 < guessed / real < 1.3 and 0.7 < after_jump / real < 1.3, (guessed, after_jump, real)
     context.close()
+
+
+def test_image_popup_keeps_small_images_small_and_has_a_close_button(browser, page_path):
+    """The pop-up shows a picture at most at its natural size (a 48 px picture stayed 48 px,
+    not 960 px of blur), and a visible button closes it, for readers who know no Escape."""
+    context, page, problems = open_page(browser, page_path)
+    thumb = page.locator("button.thumb").first
+    thumb.scroll_into_view_if_needed()
+    thumb.locator("img").evaluate("i => i.complete || new Promise(done => i.onload = done)")
+    thumb.click()
+    image = page.locator("#viewer img")
+    image.evaluate("i => i.complete || new Promise(done => i.onload = done)")
+    natural = image.evaluate("i => [i.naturalWidth, i.naturalHeight]")
+    shown = image.evaluate(
+        "i => [i.getBoundingClientRect().width, i.getBoundingClientRect().height]"
+    )
+    assert 0 < natural[0] < 200 and shown == natural
+    close = page.locator("#viewer button.close")
+    assert close.is_visible()
+    box, viewport = close.bounding_box(), page.viewport_size
+    assert box["width"] >= 24 and box["height"] >= 24
+    assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"] and box["y"] >= 0
+    assert page.evaluate("document.activeElement.className") == "close"  # Enter closes too
+    close.click()
+    assert page.evaluate("document.getElementById('viewer').open") is False
+    assert problems == []
+    context.close()

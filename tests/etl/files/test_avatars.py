@@ -165,13 +165,21 @@ def test_failures_are_counted_and_retried_next_time(
     emu.add_fault(Rule("drop", rate=1.0, times=1, path=f"/avatars/{expected[dropped]}"))
     lines = []
 
-    counts = download_avatars(db, client, room_id, tmp_path, NOW, notify=lines.append)
+    counts = download_avatars(
+        db, client, room_id, tmp_path, NOW, notify=lambda *shown: lines.append(shown)
+    )
 
     assert counts == {"downloaded": len(expected) - 1, "unchanged": 0, "failed": 1}
     assert missing not in avatar_rows(db, room_id)
-    assert lines == [f"avatar of {missing} not downloaded: Webex does not know "
-                     f"/avatars/{expected[missing]}~1600 (404): The requested resource could "
-                     "not be found."]  # fmt: skip
+    failures = [line for line in lines if len(line) == 1]  # the rest: ("avatars", done, total)
+    assert failures == [(f"avatar of {missing} not downloaded: Webex does not know "
+                         f"/avatars/{expected[missing]}~1600 (404): The requested resource "
+                         "could not be found.",)]  # fmt: skip
+    assert [line for line in lines if len(line) == 3][-1] == (
+        "avatars",
+        len(expected),
+        len(expected),
+    )
     assert sleeps == [0.5]  # the dropped body, fetched again
     body = dataset.avatars[expected[dropped]].make("image/png")
     assert (tmp_path / avatar_rows(db, room_id)[dropped]["local_path"]).read_bytes() == body

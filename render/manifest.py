@@ -1,0 +1,57 @@
+"""What the last rendering of a page wrote, so that the next one removes what it no longer
+writes: a plain render after ``--split month`` must not leave the month pages beside the new
+page, linking to nothing and showing old messages.
+
+Beside each rendered page ``X.html`` (``X.json``, ``X.txt``) lies ``.X.rendered.json``, the
+names each format's last rendering wrote in that folder: ``{"html": ["X.html",
+"X-2024-03.html", ...], "json": [...]}``. Each format is tidied on its own (a JSON render
+leaves the HTML pages alone). A file is removed only when the manifest lists it, its name is
+one this renderer gives (``X.<fmt>`` or a ``--split`` part ``X-YYYY[-MM].html``) and it is a
+plain file in that folder: never a file a person put there, whatever the manifest says.
+Pages rendered before manifests existed are not known to be ours, and stay.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from webex_layout import atomic_write
+
+from .page import Page
+
+SUFFIX = ".rendered.json"
+
+
+def manifest_path(page: Path) -> Path:
+    return page.with_name(f".{page.stem}{SUFFIX}")
+
+
+def tidy(rendered: Page, fmt: str, written: list[Path]) -> None:
+    """After ``fmt`` was rendered (``written``: the page and its parts): remove what the
+    previous rendering of ``fmt`` wrote there and this one did not, and record this one."""
+    page = rendered.path
+    record = _read(manifest_path(page))
+    names = sorted(path.name for path in written if path.parent == page.parent)
+    ours = re.compile(rf"{re.escape(page.stem)}(-\d{{4}}(-\d{{2}})?)?\.{re.escape(fmt)}")
+    for name in record.get(fmt, []):
+        if not isinstance(name, str) or name in names or not ours.fullmatch(name):
+            continue
+        target = page.parent / name
+        if target.is_file() and not target.is_symlink():
+            target.unlink(missing_ok=True)
+    record[fmt] = names
+    with atomic_write(manifest_path(page), rendered.root) as out:
+        out.write(json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+
+
+def _read(path: Path) -> dict[str, list]:
+    """The manifest, or nothing when it is missing or not one (then nothing is removed)."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(record, dict):
+        return {}
+    return {fmt: names for fmt, names in record.items() if isinstance(names, list)}
