@@ -16,6 +16,10 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Names, never strftime's %a, %b or %B: those follow the process's locale, and an archive must
+# be the same bytes on every machine.
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December")  # fmt: skip
 archive_form = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z").fullmatch
 _TWO = [f"{n:02d}" for n in range(60)]
 _LAST = timedelta(hours=23, minutes=59, seconds=59, microseconds=999999)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Callable, Iterable
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import quote
 
@@ -18,7 +18,7 @@ import jinja2
 from markupsafe import Markup
 
 from .article import Articles, Clean, domain, hue
-from .clock import parse_utc, when
+from .clock import MONTH_NAMES, parse_utc, when
 from .model import Section, human_size, initials, sections
 from .page import Page
 from .sanitize import strip_unsafe
@@ -134,7 +134,7 @@ def toc(page: Page, link: Callable[[int, int], str] = anchor) -> list[dict]:
             years.append({"year": year, "count": 0, "months": []})
         years[-1]["count"] += count
         years[-1]["months"].append(
-            {"name": datetime(year, month, 1).strftime("%B"), "count": count,
+            {"name": MONTH_NAMES[month - 1], "count": count,
              "href": _encoded(link(year, month), anchor(year, month))}
         )  # fmt: skip
     return years

@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .bodies import with_bodies
-from .clock import Clock, parse_utc
+from .clock import MONTH_NAMES, Clock, parse_utc
 from .sanitize import clean_inline, redact, strip_unsafe
 
 GROUP_GAP = timedelta(minutes=5)  # same author within this gap: one header for both
@@ -275,7 +275,7 @@ class Section:
 
     @property
     def label(self) -> str:
-        return datetime(self.year, self.month, 1).strftime("%B %Y")
+        return f"{MONTH_NAMES[self.month - 1]} {self.year}"
 
 
 def sections(stream: Iterable[Item]) -> Iterator[Section]:

@@ -31,8 +31,6 @@ OUTSIDE = "[outside the selected messages: shown as the start of its thread]"
 CARD = "[card: not shown]"
 HIDDEN = "(hidden: --blur)"
 RULE = "=" * 72
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")  # fmt: skip
 
 # Terminal escape sequences (CSI, OSC and the two-byte ESC forms) go whole, so no "[31m"
 # residue is left; then every remaining C0 and C1 control (newline and tab are handled
@@ -65,10 +63,6 @@ def clean_line(value: str | None) -> str:
     return " ".join(clean_text(value).split())
 
 
-def month_label(year: int, month: int) -> str:
-    return f"{MONTHS[month - 1]} {year}"
-
-
 def zone_name(page: Page) -> str:
     zone = page.options.zone or page.generated_at.tzinfo
     return page.options.zone_name or getattr(zone, "key", None) or str(zone)
@@ -93,7 +87,7 @@ def write_text(page: Page) -> None:
     with open_output(page.path) as out:
         out.writelines(header_lines(page))
         for section in sections(page.items):
-            out.write(f"\n\n---------- {month_label(section.year, section.month)} ----------\n")
+            out.write(f"\n\n---------- {section.label} ----------\n")
             for item in section.items:
                 out.writelines(message_lines(item, page.clock, authors))
         out.writelines(statistics_lines(page))
