@@ -160,12 +160,11 @@ class Clock:
             return moment.year, moment.month
         return fast[1].month
 
-    def same_month(self, first: str | None, last: str | None) -> bool:
-        """Whether every time from ``first`` to ``last`` (one UTC day) is in one local month:
-        both in the archive's form, the day's offset constant, the two months equal."""
-        one = self._fast(first) if first else None
-        other = self._fast(last) if last and one else None
-        return other is not None and one[0] is other[0] and one[1].month == other[1].month
+    def steady(self, text: str) -> bool:
+        """Whether ``text`` is in the archive's form and its UTC day has one offset all day:
+        then local time follows UTC through the day, and every time between two of that day
+        is in one local month when those two are."""
+        return self._fast(text) is not None
 
     def micros(self, text: str) -> int:
         """Microseconds since the epoch, for the gaps between messages."""

@@ -18,10 +18,11 @@ import jinja2
 from markupsafe import Markup
 
 from .article import Articles, Clean, domain, hue
-from .clock import MONTH_NAMES, parse_utc, when
+from .clock import parse_utc, when
 from .model import Section, human_size, initials, sections
 from .page import Page
 from .sanitize import strip_unsafe
+from .toc import anchor, years
 
 try:
     VERSION = version("webex-space-archive")
@@ -113,33 +114,6 @@ def numbers(stats: dict, zone: tzinfo) -> list[tuple[str, str]]:
     return rows
 
 
-def anchor(year: int, month: int) -> str:
-    return f"#m-{year:04d}-{month:02d}"
-
-
-def _encoded(link: str, fragment: str) -> str:
-    """``link`` (a file name, then ``fragment``) with the file name percent-encoded; the
-    fragment is ours (``#m-2024-03``) and stays as it is."""
-    if link.endswith(fragment):
-        return href(link[: -len(fragment)]) + fragment
-    return href(link)
-
-
-def toc(page: Page, link: Callable[[int, int], str] = anchor) -> list[dict]:
-    """Years (folding) and their months with message counts, in page order; ``link`` says
-    where a month is (an anchor here, or a part's file with --split)."""
-    years: list[dict] = []
-    for year, month, count in page.toc:
-        if not years or years[-1]["year"] != year:
-            years.append({"year": year, "count": 0, "months": []})
-        years[-1]["count"] += count
-        years[-1]["months"].append(
-            {"name": MONTH_NAMES[month - 1], "count": count,
-             "href": _encoded(link(year, month), anchor(year, month))}
-        )  # fmt: skip
-    return years
-
-
 def write_html(
     page: Page,
     chosen: Iterable[Section] | None = None,
@@ -154,7 +128,7 @@ def write_html(
         avatars=page.options.avatars, nonce=secrets.token_urlsafe(16),
         settings=settings(page), stats=page.stats,
         numbers=numbers(page.stats, page.generated_at.tzinfo),
-        toc=toc(page, toc_href), sort=page.options.filters.sort, parts=parts,
+        toc=years(page.toc, toc_href), sort=page.options.filters.sort, parts=parts,
         sections=chosen if chosen is not None else sections(page.items),
         articles=Articles(page.clock).chunks,
     )  # fmt: skip

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from .bodies import with_bodies
 from .clock import MONTH_NAMES, Clock, parse_utc
 from .sanitize import clean_inline, redact, strip_unsafe
+from .toc import section_id
 
 GROUP_GAP = timedelta(minutes=5)  # same author within this gap: one header for both
 GROUP_GAP_MICROS = GROUP_GAP // timedelta(microseconds=1)
@@ -271,7 +272,7 @@ class Section:
 
     @property
     def anchor(self) -> str:
-        return f"m-{self.year:04d}-{self.month:02d}"
+        return section_id(self.year, self.month)
 
     @property
     def label(self) -> str:
@@ -283,16 +284,3 @@ def sections(stream: Iterable[Item]) -> Iterator[Section]:
     for month, group in itertools.groupby(stream, key=lambda item: item.month):
         year, number = month or (1970, 1)
         yield Section(year, number, group)
-
-
-def month_counts(
-    anchors: Iterable[tuple[str, int]], zone: tzinfo | Clock
-) -> list[tuple[int, int, int]]:
-    """(year, month, rows) for the table of contents, in display order, from the rows per
-    thread anchor (or per thread)."""
-    clock = zone if isinstance(zone, Clock) else Clock(zone)
-    counts: dict[tuple[int, int], int] = {}
-    for anchor, size in anchors:
-        key = clock.month(anchor)
-        counts[key] = counts.get(key, 0) + size
-    return [(year, month, count) for (year, month), count in counts.items()]

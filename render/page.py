@@ -14,9 +14,10 @@ from pathlib import Path
 
 from . import query
 from .clock import Clock
-from .model import Context, Item, Pseudonyms, items, month_counts
+from .model import Context, Item, Pseudonyms, items
 from .sanitize import clean_inline, redact
 from .stats import statistics
+from .toc import count_months
 from .window import Window
 
 FORMATS = ("html", "json", "txt")
@@ -108,8 +109,7 @@ def build_page(
         space=space, title=redact(title, blur.replacements) if blur else title,
         generated_at=datetime.now(zone), options=options,
         me_name="(hidden)" if blur else meta.get("me_name") or "", stats=stats, members=members,
-        toc=month_counts(window.anchor_counts(ctx.clock.same_month), ctx.clock)
-        if fmt == "html" else [],
+        toc=count_months(window, ctx.clock) if fmt == "html" else [],
         items=items(window.rows(avatars=ctx.avatars == "local" and not blur), ctx), path=path,
         clock=ctx.clock,
     )  # fmt: skip

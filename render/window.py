@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
-from .clock import archive_form
 from .query import Filters
 
 _NAMES = itertools.count(1)
@@ -95,10 +94,6 @@ ORDER BY o.seq
 """
 
 
-def _day(anchor: str) -> str:
-    return anchor[:10]
-
-
 _AVATARS = "LEFT JOIN avatars AS av ON av.space_id = :space AND av.person_id = m.person_id"
 
 
@@ -133,25 +128,15 @@ class Window:
         )
         yield from cursor.execute(sql, {"space": self.space_id})
 
-    def anchor_counts(self, same_month: Callable[[str, str], bool]) -> Iterator[tuple[str, int]]:
-        """(anchor time, rows) in display order: enough to count the month sections of the
-        table of contents before the page body is written. Display order is anchor order, so
-        one UTC day's rows come together: a day counts as one anchor where ``same_month``
-        says its first and last anchor fall in one local month (the day's offset constant)
-        and every anchor is in the archive's form (another form may hide another day);
-        otherwise each row counts on its own. Rows without an anchor have no month and are
-        not counted. (Grouping in SQL sorted the table again: three times slower.)"""
+    def anchors(self) -> Iterator[str]:
+        """The thread anchor times in display order, without the rows: what the table of
+        contents counts (render/toc.py) before the page body is written. Rows without an
+        anchor (a placeholder's) have no month and are left out."""
         cursor = self.conn.cursor()
         cursor.row_factory = None
-        anchors = cursor.execute(f"SELECT anchor FROM {self.table} WHERE anchor IS NOT NULL "
-                                 "ORDER BY seq")  # fmt: skip
-        for _, group in itertools.groupby((anchor for (anchor,) in anchors), key=_day):
-            day = list(group)
-            first, last = min(day[0], day[-1]), max(day[0], day[-1])
-            if same_month(first, last) and all(map(archive_form, day)):
-                yield first, len(day)
-            else:
-                yield from ((anchor, 1) for anchor in day)
+        sql = f"SELECT anchor FROM {self.table} WHERE anchor IS NOT NULL ORDER BY seq"
+        for (anchor,) in cursor.execute(sql):
+            yield anchor
 
     def close(self) -> None:
         self.conn.execute(f"DROP TABLE IF EXISTS {self.table}")

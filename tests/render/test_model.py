@@ -15,9 +15,9 @@ from render.model import (
     human_size,
     initials,
     local_time,
-    month_counts,
     sections,
 )
+from render.toc import month_counts
 
 
 def test_daylight_saving_time_is_applied_per_message():

@@ -12,8 +12,8 @@ import pytest
 
 from render import query
 from render.clock import Clock
-from render.model import month_counts
 from render.query import Filters
+from render.toc import day_anchors, month_counts
 from render.window import Window
 from tests.render.conftest import SEEN, SPACE_ID, build_archive
 
@@ -96,6 +96,6 @@ def test_window_order_follows_the_rules(tangled: Path, filters: Filters) -> None
         for zone in ("Asia/Kolkata", "Europe/Amsterdam"):  # months start at :30 UTC, or :00
             clock = Clock(ZoneInfo(zone))
             per_row = month_counts([(anchor, 1) for _, _, anchor in found], clock)
-            assert month_counts(window.anchor_counts(clock.same_month), clock) == per_row
+            assert month_counts(day_anchors(window.anchors(), clock), clock) == per_row
     finally:
         conn.close()
