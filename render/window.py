@@ -77,22 +77,32 @@ _IN_WINDOW = "({m}.space_id = :space AND {m}.created >= :since AND {m}.created <
 _LAST = " AND ({m}.created, {m}.id) >= (SELECT created, id FROM cut)"
 
 # The page's rows in display order: message columns by rowid, names and files joined in.
+# Their names, in order, are COLUMNS.
 _ROWS = """
-SELECT coalesce(m.id, o.missing), o.in_window, o.anchor, m.rowid IS NOT NULL, m.parent_id,
-       m.created, m.person_id, m.person_email, m.text, m.html, m.attachments, m.updated,
-       m.deleted_at, pe.display_name, pe.org_id, pe.avatar, {avatar_path},
+SELECT coalesce(m.id, o.missing) AS id, o.in_window, o.anchor,
+       m.rowid IS NOT NULL AS archived, m.parent_id, m.created, m.person_id,
+       m.person_email AS email, m.text, m.html, m.attachments AS cards, m.updated,
+       m.deleted_at AS deleted, pe.display_name AS name, pe.org_id, pe.avatar AS avatar_url,
+       {avatar_path} AS avatar_path,
        CASE WHEN m.files IS NOT NULL THEN (
            SELECT json_group_array(json_object(
                'name', f.name, 'content_type', f.content_type, 'size', f.size,
                'status', f.status, 'local_path', f.local_path, 'url', f.url))
            FROM (SELECT * FROM files WHERE message_id = m.id ORDER BY position) AS f
-       ) END
+       ) END AS files
 FROM {table} AS o LEFT JOIN messages AS m ON m.rowid = o.rid
 LEFT JOIN people AS pe ON pe.id = m.person_id
 {avatars}
 ORDER BY o.seq
 """
 
+
+# The columns of a row of ``Window.rows``: tuples, for speed; render/model.py unpacks them
+# by these names. ``archived``: whether the archive has the message (else a placeholder);
+# ``cards``: the message's attachments (adaptive cards); ``files``: a JSON list of its files.
+COLUMNS = ("id", "in_window", "anchor", "archived", "parent_id", "created", "person_id", "email",
+           "text", "html", "cards", "updated", "deleted", "name", "org_id", "avatar_url",
+           "avatar_path", "files")  # fmt: skip
 
 _AVATARS = "LEFT JOIN avatars AS av ON av.space_id = :space AND av.person_id = m.person_id"
 
@@ -117,7 +127,7 @@ class Window:
         conn.execute(sql, filters.params(space_id))
 
     def rows(self, avatars: bool = True) -> Iterator[tuple]:
-        """The page's rows in display order, as tuples (see ``_ROWS`` for the columns);
+        """The page's rows in display order, as tuples of COLUMNS;
         ``avatars``: with the path of each author's downloaded avatar (else NULL)."""
         cursor = self.conn.cursor()
         cursor.row_factory = None
