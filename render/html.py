@@ -2,7 +2,7 @@
 
 jinja2 renders the template lazily (``Template.generate``) while the Items stream from
 SQLite, so a million-message page costs no more memory than a small one. Autoescaping is on;
-the only raw HTML is message bodies, which render/sanitize.py has cleaned.
+the only raw HTML is message bodies, which the render/sanitize package has cleaned.
 """
 
 from __future__ import annotations
