@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from .article import Articles, Clean, domain, hue
 from .clock import parse_utc, when
-from .model import Section, human_size, initials, sections
+from .model import Section, attachment_summary, initials, sections
 from .page import Page
 from .sanitize import strip_unsafe
 from .toc import anchor, years
@@ -99,15 +99,8 @@ def numbers(stats: dict, zone: tzinfo) -> list[tuple[str, str]]:
         ("@mentions", f"{stats['mentions']:,} people, {stats['group_mentions']:,} @all"),
         ("Edited · deleted", f"{stats['edited']:,} · {stats['deleted']:,}"),
     ]
-    for key, label in (("images", "Images"), ("files", "Files")):
-        kind = stats[key]
-        value = f"{kind['count']:,}"
-        if kind["sized"]:
-            mean = kind["bytes"] // kind["sized"]
-            value += f" · {human_size(kind['bytes'])} (mean {human_size(mean)})"
-        if kind["count"] > kind["downloaded"]:
-            value += f" · {kind['count'] - kind['downloaded']:,} not downloaded"
-        rows.append((label, value))
+    rows.append(("Images", attachment_summary(stats["images"], " · ")))
+    rows.append(("Files", attachment_summary(stats["files"], " · ")))
     rows.append(("First message", moment(stats["first_message"])))
     rows.append(("Last message", moment(stats["last_message"])))
     rows.append(("Last synced", moment(stats["last_synced"]) if stats["last_synced"] else "never"))

@@ -42,6 +42,22 @@ def human_size(size: int | None) -> str:
     return f"{value:.1f} TB"
 
 
+def attachment_summary(kind: dict, separator: str) -> str:
+    """One kind of attachment of the statistics (``images`` or ``files``) in words, for HTML
+    (``separator`` " · ") and TXT (", "): ``3, 1.5 MB (mean 512.0 KB), 1 of unknown size,
+    1 not downloaded``. Bytes and mean cover the attachments whose size is known, so how
+    many are not is said too."""
+    parts = [f"{kind['count']:,}"]
+    if kind["sized"]:
+        mean = kind["bytes"] // kind["sized"]
+        parts.append(f"{human_size(kind['bytes'])} (mean {human_size(mean)})")
+    if kind["count"] > kind["sized"]:
+        parts.append(f"{kind['count'] - kind['sized']:,} of unknown size")
+    if kind["count"] > kind["downloaded"]:
+        parts.append(f"{kind['count'] - kind['downloaded']:,} not downloaded")
+    return separator.join(parts)
+
+
 def initials(name: str) -> str:
     """Two letters for an initials avatar: of the first two words, else of the one word."""
     words = [w for w in name.replace(".", " ").replace("@", " ").split() if w[:1].isalnum()]

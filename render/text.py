@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .clock import Clock, parse_utc, stamp
-from .model import Item, human_size, sections
+from .model import Item, attachment_summary, human_size, sections
 from .page import Page
 
 INDENT = "    "
@@ -184,8 +184,8 @@ def statistics_lines(page: Page) -> list[str]:
         ("@all mentions", f"in {counted(stats['group_mentions'])}"),
         ("Edited", f"{stats['edited']:,}"),
         ("Deleted in Webex", f"{stats['deleted']:,}"),
-        ("Images", attachment_summary(stats["images"])),
-        ("Files", attachment_summary(stats["files"])),
+        ("Images", attachment_summary(stats["images"], ", ")),
+        ("Files", attachment_summary(stats["files"], ", ")),
         ("First message", local_stamp(stats["first_message"], zone) or "-"),
         ("Last message", local_stamp(stats["last_message"], zone) or "-"),
         ("Last synced", local_stamp(stats["last_synced"], zone) or "never"),
@@ -217,19 +217,6 @@ def ranking(title: str, rows: list[tuple[int, str]], others: int, what: str) -> 
     if others:
         lines.append(f"{others:>10,}  all other {what}\n")
     return lines
-
-
-def attachment_summary(kind: dict) -> str:
-    """``3, 1.5 MB (mean 512.0 KB), 1 not downloaded``."""
-    text = f"{kind['count']:,}"
-    if kind["sized"]:
-        mean = kind["bytes"] // kind["sized"]
-        text += f", {human_size(kind['bytes'])} (mean {human_size(mean)})"
-    if kind["count"] > kind["sized"]:
-        text += f", {kind['count'] - kind['sized']:,} of unknown size"
-    if kind["count"] > kind["downloaded"]:
-        text += f", {kind['count'] - kind['downloaded']:,} not downloaded"
-    return text
 
 
 def local_stamp(text: str | None, zone: tzinfo | None) -> str | None:

@@ -16,6 +16,7 @@ from render.model import (
     Context,
     Item,
     Pseudonyms,
+    attachment_summary,
     human_size,
     initials,
     items,
@@ -111,6 +112,23 @@ def test_sizes_and_initials():
         initials(n)
         for n in ("Ada Lovelace", "grace", "former.colleague@example.com", "Zoë Ødegård")
     ] == ["AL", "GR", "FC", "ZØ"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "parts"),
+    [
+        ({"count": 0, "bytes": 0, "sized": 0, "downloaded": 0}, ["0"]),
+        ({"count": 2, "bytes": 3072, "sized": 2, "downloaded": 2}, ["2", "3.0 KB (mean 1.5 KB)"]),
+        ({"count": 3, "bytes": 1024, "sized": 1, "downloaded": 0},
+         ["3", "1.0 KB (mean 1.0 KB)", "2 of unknown size", "3 not downloaded"]),
+        ({"count": 1200, "bytes": 0, "sized": 0, "downloaded": 1},
+         ["1,200", "1,200 of unknown size", "1,199 not downloaded"]),
+    ],
+)  # fmt: skip
+def test_attachment_summary(kind: dict, parts: list[str]):
+    """The same words for HTML and TXT, each with its own separator."""
+    assert attachment_summary(kind, ", ") == ", ".join(parts)
+    assert attachment_summary(kind, " · ") == " · ".join(parts)
 
 
 def test_pseudonyms_are_stable_and_cover_names_and_emails():
