@@ -23,7 +23,6 @@ from render.model import (
     local_time,
     sections,
 )
-from render.toc import month_counts
 from render.window import COLUMNS
 from tests.render.conftest import make_item
 
@@ -90,12 +89,6 @@ def test_months_are_compared_by_year_and_month():
     stream = [item((2020, 1), "a"), item((2021, 1), "b"), item((2021, 1), "c")]
     found = [(s.year, s.month, [i.id for i in s.items]) for s in sections(stream)]
     assert found == [(2020, 1, ["a"]), (2021, 1, ["b", "c"])]
-
-
-def test_month_counts_use_local_time():
-    anchors = [("2024-01-31T23:30:00.000Z", 2), ("2024-01-31T22:30:00.000Z", 1)]
-    assert month_counts(anchors, ZoneInfo("Europe/Amsterdam")) == [(2024, 2, 2), (2024, 1, 1)]
-    assert month_counts(anchors, ZoneInfo("UTC")) == [(2024, 1, 3)]
 
 
 def test_sizes_and_initials():
