@@ -1,7 +1,11 @@
 """Stage 2: render archived spaces from SQLite as HTML, JSON and TXT (never the network).
 
-``render_spaces`` is the entry point; render/query.py holds all SQL, render/model.py turns
-rows into what a page shows, and html.py, json.py, text.py are one writer per format.
+``render_spaces`` is the entry point. The SQL is in query.py (spaces, members, people),
+window.py (a page's messages, in display order) and stats.py (the statistics); model.py
+turns rows into what a page shows, page.py gathers it per format, and html.py (with
+article.py, toc.py and split.py), json.py and text.py are one writer per format. Untrusted
+text becomes safe markup only in the sanitize package. search.py (``webex-archive search``)
+reads the full-text index with its own SQL.
 """
 
 from __future__ import annotations

@@ -16,6 +16,10 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Names, never strftime's %a, %b or %B: those follow the process's locale, and an archive must
+# be the same bytes on every machine.
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December")  # fmt: skip
 archive_form = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z").fullmatch
 _TWO = [f"{n:02d}" for n in range(60)]
 _LAST = timedelta(hours=23, minutes=59, seconds=59, microseconds=999999)
@@ -156,12 +160,11 @@ class Clock:
             return moment.year, moment.month
         return fast[1].month
 
-    def same_month(self, first: str | None, last: str | None) -> bool:
-        """Whether every time from ``first`` to ``last`` (one UTC day) is in one local month:
-        both in the archive's form, the day's offset constant, the two months equal."""
-        one = self._fast(first) if first else None
-        other = self._fast(last) if last and one else None
-        return other is not None and one[0] is other[0] and one[1].month == other[1].month
+    def steady(self, text: str) -> bool:
+        """Whether ``text`` is in the archive's form and its UTC day has one offset all day:
+        then local time follows UTC through the day, and every time between two of that day
+        is in one local month when those two are."""
+        return self._fast(text) is not None
 
     def micros(self, text: str) -> int:
         """Microseconds since the epoch, for the gaps between messages."""

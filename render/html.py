@@ -2,7 +2,7 @@
 
 jinja2 renders the template lazily (``Template.generate``) while the Items stream from
 SQLite, so a million-message page costs no more memory than a small one. Autoescaping is on;
-the only raw HTML is message bodies, which render/sanitize.py has cleaned.
+the only raw HTML is message bodies, which the render/sanitize package has cleaned.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Callable, Iterable
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import quote
 
@@ -19,10 +19,11 @@ from markupsafe import Markup
 
 from .article import Articles, Clean, domain, hue
 from .clock import parse_utc, when
-from .model import Section, human_size, initials, sections
+from .model import Section, attachment_summary, initials, sections
 from .output import open_output
 from .page import Page
 from .sanitize import strip_unsafe
+from .toc import anchor, years
 
 try:
     VERSION = version("webex-space-archive")
@@ -99,46 +100,12 @@ def numbers(stats: dict, zone: tzinfo) -> list[tuple[str, str]]:
         ("@mentions", f"{stats['mentions']:,} people, {stats['group_mentions']:,} @all"),
         ("Edited · deleted", f"{stats['edited']:,} · {stats['deleted']:,}"),
     ]
-    for key, label in (("images", "Images"), ("files", "Files")):
-        kind = stats[key]
-        value = f"{kind['count']:,}"
-        if kind["sized"]:
-            mean = kind["bytes"] // kind["sized"]
-            value += f" · {human_size(kind['bytes'])} (mean {human_size(mean)})"
-        if kind["count"] > kind["downloaded"]:
-            value += f" · {kind['count'] - kind['downloaded']:,} not downloaded"
-        rows.append((label, value))
+    rows.append(("Images", attachment_summary(stats["images"], " · ")))
+    rows.append(("Files", attachment_summary(stats["files"], " · ")))
     rows.append(("First message", moment(stats["first_message"])))
     rows.append(("Last message", moment(stats["last_message"])))
     rows.append(("Last synced", moment(stats["last_synced"]) if stats["last_synced"] else "never"))
     return rows
-
-
-def anchor(year: int, month: int) -> str:
-    return f"#m-{year:04d}-{month:02d}"
-
-
-def _encoded(link: str, fragment: str) -> str:
-    """``link`` (a file name, then ``fragment``) with the file name percent-encoded; the
-    fragment is ours (``#m-2024-03``) and stays as it is."""
-    if link.endswith(fragment):
-        return href(link[: -len(fragment)]) + fragment
-    return href(link)
-
-
-def toc(page: Page, link: Callable[[int, int], str] = anchor) -> list[dict]:
-    """Years (folding) and their months with message counts, in page order; ``link`` says
-    where a month is (an anchor here, or a part's file with --split)."""
-    years: list[dict] = []
-    for year, month, count in page.toc:
-        if not years or years[-1]["year"] != year:
-            years.append({"year": year, "count": 0, "months": []})
-        years[-1]["count"] += count
-        years[-1]["months"].append(
-            {"name": datetime(year, month, 1).strftime("%B"), "count": count,
-             "href": _encoded(link(year, month), anchor(year, month))}
-        )  # fmt: skip
-    return years
 
 
 def write_html(
@@ -155,7 +122,7 @@ def write_html(
         avatars=page.options.avatars, nonce=secrets.token_urlsafe(16),
         settings=settings(page), stats=page.stats,
         numbers=numbers(page.stats, page.generated_at.tzinfo),
-        toc=toc(page, toc_href), sort=page.options.filters.sort, parts=parts,
+        toc=years(page.toc, toc_href), sort=page.options.filters.sort, parts=parts,
         sections=chosen if chosen is not None else sections(page.items),
         articles=Articles(page.clock).chunks,
     )  # fmt: skip

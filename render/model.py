@@ -18,8 +18,10 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from .bodies import with_bodies
-from .clock import Clock, parse_utc
+from .clock import MONTH_NAMES, Clock, parse_utc
 from .sanitize import clean_inline, redact, strip_unsafe
+from .toc import section_id
+from .window import COLUMNS
 
 GROUP_GAP = timedelta(minutes=5)  # same author within this gap: one header for both
 GROUP_GAP_MICROS = GROUP_GAP // timedelta(microseconds=1)
@@ -40,6 +42,22 @@ def human_size(size: int | None) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} TB"
+
+
+def attachment_summary(kind: dict, separator: str) -> str:
+    """One kind of attachment of the statistics (``images`` or ``files``) in words, for HTML
+    (``separator`` " · ") and TXT (", "): ``3, 1.5 MB (mean 512.0 KB), 1 of unknown size,
+    1 not downloaded``. Bytes and mean cover the attachments whose size is known, so how
+    many are not is said too."""
+    parts = [f"{kind['count']:,}"]
+    if kind["sized"]:
+        mean = kind["bytes"] // kind["sized"]
+        parts.append(f"{human_size(kind['bytes'])} (mean {human_size(mean)})")
+    if kind["count"] > kind["sized"]:
+        parts.append(f"{kind['count'] - kind['sized']:,} of unknown size")
+    if kind["count"] > kind["downloaded"]:
+        parts.append(f"{kind['count'] - kind['downloaded']:,} not downloaded")
+    return separator.join(parts)
 
 
 def initials(name: str) -> str:
@@ -122,77 +140,95 @@ class Context:
 class Item:
     """One message (or a placeholder for a parent the archive does not have) as shown.
 
-    Times are the archive's UTC texts; the writers show them with ``Context.clock``. Slots
-    and one constructor call per message keep the per-message cost small."""
+    Times are the archive's UTC texts; the writers show them with ``Context.clock``. The
+    builders below set every field by name on a blank instance: slots, and no constructor
+    call with 19 keyword arguments (which cost twice a positional call), keep the
+    per-message cost small."""
 
-    __slots__ = (
-        "author",
-        "author_id",
-        "avatar",
-        "body",
-        "card",
-        "created",
-        "deleted",
-        "email",
-        "external",
-        "files",
-        "group_start",
-        "id",
-        "in_window",
-        "is_reply",
-        "kind",
-        "month",
-        "plain",
-        "thread",
-        "updated",
-    )  # fmt: skip
+    __slots__ = ("author", "author_id", "avatar", "body", "card", "created", "deleted", "email",
+                 "external", "files", "group_start", "id", "in_window", "is_reply", "kind",
+                 "month", "plain", "thread", "updated")  # fmt: skip
 
-    def __init__(self, id: str, kind: str, is_reply: bool, in_window: bool, thread: str,
-                 created: str | None, updated: str | None, deleted: str | None,
-                 month: tuple[int, int] | None, author: str, email: str,
-                 author_id: str | None, external: bool, avatar: str | None, body: str,
-                 plain: str, card: bool, files: list[dict],
-                 group_start: bool = True) -> None:  # fmt: skip
-        self.id, self.kind, self.is_reply, self.in_window = id, kind, is_reply, in_window
-        self.thread, self.created, self.updated, self.deleted = thread, created, updated, deleted
-        self.month, self.author, self.email, self.author_id = month, author, email, author_id
-        self.external, self.avatar, self.body, self.plain = external, avatar, body, plain
-        self.card, self.files, self.group_start = card, files, group_start
+    id: str
+    kind: str  # "message" | "placeholder"
+    is_reply: bool
+    in_window: bool  # false: shown only as the start of a thread with replies in the window
+    thread: str  # the id of the thread's first message
+    created: str | None
+    updated: str | None
+    deleted: str | None  # when the archive saw it deleted in Webex
+    month: tuple[int, int] | None  # (year, month) of its thread's anchor, local
+    author: str  # shown name (or pseudonym)
+    email: str
+    author_id: str | None
+    external: bool
+    avatar: str | None  # a URL or relative path; None: initials
+    body: str  # sanitised HTML ("" when the writer does not use it)
+    plain: str  # plain text ("" when the writer does not use it)
+    card: bool
+    files: list[dict]
+    group_start: bool  # shows its author (false: grouped under the previous message's)
 
 
 def local_time(text: str | None, zone: tzinfo) -> datetime | None:
     return parse_utc(text).astimezone(zone) if text else None
 
 
-# The columns of render/window.py's rows, by position.
-(ID, IN_WINDOW, ANCHOR, ARCHIVED, PARENT, CREATED, PERSON, EMAIL, TEXT, HTML, CARDS, UPDATED,
- DELETED, NAME, ORG, AVATAR_URL, AVATAR_PATH, FILES) = range(18)  # fmt: skip
+_BODY_COLUMNS = (COLUMNS.index("html"), COLUMNS.index("text"))
 
 
 def items(rows: Iterable[tuple], ctx: Context) -> Iterator[Item]:
     """Rows in display order → Items, with group headers decided as they stream by."""
     people: dict[tuple, tuple[str, str, bool, str | None]] = {}
-    month_of = ctx.clock.month
     previous: Item | None = None
     previous_micros = 0
     replacements = ctx.blur.replacements if ctx.blur else None
-    for row, (body, plain) in with_bodies(rows, (HTML, TEXT), replacements, ctx.html, ctx.plain):
-        anchor = row[ANCHOR]
-        month = month_of(anchor) if anchor else None
-        if not row[ARCHIVED]:
-            item = _placeholder(row, month)
-        else:
-            key = row[PERSON], row[EMAIL], row[NAME], row[ORG], row[AVATAR_URL], row[AVATAR_PATH]
-            person = people.get(key)
-            if person is None:
-                person = people[key] = _person(row, ctx)
-            item = _message(row, ctx, month, person, body, plain)
+    bodies = with_bodies(rows, _BODY_COLUMNS, replacements, ctx.html, ctx.plain)
+    for row, (body, plain) in bodies:
+        item = _item(row, body, plain, ctx, people)
         if ctx.groups:
             micros = ctx.clock.micros(item.created) if item.created else 0
             item.group_start = _starts_group(previous, item, micros - previous_micros)
             previous_micros = micros
         previous = item
         yield item
+
+
+def _item(row: tuple, body: str, plain: str, ctx: Context, people: dict) -> Item:
+    """The Item of one row; ``people`` keeps each author's part, the same on all their
+    messages. The row is unpacked in the order of COLUMNS."""
+    (id_, in_window, anchor, archived, parent_id, created, person_id, email, _, _, cards,
+     updated, deleted, name, org_id, avatar_url, avatar_path, files) = row  # fmt: skip
+    month = ctx.clock.month(anchor) if anchor else None
+    if not archived:
+        return placeholder(id_, parent_id or id_, month)
+    key = person_id, email, name, org_id, avatar_url, avatar_path
+    person = people.get(key)
+    if person is None:
+        person = people[key] = _person(key, ctx)
+    item = Item()
+    item.author, item.email, item.external, item.avatar = person
+    item.id, item.kind, item.month = id_, "message", month
+    item.is_reply, item.in_window = parent_id is not None, bool(in_window)
+    item.thread = parent_id or id_
+    item.created, item.updated, item.deleted = created, updated, deleted
+    item.author_id = person_id
+    item.body, item.plain, item.card = body, plain, bool(cards)
+    item.files = _files(files, ctx) if files else []
+    item.group_start = True
+    return item
+
+
+def placeholder(id_: str, thread: str, month: tuple[int, int] | None) -> Item:
+    """The stand-in for a thread's first message that the archive never had."""
+    item = Item()
+    item.id, item.kind, item.thread, item.month = id_, "placeholder", thread, month
+    item.is_reply = item.in_window = item.external = item.card = False
+    item.created = item.updated = item.deleted = item.author_id = item.avatar = None
+    item.author = item.email = item.body = item.plain = ""
+    item.files = []
+    item.group_start = True
+    return item
 
 
 def _starts_group(previous: Item | None, item: Item, gap: int) -> bool:
@@ -208,49 +244,31 @@ def _starts_group(previous: Item | None, item: Item, gap: int) -> bool:
     return abs(gap) > GROUP_GAP_MICROS or not item.in_window
 
 
-def _person(row: tuple, ctx: Context) -> tuple[str, str, bool, str | None]:
+def _person(key: tuple, ctx: Context) -> tuple[str, str, bool, str | None]:
     """(name, email, external, avatar) of a message's author: the same for all their messages."""
-    email = row[EMAIL] or ""
-    name = clean_inline(row[NAME] or email or "unknown")
-    external, avatar = _external(row, ctx), _avatar(row, ctx)
+    person_id, email, name, org_id, avatar_url, avatar_path = key
+    email = email or ""
+    shown = clean_inline(name or email or "unknown")
+    external, avatar = _external(org_id, email, ctx), _avatar(avatar_url, avatar_path, ctx)
     if ctx.blur:
-        name, email = ctx.blur.name(row[PERSON]), ctx.blur.email(row[PERSON])
-    return name, email, external, avatar
+        shown, email = ctx.blur.name(person_id), ctx.blur.email(person_id)
+    return shown, email, external, avatar
 
 
-def _message(row: tuple, ctx: Context, month: tuple[int, int] | None, person: tuple,
-             body: str, plain: str) -> Item:  # fmt: skip
-    parent = row[PARENT]
-    name, email, external, avatar = person
-    return Item(
-        row[ID], "message", parent is not None, bool(row[IN_WINDOW]), parent or row[ID],
-        row[CREATED], row[UPDATED], row[DELETED], month, name, email, row[PERSON], external,
-        avatar, body, plain, bool(row[CARDS]), _files(row, ctx) if row[FILES] else [],
-    )  # fmt: skip
-
-
-def _placeholder(row: tuple, month: tuple[int, int] | None) -> Item:
-    return Item(
-        row[ID], "placeholder", False, False, row[PARENT] or row[ID], None, None, None, month,
-        "", "", None, False, None, "", "", False, [],
-    )  # fmt: skip
-
-
-def _external(row: tuple, ctx: Context) -> bool:
+def _external(org_id: str | None, email: str, ctx: Context) -> bool:
     """Another organisation than the archive owner's (by org id, else by email domain)."""
-    if row[ORG] and ctx.me_org:
-        return row[ORG] != ctx.me_org
-    email = row[EMAIL] or ""
+    if org_id and ctx.me_org:
+        return org_id != ctx.me_org
     return bool(ctx.me_domain and "@" in email and not email.lower().endswith("@" + ctx.me_domain))
 
 
-def _avatar(row: tuple, ctx: Context) -> str | None:
+def _avatar(url: str | None, path: str | None, ctx: Context) -> str | None:
     if ctx.blur:
         return None
     if ctx.avatars == "link":
-        return _https_only(row[AVATAR_URL])
-    if ctx.avatars == "local" and row[AVATAR_PATH]:
-        return relative_href(row[AVATAR_PATH], ctx)
+        return _https_only(url)
+    if ctx.avatars == "local" and path:
+        return relative_href(path, ctx)
     return None
 
 
@@ -273,9 +291,10 @@ def relative_href(local_path: str, ctx: Context) -> str:
     return "/".join(quote(part) for part in Path(relative).parts)
 
 
-def _files(row: tuple, ctx: Context) -> list[dict]:
+def _files(listed: str, ctx: Context) -> list[dict]:
+    """The attachments of a message as shown, from the row's JSON list of them."""
     files = []
-    for index, info in enumerate(json.loads(row[FILES])):
+    for index, info in enumerate(json.loads(listed)):
         name = clean_inline(info["name"] or f"attachment {index + 1}")
         extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
         kind = info["content_type"] or ""
@@ -305,11 +324,11 @@ class Section:
 
     @property
     def anchor(self) -> str:
-        return f"m-{self.year:04d}-{self.month:02d}"
+        return section_id(self.year, self.month)
 
     @property
     def label(self) -> str:
-        return datetime(self.year, self.month, 1).strftime("%B %Y")
+        return f"{MONTH_NAMES[self.month - 1]} {self.year}"
 
 
 def sections(stream: Iterable[Item]) -> Iterator[Section]:
@@ -317,16 +336,3 @@ def sections(stream: Iterable[Item]) -> Iterator[Section]:
     for month, group in itertools.groupby(stream, key=lambda item: item.month):
         year, number = month or (1970, 1)
         yield Section(year, number, group)
-
-
-def month_counts(
-    anchors: Iterable[tuple[str, int]], zone: tzinfo | Clock
-) -> list[tuple[int, int, int]]:
-    """(year, month, rows) for the table of contents, in display order, from the rows per
-    thread anchor (or per thread)."""
-    clock = zone if isinstance(zone, Clock) else Clock(zone)
-    counts: dict[tuple[int, int], int] = {}
-    for anchor, size in anchors:
-        key = clock.month(anchor)
-        counts[key] = counts.get(key, 0) + size
-    return [(year, month, count) for (year, month), count in counts.items()]

@@ -18,9 +18,10 @@ from webex_layout import BLURRED_FOLDER, space_dir
 
 from . import query
 from .clock import Clock
-from .model import Context, Item, Pseudonyms, items, month_counts
+from .model import Context, Item, Pseudonyms, items
 from .sanitize import clean_inline, redact
 from .stats import statistics
+from .toc import count_months
 from .window import Window
 
 FORMATS = ("html", "json", "txt")
@@ -145,8 +146,7 @@ def build_page(
         space=space, title=title,
         generated_at=datetime.now(zone), options=options,
         me_name="(hidden)" if blur else meta.get("me_name") or "", stats=stats, members=members,
-        toc=month_counts(window.anchor_counts(ctx.clock.same_month), ctx.clock)
-        if fmt == "html" else [],
+        toc=count_months(window, ctx.clock) if fmt == "html" else [],
         items=items(window.rows(avatars=ctx.avatars == "local" and not blur), ctx), path=path,
         clock=ctx.clock, root=output_root(archive, space, options.output),
     )  # fmt: skip

@@ -11,9 +11,11 @@ import itertools
 from dataclasses import replace
 from pathlib import Path
 
+from .html import href as quoted
 from .html import write_html
 from .model import sections
 from .page import Page
+from .toc import anchor
 
 
 def write_split(page: Page) -> list[Path]:
@@ -44,7 +46,7 @@ def write_split(page: Page) -> list[Path]:
         written.append(piece.path)
 
     def toc_href(year: int, month: int) -> str:
-        return f"{href(key(year, month))}#m-{year:04d}-{month:02d}"
+        return quoted(href(key(year, month))) + anchor(year, month)
 
     write_html(replace(page, items=iter(())), chosen=[], toc_href=toc_href)
     return [page.path, *written]

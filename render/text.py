@@ -16,7 +16,7 @@ import re
 from datetime import tzinfo
 
 from .clock import Clock, parse_utc, stamp
-from .model import Item, human_size, sections
+from .model import Item, attachment_summary, human_size, sections
 from .output import open_output
 from .page import Page
 
@@ -27,8 +27,6 @@ OUTSIDE = "[outside the selected messages: shown as the start of its thread]"
 CARD = "[card: not shown]"
 HIDDEN = "(hidden: --blur)"
 RULE = "=" * 72
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")  # fmt: skip
 
 # Terminal escape sequences (CSI, OSC and the two-byte ESC forms) go whole, so no "[31m"
 # residue is left; then every remaining C0 and C1 control (newline and tab are handled
@@ -61,10 +59,6 @@ def clean_line(value: str | None) -> str:
     return " ".join(clean_text(value).split())
 
 
-def month_label(year: int, month: int) -> str:
-    return f"{MONTHS[month - 1]} {year}"
-
-
 def zone_name(page: Page) -> str:
     zone = page.options.zone or page.generated_at.tzinfo
     return page.options.zone_name or getattr(zone, "key", None) or str(zone)
@@ -76,7 +70,7 @@ def write_text(page: Page) -> None:
     with open_output(page) as out:
         out.writelines(header_lines(page))
         for section in sections(page.items):
-            out.write(f"\n\n---------- {month_label(section.year, section.month)} ----------\n")
+            out.write(f"\n\n---------- {section.label} ----------\n")
             for item in section.items:
                 out.writelines(message_lines(item, page.clock, authors))
         out.writelines(statistics_lines(page))
@@ -173,8 +167,8 @@ def statistics_lines(page: Page) -> list[str]:
         ("@all mentions", f"in {counted(stats['group_mentions'])}"),
         ("Edited", f"{stats['edited']:,}"),
         ("Deleted in Webex", f"{stats['deleted']:,}"),
-        ("Images", attachment_summary(stats["images"])),
-        ("Files", attachment_summary(stats["files"])),
+        ("Images", attachment_summary(stats["images"], ", ")),
+        ("Files", attachment_summary(stats["files"], ", ")),
         ("First message", local_stamp(stats["first_message"], zone) or "-"),
         ("Last message", local_stamp(stats["last_message"], zone) or "-"),
         ("Last synced", local_stamp(stats["last_synced"], zone) or "never"),
@@ -206,19 +200,6 @@ def ranking(title: str, rows: list[tuple[int, str]], others: int, what: str) -> 
     if others:
         lines.append(f"{others:>10,}  all other {what}\n")
     return lines
-
-
-def attachment_summary(kind: dict) -> str:
-    """``3, 1.5 MB (mean 512.0 KB), 1 not downloaded``."""
-    text = f"{kind['count']:,}"
-    if kind["sized"]:
-        mean = kind["bytes"] // kind["sized"]
-        text += f", {human_size(kind['bytes'])} (mean {human_size(mean)})"
-    if kind["count"] > kind["sized"]:
-        text += f", {kind['count'] - kind['sized']:,} of unknown size"
-    if kind["count"] > kind["downloaded"]:
-        text += f", {kind['count'] - kind['downloaded']:,} not downloaded"
-    return text
 
 
 def local_stamp(text: str | None, zone: tzinfo | None) -> str | None:

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
-from .clock import archive_form
 from .query import Filters
 
 _NAMES = itertools.count(1)
@@ -78,16 +77,19 @@ _IN_WINDOW = "({m}.space_id = :space AND {m}.created >= :since AND {m}.created <
 _LAST = " AND ({m}.created, {m}.id) >= (SELECT created, id FROM cut)"
 
 # The page's rows in display order: message columns by rowid, names and files joined in.
+# Their names, in order, are COLUMNS.
 _ROWS = """
-SELECT coalesce(m.id, o.missing), o.in_window, o.anchor, m.rowid IS NOT NULL, m.parent_id,
-       m.created, m.person_id, m.person_email, m.text, m.html, m.attachments, m.updated,
-       m.deleted_at, pe.display_name, pe.org_id, pe.avatar, {avatar_path},
+SELECT coalesce(m.id, o.missing) AS id, o.in_window, o.anchor,
+       m.rowid IS NOT NULL AS archived, m.parent_id, m.created, m.person_id,
+       m.person_email AS email, m.text, m.html, m.attachments AS cards, m.updated,
+       m.deleted_at AS deleted, pe.display_name AS name, pe.org_id, pe.avatar AS avatar_url,
+       {avatar_path} AS avatar_path,
        CASE WHEN m.files IS NOT NULL THEN (
            SELECT json_group_array(json_object(
                'name', f.name, 'content_type', f.content_type, 'size', f.size,
                'status', f.status, 'local_path', f.local_path, 'url', f.url))
            FROM (SELECT * FROM files WHERE message_id = m.id ORDER BY position) AS f
-       ) END
+       ) END AS files
 FROM {table} AS o LEFT JOIN messages AS m ON m.rowid = o.rid
 LEFT JOIN people AS pe ON pe.id = m.person_id
 {avatars}
@@ -95,9 +97,12 @@ ORDER BY o.seq
 """
 
 
-def _day(anchor: str) -> str:
-    return anchor[:10]
-
+# The columns of a row of ``Window.rows``: tuples, for speed; render/model.py unpacks them
+# by these names. ``archived``: whether the archive has the message (else a placeholder);
+# ``cards``: the message's attachments (adaptive cards); ``files``: a JSON list of its files.
+COLUMNS = ("id", "in_window", "anchor", "archived", "parent_id", "created", "person_id", "email",
+           "text", "html", "cards", "updated", "deleted", "name", "org_id", "avatar_url",
+           "avatar_path", "files")  # fmt: skip
 
 _AVATARS = "LEFT JOIN avatars AS av ON av.space_id = :space AND av.person_id = m.person_id"
 
@@ -122,7 +127,7 @@ class Window:
         conn.execute(sql, filters.params(space_id))
 
     def rows(self, avatars: bool = True) -> Iterator[tuple]:
-        """The page's rows in display order, as tuples (see ``_ROWS`` for the columns);
+        """The page's rows in display order, as tuples of COLUMNS;
         ``avatars``: with the path of each author's downloaded avatar (else NULL)."""
         cursor = self.conn.cursor()
         cursor.row_factory = None
@@ -133,25 +138,15 @@ class Window:
         )
         yield from cursor.execute(sql, {"space": self.space_id})
 
-    def anchor_counts(self, same_month: Callable[[str, str], bool]) -> Iterator[tuple[str, int]]:
-        """(anchor time, rows) in display order: enough to count the month sections of the
-        table of contents before the page body is written. Display order is anchor order, so
-        one UTC day's rows come together: a day counts as one anchor where ``same_month``
-        says its first and last anchor fall in one local month (the day's offset constant)
-        and every anchor is in the archive's form (another form may hide another day);
-        otherwise each row counts on its own. Rows without an anchor have no month and are
-        not counted. (Grouping in SQL sorted the table again: three times slower.)"""
+    def anchors(self) -> Iterator[str]:
+        """The thread anchor times in display order, without the rows: what the table of
+        contents counts (render/toc.py) before the page body is written. Rows without an
+        anchor (a placeholder's) have no month and are left out."""
         cursor = self.conn.cursor()
         cursor.row_factory = None
-        anchors = cursor.execute(f"SELECT anchor FROM {self.table} WHERE anchor IS NOT NULL "
-                                 "ORDER BY seq")  # fmt: skip
-        for _, group in itertools.groupby((anchor for (anchor,) in anchors), key=_day):
-            day = list(group)
-            first, last = min(day[0], day[-1]), max(day[0], day[-1])
-            if same_month(first, last) and all(map(archive_form, day)):
-                yield first, len(day)
-            else:
-                yield from ((anchor, 1) for anchor in day)
+        sql = f"SELECT anchor FROM {self.table} WHERE anchor IS NOT NULL ORDER BY seq"
+        for (anchor,) in cursor.execute(sql):
+            yield anchor
 
     def close(self) -> None:
         self.conn.execute(f"DROP TABLE IF EXISTS {self.table}")

@@ -6,9 +6,9 @@ anything, or rearrange the page around it. This package is the one place where u
 strings become markup; every function is pure (no I/O, no state) so it can be tested
 exhaustively. One module per job:
 
-- markup.py: Webex's ``html`` field goes through ammonia (the ``nh3`` bindings) with an
-  explicit allow-list, then a few fixed rewrites of ammonia's normalised output (links,
-  mentions); content_model.py repairs the result into valid HTML5.
+- cleaner.py: ammonia (the ``nh3`` bindings) with an explicit allow-list; markup.py makes
+  Webex's ``html`` field safe with it, then a few fixed rewrites of ammonia's normalised
+  output (links, mentions); content_model.py repairs the result into valid HTML5.
 - links.py: plain ``text`` is escaped by us, with line breaks and http(s) links added.
 - chars.py: single-line strings (names, titles) are only cleaned of invisible troublemakers;
   escaping them is left to jinja2's autoescape and render/article.py.
@@ -19,15 +19,10 @@ exhaustively. One module per job:
 from __future__ import annotations
 
 from .chars import clean_inline, strip_unsafe
+from .cleaner import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, DROPPED_CONTENT_TAGS, URL_SCHEMES
 from .content_model import MAX_DEPTH, fix_content_model
 from .links import LINK_ATTRIBUTES, text_html
-from .markup import (
-    ALLOWED_ATTRIBUTES,
-    ALLOWED_TAGS,
-    DROPPED_CONTENT_TAGS,
-    URL_SCHEMES,
-    message_html,
-)
+from .markup import message_html
 from .plain import strip_tags
 from .redact import redact, redact_html
 from .tags import MAX_TAGS

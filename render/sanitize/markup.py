@@ -1,10 +1,9 @@
 """Webex's ``html`` message bodies made safe: ammonia (nh3) with an allow-list, then our rewrites.
 
 ``message_html`` is the one way a message's HTML reaches a page or the JSON export: only the
-tags below survive, links get a checked URL and open in a new tab without referrer, Webex
-mentions become our spans, and the result is repaired into valid HTML5 (content_model.py).
-The ammonia cleaner is built once: building it from the allow-lists on every call cost more
-than the cleaning itself.
+allow-listed tags survive (cleaner.py), links get a checked URL and open in a new tab without
+referrer, Webex mentions become our spans, and the result is repaired into valid HTML5
+(content_model.py).
 """
 
 from __future__ import annotations
@@ -12,66 +11,19 @@ from __future__ import annotations
 import html as htmllib
 import re
 
-import nh3
 from markupsafe import escape
 
 from .chars import _strip_unsafe
+from .cleaner import clean
 from .content_model import fix_content_model
 from .links import LINK_ATTRIBUTES, _encode_url, _is_linkable, text_html
+from .plain import strip_tags
 from .tags import _too_many_tags
 
-# Tags a chat message may use. No img (it would fetch), no div (layout is ours), no forms, media,
-# frames, svg or math; unknown tags are unwrapped (their text stays).
-ALLOWED_TAGS = frozenset(
-    {
-        "p", "br", "b", "strong", "i", "em", "u", "s", "del", "strike", "code", "pre",
-        "blockquote", "ul", "ol", "li", "a", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
-        "table", "thead", "tbody", "tr", "th", "td", "span", "sub", "sup", "spark-mention",
-    }
-)  # fmt: skip
-
-# Tags whose *content* is dropped too: their text is code or markup, never something to read.
-DROPPED_CONTENT_TAGS = frozenset(
-    {
-        "script", "style", "template", "noscript", "iframe", "frame", "frameset", "object",
-        "embed", "svg", "math", "textarea", "select", "title", "xmp", "noembed", "noframes",
-    }
-)  # fmt: skip
-
-# Only these attributes survive: an <a>'s href (checked against URL_SCHEMES) and the data-* that
-# identify a Webex mention. No class, id, style or event handler ever comes from the input.
-ALLOWED_ATTRIBUTES = {
-    "a": {"href"},
-    "spark-mention": {"data-object-type", "data-object-id", "data-group-type"},
-}
-URL_SCHEMES = frozenset({"http", "https", "mailto"})
 _ATTRIBUTE = re.compile(r'([a-z][a-z0-9-]*)="([^"]*)"')
 _ANCHOR = re.compile(r'<a((?:\s+[a-z][a-z0-9-]*="[^"]*")*)\s*>')
 _MENTION = re.compile(r'<spark-mention((?:\s+[a-z][a-z0-9-]*="[^"]*")*)\s*>')
 _PERSON_ID = re.compile(r"[A-Za-z0-9_=+/.:-]{1,256}")
-
-
-def _options() -> dict:
-    return {
-        "tags": set(ALLOWED_TAGS),
-        "clean_content_tags": set(DROPPED_CONTENT_TAGS),
-        "attributes": {tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
-        "strip_comments": True,
-        "link_rel": None,  # rel and target are added below, and only to links that keep an href
-        "url_schemes": set(URL_SCHEMES),
-        "url_relative": "deny",  # relative and scheme-relative URLs would resolve against file://
-    }
-
-
-# nh3 < 0.2.18 has no Cleaner: there, the options are passed on each call.
-_CLEANER = nh3.Cleaner(**_options()) if hasattr(nh3, "Cleaner") else None
-
-
-def _clean(html: str) -> str:
-    """Run ammonia with this module's allow-list; output is normalised, balanced HTML."""
-    if _CLEANER is not None:
-        return _CLEANER.clean(_strip_unsafe(html))
-    return nh3.clean(_strip_unsafe(html), **_options())
 
 
 def message_html(html: str) -> str:
@@ -84,10 +36,8 @@ def message_html(html: str) -> str:
     Insert it inside a ``<div>`` (it may contain blocks such as ``<p>`` and ``<ul>``).
     """
     if _too_many_tags(html):
-        from .plain import strip_tags  # plain.py needs _clean from here
-
         return text_html(strip_tags(html))
-    cleaned = _strip_unsafe(_clean(html))  # again: character references are decoded by ammonia
+    cleaned = _strip_unsafe(clean(html))  # again: character references are decoded by ammonia
     cleaned = _ANCHOR.sub(_rewrite_anchor, cleaned)
     cleaned = _MENTION.sub(_rewrite_mention, cleaned)
     cleaned = _STRIKE.sub(r"<\1s>", cleaned.replace("</spark-mention>", "</span>"))

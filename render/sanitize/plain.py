@@ -6,7 +6,7 @@ import html as htmllib
 import re
 
 from .chars import _strip_unsafe
-from .markup import _clean
+from .cleaner import clean
 from .tags import _TAG, _too_many_tags
 
 _BLOCK_TAGS = frozenset(
@@ -79,7 +79,7 @@ def strip_tags(html: str) -> str:
     ``<br>`` is a line break, ``<ul>`` items start with ``- `` and ``<ol>`` items with ``1. ``;
     entities are decoded. Beyond MAX_TAGS start tags the tags are simply removed (linear time).
     """
-    source = _strip_unsafe(html) if _too_many_tags(html) else _clean(html)
+    source = _strip_unsafe(html) if _too_many_tags(html) else clean(html)
     collector = _TextCollector()
     position = 0
     for match in _TAG.finditer(source):

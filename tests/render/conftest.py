@@ -32,6 +32,7 @@ from pathlib import Path
 import pytest
 
 from etl import store
+from render.model import Item
 
 SPACE_ID = "space-falcon"
 SEEN = "2024-04-05T10:00:00.000Z"
@@ -156,3 +157,17 @@ def build_archive(folder: Path) -> Path:
 def small_archive(tmp_path: Path) -> Path:
     """The hand-built archive above, in its own folder; returns the archive folder."""
     return build_archive(tmp_path / "archive")
+
+
+def make_item(**fields: object) -> Item:
+    """A message Item for writer tests: a top-level message in the window by ``p``, with
+    ``fields`` replacing any of the defaults."""
+    values = {"id": "m", "kind": "message", "is_reply": False, "in_window": True, "thread": "m",
+              "created": None, "updated": None, "deleted": None, "month": None, "author": "a",
+              "email": "", "author_id": "p", "external": False, "avatar": None, "body": "",
+              "plain": "", "card": False, "files": [], "group_start": True}  # fmt: skip
+    assert set(fields) <= set(values), set(fields) - set(values)
+    item = Item()
+    for name, value in (values | fields).items():
+        setattr(item, name, value)
+    return item

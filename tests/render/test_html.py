@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from html.parser import HTMLParser
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +15,7 @@ from etl.api import WebexClient
 from etl.sync import SyncOptions, sync_spaces
 from render import Filters, RenderOptions, render_spaces
 from tests.conftest import group_room
+from tests.render.conftest import SPACE_ID
 
 VOID = {"meta", "br", "img", "hr", "input", "link", "source", "wbr", "col", "area", "base"}
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -176,3 +179,21 @@ def test_blur_hides_every_name_and_email(archive, dataset):
         assert person["emails"][0] not in text
         if len(person["displayName"]) > 3 and "<" not in person["displayName"]:
             assert person["displayName"] not in text, person["displayName"]
+
+
+def test_html_and_txt_summarise_attachments_in_the_same_words(small_archive: Path):
+    """Sizes unknown (Webex gave none) are counted in both formats: the bytes and the mean
+    cover only the sized ones. Only the separator is the format's own."""
+    conn = sqlite3.connect(small_archive / "archive.db")
+    with conn:
+        conn.execute("UPDATE files SET size = NULL WHERE name = 'photo.png'")
+    conn.close()
+    paths = render(small_archive, SPACE_ID, formats=("html", "txt"))
+    html, txt = (path.read_text(encoding="utf-8") for path in paths)
+    rows = dict(re.findall(r'<tr><th scope="row">(\w+)</th><td class="n">([^<]*)</td>', html))
+    assert (rows["Images"], rows["Files"]) == ("1 · 1 of unknown size · 1 not downloaded",
+                                               "1 · 1.5 MB (mean 1.5 MB)")  # fmt: skip
+    assert re.findall(r"^(?:Images|Files):.*$", txt, re.M) == [
+        "Images:           1, 1 of unknown size, 1 not downloaded",
+        "Files:            1, 1.5 MB (mean 1.5 MB)",
+    ]

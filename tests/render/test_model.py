@@ -1,23 +1,30 @@
-"""Pure transforms of render/model.py: local times across DST, months, sizes, initials."""
+"""Pure transforms of render/model.py: rows to items, local times across DST, months, sizes,
+initials."""
 
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from render.clock import Clock, stamp
 from render.model import (
+    Context,
     Item,
     Pseudonyms,
+    attachment_summary,
     human_size,
     initials,
+    items,
     local_time,
-    month_counts,
     sections,
 )
+from render.window import COLUMNS
+from tests.render.conftest import make_item
 
 
 def test_daylight_saving_time_is_applied_per_message():
@@ -38,20 +45,50 @@ def test_daylight_saving_time_is_applied_per_message():
 
 
 def item(month: tuple[int, int], ident: str) -> Item:
-    return Item(ident, "message", False, True, ident, None, None, None, month, "a", "", "p",
-                False, None, "", "", False, [])  # fmt: skip
+    return make_item(id=ident, thread=ident, month=month)
+
+
+def row(**values: object) -> tuple:
+    """A row of render/window.py as its SQL gives it: every column, in COLUMNS' order."""
+    return tuple(values.get(name) for name in COLUMNS)
+
+
+def test_rows_become_items_column_by_column(tmp_path: Path):
+    """Each column of a row lands in its own field: a swapped pair of columns fails here."""
+    files = json.dumps([{"name": "a.png", "content_type": "image/png", "size": 2048,
+                         "status": "downloaded", "local_path": "s/files/a.png"}])  # fmt: skip
+    message = row(id="m2", in_window=1, anchor="2024-03-01T09:00:00.000Z", archived=1,
+                  parent_id="m1", created="2024-03-01T10:00:00.000Z", person_id="p1",
+                  email="ann@other.org", text="hello", html=None, cards="[{}]",
+                  updated="2024-03-01T10:05:00.000Z", deleted="2024-03-02T00:00:00.000Z",
+                  name="Ann Example", org_id="org-b", avatar_url="https://a.test/ann",
+                  avatar_path="s/avatars/ann.png", files=files)  # fmt: skip
+    lost = row(id="m0", in_window=0, anchor="2024-02-29T23:30:00.000Z", archived=0)
+    ctx = Context(zone=ZoneInfo("Europe/Amsterdam"), me_org="org-a", me_domain="example.com",
+                  output_dir=tmp_path / "out", archive_dir=tmp_path, avatars="local")  # fmt: skip
+    got = list(items([lost, message], ctx))
+    assert [{name: getattr(item, name) for name in Item.__slots__} for item in got] == [
+        {"id": "m0", "kind": "placeholder", "is_reply": False, "in_window": False,
+         "thread": "m0", "created": None, "updated": None, "deleted": None,
+         "month": (2024, 3), "author": "", "email": "", "author_id": None, "external": False,
+         "avatar": None, "body": "", "plain": "", "card": False, "files": [],
+         "group_start": True},
+        {"id": "m2", "kind": "message", "is_reply": True, "in_window": True, "thread": "m1",
+         "created": "2024-03-01T10:00:00.000Z", "updated": "2024-03-01T10:05:00.000Z",
+         "deleted": "2024-03-02T00:00:00.000Z", "month": (2024, 3), "author": "Ann Example",
+         "email": "ann@other.org", "author_id": "p1", "external": True,
+         "avatar": "../s/avatars/ann.png", "body": "hello", "plain": "hello", "card": True,
+         "files": [{"name": "a.png", "size": 2048, "size_text": "2.0 KB",
+                    "content_type": "image/png", "image": True, "href": "../s/files/a.png",
+                    "label": "", "local_path": "s/files/a.png"}],
+         "group_start": True},
+    ]  # fmt: skip
 
 
 def test_months_are_compared_by_year_and_month():
     stream = [item((2020, 1), "a"), item((2021, 1), "b"), item((2021, 1), "c")]
     found = [(s.year, s.month, [i.id for i in s.items]) for s in sections(stream)]
     assert found == [(2020, 1, ["a"]), (2021, 1, ["b", "c"])]
-
-
-def test_month_counts_use_local_time():
-    anchors = [("2024-01-31T23:30:00.000Z", 2), ("2024-01-31T22:30:00.000Z", 1)]
-    assert month_counts(anchors, ZoneInfo("Europe/Amsterdam")) == [(2024, 2, 2), (2024, 1, 1)]
-    assert month_counts(anchors, ZoneInfo("UTC")) == [(2024, 1, 3)]
 
 
 def test_sizes_and_initials():
@@ -68,6 +105,23 @@ def test_sizes_and_initials():
         initials(n)
         for n in ("Ada Lovelace", "grace", "former.colleague@example.com", "Zoë Ødegård")
     ] == ["AL", "GR", "FC", "ZØ"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "parts"),
+    [
+        ({"count": 0, "bytes": 0, "sized": 0, "downloaded": 0}, ["0"]),
+        ({"count": 2, "bytes": 3072, "sized": 2, "downloaded": 2}, ["2", "3.0 KB (mean 1.5 KB)"]),
+        ({"count": 3, "bytes": 1024, "sized": 1, "downloaded": 0},
+         ["3", "1.0 KB (mean 1.0 KB)", "2 of unknown size", "3 not downloaded"]),
+        ({"count": 1200, "bytes": 0, "sized": 0, "downloaded": 1},
+         ["1,200", "1,200 of unknown size", "1,199 not downloaded"]),
+    ],
+)  # fmt: skip
+def test_attachment_summary(kind: dict, parts: list[str]):
+    """The same words for HTML and TXT, each with its own separator."""
+    assert attachment_summary(kind, ", ") == ", ".join(parts)
+    assert attachment_summary(kind, " · ") == " · ".join(parts)
 
 
 def test_pseudonyms_are_stable_and_cover_names_and_emails():

@@ -1,9 +1,8 @@
-"""render/sanitize.py: exact outputs for hostile, ordinary and Webex-shaped message content."""
+"""render/sanitize/: exact outputs for hostile, ordinary and Webex-shaped message content."""
 
 from __future__ import annotations
 
 import re
-import time
 from html.parser import HTMLParser
 
 import pytest
@@ -22,6 +21,14 @@ from webex_emulator.hostile import DISPLAY_NAME, MESSAGES, TITLE
 LINK = 'target="_blank" rel="noopener noreferrer nofollow"'
 VOID = {"br", "hr"}
 FORBIDDEN_TAGS = {"script", "style", "iframe", "svg", "img", "math", "object", "embed", "form"}
+# Inputs made to be slow (nested or unclosed tags, comment openers, a huge URL); their times
+# are in benchmarks/sanitize_bench.py.
+MEGABYTE_MESSAGES = {
+    "unclosed <a": "<a" * 500_000,
+    "lone <": "<" * 1_000_000,
+    "comment openers": "<!--" * 250_000,
+    "huge URL": "https://" + "." * 10**6,
+}
 
 
 class Audit(HTMLParser):
@@ -206,32 +213,28 @@ def test_hostile_mentions_keep_only_our_attributes(source: str, expected: str | 
         assert result == expected
 
 
-def test_deep_nesting_is_fast() -> None:
-    started = time.perf_counter()
+def test_deep_nesting_keeps_allowed_tags_and_unwraps_the_rest() -> None:
+    """How long this takes is benchmarks/sanitize_bench.py's business."""
     assert (
         message_html("<blockquote>" * 300 + "deep" + "</blockquote>" * 300).count("<blockquote>")
         == 300
     )
     assert message_html("<div>" * 300 + "deep" + "</div>" * 300) == "deep"
-    assert time.perf_counter() - started < 1
 
 
 def test_pathological_nesting_falls_back_to_text() -> None:
     source = "<div>" * 100_000 + "<script>x</script>deep &amp; <b>bold</b>"
     assert source.count("<") > MAX_TAGS
-    started = time.perf_counter()
     # Beyond MAX_TAGS tags are simply removed: script text is shown (escaped), never run.
     assert message_html(source) == "xdeep &amp; bold"
     assert strip_tags(source) == "xdeep & bold"
-    assert time.perf_counter() - started < 5
 
 
-def test_megabyte_message_is_linear() -> None:
-    started = time.perf_counter()
-    for source in ("<a" * 500_000, "<" * 1_000_000, "<!--" * 250_000, "https://" + "." * 10**6):
-        assert audit(message_html(source)) == []
-        assert audit(text_html(source)) == []
-    assert time.perf_counter() - started < 10
+@pytest.mark.parametrize("name", MEGABYTE_MESSAGES)
+def test_megabyte_message_renders_inert(name: str) -> None:
+    source = MEGABYTE_MESSAGES[name]
+    assert audit(message_html(source)) == []
+    assert audit(text_html(source)) == []
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,9 @@ import pytest
 
 from render import query
 from render.clock import Clock
-from render.model import month_counts
 from render.query import Filters
-from render.window import Window
+from render.toc import day_anchors, month_counts
+from render.window import _ROWS, COLUMNS, Window
 from tests.render.conftest import SEEN, SPACE_ID, build_archive
 
 
@@ -96,6 +96,21 @@ def test_window_order_follows_the_rules(tangled: Path, filters: Filters) -> None
         for zone in ("Asia/Kolkata", "Europe/Amsterdam"):  # months start at :30 UTC, or :00
             clock = Clock(ZoneInfo(zone))
             per_row = month_counts([(anchor, 1) for _, _, anchor in found], clock)
-            assert month_counts(window.anchor_counts(clock.same_month), clock) == per_row
+            assert month_counts(day_anchors(window.anchors(), clock), clock) == per_row
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("avatars", ["av.local_path", "NULL"])
+def test_the_rows_columns_are_named_as_the_model_reads_them(tmp_path: Path, avatars: str) -> None:
+    """render/model.py unpacks a row by COLUMNS: the SQL must give them in that order."""
+    conn = query.connect(build_archive(tmp_path))
+    try:
+        window = Window(conn, SPACE_ID, Filters())
+        joins = "LEFT JOIN avatars AS av ON av.person_id = m.person_id" if avatars != "NULL" else ""
+        sql = _ROWS.format(table=window.table, avatar_path=avatars, avatars=joins)
+        cursor = conn.execute(sql, {"space": SPACE_ID})
+        assert tuple(column[0] for column in cursor.description) == COLUMNS
+        assert len(cursor.fetchall()) == 15  # 14 messages and one placeholder
     finally:
         conn.close()

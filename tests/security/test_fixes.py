@@ -18,8 +18,9 @@ from markupsafe import Markup
 from render.article import Articles
 from render.clock import Clock
 from render.html import environment, finalize, href
-from render.model import Item, Pseudonyms
+from render.model import Pseudonyms
 from render.sanitize import MAX_DEPTH, fix_content_model, message_html, redact_html, text_html
+from tests.render.conftest import make_item
 
 LINK = 'target="_blank" rel="noopener noreferrer nofollow"'
 
@@ -116,12 +117,12 @@ def test_times_carry_milliseconds_not_microseconds() -> None:
     clock = Clock(timezone.utc)
     assert clock.iso_ms("2024-05-28T10:54:37.466Z") == "2024-05-28T10:54:37.466+00:00"
     assert clock.iso_ms("2024-05-28T10:54:37.466123Z") == "2024-05-28T10:54:37.466+00:00"
-    item = Item("m", "message", False, True, "m", "2024-05-28T10:54:37.466Z", None, None,
-                (2024, 5), "Ann", "", None, False, None, "", "", False, [])  # fmt: skip
+    fields = {"created": "2024-05-28T10:54:37.466Z", "month": (2024, 5), "author": "Ann",
+              "author_id": None}  # fmt: skip
+    item = make_item(**fields)
     html = Articles(clock).article(item) + Articles(clock).article(
-        Item("n", "message", True, True, "m", "2024-05-28T10:54:37.466Z", None, None,
-             (2024, 5), "Ann", "", None, False, None, "", "", False, [], group_start=False)
-    )  # fmt: skip
+        make_item(**fields, id="n", is_reply=True, group_start=False)
+    )
     assert html.count('datetime="2024-05-28T10:54:37.466+00:00"') == 2
 
 
