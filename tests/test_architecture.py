@@ -30,15 +30,6 @@ PACKAGES = ("etl", "render", "webex_emulator", "webex_archive", "webex_layout")
 CONTRACTS = 4
 MAX_COMPLEXITY = 20  # the top of radon's grade C
 
-# Import edges that close a known cycle, which other changes of issue 12 are removing; the
-# same pairs are in ignore_imports of the acyclic_siblings contract in pyproject.toml. Empty
-# both once they are gone: an entry that no longer closes a cycle fails the test.
-KNOWN_CYCLE_EDGES = {
-    ("render.sanitize.markup", "render.sanitize.plain"),  # function-level import
-}
-# Functions above grade C that other changes of issue 12 are splitting; empty it with them.
-KNOWN_COMPLEX: set[tuple[str, str]] = set()
-
 Graph = Mapping[str, set[str]]
 
 
@@ -101,10 +92,6 @@ def cycles(graph: Graph) -> list[list[str]]:
     after = {module: reachable(graph, module) for module in graph}
     groups = {tuple(sorted(m for m in after[module] if module in after[m])) for module in graph}
     return sorted(list(group) for group in groups if group)
-
-
-def without(graph: Graph, edges: set[tuple[str, str]]) -> dict[str, set[str]]:
-    return {m: {t for t in targets if (m, t) not in edges} for m, targets in graph.items()}
 
 
 # ----- complexity ------------------------------------------------------------------------------
@@ -190,13 +177,7 @@ def test_import_contracts_catch_a_breach(tmp_path: Path, modules: dict[str, str]
 
 
 def test_no_import_cycle_among_the_projects_modules():
-    graph = import_graph(ROOT, PACKAGES)
-    assert cycles(without(graph, KNOWN_CYCLE_EDGES)) == []
-    closing = {
-        (a, b) for a, b in KNOWN_CYCLE_EDGES if b in graph.get(a, ()) and a in reachable(graph, b)
-    }
-    stale = KNOWN_CYCLE_EDGES - closing
-    assert not stale, f"no longer a cycle, remove from KNOWN_CYCLE_EDGES and pyproject: {stale}"
+    assert cycles(import_graph(ROOT, PACKAGES)) == []
 
 
 def test_the_graph_has_every_kind_of_import(tmp_path: Path):
@@ -222,17 +203,13 @@ def test_the_graph_has_every_kind_of_import(tmp_path: Path):
         "pkg.sub.d": {"pkg.c", "pkg.a"},
     }
     assert cycles(graph) == [["pkg.a", "pkg.b"], ["pkg.c", "pkg.sub.d"]]
-    assert cycles(without(graph, {("pkg.b", "pkg.a"), ("pkg.c", "pkg.sub.d")})) == []
 
 
 # ----- complexity ------------------------------------------------------------------------------
 
 
 def test_no_function_above_grade_c():
-    found = too_complex(ROOT, PACKAGES)
-    assert found - KNOWN_COMPLEX == set(), "split these functions (radon cc -s -n D)"
-    stale = KNOWN_COMPLEX - found
-    assert not stale, f"now grade C or better, remove from KNOWN_COMPLEX: {stale}"
+    assert too_complex(ROOT, PACKAGES) == set(), "split these functions (radon cc -s -n D)"
 
 
 def test_complexity_counts_methods_and_nested_functions_up_to_the_limit():

@@ -28,7 +28,7 @@ INSTALL = ROOT / "tools" / "install-test-deps"
 
 # Files other branches add, named in the documents before they land. Once one exists, a test
 # says so: take it out of the list (the lead empties it after merging those branches).
-PENDING_MODULES = {"render/toc.py"}
+PENDING_MODULES: set[str] = set()
 PENDING = PENDING_MODULES
 
 
@@ -252,7 +252,11 @@ def fake_machine(tmp_path: Path, has: set[str]) -> tuple[Path, Path]:
 
 def install_calls(tmp_path: Path, has: set[str]) -> list[str]:
     bin_dir, log = fake_machine(tmp_path, has)
-    env = {"PATH": str(bin_dir), "HOME": str(tmp_path)}
+    i18n = tmp_path / "i18n"  # glibc's locale sources, where localedef looks (I18NPATH)
+    if "locales" in has:
+        (i18n / "locales").mkdir(parents=True)
+        (i18n / "locales" / "de_DE").write_text("")
+    env = {"PATH": str(bin_dir), "HOME": str(tmp_path), "I18NPATH": str(i18n)}
     result = subprocess.run([str(INSTALL)], env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     return log.read_text().splitlines() if log.exists() else []
@@ -264,13 +268,14 @@ NPM_CI = "npm ci --prefix tools/vnu --ignore-scripts --no-audit --no-fund --logl
 @pytest.mark.parametrize(
     ("has", "installed"),
     [
-        ({"python3", "chromium", "java", "npm"}, None),
-        ({"python3", "npm"}, "chromium default-jre-headless"),  # NodeSource's nodejs has npm
-        ({"python3", "chromium", "java"}, "npm"),
-        ({"chromium", "java", "npm"}, "python3-venv"),  # Debian's python3 without its venv
-        (set(), "python3-venv chromium default-jre-headless npm"),
+        ({"python3", "chromium", "java", "npm", "locales"}, None),
+        ({"python3", "npm", "locales"}, "chromium default-jre-headless"),  # NodeSource's npm
+        ({"python3", "chromium", "java", "locales"}, "npm"),
+        ({"chromium", "java", "npm", "locales"}, "python3-venv"),  # python3 without its venv
+        ({"python3", "chromium", "java", "npm"}, "locales"),
+        (set(), "python3-venv chromium default-jre-headless npm locales"),
     ],
-    ids=["all-there", "nodesource-npm", "no-npm", "no-venv", "bare"],
+    ids=["all-there", "nodesource-npm", "no-npm", "no-venv", "no-locales", "bare"],
 )
 def test_install_test_deps_installs_only_what_is_missing(tmp_path, has, installed):
     calls = install_calls(tmp_path, has)
