@@ -68,3 +68,22 @@ def test_port_in_use_is_a_clear_error():
         port = busy.getsockname()[1]
         result = CliRunner().invoke(main, ["emulator", "--port", str(port)])
     assert result.exit_code == 1 and "pass --port 0" in result.output
+
+
+def test_python_m_webex_emulator_is_the_same_command(tmp_path):
+    """The package was renamed from ``emulator`` (a name another package on the index takes);
+    ``python -m webex_emulator`` is still the emulator's own command line."""
+    options = ["--messages", "4", "--spaces", "1", "--no-hostile", "--seed", "3"]
+    alone = subprocess.run(
+        [sys.executable, "-m", "webex_emulator", *options, "--dump", str(tmp_path / "a.json")],
+        capture_output=True,
+        text=True,
+    )
+    assert alone.returncode == 0, alone.stderr
+    through = CliRunner().invoke(main, ["emulator", *options, "--dump", str(tmp_path / "b.json")])
+    assert through.exit_code == 0, through.output
+    first = json.loads((tmp_path / "a.json").read_text())
+    second = json.loads((tmp_path / "b.json").read_text())
+    assert first["format"] == "webex-emulator-dataset"
+    assert len(first["messages"]) == 9  # 4 in the group space, 5 (the least) in the direct one
+    assert first == second
