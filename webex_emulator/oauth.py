@@ -106,6 +106,10 @@ class OAuth:
             return error_page(400, "The redirect_uri is not registered for this integration.")
         state = request.arg("state")
         try:
+            person_id = self.signed_in()
+        except LookupError:
+            return error_page(400, "Nobody can sign in: the data set has no user token.")
+        try:
             asked = self._checked(request, integration)
         except Redirect as error:
             return _redirect(
@@ -122,10 +126,10 @@ class OAuth:
                 state,
                 asked[1],
                 asked[2],
-                self.signed_in(),
+                person_id,
                 now + CONSENT_SECONDS,
             )
-        person = self.ds.people.get(self.signed_in(), {})
+        person = self.ds.people.get(person_id, {})
         return consent_page(integration.name, person, asked[0], redirect_uri, consent)
 
     def _checked(

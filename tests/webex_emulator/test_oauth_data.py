@@ -15,12 +15,14 @@ from tests.webex_emulator.oauth_helpers import (
     REDIRECT,
     SECRET,
     authorize,
+    exchange,
+    get_code,
     me,
     oauth_error,
     refresh,
     tokens,
 )
-from webex_emulator import DataSet, Emulator
+from webex_emulator import DataSet, Emulator, Rule
 from webex_emulator.cli import main
 from webex_emulator.integrations import OAuthSettings
 
@@ -92,11 +94,12 @@ def test_data_file_round_trip_with_cli_lifetimes(tmp_path):
     dumped.write_text(json.dumps(data))
     again = tmp_path / "again.json"
     args = ["--data", str(dumped), "--dump", str(again), "--access-token-seconds", "2"]
-    assert runner.invoke(main, [*args, "--refresh-token-seconds", "3"]).exit_code == 0
+    args += ["--refresh-token-seconds", "3", "--code-seconds", "0.5"]
+    assert runner.invoke(main, args).exit_code == 0
     loaded = DataSet.load(again)
     assert list(loaded.integrations) == [CID, "C2"]
     assert loaded.integrations["C2"].scopes == loaded.integrations[CID].scopes
-    assert loaded.oauth == OAuthSettings(2, 3, 600, "renew")
+    assert loaded.oauth == OAuthSettings(2, 3, 0.5, "renew")
 
 
 @pytest.mark.parametrize(
@@ -130,3 +133,25 @@ def test_an_old_data_file_has_no_integrations():
     with Emulator(DataSet.from_json(data)) as emu:
         assert authorize(emu).status_code == 400
         assert emu.dataset.oauth == OAuthSettings()
+
+
+def test_a_data_set_without_a_user_cannot_sign_in():
+    data = make_dataset(messages=5).to_json()
+    data["tokens"] = {}
+    with Emulator(DataSet.from_json(data)) as emu:
+        page = authorize(emu)
+        assert page.status_code == 400 and "Nobody can sign in" in page.text
+
+
+def test_faults_and_the_log_cover_the_token_endpoint(emu):
+    emu.add_fault(Rule("status", 503, rate=1.0, path="/v1/access_token", times=1))
+    code = get_code(emu)
+    assert exchange(emu, code).status_code == 503  # before the code is looked at
+    assert exchange(emu, code).status_code == 200  # so it still works once
+    logged = [(e.method, e.path.split("?")[0], e.status) for e in emu.log.entries()]
+    assert logged == [
+        ("GET", "/v1/authorize", 200),
+        ("POST", "/v1/authorize", 302),
+        ("POST", "/v1/access_token", 503),
+        ("POST", "/v1/access_token", 200),
+    ]
