@@ -113,7 +113,7 @@ class OAuth:
             asked = self._checked(request, integration)
         except Redirect as error:
             return _redirect(
-                redirect_uri, error=error.error, description=error.description, state=state
+                redirect_uri, error=error.error, error_description=error.description, state=state
             )
         consent = secrets.token_urlsafe(24)
         with self.grants.lock:
@@ -165,7 +165,7 @@ class OAuth:
             return _redirect(
                 pending.redirect_uri,
                 error="access_denied",
-                description="The user denied access.",
+                error_description="The user denied access.",
                 state=pending.state,
             )
         if decision != "approve":
@@ -284,13 +284,7 @@ def _form(request: Request) -> dict[str, list[str]]:
 def _redirect(uri: str, **params: str | None) -> Response:
     """302 to a registered redirect URI, its own query kept, the answer's parameters added."""
     parts = urlsplit(uri)
-    added = urlencode(
-        {
-            k if k != "description" else "error_description": v
-            for k, v in params.items()
-            if v is not None
-        }
-    )
+    added = urlencode({k: v for k, v in params.items() if v is not None})
     query = f"{parts.query}&{added}" if parts.query else added
     location = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
     return Response(302, b"", {"Location": location, "Cache-Control": "no-store"})
