@@ -15,6 +15,7 @@ import click
 from .api import Quirks
 from .faults import Faults, Rule
 from .generate import generate
+from .integrations import OAuthSettings
 from .model import DataSet
 from .server import Emulator
 
@@ -222,6 +223,21 @@ def build_faults(
 )
 @click.option("--fault-seed", default=0, help="Seed of the random fault schedule.")
 @click.option(
+    "--access-token-seconds",
+    type=_Finite(0.001, 1e9),
+    help="Lifetime of access tokens issued to integrations (default: the data set's, 14 days).",
+)
+@click.option(
+    "--refresh-token-seconds",
+    type=_Finite(0.001, 1e9),
+    help="Lifetime of refresh tokens, renewed on use (default: the data set's, 90 days).",
+)
+@click.option(
+    "--code-seconds",
+    type=_Finite(0.001, 1e9),
+    help="Lifetime of authorization codes (default: the data set's, 600).",
+)
+@click.option(
     "--keep-filters",
     is_flag=True,
     help="Keep parentId/mentionedPeople in next links (the real API drops them).",
@@ -248,10 +264,21 @@ def main(
     lock_files: int,
     expire_token_after: int | None,
     fault_seed: int,
+    access_token_seconds: float | None,
+    refresh_token_seconds: float | None,
+    code_seconds: float | None,
     keep_filters: bool,
 ) -> None:
     """Serve a local Webex API (generated or loaded data, optional faults) until Ctrl-C."""
     dataset = load_dataset(data, seed, spaces, messages, people, span_days, hostile)
+    lifetimes = {
+        "accessTokenSeconds": access_token_seconds,
+        "refreshTokenSeconds": refresh_token_seconds,
+        "codeSeconds": code_seconds,
+    }
+    dataset.oauth = OAuthSettings.from_json(
+        {k: v for k, v in lifetimes.items() if v is not None}, dataset.oauth
+    )
     if dump is not None:
         try:
             dataset.dump(dump)
@@ -304,8 +331,13 @@ def describe(emulator: Emulator) -> str:
         f"  export WEBEX_ARCHIVE_TOKEN={emulator.token}",
         f"  bot token: {ds.bot_token()}",
         f"  control:   {emulator.url}/_emulator",
-        "  spaces:",
     ]
+    for integration in ds.integrations.values():
+        lines.append(
+            f"  integration: client id {integration.client_id}, secret "
+            f"{integration.client_secret}, redirect {' '.join(integration.redirect_uris)}"
+        )
+    lines.append("  spaces:")
     for room in ds.rooms.values():
         count = ds.room_message_count(room["id"])
         title = json.dumps(room["title"], ensure_ascii=False)  # quoted; controls escaped

@@ -13,7 +13,9 @@ from typing import Protocol
 
 from . import changes
 from .faults import Faults, RequestLog
+from .integrations import Integration, OAuthSettings
 from .model import DataSet
+from .oauth import OAuth
 from .wire import ApiError, Request, Response, error_response
 
 
@@ -24,6 +26,7 @@ class Host(Protocol):
     dataset: DataSet
     faults: Faults
     log: RequestLog
+    oauth: OAuth
 
     @property
     def api_url(self) -> str: ...
@@ -34,6 +37,12 @@ class Host(Protocol):
     def add_member(self, room_id: str, person_id: str) -> dict: ...
 
     def remove_member(self, membership_id: str) -> dict: ...
+
+    def add_integration(self, integration: Integration) -> Integration: ...
+
+    def sign_in_as(self, person_id: str | None) -> None: ...
+
+    def revoke_grants(self, client_id: str) -> int: ...
 
 
 class Control:
@@ -54,6 +63,10 @@ class Control:
             ("POST", route(r"/_emulator/memberships"), self.add_member),
             ("DELETE", route(r"/_emulator/memberships/([^/]+)"), self.remove_member),
             ("PUT", route(r"/_emulator/contents/([^/]+)"), self.set_scan),
+            ("GET", route(r"/_emulator/oauth"), self.get_oauth),
+            ("PUT", route(r"/_emulator/oauth"), self.put_oauth),
+            ("POST", route(r"/_emulator/integrations"), self.add_integration),
+            ("DELETE", route(r"/_emulator/integrations/([^/]+)/grants"), self.revoke_grants),
         ]
 
     def dispatch(self, request: Request) -> Response:
@@ -162,3 +175,35 @@ class Control:
             raise ValueError("scan must be infected, unscannable or null")
         self.emu.dataset.contents[content_id].scan = scan
         return Response.json({"id": content_id, "scan": scan})
+
+    def get_oauth(self, request: Request) -> Response:
+        return Response.json(
+            {
+                "integrations": [i.to_json() for i in self.emu.dataset.integrations.values()],
+                "settings": self.emu.dataset.oauth.to_json(),
+                "signedIn": self.emu.oauth.signed_in(),
+            }
+        )
+
+    def put_oauth(self, request: Request) -> Response:
+        """Change lifetimes or rotation (keys left out stay) and who signs in (``signedIn``:
+        a person id, or null for the token owner)."""
+        body = request.json()
+        if not isinstance(body, dict):
+            raise ValueError("the body is a JSON object")
+        settings = OAuthSettings.from_json(
+            {k: v for k, v in body.items() if k != "signedIn"}, self.emu.dataset.oauth
+        )
+        if "signedIn" in body:
+            self.emu.sign_in_as(body["signedIn"])
+        self.emu.dataset.oauth = settings
+        return self.get_oauth(request)
+
+    def add_integration(self, request: Request) -> Response:
+        integration = self.emu.add_integration(Integration.from_json(request.json()))
+        return Response.json(integration.to_json(), 201)
+
+    def revoke_grants(self, request: Request, client_id: str) -> Response:
+        if client_id not in self.emu.dataset.integrations:
+            raise KeyError(client_id)
+        return Response.json({"revoked": self.emu.revoke_grants(client_id)})

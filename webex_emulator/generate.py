@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 from . import hostile
 from .ids import add_ms, cluster_of, format_time, id_uuid, make_id, new_uuid
+from .integrations import default_integration
 from .media import Recipe
 from .message_text import card, markdown, mention, mention_all, sentence
 from .model import Content, DataSet
@@ -314,6 +315,7 @@ def generate(
     direct = builder.room(other["displayName"], "direct", owner)
     builder.join(direct, [owner, other])
     builder.fill_messages(direct, [owner, other], None, max(5, messages // 10))
+    builder.ds.add_integration(default_integration())
     return builder.ds
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .ids import add_ms, format_time, id_uuid, make_id, normalise_time
+from .integrations import Integration, OAuthSettings
 from .media import Recipe
 
 DATASET_FORMAT = "webex-emulator-dataset"
@@ -115,6 +116,8 @@ class DataSet:
     messages: dict[str, dict] = field(default_factory=dict)
     contents: dict[str, Content] = field(default_factory=dict)
     avatars: dict[str, Recipe] = field(default_factory=dict)
+    integrations: dict[str, Integration] = field(default_factory=dict)  # by client id
+    oauth: OAuthSettings = field(default_factory=OAuthSettings)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _order: dict[str, list[tuple[str, int]]] = field(default_factory=dict, repr=False)
     _replies: dict[str, list[tuple[str, int]]] = field(default_factory=dict, repr=False)
@@ -208,6 +211,13 @@ class DataSet:
         room = self.rooms[room_id]
         room["lastActivity"] = max(room.get("lastActivity", ""), moment)
 
+    def add_integration(self, integration: Integration) -> Integration:
+        with self.lock:
+            if integration.client_id in self.integrations:
+                raise ValueError(f"duplicate integration client id {integration.client_id}")
+            self.integrations[integration.client_id] = integration
+            return integration
+
     def add_membership(self, membership: dict) -> dict:
         with self.lock:
             self.memberships.setdefault(membership["roomId"], []).append(membership)
@@ -268,6 +278,8 @@ class DataSet:
                 "messages": ordered,
                 "contents": [c.to_json() for c in self.contents.values()],
                 "avatars": {key: recipe.to_json() for key, recipe in self.avatars.items()},
+                "integrations": [i.to_json() for i in self.integrations.values()],
+                "oauth": self.oauth.to_json(),
             }
 
     def dump(self, path: Path) -> None:
@@ -286,6 +298,9 @@ class DataSet:
             dataset.memberships.setdefault(membership["roomId"], []).append(membership)
         dataset.contents = {c["id"]: Content.from_json(c) for c in data.get("contents", [])}
         dataset.avatars = {k: Recipe.from_json(v) for k, v in data.get("avatars", {}).items()}
+        for raw in data.get("integrations", []):
+            dataset.add_integration(Integration.from_json(raw))
+        dataset.oauth = OAuthSettings.from_json(data.get("oauth", {}))
         for message in sorted(data.get("messages", []), key=lambda m: order_time(m.get("created"))):
             if message["roomId"] not in dataset.rooms:
                 raise ValueError(f"message {message['id']} names unknown room {message['roomId']}")

@@ -20,7 +20,9 @@ from .api import Quirks, WebexApi
 from .control import Control
 from .faults import LIST_KINDS, Faults, LogEntry, RequestLog, Rule
 from .ids import tracking_id
+from .integrations import Integration
 from .model import DataSet
+from .oauth import OAuth
 from .wire import JSON_TYPE, ApiError, Request, Response, error_response
 
 UNAUTHORISED = "The request requires a valid access token set in the Authorization request header."
@@ -51,6 +53,7 @@ class Emulator:
         self.dataset = dataset
         self.faults = faults or Faults()
         self.api = WebexApi(dataset, quirks)
+        self.oauth = OAuth(dataset)
         self.control = Control(self)
         self.log = RequestLog()
         self._host, self._port = host, port
@@ -132,6 +135,20 @@ class Emulator:
     def remove_member(self, membership_id: str) -> dict:
         return self.dataset.remove_membership(membership_id)
 
+    def add_integration(self, integration: Integration) -> Integration:
+        """Register another OAuth integration (client id, secret, redirect URIs, scopes)."""
+        return self.dataset.add_integration(integration)
+
+    def sign_in_as(self, person_id: str | None) -> None:
+        """Who signs in at ``/v1/authorize`` from now on (None: the data set's token owner)."""
+        if person_id is not None and person_id not in self.dataset.people:
+            raise KeyError(person_id)
+        self.oauth.person_id = person_id
+
+    def revoke_grants(self, client_id: str) -> int:
+        """Revoke every token issued to an integration, as a user removing it does."""
+        return self.oauth.grants.revoke_client(client_id)
+
     def add_fault(self, rule: Rule) -> Rule:
         self.faults.rules.append(rule)
         return rule
@@ -169,6 +186,8 @@ class Emulator:
                 return early
             if request.path.startswith("/avatars/"):
                 return self.api.avatar(request)
+            if self.oauth.handles(request.path):
+                return self.oauth.dispatch(request)
             request.person_id = self._authenticate(request, number)
             self._before_answer(request, rule)
             return _fault_after(request, self.api.dispatch(request), rule)
@@ -219,7 +238,10 @@ class Emulator:
 
     def _authenticate(self, request: Request, number: int) -> str:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        person_id = self.dataset.tokens.get(token.strip()) if scheme.lower() == "bearer" else None
+        token = token.strip()
+        person_id = None
+        if scheme.lower() == "bearer":
+            person_id = self.dataset.tokens.get(token) or self.oauth.grants.person_for(token)
         if person_id is None or self.faults.token_expired(number):
             raise ApiError(401, UNAUTHORISED)
         return person_id
