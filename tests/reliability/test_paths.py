@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_dataset
-from tests.reliability.helpers import add_file, group_room_id
+from tests.reliability.helpers import add_file
 from tests.test_cli import run
 from webex_emulator import Emulator
 from webex_emulator.media import Recipe
@@ -82,33 +82,43 @@ def a_word(dataset, room_id: str) -> str:
     raise AssertionError("no plain word in the room")
 
 
-@pytest.mark.parametrize("title", [*ROOT_FILES, *ALIASES])
-def test_a_space_titled_as_the_archives_own_names(title, tmp_path):
-    dataset = make_dataset(messages=30, spaces=1, hostile_rate=0)
-    room = group_room_id(dataset)
-    dataset.rooms[room]["title"] = title
-    message = next(m for m in dataset.messages.values() if m["roomId"] == room)
-    add_file(dataset, message, "notes.txt", "text/plain", Recipe("filler", 1, size=500))
+TITLES = (*ROOT_FILES, *ALIASES)
+
+
+def test_spaces_titled_as_the_archives_own_names(tmp_path):
+    """One archive whose group spaces are titled each reserved name and alias (together, so
+    that two titles one file system reads alike must also get folders of their own)."""
+    dataset = make_dataset(messages=12, spaces=len(TITLES), hostile_rate=0)
+    rooms = sorted(r for r, room in dataset.rooms.items() if room["type"] == "group")
+    for room, title in zip(rooms, TITLES, strict=True):
+        dataset.rooms[room]["title"] = title
+        message = next(m for m in dataset.messages.values() if m["roomId"] == room)
+        add_file(dataset, message, "notes.txt", "text/plain", Recipe("filler", 1, size=500))
     archive = tmp_path / "archive"
     with Emulator(dataset) as emu:
         env = archive_env(emu, archive)
         for _ in range(2):  # the second sync meets everything the first one wrote
             ok(run("sync", "--all", "--download", "files", "--avatars", "download", env=env))
             assert_root_is_clean(archive)
-        folder = folders(archive)[title]
-        assert not is_reserved(folder)
-        assert (archive / folder / "files" / "notes.txt").is_file()
-        assert list((archive / folder / "avatars").iterdir())
+        named = folders(archive)
+        assert len({folder.casefold() for folder in named.values()}) == len(named)
+        for title in TITLES:
+            assert not is_reserved(named[title]), title
+            assert (archive / named[title] / "files" / "notes.txt").is_file(), title
+            assert list((archive / named[title] / "avatars").iterdir()), title
         written = ok(run("render", "--all", "--format", "html,json,txt", env=env)).splitlines()
-        assert {Path(p).parent for p in written} == {archive / f for f in folders(archive).values()}
+        assert {Path(p).parent for p in written} == {archive / f for f in named.values()}
         assert_root_is_clean(archive)
-        assert title in ok(run("status", env=env))
-        assert ok(run("search", a_word(dataset, room), "--space", room, env=env))
-        ok(run("forget", room, "--yes", env=env))
-        assert not (archive / folder).exists() and (archive / DB_NAME).is_file()
+        status = ok(run("status", env=env))
+        assert all(title.strip() in status for title in TITLES)
+        for room, title in zip(rooms, TITLES, strict=True):
+            assert ok(run("search", a_word(dataset, room), "--space", room, env=env)), title
+            ok(run("forget", room, "--yes", env=env))
+            assert not (archive / named[title]).exists() and (archive / DB_NAME).is_file()
+        assert_root_is_clean(archive)
         ok(run("sync", "--all", "--download", "files", env=env))
         assert_root_is_clean(archive)
-        assert not is_reserved(folders(archive)[title])
+        assert not any(is_reserved(folder) for folder in folders(archive).values())
 
 
 @pytest.fixture
