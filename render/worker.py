@@ -13,8 +13,11 @@ its memory (issue 19). So the worker ends when its parent does, by three indepen
 
 Forking is only safe where the process is single-threaded (a fork copies locks another thread
 may hold) and not on macOS, where system frameworks loaded before a fork can crash the child:
-``can_fork`` says where. The worker is fed with non-blocking writes while this process waits
-for results, so neither side can block the other with a full pipe.
+``can_fork`` says where. After the fork, a thread of this process writes the tasks while the
+main thread builds the next chunk and reads results: a task is far larger than a pipe holds,
+so a writer that only wrote while waiting for a result would leave the worker idle while rows
+are read, and the two processes would take turns instead of working at once. Neither side can
+block the other with a full pipe: each pipe has one reader that never waits on the other.
 """
 
 from __future__ import annotations
@@ -23,12 +26,11 @@ import ctypes
 import gc
 import os
 import pickle
-import select
+import queue
 import signal
 import struct
 import sys
 import threading
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -67,12 +69,10 @@ class Worker:
                 os._exit(code)
         os.close(tasks_r)
         os.close(results_w)
-        os.set_blocking(self._tasks, False)
-        self._outbox: deque[memoryview] = deque()
-        self._watching = False  # whether the poll waits for room in the task pipe
         self._in_flight = 0
-        self._poll = select.poll()
-        self._poll.register(self._results, select.POLLIN)
+        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._sender = threading.Thread(target=self._send, name="worker-tasks", daemon=True)
+        self._sender.start()
 
     def __enter__(self) -> Worker:
         return self
@@ -81,16 +81,19 @@ class Worker:
         self.close()
 
     def submit(self, *task: Any) -> None:
-        """Queue a task; it is written to the worker while this process waits for results."""
-        payload = pickle.dumps(task, pickle.HIGHEST_PROTOCOL)
-        self._outbox.extend((memoryview(HEADER.pack(len(payload))), memoryview(payload)))
+        """Queue a task; the sender thread writes it to the worker."""
+        self._outbox.put(pickle.dumps(task, pickle.HIGHEST_PROTOCOL))
         self._in_flight += 1
-        self._send()
 
     def result(self) -> Any:
         """The result of the oldest task not yet collected (its exception re-raised here)."""
-        (size,) = HEADER.unpack(self._receive(HEADER.size))
-        ok, value = pickle.loads(self._receive(size))
+        message = _read_message(self._results)
+        if message is None:
+            raise RenderError(
+                "the process that sanitises message bodies ended unexpectedly "
+                "(out of memory?): render again"
+            )
+        ok, value = pickle.loads(message)
         self._in_flight -= 1
         if not ok:
             raise value
@@ -99,51 +102,25 @@ class Worker:
     def close(self) -> None:
         if self._tasks < 0:
             return
-        os.close(self._tasks)  # end-of-file: an idle worker exits
-        os.close(self._results)  # a worker writing a result gets EPIPE and exits
-        self._tasks = self._results = -1
         if self._in_flight:  # it may be busy with a chunk nobody will read
-            os.kill(self.pid, signal.SIGKILL)
+            os.kill(self.pid, signal.SIGKILL)  # a write the sender is blocked in fails too
+        self._outbox.put(None)
+        self._sender.join()
+        os.close(self._tasks)  # end-of-file: an idle worker exits
+        os.close(self._results)
+        self._tasks = self._results = -1
         os.waitpid(self.pid, 0)
 
     def _send(self) -> None:
-        """Write what the task pipe takes now, without blocking."""
-        while self._outbox:
+        """The sender thread: each task in order, until told to stop or the worker is gone
+        (then reading its results says so)."""
+        while (payload := self._outbox.get()) is not None:
             try:
-                written = os.write(self._tasks, self._outbox[0])
-            except BlockingIOError:
-                break
-            except BrokenPipeError:  # the worker is gone: reading its pipe will say so
-                self._outbox.clear()
-                break
-            if written == len(self._outbox[0]):
-                self._outbox.popleft()
-            else:
-                self._outbox[0] = self._outbox[0][written:]
-        watch = bool(self._outbox)
-        if watch != self._watching:
-            if watch:
-                self._poll.register(self._tasks, select.POLLOUT)
-            else:
-                self._poll.unregister(self._tasks)
-            self._watching = watch
-
-    def _receive(self, size: int) -> bytes:
-        """``size`` bytes from the result pipe, feeding the task pipe meanwhile."""
-        data = bytearray()
-        while len(data) < size:
-            for fd, _ in self._poll.poll():
-                if fd == self._tasks:
-                    self._send()
-                    continue
-                chunk = os.read(self._results, min(size - len(data), READ_SIZE))
-                if not chunk:
-                    raise RenderError(
-                        "the process that sanitises message bodies ended unexpectedly "
-                        "(out of memory?): render again"
-                    )
-                data += chunk
-        return bytes(data)
+                _write_all(self._tasks, payload)
+            except OSError:  # BrokenPipeError: the worker ended; drop what is left
+                while self._outbox.get() is not None:
+                    pass
+                return
 
 
 def _serve(function: Callable[..., Any], tasks: int, results: int, parent: int) -> None:

@@ -79,6 +79,36 @@ def test_results_in_order_errors_carried_and_no_deadlock():
     ]
 
 
+OVERLAP = """
+import sys, time
+from pathlib import Path
+from render.worker import Worker
+done = Path(sys.argv[1])
+def work(n, payload):
+    with done.open("a") as log:
+        log.write(f"{n}\\n")
+    return n
+with Worker(work) as w:
+    for n in range(3):
+        w.submit(n, b"x" * (4 << 20))  # each far more than a pipe holds
+    deadline = time.monotonic() + 30
+    while len(done.read_text().split()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)  # no result asked for: the worker must be fed meanwhile
+    print(done.read_text().split())
+    print([w.result() for _ in range(3)])
+"""
+
+
+def test_the_worker_is_fed_while_this_process_does_other_work(tmp_path):
+    """Tasks reach the worker while the parent reads the next rows, not only while it waits
+    for a result: otherwise the two processes take turns and the second core sits idle."""
+    done = tmp_path / "done"
+    done.write_text("")
+    result = run(OVERLAP, str(done))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == ["['0', '1', '2']", "[0, 1, 2]"]
+
+
 FDS = """
 import os
 from pathlib import Path
