@@ -280,13 +280,7 @@ def main(
         {k: v for k, v in lifetimes.items() if v is not None}, dataset.oauth
     )
     if dump is not None:
-        try:
-            dataset.dump(dump)
-        except OSError as error:
-            raise click.BadParameter(
-                f"cannot write {dump}: {error.strerror}", param_hint="'--dump'"
-            ) from None
-        click.echo(f"wrote the data set to {dump}")
+        _dump(dataset, dump)
         return
     faults = build_faults(
         latency_ms,
@@ -304,18 +298,7 @@ def main(
     emulator = Emulator(
         dataset, faults, Quirks(drop_filters_in_next=not keep_filters), host=host, port=port
     )
-    try:
-        emulator.start()
-    except OSError as error:
-        if isinstance(error, socket.gaierror) or error.errno == errno.EADDRNOTAVAIL:
-            raise click.BadParameter(
-                f"cannot listen on {host!r} ({error.strerror}): use an address of this "
-                "machine, such as 127.0.0.1",
-                param_hint="'--host'",
-            ) from None
-        raise click.ClickException(
-            f"cannot listen on {host}:{port} ({error.strerror}); pass --port 0 for a free port"
-        ) from None
+    _start(emulator, host, port)
     click.echo(describe(emulator))
     try:
         emulator.serve_forever()
@@ -351,3 +334,29 @@ def describe(emulator: Emulator) -> str:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _dump(dataset: DataSet, dump: Path) -> None:
+    try:
+        dataset.dump(dump)
+    except OSError as error:
+        raise click.BadParameter(
+            f"cannot write {dump}: {error.strerror}", param_hint="'--dump'"
+        ) from None
+    click.echo(f"wrote the data set to {dump}")
+
+
+def _start(emulator: Emulator, host: str, port: int) -> None:
+    """Listen, or say in one line which option to change."""
+    try:
+        emulator.start()
+    except OSError as error:
+        if isinstance(error, socket.gaierror) or error.errno == errno.EADDRNOTAVAIL:
+            raise click.BadParameter(
+                f"cannot listen on {host!r} ({error.strerror}): use an address of this "
+                "machine, such as 127.0.0.1",
+                param_hint="'--host'",
+            ) from None
+        raise click.ClickException(
+            f"cannot listen on {host}:{port} ({error.strerror}); pass --port 0 for a free port"
+        ) from None
