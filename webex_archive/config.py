@@ -346,7 +346,7 @@ def write_default_config(path: Path) -> None:
 
 
 def migration_table() -> list[tuple[str, str]]:
-    """Each key of the old .ini and the command-line equivalent here (for the README)."""
+    """Each key of the old .ini and the command-line equivalent here (for docs/migrating.md)."""
     return [
         ("mytoken", "--token / WEBEX_ARCHIVE_TOKEN"),
         ("myspaceid", "run SPACE_ID / sync SPACE"),
