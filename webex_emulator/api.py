@@ -13,32 +13,16 @@ import base64
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 from .ids import normalise_time
 from .model import Content, DataSet
+from .quirks import Quirks
 from .wire import ApiError, Request, Response
 
 NOT_FOUND = "The requested resource could not be found."
 PRESENCE_FIELDS = ("status", "lastActivity")
 MAX_PEOPLE_IDS = 85
-
-
-@dataclass
-class Quirks:
-    """Real-API behaviours that break naive clients; on by default, as in production.
-
-    ``drop_filters_in_next``: the messages next-link loses ``mentionedPeople`` and ``parentId``
-    (PYSDK #168), so a client must re-add its filters. ``link_on_full_page``: a full page always
-    links on, so the last page may be empty, as the real API sometimes does.
-    ``relative_links`` (off: Webex sends absolute ones): next links without scheme and host,
-    ``</v1/messages?...>``, which RFC 8288 allows.
-    """
-
-    drop_filters_in_next: bool = True
-    link_on_full_page: bool = True
-    relative_links: bool = False
 
 
 class WebexApi:
