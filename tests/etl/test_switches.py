@@ -82,11 +82,12 @@ def times_as_archived(snap: dict[str, list]) -> dict[str, list]:
 
 
 def archive_under(emu: Emulator, path: Path, quirks: Quirks, faults: Faults) -> dict:
-    """A first sync (files downloaded) and a second one, served with ``quirks``: the archive."""
+    """A first sync (file information: HEAD) and a second one that downloads the files (GET),
+    served with ``quirks``: the archive."""
     emu.quirks, emu.faults = quirks, faults
     rooms = list(emu.dataset.rooms)
-    for _ in range(2):
-        results, db = run_sync(emu, path, rooms, download="files", sleep=short_sleep)
+    for download in ("info", "files"):
+        results, db = run_sync(emu, path, rooms, download=download, sleep=short_sleep)
         assert [r.error for r in results] == [None] * len(rooms)
         snap = snapshot(db)
         db.conn.close()
@@ -122,7 +123,10 @@ def default_archive(served, tmp_path_factory):
 def test_each_switch_ends_in_the_default_archive(served, default_archive, tmp_path, quirks):
     # Files being scanned the first time they are asked for: 423 on GET, or on HEAD too.
     faults = Faults(lock_files=1, lock_retry_after=0)
+    served.log.clear()
     archived = archive_under(served, tmp_path, quirks, faults)
+    locked = {e.method for e in served.log.entries() if e.status == 423}
+    assert locked == ({"HEAD"} if quirks.lock_head else {"GET"})
     if quirks.timestamps == "millis-z":
         assert_same(archived, default_archive, f"served with {quirks.to_json()}")
     else:
