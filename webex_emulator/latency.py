@@ -11,7 +11,6 @@ answered after the time the page would have taken, as a gateway gives up only af
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 
@@ -48,9 +47,9 @@ class Latency:
     def cost(self, items: int) -> float:
         return self.fixed + self.per_item * items
 
-    def wait(self, body: bytes) -> None:
-        """Hold an answer for what it costs: the fixed part, and the per-item part for a list."""
-        items = _items(body) if self.per_item else 0
+    def wait(self, items: int) -> None:
+        """Hold an answer for what it costs: the fixed part, and the per-item part for a list
+        of ``items`` items."""
         seconds = self.cost(items)
         if seconds > 0:
             time.sleep(seconds)
@@ -91,13 +90,3 @@ class Latency:
             page_limit=data.get("pageLimit"),
             page_limits=dict(data.get("pageLimits", {})),
         )
-
-
-def _items(body: bytes) -> int:
-    """How many items a JSON list answer carries (0 for anything else)."""
-    if not body.startswith(b'{"items":'):
-        return 0
-    try:
-        return len(json.loads(body)["items"])
-    except (ValueError, KeyError, TypeError):
-        return 0

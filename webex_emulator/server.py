@@ -191,7 +191,7 @@ class Emulator:
         rule = self.faults.pick(number, request.target)
         response = self._respond(request, number, rule)
         if not request.path.startswith("/avatars/"):  # the avatar CDN is another service
-            self.latency.wait(response.body)
+            self.latency.wait(response.items)
         gateway = response.headers.pop(FAULT_HEADER, "")
         self.log.add(
             LogEntry(
