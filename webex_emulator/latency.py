@@ -38,10 +38,14 @@ class Latency:
     def __post_init__(self) -> None:
         for name in ("fixed", "per_item"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not 0 <= value <= 600:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not 0 <= value <= 600
+            ):
                 raise ValueError(f"latency {name} must be seconds from 0 to 600, not {value!r}")
         for limit in [self.page_limit, *self.page_limits.values()]:
-            if limit is not None and (not isinstance(limit, int) or limit < 1):
+            if limit is not None and (type(limit) is not int or limit < 1):
                 raise ValueError(f"a page limit must be a whole number of items, not {limit!r}")
 
     def cost(self, items: int) -> float:

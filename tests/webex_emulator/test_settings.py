@@ -193,6 +193,9 @@ def test_settings_travel_in_the_data_set_file(tmp_path):
         ({"quota": {"limits": {"other": 5}, "window": 0}}, "window must be a number"),
         ({"quota": {"perMinute": 300}}, "unknown quota settings: perMinute"),
         ({"latency": {"fixed": -1}}, "latency fixed must be seconds"),
+        ({"latency": {"perItem": float("nan")}}, "latency per_item must be seconds"),
+        ({"latency": {"pageLimits": {"r": True}}}, "a page limit must be a whole number"),
+        ({"quota": {"limits": {"other": 5}, "window": float("inf")}}, "window must be a number"),
         ({"latency": {"pageLimit": 0}}, "a page limit must be a whole number"),
         ({"latency": 3}, "settings.latency must be a JSON object"),
     ],
@@ -260,3 +263,5 @@ def test_command_line_options_over_the_file(tmp_path):
     assert json.loads(again.read_text())["settings"] == moves
     bad = runner.invoke(main, ["emulator", "--quota", "other=many"])
     assert bad.exit_code == 2 and "'other=many' is not NAME=N" in bad.output
+    nan = runner.invoke(main, ["emulator", "--fixed-latency", "nan"])
+    assert nan.exit_code == 2 and "'nan' is not a finite number" in nan.output
