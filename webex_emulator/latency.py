@@ -58,8 +58,9 @@ class Latency:
         if seconds > 0:
             time.sleep(seconds)
 
-    def too_large(self, request: Request) -> int | None:
-        """The page size of a ``/v1/messages`` request when it is above its space's limit."""
+    def too_large(self, request: Request, strict: bool = False) -> int | None:
+        """The page size of a ``/v1/messages`` request when it is above its space's limit
+        (``strict``: a ``max`` above the endpoint's cap is the endpoint's 400, not a page)."""
         room_id, asked = request.arg("roomId"), request.arg("max")
         if request.path != "/v1/messages" or room_id is None:
             return None
@@ -69,10 +70,10 @@ class Latency:
         cap = MENTIONS_CAP if request.arg("mentionedPeople") else MESSAGES_CAP
         if asked is None:
             size = MESSAGES_DEFAULT_MAX
-        elif asked.isdigit():
+        elif asked.isdigit() and not (strict and int(asked) > cap):
             size = min(int(asked), cap)
         else:
-            return None  # not a number: the endpoint's own 400
+            return None  # the endpoint's own 400
         return size if size > limit else None
 
     def to_json(self) -> dict:

@@ -150,9 +150,13 @@ def test_page_limit_answers_504_per_space(dataset):
         assert status(quiet) == 200 and status(quiet, max=60) == 200
         assert status(quiet, max=61) == 504 and status(quiet, max=5000) == 504  # 1000 asked
         assert status(busy, max="lots") == 400  # the endpoint's own error comes first
+        mentions = {"mentionedPeople": "me"}
+        assert status(quiet, **mentions, max=1000) == 504  # clamped to 100, above 60
+        emu.quirks.over_cap = "400"
+        assert status(quiet, **mentions, max=1000) == 400 and status(quiet, max=1000) == 504
         assert http.get(f"{emu.api_url}/memberships", params={"roomId": busy}).status_code == 200
         logged = [(e.status, e.fault) for e in emu.log.entries() if e.status == 504]
-    assert logged == [(504, "page_limit")] * 4
+    assert logged == [(504, "page_limit")] * 6
 
 
 # ----- where settings come from -------------------------------------------------------------
