@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import json
-import math
 import socket
 import sys
 from pathlib import Path
@@ -12,22 +11,12 @@ from typing import Any
 
 import click
 
-from .api import Quirks
+from .cli_settings import Finite, build_settings, settings_options
 from .faults import Faults, Rule
 from .generate import generate
 from .integrations import OAuthSettings
 from .model import DataSet
 from .server import Emulator
-
-
-class _Finite(click.FloatRange):
-    """A FloatRange that also refuses nan and inf (click's range check lets nan through)."""
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        number = click.FLOAT.convert(value, param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number", param, ctx)
-        return super().convert(number, param, ctx)
 
 
 def _fault_path(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -147,7 +136,7 @@ def build_faults(
 )
 @click.option(
     "--span-days",
-    type=_Finite(1, 36_525),  # a day (distinct millisecond times) to a century
+    type=Finite(1, 36_525),  # a day (distinct millisecond times) to a century
     default=900.0,
     show_default=True,
     help="Days of history the generated messages cover, ending now.",
@@ -170,7 +159,7 @@ def build_faults(
 )
 @click.option(
     "--latency-ms",
-    type=_Finite(0, 600_000),
+    type=Finite(0, 600_000),
     default=0.0,
     help="Delay every API request by this much.",
 )
@@ -224,17 +213,17 @@ def build_faults(
 @click.option("--fault-seed", default=0, help="Seed of the random fault schedule.")
 @click.option(
     "--access-token-seconds",
-    type=_Finite(0.001, 1e9),
+    type=Finite(0.001, 1e9),
     help="Lifetime of access tokens issued to integrations (default: the data set's, 14 days).",
 )
 @click.option(
     "--refresh-token-seconds",
-    type=_Finite(0.001, 1e9),
+    type=Finite(0.001, 1e9),
     help="Lifetime of refresh tokens, renewed on use (default: the data set's, 90 days).",
 )
 @click.option(
     "--code-seconds",
-    type=_Finite(0.001, 1e9),
+    type=Finite(0.001, 1e9),
     help="Lifetime of authorization codes (default: the data set's, 600).",
 )
 @click.option(
@@ -242,6 +231,7 @@ def build_faults(
     is_flag=True,
     help="Keep parentId/mentionedPeople in next links (the real API drops them).",
 )
+@settings_options
 def main(
     host: str,
     port: int,
@@ -268,6 +258,7 @@ def main(
     refresh_token_seconds: float | None,
     code_seconds: float | None,
     keep_filters: bool,
+    **behaviour: Any,
 ) -> None:
     """Serve a local Webex API (generated or loaded data, optional faults) until Ctrl-C."""
     dataset = load_dataset(data, seed, spaces, messages, people, span_days, hostile)
@@ -279,6 +270,7 @@ def main(
     dataset.oauth = OAuthSettings.from_json(
         {k: v for k, v in lifetimes.items() if v is not None}, dataset.oauth
     )
+    dataset.settings = build_settings(dataset.settings, keep_filters, behaviour)
     if dump is not None:
         _dump(dataset, dump)
         return
@@ -295,9 +287,7 @@ def main(
         expire_token_after,
         fault_seed,
     )
-    emulator = Emulator(
-        dataset, faults, Quirks(drop_filters_in_next=not keep_filters), host=host, port=port
-    )
+    emulator = Emulator(dataset, faults, host=host, port=port)
     _start(emulator, host, port)
     click.echo(describe(emulator))
     try:
@@ -315,6 +305,8 @@ def describe(emulator: Emulator) -> str:
         f"  bot token: {ds.bot_token()}",
         f"  control:   {emulator.url}/_emulator",
     ]
+    if emulator.settings.to_json():
+        lines.append(f"  settings:  {json.dumps(emulator.settings.to_json())}")
     for integration in ds.integrations.values():
         lines.append(
             f"  integration: client id {integration.client_id}, secret "
