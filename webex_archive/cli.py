@@ -20,6 +20,9 @@ from .progress import Reporter, end_line
 
 if TYPE_CHECKING:
     from etl.api import WebexClient
+    from etl.tokens import TokenSource
+
+    from .credentials import Store
 
 # Each command is imported only when it runs (or --help lists it): importing all of them costs
 # about 0.4 s — requests, sqlite-utils, jinja2, the emulator — which `render` or `status`
@@ -36,7 +39,18 @@ COMMANDS = {
     "forget": "webex_archive.commands:forget",
     "datasette-metadata": "webex_archive.search_command:datasette_metadata_command",
     "emulator": "webex_emulator.cli:main",
+    "login": "webex_archive.login_command:login",
+    "logout": "webex_archive.login_command:logout",
+    "auth": "webex_archive.login_command:auth",
+    "whoami": "webex_archive.login_command:whoami",
 }
+# The commands a schedule runs: a person's pasted token there earns a warning (it lasts 12 h).
+SCHEDULED = ("sync", "run")
+PERSONAL_TOKEN_WARNING = (
+    "warning: the token from --token/WEBEX_ARCHIVE_TOKEN is a person's, and a personal access "
+    "token lasts 12 hours: sign in once with `webex-archive login` for unattended runs "
+    "(docs/signin.md)"
+)
 
 
 def human_errors() -> tuple[type[Exception], ...]:
@@ -48,8 +62,12 @@ def human_errors() -> tuple[type[Exception], ...]:
     from render import RenderError
 
     from .config import ConfigError
+    from .credentials import CredentialsError
 
-    return (WebexError, ArchiveError, SyncError, SpaceNotFound, RenderError, ConfigError)
+    return (
+        WebexError, ArchiveError, SyncError, SpaceNotFound, RenderError, ConfigError,
+        CredentialsError,
+    )  # fmt: skip
 
 
 @dataclass
@@ -65,15 +83,54 @@ class App:
     def reporter(self) -> Reporter:
         return Reporter(quiet=self.quiet)
 
+    def credential_store(self) -> Store:
+        from .credentials import open_store
+
+        return open_store(self.archive)
+
+    def token_source(self) -> str | TokenSource:
+        """--token/WEBEX_ARCHIVE_TOKEN as given (a personal or a bot token: the string does
+        not say which), else the sign-in `login` kept for this API URL."""
+        if (self.token or "").strip():
+            return (self.token or "").strip()
+        from .session import stored_signin
+
+        signin = stored_signin(self.credential_store(), self.api_url)
+        if signin is None:
+            raise click.UsageError(
+                f"no Webex token: run `webex-archive login` to sign in to {self.api_url}, or "
+                "pass --token or set WEBEX_ARCHIVE_TOKEN (a personal access token from "
+                "developer.webex.com)"
+            )
+        return signin
+
     def client(self, reporter: Reporter) -> WebexClient:
         from etl.api import WebexClient
 
-        if not (self.token or "").strip():
-            raise click.UsageError(
-                "no Webex token: pass --token or set WEBEX_ARCHIVE_TOKEN "
-                "(a personal access token from developer.webex.com)"
-            )
-        return WebexClient(self.token, self.api_url, notify=reporter.notice)
+        source = self.token_source()
+        client = WebexClient(source, self.api_url, notify=reporter.notice)
+        if isinstance(source, str) and self._unattended():
+            _warn_if_personal(client, reporter)
+        return client
+
+    def _unattended(self) -> bool:
+        """A scheduled command with no terminal to type into (cron, systemd, a pipe)."""
+        ctx = click.get_current_context(silent=True)
+        scheduled = ctx is not None and ctx.info_name in SCHEDULED
+        return scheduled and not self.quiet and not (sys.stdin and sys.stdin.isatty())
+
+
+def _warn_if_personal(client: WebexClient, reporter: Reporter) -> None:
+    """The warning, unless GET /people/me says a bot (bots' tokens do not expire). A failure
+    here is the command's to report: it meets the same one at its first request."""
+    from etl.api import WebexError
+
+    try:
+        me = client.get_json("people/me")
+    except WebexError:
+        return
+    if me.get("type") != "bot":
+        reporter.notice(PERSONAL_TOKEN_WARNING)
 
 
 class Cli(click.Group):
