@@ -26,7 +26,7 @@ from etl.signin import (
     pkce_pair,
 )
 
-from .callback import Listener, ListenerError, code_of, pasted_query
+from .callback import Listener, ListenerError, code_of, listen_address, pasted_query
 from .cli import App
 from .credentials import Credentials
 from .progress import duration
@@ -112,9 +112,13 @@ def login(
 
 def _browser(url: str, redirect_uri: str, state: str, timeout: float) -> dict[str, str]:
     try:
-        listener = Listener(redirect_uri, state)
+        listen_address(redirect_uri)
     except ListenerError as error:
         raise click.UsageError(str(error)) from None
+    try:
+        listener = Listener(redirect_uri, state)
+    except ListenerError as error:
+        raise click.ClickException(str(error)) from None
     with listener:
         opened = webbrowser.open(url)
         click.echo(
