@@ -190,14 +190,14 @@ def test_a_signin_revoked_mid_sync_stops_it_in_one_line_keeping_what_was_fetched
     assert login_pasting(env)[0].returncode == 0
     emu.add_fault(Rule("delay", rate=1.0, seconds=0.3, path="/v1/messages"))
     emu.log.clear()
-    process = subprocess.Popen([*CLI, "sync", "--all", "--workers", "1"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    sync = [*CLI, "sync", "--all", "--workers", "1"]
+    process = subprocess.Popen(sync, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while sum(e.path.startswith("/v1/messages") for e in emu.log.entries()) < 3:
         assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.05)
     emu.revoke_grants(DEFAULT_CLIENT_ID)  # as a user removing the integration does
-    _, stderr = process.communicate(timeout=60)
+    stderr = process.communicate(timeout=60)[1].decode()
     message = (
         "the Webex sign-in has expired or was revoked (invalid_grant): "
         "run `webex-archive login` again"
