@@ -30,8 +30,9 @@ SERVICE = "webex-archive"  # the keyring's service name; the user name is the AP
 FILE_NAME = "credentials.json"
 LOCK_NAME = "credentials.lock"
 LOCK_WAIT = 120.0  # seconds to wait for another process's renewal
-# keyrings.alt's backends keep secrets in plain files of their own: not an OS keyring.
-NOT_KEYRINGS = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")
+NO_KEYRINGS = ("keyring.backends.fail", "keyring.backends.null")  # they keep nothing
+# keyrings.alt's backends keep secrets in files of their own: no better than ours, not the OS's.
+NOT_OS_KEYRINGS = ("keyrings.alt",)
 
 
 class CredentialsError(Exception):
@@ -267,9 +268,13 @@ def _keyring_backend(strict: bool) -> object | None:
         return None
     backend = keyring.get_keyring()
     chosen = backend.backends if isinstance(backend, ChainerBackend) else [backend]
-    usable = [b for b in chosen if not type(b).__module__.startswith(NOT_KEYRINGS)]
+    usable = [b for b in chosen if not type(b).__module__.startswith(NO_KEYRINGS)]
     if strict:
-        usable = [b for b in usable if getattr(b, "priority", 0) >= 1]
+        usable = [
+            b
+            for b in usable
+            if getattr(b, "priority", 0) >= 1 and not type(b).__module__.startswith(NOT_OS_KEYRINGS)
+        ]
     return usable[0] if usable else None
 
 
