@@ -6,7 +6,7 @@ import importlib
 import os
 import sys
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -79,6 +79,7 @@ class App:
     api_url: str
     verbose: bool
     quiet: bool
+    warnings: list[str] = field(default_factory=list)  # said when the command ends well
 
     def reporter(self) -> Reporter:
         return Reporter(quiet=self.quiet)
@@ -109,8 +110,8 @@ class App:
 
         source = self.token_source()
         client = WebexClient(source, self.api_url, notify=reporter.notice)
-        if isinstance(source, str) and self._unattended():
-            _warn_if_personal(client, reporter)
+        if isinstance(source, str) and self._unattended() and _personal(client):
+            self.warnings.append(PERSONAL_TOKEN_WARNING)
         return client
 
     def _unattended(self) -> bool:
@@ -120,17 +121,15 @@ class App:
         return scheduled and not self.quiet and not (sys.stdin and sys.stdin.isatty())
 
 
-def _warn_if_personal(client: WebexClient, reporter: Reporter) -> None:
-    """The warning, unless GET /people/me says a bot (bots' tokens do not expire). A failure
-    here is the command's to report: it meets the same one at its first request."""
+def _personal(client: WebexClient) -> bool:
+    """Whether GET /people/me says a person (a bot's token does not expire). A failure here
+    is the command's to report: it meets the same one at its first request."""
     from etl.api import WebexError
 
     try:
-        me = client.get_json("people/me")
+        return client.get_json("people/me").get("type") != "bot"
     except WebexError:
-        return
-    if me.get("type") != "bot":
-        reporter.notice(PERSONAL_TOKEN_WARNING)
+        return False
 
 
 class Cli(click.Group):
@@ -166,7 +165,7 @@ class Cli(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
         except KeyboardInterrupt:
             end_line()  # a status line may be on the screen: the notice goes below it
             click.echo("interrupted: the archive keeps everything committed so far", err=True)
@@ -180,6 +179,10 @@ class Cli(click.Group):
             if app is not None and app.verbose:
                 traceback.print_exc(file=sys.stderr)
             raise click.ClickException(str(error)) from None
+        app = ctx.find_object(App)
+        for warning in app.warnings if app is not None else []:
+            click.echo(warning, err=True)  # last, after the command's own summary
+        return result
 
 
 def _split_globals(
