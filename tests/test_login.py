@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import group_room
 from tests.signin_helpers import CLI, cli, login_pasting, rewrite, signin_env, stored
 from webex_emulator import OAuthSettings, Rule
 from webex_emulator.integrations import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
@@ -252,3 +253,20 @@ def test_a_personal_token_on_a_schedule_is_warned_about_and_a_bot_is_not(emu, da
     assert status.stdout.splitlines()[1].startswith(
         "  token: a bot's, from --token or WEBEX_ARCHIVE_TOKEN: it does not expire"
     )
+
+
+def test_run_with_an_ini_without_a_token_uses_the_signin(emu, dataset, env, tmp_path):
+    ini = tmp_path / "webexspacearchive-config.ini"
+    ini.write_text(f"[Archive Settings]\nmyspaceid = {group_room(dataset)['id']}\n")
+    del env["WEBEX_ARCHIVE_DIR"]
+    refused = cli("run", str(ini), env=env)
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines()[-1] == (
+        f"Error: {ini.name}: no token (set mytoken or WEBEX_ARCHIVE_TOKEN, or run "
+        "`webex-archive login`)"
+    )
+    assert login_pasting(env)[0].returncode == 0
+    result = cli("run", str(ini), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr  # a sign-in is no personal token
+    assert (tmp_path / "Project Atlas" / "Project Atlas.html").is_file()

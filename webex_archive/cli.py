@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from etl.tokens import TokenSource
 
     from .credentials import Store
+    from .session import StoredSignin
 
 # Each command is imported only when it runs (or --help lists it): importing all of them costs
 # about 0.4 s — requests, sqlite-utils, jinja2, the emulator — which `render` or `status`
@@ -89,14 +90,18 @@ class App:
 
         return open_store(self.archive)
 
+    def stored_signin(self) -> StoredSignin | None:
+        """The sign-in `login` kept for this API URL, if any."""
+        from .session import stored_signin
+
+        return stored_signin(self.credential_store(), self.api_url)
+
     def token_source(self) -> str | TokenSource:
         """--token/WEBEX_ARCHIVE_TOKEN as given (a personal or a bot token: the string does
         not say which), else the sign-in `login` kept for this API URL."""
         if (self.token or "").strip():
             return (self.token or "").strip()
-        from .session import stored_signin
-
-        signin = stored_signin(self.credential_store(), self.api_url)
+        signin = self.stored_signin()
         if signin is None:
             raise click.UsageError(
                 f"no Webex token: run `webex-archive login` to sign in to {self.api_url}, or "
@@ -105,10 +110,12 @@ class App:
             )
         return signin
 
-    def client(self, reporter: Reporter) -> WebexClient:
+    def client(self, reporter: Reporter, source: str | TokenSource | None = None) -> WebexClient:
+        """A client with ``source`` (default: ``token_source()``); a person's pasted token
+        on a schedule earns the warning."""
         from etl.api import WebexClient
 
-        source = self.token_source()
+        source = self.token_source() if source is None else source
         client = WebexClient(source, self.api_url, notify=reporter.notice)
         if isinstance(source, str) and self._unattended() and _personal(client):
             self.warnings.append(PERSONAL_TOKEN_WARNING)
