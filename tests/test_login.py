@@ -213,7 +213,7 @@ def test_a_signin_revoked_mid_sync_stops_it_in_one_line_keeping_what_was_fetched
 def test_two_processes_renewing_at_once_both_succeed_and_the_token_survives(emu, env):
     assert login_pasting(env)[0].returncode == 0
     rewrite(env, expires_at=time.time() - 5)  # both processes find it expired
-    emu.add_fault(Rule("delay", seconds=1.5, path="/v1/access_token", times=1))
+    emu.add_fault(Rule("delay", rate=1.0, seconds=1.5, path="/v1/access_token", times=1))
     emu.log.clear()
     processes = [
         subprocess.Popen([*CLI, "whoami", "--json"], env=env, stdout=subprocess.PIPE,
