@@ -238,9 +238,9 @@ def test_a_personal_token_on_a_schedule_is_warned_about_and_a_bot_is_not(emu, da
     *_, summary, warning = result.stderr.splitlines()  # last: the sync's own lines first
     assert summary.startswith("synced 4 spaces: ")
     assert warning == (
-        "warning: the token from --token/WEBEX_ARCHIVE_TOKEN is a person's, and a personal "
-        "access token lasts 12 hours: sign in once with `webex-archive login` for unattended "
-        "runs (docs/signin.md)"
+        "warning: the token given (--token, WEBEX_ARCHIVE_TOKEN or an .ini's mytoken) is a "
+        "person's, and a personal access token lasts 12 hours: sign in once with "
+        "`webex-archive login` for unattended runs (docs/signin.md)"
     )
     quiet = cli("-q", "sync", "--all", env=env)
     assert (quiet.returncode, quiet.stderr) == (0, "")

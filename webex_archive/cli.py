@@ -48,9 +48,9 @@ COMMANDS = {
 # The commands a schedule runs: a person's pasted token there earns a warning (it lasts 12 h).
 SCHEDULED = ("sync", "run")
 PERSONAL_TOKEN_WARNING = (
-    "warning: the token from --token/WEBEX_ARCHIVE_TOKEN is a person's, and a personal access "
-    "token lasts 12 hours: sign in once with `webex-archive login` for unattended runs "
-    "(docs/signin.md)"
+    "warning: the token given (--token, WEBEX_ARCHIVE_TOKEN or an .ini's mytoken) is a "
+    "person's, and a personal access token lasts 12 hours: sign in once with "
+    "`webex-archive login` for unattended runs (docs/signin.md)"
 )
 
 

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 import click
 
-from etl.api import WebexClient
+from etl.api import WebexClient, WebexError
 from etl.signin import (
     READ_SCOPES,
     Integration,
@@ -102,12 +102,21 @@ def login(
     query = _pasted(url) if no_browser else _browser(url, redirect_uri, state, timeout)
     code = code_of(query, state)
     tokens = exchange_code(app.api_url, integration, code, redirect_uri, verifier, asked)
-    with WebexClient(tokens.access_token, app.api_url) as client:
-        me = client.get_json("people/me")
-    credentials = _credentials(app.api_url, integration, tokens)
     with store.locked():
-        store.save(credentials)
-    click.echo(f"signed in to {app.api_url} as {_person(me)}; kept in {store.where}", err=True)
+        store.save(_credentials(app.api_url, integration, tokens))
+    click.echo(
+        f"signed in to {app.api_url} as {_who(app, tokens)}; kept in {store.where}", err=True
+    )
+
+
+def _who(app: App, tokens: Tokens) -> str:
+    """Who signed in, from GET /people/me; the sign-in is kept even if that is refused
+    (scopes chosen without it)."""
+    try:
+        with WebexClient(tokens.access_token, app.api_url) as client:
+            return _person(client.get_json("people/me"))
+    except WebexError as error:
+        return f"a person Webex would not name ({error})"
 
 
 def _browser(url: str, redirect_uri: str, state: str, timeout: float) -> dict[str, str]:
