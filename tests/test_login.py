@@ -5,17 +5,30 @@ both succeed; and no token or secret is ever in an output, a file or the databas
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pty
 import re
+import select
 import socket
 import sqlite3
 import subprocess
+import termios
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import group_room
-from tests.signin_helpers import CLI, cli, login_pasting, rewrite, signin_env, stored
+from tests.signin_helpers import (
+    CLI,
+    approve,
+    cli,
+    login_pasting,
+    rewrite,
+    signin_env,
+    stored,
+)
 from webex_emulator import OAuthSettings, Rule
 from webex_emulator.integrations import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
@@ -271,3 +284,39 @@ def test_run_with_an_ini_without_a_token_uses_the_signin(emu, dataset, env, tmp_
     assert result.returncode == 0, result.stderr
     assert "warning" not in result.stderr  # a sign-in is no personal token
     assert (tmp_path / "Project Atlas" / "Project Atlas.html").is_file()
+
+
+def test_on_a_terminal_login_asks_for_the_client_and_never_echoes_the_secret(env):
+    """A real pseudo-terminal, made the process's controlling terminal as a login shell's is:
+    the secret is read without echo (getpass), the redirect URL at a prompt."""
+    for name in ("WEBEX_ARCHIVE_CLIENT_ID", "WEBEX_ARCHIVE_CLIENT_SECRET"):
+        del env[name]
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [*CLI, "login", "--no-browser"], stdin=slave, stdout=slave, stderr=slave, env=env,
+        start_new_session=True, preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+    )  # fmt: skip
+    os.close(slave)
+    seen = b""
+
+    def until(text: str) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + 60
+        while text.encode() not in seen:
+            assert time.monotonic() < deadline and process.poll() is None, seen
+            if select.select([master], [], [], 0.2)[0]:
+                seen += os.read(master, 65536)
+
+    until("Client ID: ")
+    os.write(master, DEFAULT_CLIENT_ID.encode() + b"\n")
+    until("Client Secret: ")
+    os.write(master, DEFAULT_CLIENT_SECRET.encode() + b"\n")
+    until("Redirected URL: ")
+    url = re.search(rb"\n  (http\S+)", seen).group(1).decode()
+    os.write(master, approve(url).encode() + b"\n")
+    until("; kept in ")
+    assert process.wait(timeout=30) == 0
+    os.close(master)
+    assert DEFAULT_CLIENT_SECRET.encode() not in seen
+    assert DEFAULT_CLIENT_ID.encode() in seen  # the id is echoed as typed
+    assert stored(env)[env["WEBEX_API_URL"]]["client_secret"] == DEFAULT_CLIENT_SECRET
