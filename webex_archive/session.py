@@ -49,7 +49,6 @@ class StoredSignin:
         self.store = store
         self.credentials = credentials
         self.now = now
-        self.renewals = 0  # by this process: for `auth status` and the tests
         self._lock = threading.Lock()
 
     def token(self) -> str:
@@ -80,7 +79,6 @@ class StoredSignin:
                 )
                 stored = with_tokens(stored, tokens)
                 self.store.save(stored)
-                self.renewals += 1
             self.credentials = stored
 
 
