@@ -51,7 +51,8 @@ def _ask(value: str | None, what: str, option: str, hide: bool) -> str:
 @click.option(
     "--client-secret",
     envvar="WEBEX_ARCHIVE_CLIENT_SECRET",
-    help="Its Client Secret (asked for, not echoed, when not given).",
+    help="Its Client Secret; better asked for (not echoed) or from the environment: a "
+    "command line is visible to other users.",
 )
 @click.option(
     "--redirect-uri",
