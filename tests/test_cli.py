@@ -109,6 +109,7 @@ def test_bad_input_is_one_line(env, dataset, tmp_path):
     assert_one_line_error(
         run("sync", "atlas", env={**env, "WEBEX_ARCHIVE_TOKEN": "expired"}),
         "rejected the token (401)",
+        "or sign in once with `webex-archive login`",
     )
     assert_one_line_error(
         run("sync", "atlas", env={**env, "WEBEX_ARCHIVE_TOKEN": ""}), "no Webex token", code=2
