@@ -21,6 +21,7 @@ import requests
 
 from . import DEFAULT_API_URL
 from .origin import connection_target, may_carry_token
+from .tokens import FixedToken, TokenSource
 from .webex_errors import (
     API_HINT,
     AuthError,
@@ -59,6 +60,7 @@ TRANSIENT_ERRORS = (
 REFILTERS = ("parentId", "mentionedPeople")
 MAX_REDIRECTS = 10
 BEST_EFFORT_TIMEOUT = (5.0, 20.0)  # connect, read: for hosts outside the API (avatars)
+RENEWED_REJECTED = "Webex rejected the renewed sign-in too (401): run `webex-archive login` again"
 
 
 @dataclass
@@ -94,7 +96,7 @@ class WebexClient:
 
     def __init__(
         self,
-        token: str,
+        token: str | TokenSource,
         api_url: str = DEFAULT_API_URL,
         timeout: tuple[float, float] = (10.0, 60.0),
         retry: RetryPolicy | None = None,
@@ -102,7 +104,7 @@ class WebexClient:
         sleep: Callable[[float], None] = time.sleep,
         pool_size: int = 8,
     ):
-        if not token or not token.strip():
+        if isinstance(token, str) and not token.strip():
             raise AuthError(
                 "no Webex token: pass --token or set WEBEX_ARCHIVE_TOKEN "
                 "(get one at developer.webex.com)",
@@ -121,7 +123,7 @@ class WebexClient:
         self.pool_size = 0
         self.widen_pool(pool_size)
         # Not a session header: request() adds it to each hop that may_carry_token allows.
-        self._authorization = f"Bearer {token.strip()}"
+        self.tokens = FixedToken(token.strip()) if isinstance(token, str) else token
         self.session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
         self._pause_until = 0.0
         self._pause_lock = threading.Lock()
@@ -219,12 +221,27 @@ class WebexClient:
         and as prepared (what the adapter reads): an ambiguous URL is refused even when
         preparing it happens to make it harmless.
         ``best_effort`` (hosts outside the API, such as avatars): one short try, no waiting."""
+        renewed = False
         for _ in range(MAX_REDIRECTS + 1):
             hop = requests.Request(method, url, headers=headers, params=params)
             prepared = self.session.prepare_request(hop)
+            token = None
             if send_token and all(may_carry_token(u, self.origin) for u in (url, prepared.url)):
-                prepared.headers["Authorization"] = self._authorization
-            response = self._send(prepared, stream, best_effort)
+                token = self.tokens.token()
+                prepared.headers["Authorization"] = f"Bearer {token}"
+            try:
+                response = self._send(prepared, stream, best_effort)
+            except AuthError as error:
+                # A 401: ask the source once for a fresh token and send the hop again. A
+                # pasted token cannot be renewed, and its 401 stands; what was fetched stays.
+                if token is None:
+                    raise
+                if renewed:
+                    raise AuthError(RENEWED_REJECTED, 401, error.tracking_id) from None
+                if self.tokens.refresh(token) is None:
+                    raise
+                renewed = True
+                continue
             location = self.session.get_redirect_target(response)
             if location is None:
                 return response

@@ -99,7 +99,7 @@ def http_error(response: requests.Response, api_url: str) -> WebexError:
         return AuthError(
             "Webex rejected the token (401): it is wrong or expired (personal tokens last 12 "
             "hours); get a new one at developer.webex.com and pass --token or "
-            "WEBEX_ARCHIVE_TOKEN",
+            "WEBEX_ARCHIVE_TOKEN, or sign in once with `webex-archive login`",
             status,
             tracking,
         )

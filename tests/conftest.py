@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
@@ -58,3 +59,11 @@ def follow(session: requests.Session, url: str, **params) -> tuple[list[dict], l
             return items, links
         links.append(response.headers["Link"])
         response = session.get(response.links["next"]["url"], timeout=10)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_real_keyring() -> None:
+    """No test reaches the OS keyring: a command run without WEBEX_ARCHIVE_CREDENTIALS looks
+    there first (auto), and subprocesses inherit this. The null backend keeps nothing, so such
+    a command finds no keyring and looks in the credentials file (reading only)."""
+    os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")

@@ -73,16 +73,17 @@ def test_sync_by_title_then_status(env, dataset):
 def test_sync_all(env, dataset):
     result = run("sync", "--all", env=env)
     assert result.returncode == 0, result.stderr
-    header, *rows, last = result.stderr.strip().splitlines()
+    header, *rows, last, warning = result.stderr.strip().splitlines()
     assert header.split() == ["space", "new", "edited", "deleted", "files", "outcome"]
     assert sorted(row.split()[-1] for row in rows) == ["ok"] * 4
     assert last.startswith("synced 4 spaces: ")
+    assert warning.startswith("warning: the token given (--token, WEBEX_ARCHIVE_TOKEN or an ")
     again = run("sync", "--all", "--type", "group", "--exclude", "design", env=env)
-    lines = again.stderr.strip().splitlines()
+    lines = again.stderr.strip().splitlines()[:-1]  # the warning last (stdin is no terminal)
     assert [line.split()[-1] for line in lines[1:-1]] == ["unchanged", "unchanged"]
     assert lines[-1].startswith("synced 2 spaces: 0 new, 0 edited, 0 deleted, ")
     recent = run("sync", "--all", "--active-since", "90d", env=env)
-    assert recent.stderr.strip().splitlines()[-1].startswith("synced 4 spaces")
+    assert recent.stderr.strip().splitlines()[-2].startswith("synced 4 spaces")
     none = run("sync", "--all", "--active-since", "2099-01-01", env=env)
     assert none.stderr.strip().startswith("synced 0 spaces") and none.returncode == 0
     assert_one_line_error(run("sync", "atlas", "--type", "group", env=env), "go with --all", code=2)
@@ -108,6 +109,7 @@ def test_bad_input_is_one_line(env, dataset, tmp_path):
     assert_one_line_error(
         run("sync", "atlas", env={**env, "WEBEX_ARCHIVE_TOKEN": "expired"}),
         "rejected the token (401)",
+        "or sign in once with `webex-archive login`",
     )
     assert_one_line_error(
         run("sync", "atlas", env={**env, "WEBEX_ARCHIVE_TOKEN": ""}), "no Webex token", code=2

@@ -6,7 +6,7 @@ import importlib
 import os
 import sys
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -20,6 +20,10 @@ from .progress import Reporter, end_line
 
 if TYPE_CHECKING:
     from etl.api import WebexClient
+    from etl.tokens import TokenSource
+
+    from .credentials import Store
+    from .session import StoredSignin
 
 # Each command is imported only when it runs (or --help lists it): importing all of them costs
 # about 0.4 s — requests, sqlite-utils, jinja2, the emulator — which `render` or `status`
@@ -36,7 +40,18 @@ COMMANDS = {
     "forget": "webex_archive.commands:forget",
     "datasette-metadata": "webex_archive.search_command:datasette_metadata_command",
     "emulator": "webex_emulator.cli:main",
+    "login": "webex_archive.login_command:login",
+    "logout": "webex_archive.login_command:logout",
+    "auth": "webex_archive.login_command:auth",
+    "whoami": "webex_archive.login_command:whoami",
 }
+# The commands a schedule runs: a person's pasted token there earns a warning (it lasts 12 h).
+SCHEDULED = ("sync", "run")
+PERSONAL_TOKEN_WARNING = (
+    "warning: the token given (--token, WEBEX_ARCHIVE_TOKEN or an .ini's mytoken) is a "
+    "person's, and a personal access token lasts 12 hours: sign in once with "
+    "`webex-archive login` for unattended runs (docs/signin.md)"
+)
 
 
 def human_errors() -> tuple[type[Exception], ...]:
@@ -48,8 +63,12 @@ def human_errors() -> tuple[type[Exception], ...]:
     from render import RenderError
 
     from .config import ConfigError
+    from .credentials import CredentialsError
 
-    return (WebexError, ArchiveError, SyncError, SpaceNotFound, RenderError, ConfigError)
+    return (
+        WebexError, ArchiveError, SyncError, SpaceNotFound, RenderError, ConfigError,
+        CredentialsError,
+    )  # fmt: skip
 
 
 @dataclass
@@ -61,19 +80,63 @@ class App:
     api_url: str
     verbose: bool
     quiet: bool
+    warnings: list[str] = field(default_factory=list)  # said when the command ends well
 
     def reporter(self) -> Reporter:
         return Reporter(quiet=self.quiet)
 
-    def client(self, reporter: Reporter) -> WebexClient:
+    def credential_store(self) -> Store:
+        from .credentials import open_store
+
+        return open_store(self.archive)
+
+    def stored_signin(self) -> StoredSignin | None:
+        """The sign-in `login` kept for this API URL, if any."""
+        from .session import stored_signin
+
+        return stored_signin(self.credential_store(), self.api_url)
+
+    def token_source(self) -> str | TokenSource:
+        """--token/WEBEX_ARCHIVE_TOKEN as given (a personal or a bot token: the string does
+        not say which), else the sign-in `login` kept for this API URL."""
+        if (self.token or "").strip():
+            return (self.token or "").strip()
+        signin = self.stored_signin()
+        if signin is None:
+            raise click.UsageError(
+                f"no Webex token: run `webex-archive login` to sign in to {self.api_url}, or "
+                "pass --token or set WEBEX_ARCHIVE_TOKEN (a personal access token from "
+                "developer.webex.com)"
+            )
+        return signin
+
+    def client(self, reporter: Reporter, source: str | TokenSource | None = None) -> WebexClient:
+        """A client with ``source`` (default: ``token_source()``); a person's pasted token
+        on a schedule earns the warning."""
         from etl.api import WebexClient
 
-        if not (self.token or "").strip():
-            raise click.UsageError(
-                "no Webex token: pass --token or set WEBEX_ARCHIVE_TOKEN "
-                "(a personal access token from developer.webex.com)"
-            )
-        return WebexClient(self.token, self.api_url, notify=reporter.notice)
+        source = self.token_source() if source is None else source
+        client = WebexClient(source, self.api_url, notify=reporter.notice)
+        if isinstance(source, str) and self._unattended() and _personal(client):
+            self.warnings.append(PERSONAL_TOKEN_WARNING)
+        return client
+
+    def _unattended(self) -> bool:
+        """A scheduled command with no terminal to type into (cron, systemd, a pipe)."""
+        ctx = click.get_current_context(silent=True)
+        scheduled = ctx is not None and ctx.info_name in SCHEDULED
+        return scheduled and not self.quiet and not (sys.stdin and sys.stdin.isatty())
+
+
+def _personal(client: WebexClient) -> bool:
+    """Whether GET /people/me says a person (a bot's token does not expire). A failure here
+    is the command's to report: it meets the same one at its first request."""
+    from etl.api import WebexError
+
+    try:
+        return client.get_json("people/me").get("type") != "bot"
+    except WebexError:
+        return False
 
 
 class Cli(click.Group):
@@ -109,7 +172,7 @@ class Cli(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
         except KeyboardInterrupt:
             end_line()  # a status line may be on the screen: the notice goes below it
             click.echo("interrupted: the archive keeps everything committed so far", err=True)
@@ -123,6 +186,10 @@ class Cli(click.Group):
             if app is not None and app.verbose:
                 traceback.print_exc(file=sys.stderr)
             raise click.ClickException(str(error)) from None
+        app = ctx.find_object(App)
+        for warning in app.warnings if app is not None else []:
+            click.echo(warning, err=True)  # last, after the command's own summary
+        return result
 
 
 def _split_globals(

@@ -19,7 +19,6 @@ from dateutil import tz
 
 from etl import spaces as space_lookup
 from etl import store
-from etl.api import WebexClient
 from etl.sync import SyncOptions, sync_spaces
 from render import Filters, RenderOptions, render_spaces
 
@@ -69,8 +68,12 @@ def run_one(ctx: click.Context, app: App, config: RunConfig, space: str | None) 
         else (config.token or app.token)
     )
     wanted = space or config.space_id
-    if not token:
-        raise ConfigError(f"{config.path.name}: no token (set mytoken or WEBEX_ARCHIVE_TOKEN)")
+    source = token or app.stored_signin()  # no token given: the sign-in of `login`
+    if source is None:
+        raise ConfigError(
+            f"{config.path.name}: no token (set mytoken or WEBEX_ARCHIVE_TOKEN, "
+            "or run `webex-archive login`)"
+        )
     if not wanted:
         raise ConfigError(f"{config.path.name}: no space (set myspaceid or name it: run X.ini ID)")
     archive = archive_dir(ctx, app, config)
@@ -86,7 +89,7 @@ def run_one(ctx: click.Context, app: App, config: RunConfig, space: str | None) 
         archive_dir=archive,
     )
     db = store.open_archive(archive)
-    with WebexClient(token, app.api_url, notify=reporter.notice) as client:
+    with app.client(reporter, source) as client:
         [space_id] = space_lookup.resolve(client, [wanted])
         [result] = sync_spaces(
             db, client, [space_id], options, reporter.status, {"run": str(config.path)}
