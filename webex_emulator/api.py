@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
+from . import compliance
 from .ids import normalise_time
 from .model import Content, DataSet
 from .wire import ApiError, Request, Response
@@ -58,6 +59,8 @@ class WebexApi:
             ("GET", re.compile(r"/v1/people/([^/]+)"), self.get_person),
             ("GET", re.compile(r"/v1/contents/([^/]+)"), self.get_content),
             ("HEAD", re.compile(r"/v1/contents/([^/]+)"), self.get_content),
+            ("GET", re.compile(r"/v1/events"), self.list_events),
+            ("GET", re.compile(r"/v1/events/([^/]+)"), self.get_event),
         ]
 
     def dispatch(self, request: Request) -> Response:
@@ -79,7 +82,10 @@ class WebexApi:
 
     def visible_room(self, request: Request, room_id: str) -> dict:
         room = self.ds.rooms.get(room_id)
-        if room is None or not self.member_of(request.person_id, room_id):
+        if room is None or not (
+            self.member_of(request.person_id, room_id)
+            or compliance.officer_sees(self.ds, request.person_id, room)
+        ):
             raise ApiError(404, "Could not find a room with provided ID.")
         return room
 
@@ -163,9 +169,24 @@ class WebexApi:
 
     def get_message(self, request: Request, message_id: str) -> Response:
         message = self.ds.messages.get(message_id)
-        if message is None or not self.member_of(request.person_id, message["roomId"]):
+        if message is not None:
+            self.visible_room(request, message["roomId"])
+        else:
+            message = compliance.deleted_message(self.ds, request.person_id, message_id)
+        if message is None:
             raise ApiError(404, NOT_FOUND)
         return Response.json(self.served_message(request, message))
+
+    def list_events(self, request: Request) -> Response:
+        compliance.require_officer(self.ds, request)
+        size = page_size(request, default=100, cap=1000)
+        return compliance.list_events(
+            self.ds.events, request, size, lambda p: self.link(request, "/v1/events", p)
+        )
+
+    def get_event(self, request: Request, event_id: str) -> Response:
+        compliance.require_officer(self.ds, request)
+        return compliance.get_event(self.ds.events, event_id)
 
     def served_message(self, request: Request, message: dict) -> dict:
         """The message as Webex sends it: content ids become absolute ``/v1/contents`` URLs.
@@ -188,14 +209,15 @@ class WebexApi:
     def list_memberships(self, request: Request) -> Response:
         room_id = request.arg("roomId")
         if not room_id:
-            raise ApiError(400, "roomId is required unless you are a compliance officer.")
-        self.visible_room(request, room_id)
-        members = [
-            m
-            for m in self.ds.memberships.get(room_id, [])
-            if request.arg("personId") in (None, m["personId"])
-            and request.arg("personEmail") in (None, m["personEmail"])
-        ]
+            members = compliance.person_memberships(self.ds, request)
+        else:
+            self.visible_room(request, room_id)
+            members = [
+                m
+                for m in self.ds.memberships.get(room_id, [])
+                if request.arg("personId") in (None, m["personId"])
+                and request.arg("personEmail") in (None, m["personEmail"])
+            ]
         return self.cursor_page(
             request,
             members,

@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .events import DEFAULT_RETENTION_DAYS, EventLog
 from .ids import add_ms, format_time, id_uuid, make_id, normalise_time
 from .integrations import Integration, OAuthSettings
 from .media import Recipe
@@ -118,6 +119,9 @@ class DataSet:
     avatars: dict[str, Recipe] = field(default_factory=dict)
     integrations: dict[str, Integration] = field(default_factory=dict)  # by client id
     oauth: OAuthSettings = field(default_factory=OAuthSettings)
+    officers: list[str] = field(default_factory=list)  # compliance officers (compliance.py)
+    events: EventLog = field(default_factory=EventLog)  # the change feed (events.py)
+    deleted: dict[str, tuple[dict, str]] = field(default_factory=dict)  # id: (message, when)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _order: dict[str, list[tuple[str, int]]] = field(default_factory=dict, repr=False)
     _replies: dict[str, list[tuple[str, int]]] = field(default_factory=dict, repr=False)
@@ -190,12 +194,16 @@ class DataSet:
             self._touch(message["roomId"], message["updated"])
             return message
 
-    def delete_message(self, message_id: str) -> None:
-        """Remove a message: listings skip it and ``GET /messages/{id}`` answers 404."""
+    def delete_message(self, message_id: str, at: str | None = None) -> dict:
+        """Remove a message: listings skip it and ``GET /messages/{id}`` answers 404 (but a
+        compliance officer's token still reads it during the retention window, from
+        ``deleted``). ``at``: when it was deleted (default now)."""
         with self.lock:
             message = self.messages.pop(message_id)
             key = self._key.pop(message_id)
-            self._touch(message["roomId"], self.now_after(key[0]))
+            when = normalise_time(at) if at else self.now_after(key[0])
+            self.deleted[message_id] = (message, when)
+            self._touch(message["roomId"], when)
             del self._by_key[key]
             for index in (
                 self._order[message["roomId"]],
@@ -204,6 +212,7 @@ class DataSet:
                 position = bisect.bisect_left(index, key)
                 if position < len(index) and index[position] == key:
                     del index[position]
+            return message
 
     def _touch(self, room_id: str, moment: str) -> None:
         """An edit or a deletion is activity too: the room's lastActivity moves (assumed; the
@@ -280,6 +289,9 @@ class DataSet:
                 "avatars": {key: recipe.to_json() for key, recipe in self.avatars.items()},
                 "integrations": [i.to_json() for i in self.integrations.values()],
                 "oauth": self.oauth.to_json(),
+                "complianceOfficers": list(self.officers),
+                "eventRetentionDays": self.events.retention_days,
+                "events": self.events.to_json(),
             }
 
     def dump(self, path: Path) -> None:
@@ -301,6 +313,9 @@ class DataSet:
         for raw in data.get("integrations", []):
             dataset.add_integration(Integration.from_json(raw))
         dataset.oauth = OAuthSettings.from_json(data.get("oauth", {}))
+        dataset.officers = list(data.get("complianceOfficers", []))
+        retention = float(data.get("eventRetentionDays", DEFAULT_RETENTION_DAYS))
+        dataset.events = EventLog.from_json(data.get("events", []), retention)
         for message in sorted(data.get("messages", []), key=lambda m: order_time(m.get("created"))):
             if message["roomId"] not in dataset.rooms:
                 raise ValueError(f"message {message['id']} names unknown room {message['roomId']}")

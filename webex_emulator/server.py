@@ -15,7 +15,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from . import changes
+from . import changes, compliance
 from .api import Quirks, WebexApi
 from .control import Control
 from .faults import LIST_KINDS, Faults, LogEntry, RequestLog, Rule
@@ -124,16 +124,23 @@ class Emulator:
         return changes.add_messages(self.dataset, room_id, count, seed)
 
     def edit_message(self, message_id: str, **fields: object) -> dict:
-        return self.dataset.edit_message(message_id, **fields)
+        return changes.edit_message(self.dataset, message_id, **fields)
 
-    def delete_message(self, message_id: str) -> None:
-        self.dataset.delete_message(message_id)
+    def delete_message(self, message_id: str, at: str | None = None) -> None:
+        changes.delete_message(self.dataset, message_id, at)
 
-    def add_member(self, room_id: str, person_id: str) -> dict:
-        return self.dataset.add_membership(self.dataset.membership_for(room_id, person_id))
+    def add_member(self, room_id: str, person_id: str, at: str | None = None) -> dict:
+        return changes.join(self.dataset, room_id, person_id, at)
 
-    def remove_member(self, membership_id: str) -> dict:
-        return self.dataset.remove_membership(membership_id)
+    def remove_member(self, membership_id: str, at: str | None = None) -> dict:
+        return changes.leave(self.dataset, membership_id, at)
+
+    def officer_token(self, person_id: str | None = None) -> str:
+        """A compliance officer's token (compliance.py): for ``person_id``, or a new person of
+        the owner's organisation who is in no space."""
+        token = f"officer-{len(self.dataset.officers) + 1}-{tracking_id()[7:]}"
+        compliance.add_officer(self.dataset, token, person_id)
+        return token
 
     def add_integration(self, integration: Integration) -> Integration:
         """Register another OAuth integration (client id, secret, redirect URIs, scopes)."""
@@ -227,7 +234,7 @@ class Emulator:
             if kind == "delete_cursor":
                 cursor = request.arg("beforeMessage")
                 if cursor in ds.messages:
-                    ds.delete_message(cursor)
+                    changes.delete_message(ds, cursor)
                 return
             room_id = request.arg("roomId")
             if room_id is None and request.path.startswith("/v1/rooms/"):
