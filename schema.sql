@@ -229,6 +229,30 @@ CREATE TABLE IF NOT EXISTS unavailable_messages (
     checked_at TEXT NOT NULL
 );
 
+-- The organisation's change feed (GET /v1/events), as a compliance officer's sync read it:
+-- every event of a space the archive keeps, exactly as Webex sent it, for audit. Only a
+-- compliance officer's token can read the feed (docs/compliance.md).
+--   meta.events_checkpoint  the time up to which the feed has been read completely; set in
+--                           the transaction that stores the feed's last page
+CREATE TABLE IF NOT EXISTS events (
+    id             TEXT PRIMARY KEY,
+    resource       TEXT NOT NULL,  -- 'messages' | 'memberships' | 'rooms' | ...
+    type           TEXT NOT NULL,  -- 'created' | 'updated' | 'deleted' | 'ended'
+    actor_id       TEXT,           -- the person who acted (people.id, not enforced)
+    org_id         TEXT,
+    space_id       TEXT,           -- data.roomId: the space it happened in (not enforced)
+    object_id      TEXT,           -- data.id: the message or membership it is about
+    created        TEXT NOT NULL,  -- when it happened
+    raw            TEXT NOT NULL,  -- the event; data is the object as it was then (a
+                                   -- deletion's data holds ids only)
+    fetched_at     TEXT NOT NULL,
+    -- When the sync of its space applied it (edits, deletions with their times, recovered
+    -- messages, exact join and leave times). NULL: the space is still to be synced.
+    applied_at     TEXT
+);
+CREATE INDEX IF NOT EXISTS events_pending ON events (space_id) WHERE applied_at IS NULL;
+CREATE INDEX IF NOT EXISTS events_object ON events (object_id);
+
 -- One row per `webex-archive sync` run.
 CREATE TABLE IF NOT EXISTS sync_runs (
     id               INTEGER PRIMARY KEY,
