@@ -116,7 +116,7 @@ def apply_events(db: Database, client: WebexClient, space_id: str, now: str) -> 
         if recovered:
             store.save_messages(db, recovered, now)
         for event in events:
-            _apply(db, event, now, applied)
+            _apply(db, space_id, event, now, applied)
         feed_store.mark_applied(db, [e["id"] for e in events], now)
     return applied
 
@@ -140,7 +140,7 @@ def _recover(db: Database, client: WebexClient, space_id: str, events: list[dict
     return found
 
 
-def _apply(db: Database, event: dict, now: str, applied: Applied) -> None:
+def _apply(db: Database, space_id: str, event: dict, now: str, applied: Applied) -> None:
     """One event's effect; each is idempotent, so that a re-applied event changes nothing."""
     kind = (event.get("resource"), event.get("type"))
     data, moment = _data(event), store.archive_time(event.get("created"))
@@ -155,8 +155,10 @@ def _apply(db: Database, event: dict, now: str, applied: Applied) -> None:
         if held and newer and (updated is None or newer > updated):
             _, edited = store.save_messages(db, [data], now)
             applied.edited += len(edited)
+    elif kind == ("memberships", "created"):
+        feed_store.joined(db, space_id, data, now)
     elif kind == ("memberships", "deleted"):
-        feed_store.left_at(db, object_id, moment)
+        feed_store.left(db, object_id, moment)
 
 
 def _data(event: dict) -> dict:

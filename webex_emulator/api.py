@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import quote, urlencode
 
 from . import compliance
@@ -181,12 +182,17 @@ class WebexApi:
         compliance.require_officer(self.ds, request)
         size = page_size(request, default=100, cap=1000)
         return compliance.list_events(
-            self.ds.events, request, size, lambda p: self.link(request, "/v1/events", p)
+            self.ds.events,
+            request,
+            size,
+            lambda p: self.link(request, "/v1/events", p),
+            partial(self.served_message, request),
         )
 
     def get_event(self, request: Request, event_id: str) -> Response:
         compliance.require_officer(self.ds, request)
-        return compliance.get_event(self.ds.events, event_id)
+        serve = partial(self.served_message, request)
+        return compliance.get_event(self.ds.events, event_id, serve)
 
     def served_message(self, request: Request, message: dict) -> dict:
         """The message as Webex sends it: content ids become absolute ``/v1/contents`` URLs.

@@ -103,9 +103,14 @@ def add_officer(ds: DataSet, token: str, person_id: str | None = None) -> str:
 
 
 def list_events(
-    events: EventLog, request: Request, size: int, link: Callable[[dict[str, str]], str]
+    events: EventLog,
+    request: Request,
+    size: int,
+    link: Callable[[dict[str, str]], str],
+    serve: Callable[[dict], dict],
 ) -> Response:
-    """One page of the feed, newest first, with every documented filter."""
+    """One page of the feed, newest first, with every documented filter; ``serve`` turns a
+    message's content ids into URLs, as the messages endpoints do."""
     resource, kind, actor = request.arg("resource"), request.arg("type"), request.arg("actorId")
     if resource is not None and resource not in RESOURCE_ENUM:
         raise ApiError(400, f"Invalid resource '{resource}'.")
@@ -134,14 +139,20 @@ def list_events(
         params = {k: v for k, v in params.items() if v is not None}
         params.update({"max": str(size), "cursor": f"{last[0]}|{last[1]}"})
         headers["Link"] = link(params)
-    return Response.json({"items": page}, **headers)
+    return Response.json({"items": [served(e, serve) for e in page]}, **headers)
 
 
-def get_event(events: EventLog, event_id: str) -> Response:
+def get_event(events: EventLog, event_id: str, serve: Callable[[dict], dict]) -> Response:
     event = events.get(event_id)
     if event is None:
         raise ApiError(404, "The requested resource could not be found.")
-    return Response.json(event)
+    return Response.json(served(event, serve))
+
+
+def served(event: dict, serve: Callable[[dict], dict]) -> dict:
+    if event["resource"] != "messages":
+        return event
+    return {**event, "data": serve(event["data"])}
 
 
 def require_officer(ds: DataSet, request: Request) -> None:

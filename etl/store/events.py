@@ -13,6 +13,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from .database import get_meta, set_meta
+from .rows import membership_row
 
 CHECKPOINT = "events_checkpoint"
 
@@ -84,12 +85,26 @@ def deleted_at(db: Database, message_id: str, moment: str) -> int:
     return int(before[0] is None)
 
 
-def left_at(db: Database, membership_id: str, moment: str) -> None:
-    """A member's exact leaving time, where the listing says they are gone (left_at set: not
-    for a member who came back after leaving) and they joined before it."""
+def joined(db: Database, space_id: str, api_membership: Mapping[str, Any], now: str) -> None:
+    """A member's join from its event (the membership as it was): recorded even when they
+    left again before any listing saw them; the join time is the event's. Applied in time
+    order with ``left``, the last event of a membership decides whether it is current."""
+    row = membership_row(api_membership)
+    if not isinstance(row.get("id"), str):
+        return
+    row |= {"space_id": space_id, "first_seen_at": now, "last_seen_at": now, "left_at": None}
+    db["memberships"].insert(row, ignore=True)
     db.conn.execute(
-        "UPDATE memberships SET left_at = ? WHERE id = ? AND left_at IS NOT NULL "
-        "AND (created IS NULL OR created <= ?)",
+        "UPDATE memberships SET left_at = NULL, created = coalesce(?, created) WHERE id = ? "
+        "AND (left_at IS NULL OR left_at <= coalesce(?, left_at))",
+        [row.get("created"), row["id"], row.get("created")],
+    )
+
+
+def left(db: Database, membership_id: str, moment: str) -> None:
+    """A member's exact leaving time (not before they joined)."""
+    db.conn.execute(
+        "UPDATE memberships SET left_at = ? WHERE id = ? AND (created IS NULL OR created <= ?)",
         [moment, membership_id, moment],
     )
 
