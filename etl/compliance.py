@@ -22,7 +22,13 @@ from sqlite_utils import Database
 from .api import WebexClient
 from .custodians import custodian_spaces
 from .errors import SyncError
-from .events import DEFAULT_RETENTION_DAYS, apply_events, is_compliance_officer, read_feed
+from .events import (
+    DEFAULT_RETENTION_DAYS,
+    apply_events,
+    is_compliance_officer,
+    read_deletions,
+    read_feed,
+)
 from .store import events as feed_store
 from .sync import SpaceResult, SyncOptions
 
@@ -65,6 +71,7 @@ class CompliancePlan:
         self.synced = {space for space, status in known.items() if status == "ok"}
         wanted = self.custodian_spaces(progress)
         scope = set(known) | set(wanted)
+        checkpoint = feed_store.checkpoint(db)
         read = read_feed(
             db, self.client, lambda room: self.selection.org or room in scope,
             self.selection.retention_days, progress,
@@ -77,13 +84,15 @@ class CompliancePlan:
                 "the feed, so every space is re-read with the look-back this run"
             )
         self.full_pass = read.first or read.expired
-        pending = feed_store.pending_spaces(db)
         if self.full_pass:
-            chosen = [*known, *wanted, *pending]
-        else:
-            unsynced = [s for s in [*wanted, *known] if s not in self.synced]
-            chosen = [*pending, *unsynced]
-        return list(dict.fromkeys(chosen))
+            return list(dict.fromkeys([*known, *wanted, *feed_store.pending_spaces(db)]))
+        unsynced = [s for s in [*wanted, *known] if s not in self.synced]
+        if unsynced and checkpoint:
+            self.pages += read_deletions(
+                db, self.client, set(unsynced), checkpoint, self.selection.retention_days,
+                progress,
+            ).pages  # fmt: skip
+        return list(dict.fromkeys([*feed_store.pending_spaces(db), *unsynced]))
 
     def custodian_spaces(self, progress: Callable[[str], None]) -> list[str]:
         found: list[str] = []

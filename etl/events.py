@@ -81,20 +81,53 @@ def read_feed(
     read = FeedRead(first=previous is None, expired=bool(previous and previous < window))
     overlap = utc_iso(_parse(previous) - OVERLAP) if previous else window
     read.since = max(overlap, window)
+    query = {"from": read.since, "max": PAGE_SIZE}
+    _read(db, client, query, in_scope, read, progress, checkpoint=utc_iso(started))
+    return read
+
+
+def read_deletions(
+    db: Database,
+    client: WebexClient,
+    spaces: set[str],
+    until: str,
+    retention_days: float,
+    progress: Callable[[str], None] | None = None,
+) -> FeedRead:
+    """The deletions in ``spaces`` (new to the archive) from the start of the retention window
+    up to the checkpoint: the feed read since the checkpoint does not hold them, and their
+    messages are still recoverable. The checkpoint does not move."""
+    window = utc_iso(datetime.now(timezone.utc) - timedelta(days=retention_days))
+    read = FeedRead(since=window)
+    query = {"resource": "messages", "type": "deleted", "from": window, "to": until}
+    _read(db, client, query | {"max": PAGE_SIZE}, spaces.__contains__, read, progress)
+    return read
+
+
+def _read(
+    db: Database,
+    client: WebexClient,
+    query: dict,
+    in_scope: Callable[[str], bool],
+    read: FeedRead,
+    progress: Callable[[str], None] | None,
+    checkpoint: str | None = None,
+) -> None:
+    """Page by page into ``events``, each page in one transaction; the last page's also sets
+    ``checkpoint`` when one is given."""
     url: str | None = "events"
-    query: dict | None = {"from": read.since, "max": PAGE_SIZE}
+    params: dict | None = query
     while url is not None:
-        items, url = client.page(url, query)
-        query = None
+        items, url = client.page(url, params)
+        params = None
         kept = [e for e in items if isinstance(e, dict) and in_scope(_room(e))]
         with transaction(db):
             read.stored += feed_store.save_events(db, kept, store.utc_now())
-            if url is None:
-                feed_store.set_checkpoint(db, utc_iso(started))
+            if url is None and checkpoint is not None:
+                feed_store.set_checkpoint(db, checkpoint)
         read.pages += 1
         if progress:
             progress(f"events: {read.pages} pages, {read.stored} new")
-    return read
 
 
 @dataclass

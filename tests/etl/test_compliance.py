@@ -193,3 +193,22 @@ def test_events_kept_raw(emu, token, dataset, tmp_path):
         db.execute("SELECT raw FROM events WHERE object_id = ?", [posted["id"]]).fetchone()[0]
     )
     assert raw["data"]["text"] == "audit me" and raw["resource"] == "messages"
+
+
+def test_a_custodian_added_later_gets_deletions_from_before_the_checkpoint(
+    emu, token, dataset, tmp_path
+):
+    rooms = [group_room(dataset, i)["id"] for i in range(3)]
+    members = {r: {m["personId"] for m in dataset.memberships[r]} for r in rooms}
+    first = next(p for p in members[rooms[1]] if p not in members[rooms[2]])
+    first_email = dataset.people[first]["emails"][0]
+    posted = emu.post_message(rooms[2], text="deleted before anyone archived it")
+    emu.delete_message(posted["id"])
+    results, db, _ = officer_sync(emu, token, tmp_path, custodians=[first_email])
+    assert rooms[2] not in {r.space_id for r in results}
+    assert db["events"].count == 0  # room 2's events are out of scope: not kept
+    owner = dataset.people[dataset.tokens[emu.token]]["emails"][0]
+    results, db, _ = officer_sync(emu, token, tmp_path, custodians=[first_email, owner])
+    assert rooms[2] in {r.space_id for r in results}
+    row = db["messages"].get(posted["id"])
+    assert row["deleted_at"] == dataset.deleted[posted["id"]][1]
