@@ -23,6 +23,8 @@
 --   me_id, me_email, me_name, me_org_id, me_json
 --                   who synced: the token's own person (GET /people/me) at the last sync;
 --                   people outside me_org_id (or me_email's domain) are "external"
+--   events_checkpoint  a compliance officer's sync: the time up to which the events feed was
+--                   read completely (set with the feed's last page); see the events table
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT
@@ -231,9 +233,8 @@ CREATE TABLE IF NOT EXISTS unavailable_messages (
 
 -- The organisation's change feed (GET /v1/events), as a compliance officer's sync read it:
 -- every event of a space the archive keeps, exactly as Webex sent it, for audit. Only a
--- compliance officer's token can read the feed (docs/compliance.md).
---   meta.events_checkpoint  the time up to which the feed has been read completely; set in
---                           the transaction that stores the feed's last page
+-- compliance officer's token can read the feed (docs/compliance.md); meta.events_checkpoint
+-- says how far it has been read.
 CREATE TABLE IF NOT EXISTS events (
     id             TEXT PRIMARY KEY,
     resource       TEXT NOT NULL,  -- 'messages' | 'memberships' | 'rooms' | ...
@@ -243,8 +244,7 @@ CREATE TABLE IF NOT EXISTS events (
     space_id       TEXT,           -- data.roomId: the space it happened in (not enforced)
     object_id      TEXT,           -- data.id: the message or membership it is about
     created        TEXT NOT NULL,  -- when it happened
-    raw            TEXT NOT NULL,  -- the event; data is the object as it was then (a
-                                   -- deletion's data holds ids only)
+    raw            TEXT NOT NULL,  -- the event: data is the object as it was then (ids only)
     fetched_at     TEXT NOT NULL,
     -- When the sync of its space applied it (edits, deletions with their times, recovered
     -- messages, exact join and leave times). NULL: the space is still to be synced.

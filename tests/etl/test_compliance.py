@@ -212,3 +212,16 @@ def test_a_custodian_added_later_gets_deletions_from_before_the_checkpoint(
     assert rooms[2] in {r.space_id for r in results}
     row = db["messages"].get(posted["id"])
     assert row["deleted_at"] == dataset.deleted[posted["id"]][1]
+
+
+def test_forgetting_a_space_forgets_its_events(emu, token, dataset, tmp_path):
+    from etl.store.forget import forget_space
+
+    room = group_room(dataset)
+    emu.post_message(room["id"], text="one event")
+    _, db, _ = officer_sync(emu, token, tmp_path, org=True)
+    assert db.execute("SELECT count(*) FROM events WHERE space_id = ?", [room["id"]]).fetchone()[0]
+    forget_space(db, tmp_path, room["id"])
+    assert db.execute("SELECT count(*) FROM events").fetchone()[0] == 0
+    results, _, _ = officer_sync(emu, token, tmp_path, org=True)
+    assert results == []  # nothing pending: the space stays forgotten until the feed names it
