@@ -74,7 +74,7 @@ class CompliancePlan:
         checkpoint = feed_store.checkpoint(db)
         read = read_feed(
             db, self.client, lambda room: self.selection.org or room in scope,
-            self.selection.retention_days, progress,
+            self.selection.retention_days, progress, set(known),
         )  # fmt: skip
         self.pages = read.pages
         if read.expired:

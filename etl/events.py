@@ -71,10 +71,13 @@ def read_feed(
     in_scope: Callable[[str], bool],
     retention_days: float,
     progress: Callable[[str], None] | None = None,
+    known: set[str] | frozenset[str] = frozenset(),
 ) -> FeedRead:
     """Read the feed since the checkpoint (or the retention window's start) into ``events``:
     each page in one transaction, the last with the new checkpoint. ``in_scope`` says which
-    spaces' events the archive keeps."""
+    spaces' events the archive keeps; of the overlap before the checkpoint, only the events
+    of ``known`` spaces (the archive's): the last run saw the others, and left them out (or
+    the space was forgotten since)."""
     started = datetime.now(timezone.utc)
     window = utc_iso(started - timedelta(days=retention_days))
     previous = feed_store.checkpoint(db)
@@ -82,7 +85,13 @@ def read_feed(
     overlap = utc_iso(_parse(previous) - OVERLAP) if previous else window
     read.since = max(overlap, window)
     query = {"from": read.since, "max": PAGE_SIZE}
-    _read(db, client, query, in_scope, read, progress, checkpoint=utc_iso(started))
+
+    def keep(event: dict) -> bool:
+        seen = previous is not None and str(event.get("created", "")) < previous
+        room = _room(event)
+        return in_scope(room) and (not seen or room in known)
+
+    _read(db, client, query, keep, read, progress, checkpoint=utc_iso(started))
     return read
 
 
@@ -100,7 +109,11 @@ def read_deletions(
     window = utc_iso(datetime.now(timezone.utc) - timedelta(days=retention_days))
     read = FeedRead(since=window)
     query = {"resource": "messages", "type": "deleted", "from": window, "to": until}
-    _read(db, client, query | {"max": PAGE_SIZE}, spaces.__contains__, read, progress)
+
+    def keep(event: dict) -> bool:
+        return _room(event) in spaces
+
+    _read(db, client, query | {"max": PAGE_SIZE}, keep, read, progress)
     return read
 
 
@@ -108,7 +121,7 @@ def _read(
     db: Database,
     client: WebexClient,
     query: dict,
-    in_scope: Callable[[str], bool],
+    keep: Callable[[dict], bool],
     read: FeedRead,
     progress: Callable[[str], None] | None,
     checkpoint: str | None = None,
@@ -120,7 +133,7 @@ def _read(
     while url is not None:
         items, url = client.page(url, params)
         params = None
-        kept = [e for e in items if isinstance(e, dict) and in_scope(_room(e))]
+        kept = [e for e in items if isinstance(e, dict) and keep(e)]
         with transaction(db):
             read.stored += feed_store.save_events(db, kept, store.utc_now())
             if url is None and checkpoint is not None:
