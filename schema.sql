@@ -123,7 +123,8 @@ CREATE TABLE IF NOT EXISTS messages (
     first_seen_at    TEXT NOT NULL,  -- first sync that saw it
     last_seen_at     TEXT NOT NULL,  -- last sync that saw it
     -- Set when a complete re-read of the part of history holding this message no longer
-    -- returned it (deleted in Webex). Its content is kept; NULL while it exists.
+    -- returned it (deleted in Webex), or, for a compliance officer's archive, to the time
+    -- of its deletion event (see events). Its content is kept; NULL while it exists.
     deleted_at       TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_parent ON messages (parent_id);

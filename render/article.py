@@ -105,8 +105,11 @@ class Articles:
         if item.updated:
             parts.append(f'<span class="marker">edited {clock.when(item.updated)}</span>')
         if item.deleted:
+            when = clock.when(item.deleted)
             parts.append(  # the space parts it from "edited …"
-                f' <span class="marker">deleted in Webex (noticed {clock.when(item.deleted)}); '
+                f' <span class="marker">deleted in Webex {when}; kept by the archive</span>'
+                if item.deleted_exact
+                else f' <span class="marker">deleted in Webex (noticed {when}); '
                 "kept by the archive</span>"
             )
         parts.append("</div></article>")

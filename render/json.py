@@ -51,7 +51,8 @@ message with its replies, oldest first, in ``replies``. A message object::
       "text": str (plain text; for messages that only have HTML, the HTML's text),
       "html": str (sanitised HTML, safe to insert into a page),
       "edited": local time of the last edit, or null,
-      "deleted": local time when the archive saw it deleted in Webex, or null,
+      "deleted": local time when the archive saw it deleted in Webex (when it was deleted,
+                 for a compliance officer's archive: from the events feed), or null,
       "in_window": bool (false: shown only because a reply is in the window),
       "placeholder": bool (true: a parent the archive never had; then created, local_time
                      and author are null, text and html are "", files is []),

@@ -4,6 +4,7 @@ runs them, and as anyone else is told they cannot."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 
@@ -60,3 +61,17 @@ def test_officer_collects_a_custodian_then_the_org(env, emu, dataset, tmp_path):
     assert result.stderr.startswith("synced 1 space: 1 new, 0 edited, 1 deleted, ")
     status = json.loads(run("status", "--json", env=env).stdout)
     assert sum(s["deleted"] for s in status) == 1
+    # the recovered message shows as deleted, with its content and the time it was deleted
+    rendered = run("render", room["id"], "--format", "html,json", "--tz", "UTC", env=env)
+    assert rendered.returncode == 0, rendered.stderr
+    folder = tmp_path / "archive" / "Project Atlas"
+    page = (folder / "Project Atlas.html").read_text()
+    when = dataset.deleted[posted["id"]][1]
+    moment = datetime.strptime(when[:16], "%Y-%m-%dT%H:%M")
+    shown = f"{moment:%a} {moment.day} {moment:%b %Y %H:%M}"  # as the page shows a time
+    article = page[page.index("posted, then deleted") :][:600]
+    assert f"deleted in Webex {shown}" in article and "noticed" not in article
+    document = json.loads((folder / "Project Atlas.json").read_text())
+    items = [m for t in document["messages"] for m in [t, *t["replies"]]]
+    [recovered] = [m for m in items if m["text"] == "posted, then deleted"]
+    assert recovered["deleted"].startswith(when[:19])
