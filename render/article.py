@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from markupsafe import Markup, escape
 
 from .clock import Clock
+from .events import KINDS, change_line
 from .model import Item, initials
 from .sanitize import strip_unsafe
 
@@ -79,6 +80,12 @@ class Articles:
         if item.kind == "placeholder":
             return f'<article class="msg placeholder" id="msg-{text(item.id)}">{_PLACEHOLDER}'
         clock = self.clock
+        if item.kind in KINDS:  # render --events: a member joined or left
+            return (
+                f'<article class="msg membership" id="ev-{text(item.id)}"><time datetime="'
+                f'{clock.iso_ms(item.created)}">{clock.when(item.created)}</time> '
+                f"{text(change_line(item))}</article>"
+            )
         classes = (
             (" reply" if item.is_reply else "")
             + ("" if item.in_window else " context")

@@ -36,6 +36,9 @@ key is always present; "or null" says when its value may be null::
       },
       "members": [{"id": str or null, "name": str or null, "email": str or null,
                    "moderator": bool, "joined": UTC or null, "left": UTC or null}],
+      "membership_changes": (only with ``render --events``) [{"type": "joined" | "left",
+                   "created": UTC, "local_time": local time, "person": {"id": str or null,
+                   "name": str, "email": str or null, "external": bool}}] in time order,
       "messages": [thread, ...]
     }
 
@@ -148,6 +151,18 @@ def head(page: Page) -> dict:
         "time_zone": zone_name(page),
         "statistics": {key: page.stats.get(key) for key in STAT_KEYS},
         "members": [member(m, blur) for m in page.members],
+    } | ({"membership_changes": [change(c, blur, page.clock) for c in page.changes]}
+         if page.options.events else {})  # fmt: skip
+
+
+def change(item: Item, blur: bool, clock: Clock) -> dict:
+    """A member joining or leaving (``render --events``)."""
+    return {
+        "type": item.kind,
+        "created": item.created,
+        "local_time": clock.iso(item.created),
+        "person": {"id": None if blur else item.author_id, "name": item.author,
+                   "email": item.email or None, "external": item.external},
     }  # fmt: skip
 
 

@@ -207,7 +207,7 @@ def _item(row: tuple, body: str, plain: str, ctx: Context, people: dict) -> Item
     key = person_id, email, name, org_id, avatar_url, avatar_path
     person = people.get(key)
     if person is None:
-        person = people[key] = _person(key, ctx)
+        person = people[key] = person_of(key, ctx)
     item = Item()
     item.author, item.email, item.external, item.avatar = person
     item.id, item.kind, item.month = id_, "message", month
@@ -247,8 +247,9 @@ def _starts_group(previous: Item | None, item: Item, gap: int) -> bool:
     return abs(gap) > GROUP_GAP_MICROS or not item.in_window
 
 
-def _person(key: tuple, ctx: Context) -> tuple[str, str, bool, str | None]:
-    """(name, email, external, avatar) of a message's author: the same for all their messages."""
+def person_of(key: tuple, ctx: Context) -> tuple[str, str, bool, str | None]:
+    """(name, email, external, avatar) of a message's author: the same for all their messages
+    (and for a member joining or leaving, render/events.py)."""
     person_id, email, name, org_id, avatar_url, avatar_path = key
     email = email or ""
     shown = clean_inline(name or email or "unknown")

@@ -16,6 +16,7 @@ import re
 from datetime import tzinfo
 
 from .clock import Clock, parse_utc, stamp
+from .events import KINDS, change_line
 from .model import Item, attachment_summary, human_size, sections
 from .output import open_output
 from .page import Page
@@ -107,6 +108,8 @@ def message_lines(item: Item, clock: Clock, authors: dict | None = None) -> list
     lead = "" if item.is_reply else "\n"
     if item.kind == "placeholder":
         return [f"{lead}{prefix}{PLACEHOLDER}\n"]
+    if item.kind in KINDS:  # render --events: a member joined or left
+        return [f"\n{clock.stamp(item.created)}  -- {clean_line(change_line(item))}\n"]
     body = clean_text(item.plain).strip("\n").split("\n") if item.plain else []
     if item.card:
         body = [f"{CARD} {body[0]}".rstrip(), *body[1:]] if body else [CARD]

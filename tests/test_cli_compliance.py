@@ -39,7 +39,7 @@ def test_usage_errors(env, tmp_path):
     empty = tmp_path / "nobody.txt"
     empty.write_text("# nobody yet\n")
     result = run("sync", "--custodians", str(empty), env=env)
-    assert_one_line_error(result, "names no custodian", code=2)
+    assert_one_line_error(result, "names no custodian", "--custodians", code=2)
 
 
 def test_officer_collects_a_custodian_then_the_org(env, emu, dataset, tmp_path):

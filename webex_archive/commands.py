@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import click
 
@@ -150,7 +149,7 @@ def sync(
     workers: int,
     org: bool,
     custodian: tuple[str, ...],
-    custodians_file: Path | None,
+    custodians_file: tuple[str, ...] | None,
     events_retention: float,
 ) -> None:
     """Pull SPACE(s) (ids, or title searches matching one space) into the archive."""

@@ -12,6 +12,7 @@ import click
 from etl.api import WebexClient
 from etl.compliance import CompliancePlan, Selection
 from etl.custodians import EMAIL, read_custodians
+from etl.errors import SyncError
 from etl.events import DEFAULT_RETENTION_DAYS
 
 from .options import days_type
@@ -24,6 +25,21 @@ def custodian_option(
         if not EMAIL.fullmatch(email):
             raise click.BadParameter(f"{email!r} is not an email address")
     return value
+
+
+def custodians_option(
+    ctx: click.Context, param: click.Parameter, value: Path | None
+) -> tuple[str, ...] | None:
+    """The file's emails, read while the options are parsed: a bad file is a usage error."""
+    if value is None:
+        return None
+    try:
+        emails = read_custodians(value)
+    except SyncError as error:
+        raise click.BadParameter(str(error)) from None
+    if not emails:
+        raise click.BadParameter(f"{value} names no custodian")
+    return tuple(emails)
 
 
 def org_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -45,6 +61,7 @@ def org_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--custodians",
             "custodians_file",
             type=click.Path(dir_okay=False, path_type=Path),
+            callback=custodians_option,
             help="Compliance officers: a file of custodian emails, one a line (# comments).",
         ),
         click.option(
@@ -61,16 +78,12 @@ def org_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def org_selection(
-    org: bool, custodian: tuple[str, ...], custodians_file: Path | None, retention: float
+    org: bool, custodian: tuple[str, ...], from_file: tuple[str, ...] | None, retention: float
 ) -> Selection | None:
     """The officer's selection, or None when the run names spaces (SPACE or --all)."""
-    emails = list(custodian)
-    if custodians_file is not None:
-        emails += read_custodians(custodians_file)
-    if not (org or emails or custodians_file):
+    emails = [*custodian, *(from_file or ())]
+    if not (org or emails):
         return None
-    if custodians_file is not None and not emails and not org:
-        raise click.UsageError(f"{custodians_file} names no custodian")
     return Selection(org=org, custodians=list(dict.fromkeys(emails)), retention_days=retention)
 
 
