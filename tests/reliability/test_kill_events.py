@@ -6,9 +6,11 @@ an officer's token against an emulator (8 ms a request, lists capped at 15 items
 feed too), and is killed with SIGKILL after a random number of answered requests: in the feed
 read (each page its own transaction, the checkpoint with the last), in a space's walk, in the
 recovery of a deleted message by id, in the people. Between rounds the organisation changes:
-new messages, an edit, a deletion of an archived message and of one never archived, a member
-joining and leaving. Each completed resume must leave the archive equal, table by table and
-the events table included, to the reference synced without interruption at the same moments.
+new messages, edits, deletions of archived messages and of one never archived, a member
+leaving and joining again, some dated hours back so that only a complete read of the feed
+finds them (each round starts both archives' checkpoints a day back). Each completed resume
+must leave the archive equal, table by table and the events table included, to the reference
+synced without interruption at the same moments.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from etl import store
 from etl.api import WebexClient
 from etl.compliance import CompliancePlan, Selection
+from etl.store import events as feed_store
 from etl.sync import SyncOptions, sync_spaces
 from tests.reliability.helpers import (
     FAST,
@@ -36,6 +40,7 @@ from tests.reliability.helpers import (
     snapshot,
 )
 from webex_emulator import Emulator, Faults
+from webex_emulator.ids import format_time
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 20261206
@@ -105,21 +110,39 @@ class Chain:
         return False
 
 
+def ago(hours: float) -> str:
+    return format_time(datetime.now(timezone.utc) - timedelta(hours=hours))
+
+
 def change(emu: Emulator, rng: random.Random) -> None:
-    """A day in the organisation: messages, an edit, deletions (one of a message no sync saw),
-    a member who joins and leaves."""
+    """A day in the organisation: messages, edits and deletions (one of a message no sync
+    saw), a member who joins and leaves. The old messages' edits and deletions, the join and
+    the leave are dated hours ago: only the feed tells of them, and only a feed read from
+    the round's checkpoint (a day back, see the test) through its last page."""
     ds, room = emu.dataset, group_room_id(emu.dataset)
     fresh = emu.add_messages(room, 14, seed=rng.randrange(1 << 30))
     emu.edit_message(fresh[0]["id"], text="edited the same day")
-    old = rng.choice([m for m in ds.messages.values() if m["roomId"] == room and "text" in m])
-    emu.edit_message(old["id"], text=f"an old message edited {rng.random()}")
     emu.delete_message(fresh[1]["id"])
+    old = [m for m in ds.messages.values() if m["roomId"] == room and "text" in m][:30]
+    edited, deleted = rng.sample(old, 2)
+    emu.edit_message(edited["id"], text=f"edited {rng.random()}", updated=ago(rng.uniform(2, 20)))
+    emu.delete_message(deleted["id"], at=ago(rng.uniform(2, 20)))
     gone = emu.post_message(room, text="said and taken back before any sync")
     emu.delete_message(gone["id"])
-    members = {m["personId"] for m in ds.memberships[room]}
-    outsider = next((p for p in ds.people if p not in members and p not in ds.officers), None)
-    if outsider is not None:
-        emu.remove_member(emu.add_member(room, outsider)["id"])
+    members = [m for m in ds.memberships[room] if m["personId"] != ds.tokens[emu.token]]
+    member = rng.choice(members)
+    emu.remove_member(member["id"], at=ago(rng.uniform(2, 10)))
+    emu.add_member(room, member["personId"], at=ago(rng.uniform(0.5, 1.5)))
+
+
+def checkpoint_a_day_back(archive: Path) -> None:
+    """Both archives read the same day of the feed this round (their checkpoints would
+    otherwise be seconds apart, and the feed's overlap would hide a lost page)."""
+    if (archive / "archive.db").exists():
+        db = store.open_archive(archive)
+        with store.transaction(db):
+            feed_store.set_checkpoint(db, ago(24))
+        db.conn.close()
 
 
 def test_kill_9_during_an_events_driven_sync_resumes_identically(tmp_path: Path) -> None:
@@ -130,6 +153,8 @@ def test_kill_9_during_an_events_driven_sync_resumes_identically(tmp_path: Path)
         for round_number in range(ROUNDS):
             if round_number:
                 change(emu, rng)
+            for archive in ("reference", "killed"):
+                checkpoint_a_day_back(tmp_path / archive)
             emu.log.clear()
             expected = chain.reference()
             points = [e.number + 1 for e in emu.log.entries()]
