@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlite_utils import Database
 
+from . import store
 from .api import WebexClient
 from .custodians import custodian_spaces
 from .errors import SyncError
@@ -111,11 +112,11 @@ class CompliancePlan:
             return options
         return replace(options, rescan_days=0.0)
 
-    def finished(self, db: Database, space_id: str, result: SpaceResult, now: str) -> None:
+    def finished(self, db: Database, space_id: str, result: SpaceResult) -> None:
         """The space's pending events applied, after a sync that ended well."""
         if result.error is not None:
             return
-        applied = apply_events(db, self.client, space_id, now)
+        applied = apply_events(db, self.client, space_id, store.utc_now())
         result.edited += applied.edited
         result.deleted += applied.deleted
         result.new += applied.recovered

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -87,7 +88,7 @@ class Plan(Protocol):
 
     def options(self, space_id: str, options: SyncOptions) -> SyncOptions: ...
 
-    def finished(self, db: Database, space_id: str, result: SpaceResult, now: str) -> None: ...
+    def finished(self, db: Database, space_id: str, result: SpaceResult) -> None: ...
 
 
 class Progress(Protocol):
@@ -159,7 +160,9 @@ def _sync_spaces(
         if plan is not None:
             space_ids = plan.spaces(db, progress)
         for space_id in space_ids:
-            results.append(_sync_planned(db, client, options, me, progress, space_id, plan))
+            asked = plan.options(space_id, options) if plan else options
+            after = partial(plan.finished, db, space_id) if plan else None
+            results.append(sync_one(db, client, asked, me, progress, space_id, after))
         sync_people(db, client, options.stale_days, progress)
         if options.avatars == "download" and options.archive_dir is not None:
             _download_avatars(db, client, results, options.archive_dir, options.workers, progress)
@@ -208,25 +211,6 @@ def _download_avatars(
             f"avatars: {failed} not downloaded; could not reach {named}: tried once in "
             "this run, the next sync tries again"
         )
-
-
-def _sync_planned(
-    db: Database,
-    client: WebexClient,
-    options: SyncOptions,
-    me: dict,
-    progress: Progress,
-    space_id: str,
-    plan: Plan | None,
-) -> SpaceResult:
-    """One space as the plan wants it (its options, its work after), or as asked."""
-    if plan is None:
-        return sync_one(db, client, options, me, progress, space_id)
-
-    def after(result: SpaceResult) -> None:
-        plan.finished(db, space_id, result, store.utc_now())
-
-    return sync_one(db, client, plan.options(space_id, options), me, progress, space_id, after)
 
 
 def sync_one(
