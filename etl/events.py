@@ -176,7 +176,7 @@ def _recover(db: Database, client: WebexClient, space_id: str, events: list[dict
         if (event.get("resource"), event.get("type")) != ("messages", "deleted"):
             continue
         if not isinstance(message_id, str) or feed_store.stored_updated(db, message_id)[0]:
-            continue
+            continue  # held already (in this space, or another: never moved)
         try:
             message = client.get_json(f"messages/{quote(message_id, safe='')}")
         except (NotFoundError, ForbiddenError):
@@ -194,17 +194,17 @@ def _apply(db: Database, space_id: str, event: dict, now: str, applied: Applied)
     if not isinstance(object_id, str) or moment is None:
         return
     if kind == ("messages", "deleted"):
-        applied.deleted += feed_store.deleted_at(db, object_id, moment)
+        applied.deleted += feed_store.deleted_at(db, space_id, object_id, moment)
     elif kind == ("messages", "updated"):
-        held, updated = feed_store.stored_updated(db, object_id)
+        held_in, updated = feed_store.stored_updated(db, object_id)
         newer = store.archive_time(data.get("updated"))
-        if held and newer and (updated is None or newer > updated):
+        if held_in == space_id and newer and (updated is None or newer > updated):
             _, edited = store.save_messages(db, [data], now)
             applied.edited += len(edited)
     elif kind == ("memberships", "created"):
         feed_store.joined(db, space_id, data, now)
     elif kind == ("memberships", "deleted"):
-        feed_store.left(db, object_id, moment)
+        feed_store.left(db, space_id, object_id, moment)
 
 
 def _data(event: dict) -> dict:

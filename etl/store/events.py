@@ -73,11 +73,12 @@ def mark_applied(db: Database, ids: Iterable[str], now: str) -> None:
     )
 
 
-def deleted_at(db: Database, message_id: str, moment: str) -> int:
+def deleted_at(db: Database, space_id: str, message_id: str, moment: str) -> int:
     """A message's deletion time from its event: set, or made exact when a re-read had marked
-    it later (the run's time). Returns 1 when it was not marked before."""
+    it later (the run's time). Returns 1 when it was not marked before. Only a message of
+    the event's space: an event never reaches into another space."""
     before = db.conn.execute(
-        "SELECT deleted_at FROM messages WHERE id = ?", [message_id]
+        "SELECT deleted_at FROM messages WHERE id = ? AND space_id = ?", [message_id, space_id]
     ).fetchone()
     if before is None or (before[0] is not None and before[0] <= moment):
         return 0
@@ -96,23 +97,26 @@ def joined(db: Database, space_id: str, api_membership: Mapping[str, Any], now: 
     db["memberships"].insert(row, ignore=True)
     db.conn.execute(
         "UPDATE memberships SET left_at = NULL, created = coalesce(?, created) WHERE id = ? "
-        "AND (left_at IS NULL OR left_at <= coalesce(?, left_at))",
-        [row.get("created"), row["id"], row.get("created")],
+        "AND space_id = ? AND (left_at IS NULL OR left_at <= coalesce(?, left_at))",
+        [row.get("created"), row["id"], space_id, row.get("created")],
     )
 
 
-def left(db: Database, membership_id: str, moment: str) -> None:
-    """A member's exact leaving time (not before they joined)."""
+def left(db: Database, space_id: str, membership_id: str, moment: str) -> None:
+    """A member's exact leaving time (not before they joined), in the event's space."""
     db.conn.execute(
-        "UPDATE memberships SET left_at = ? WHERE id = ? AND (created IS NULL OR created <= ?)",
-        [moment, membership_id, moment],
+        "UPDATE memberships SET left_at = ? WHERE id = ? AND space_id = ? "
+        "AND (created IS NULL OR created <= ?)",
+        [moment, membership_id, space_id, moment],
     )
 
 
-def stored_updated(db: Database, message_id: str) -> tuple[bool, str | None]:
-    """(whether the archive holds the message, its ``updated``)."""
-    row = db.conn.execute("SELECT updated FROM messages WHERE id = ?", [message_id]).fetchone()
-    return (row is not None, row[0] if row else None)
+def stored_updated(db: Database, message_id: str) -> tuple[str | None, str | None]:
+    """(the space of the message, None when the archive does not hold it; its ``updated``)."""
+    row = db.conn.execute(
+        "SELECT space_id, updated FROM messages WHERE id = ?", [message_id]
+    ).fetchone()
+    return (row[0], row[1]) if row else (None, None)
 
 
 def _data(event: Mapping[str, Any]) -> dict:

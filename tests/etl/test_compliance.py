@@ -225,3 +225,19 @@ def test_forgetting_a_space_forgets_its_events(emu, token, dataset, tmp_path):
     assert db.execute("SELECT count(*) FROM events").fetchone()[0] == 0
     results, _, _ = officer_sync(emu, token, tmp_path, org=True)
     assert results == []  # nothing pending: the space stays forgotten until the feed names it
+
+
+def test_an_event_never_reaches_into_another_space(emu, token, dataset, tmp_path):
+    """A (hostile or confused) event in space B naming a message of space A: A's message is
+    neither moved, edited nor marked deleted."""
+    a, b = group_room(dataset, 0), group_room(dataset, 1)
+    owner = dataset.people[dataset.tokens[emu.token]]
+    officer_sync(emu, token, tmp_path, custodians=[owner["emails"][0]])
+    victim = next(m for m in dataset.messages.values() if m["roomId"] == a["id"] and "text" in m)
+    forged = {**victim, "roomId": b["id"], "text": "rewritten", "updated": ago(0.01)}
+    for kind, data in (("updated", forged), ("deleted", {"id": victim["id"], "roomId": b["id"]})):
+        dataset.events.record("messages", kind, victim["personId"], b["ownerId"], data)
+    emu.post_message(b["id"], text="so that B is synced")
+    _, db, _ = officer_sync(emu, token, tmp_path, org=True)
+    row = db["messages"].get(victim["id"])
+    assert (row["space_id"], row["text"], row["deleted_at"]) == (a["id"], victim["text"], None)
