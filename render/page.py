@@ -146,22 +146,32 @@ def build_page(
             for m in members
         ]
     rows = items(window.rows(avatars=ctx.avatars == "local" and not blur), ctx)
-    changes = _changes(conn, space["id"], options, stats) if options.events else []
-    if changes and fmt != "json":  # the JSON document lists them apart from its threads
-        rows = interleave(rows, changes, ctx, options.filters.sort == "newest")
+    changes = _changes(conn, space["id"], options, stats)
     return Page(
         space=space, title=title,
         generated_at=datetime.now(zone), options=options,
         me_name="(hidden)" if blur else meta.get("me_name") or "", stats=stats, members=members,
         toc=count_months(window, ctx.clock) if fmt == "html" else [],
-        items=rows, path=path, clock=ctx.clock, root=output_root(archive, space, options.output),
+        items=_with_changes(rows, changes, ctx, options, fmt), path=path, clock=ctx.clock,
+        root=output_root(archive, space, options.output),
         changes=[change_item(c, ctx) for c in changes],
     )  # fmt: skip
 
 
+def _with_changes(
+    rows: Iterator[Item], changes: list, ctx: Context, options: RenderOptions, fmt: str
+) -> Iterator[Item]:
+    """--events: the changes in the timeline (the JSON document lists them apart)."""
+    if not changes or fmt == "json":
+        return rows
+    return interleave(rows, changes, ctx, options.filters.sort == "newest")
+
+
 def _changes(conn: sqlite3.Connection, space_id: str, options: RenderOptions, stats: dict) -> list:
-    """The joins and leaves inside the window's time bounds (with --last: from its first
-    message on)."""
+    """--events: the joins and leaves inside the window's time bounds (with --last: from its
+    first message on); none without --events."""
+    if not options.events:
+        return []
     filters = options.filters
     since = filters.since or (stats["first_message"] if filters.last is not None else None)
     return membership_changes(conn, space_id, since, filters.until)
