@@ -241,3 +241,20 @@ def test_an_event_never_reaches_into_another_space(emu, token, dataset, tmp_path
     _, db, _ = officer_sync(emu, token, tmp_path, org=True)
     row = db["messages"].get(victim["id"])
     assert (row["space_id"], row["text"], row["deleted_at"]) == (a["id"], victim["text"], None)
+
+
+def test_an_archive_from_before_the_events_table_gains_it(tmp_path):
+    """schema.sql's IF NOT EXISTS is the migration: an archive written before this version
+    (same schema version, no events table) gets the table and its indexes when opened."""
+    db = store.open_archive(tmp_path)
+    for name in ("events_pending", "events_object"):
+        db.execute(f"DROP INDEX {name}")
+    db.execute("DROP TABLE events")
+    db.conn.commit()
+    db.conn.close()
+    db = store.open_archive(tmp_path)
+    names = {
+        row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE name LIKE 'events%'")
+    }
+    assert names == {"events", "events_pending", "events_object"}
+    assert feed_store.checkpoint(db) is None
