@@ -25,6 +25,8 @@
 --   me_id, me_email, me_name, me_org_id, me_json
 --                   who synced: the token's own person (GET /people/me) at the last sync;
 --                   people outside me_org_id (or me_email's domain) are "external"
+--   events_checkpoint  a compliance officer's sync: the time up to which the events feed was
+--                   read completely (set with the feed's last page); see the events table
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT
@@ -123,7 +125,8 @@ CREATE TABLE IF NOT EXISTS messages (
     first_seen_at    TEXT NOT NULL,  -- first sync that saw it
     last_seen_at     TEXT NOT NULL,  -- last sync that saw it
     -- Set when a complete re-read of the part of history holding this message no longer
-    -- returned it (deleted in Webex). Its content is kept; NULL while it exists.
+    -- returned it (deleted in Webex), or, for a compliance officer's archive, to the time
+    -- of its deletion event (see events). Its content is kept; NULL while it exists.
     deleted_at       TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_parent ON messages (parent_id);
@@ -230,6 +233,28 @@ CREATE TABLE IF NOT EXISTS unavailable_messages (
     status     INTEGER NOT NULL,  -- the HTTP status Webex answered
     checked_at TEXT NOT NULL
 );
+
+-- The organisation's change feed (GET /v1/events), as a compliance officer's sync read it:
+-- every event of a space the archive keeps, exactly as Webex sent it, for audit. Only a
+-- compliance officer's token can read the feed (docs/compliance.md); meta.events_checkpoint
+-- says how far it has been read.
+CREATE TABLE IF NOT EXISTS events (
+    id             TEXT PRIMARY KEY,
+    resource       TEXT NOT NULL,  -- 'messages' | 'memberships' | 'rooms' | ...
+    type           TEXT NOT NULL,  -- 'created' | 'updated' | 'deleted' | 'ended'
+    actor_id       TEXT,           -- the person who acted (people.id, not enforced)
+    org_id         TEXT,
+    space_id       TEXT,           -- data.roomId: the space it happened in (not enforced)
+    object_id      TEXT,           -- data.id: the message or membership it is about
+    created        TEXT NOT NULL,  -- when it happened
+    raw            TEXT NOT NULL,  -- the event: data is the object as it was then (ids only)
+    fetched_at     TEXT NOT NULL,
+    -- When the sync of its space applied it (edits, deletions with their times, recovered
+    -- messages, exact join and leave times). NULL: the space is still to be synced.
+    applied_at     TEXT
+);
+CREATE INDEX IF NOT EXISTS events_pending ON events (space_id) WHERE applied_at IS NULL;
+CREATE INDEX IF NOT EXISTS events_object ON events (object_id);
 
 -- One row per `webex-archive sync` run.
 CREATE TABLE IF NOT EXISTS sync_runs (

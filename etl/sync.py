@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -78,6 +80,17 @@ class SpaceResult:
     error: str | None = None  # why this space failed (the others went on)
 
 
+class Plan(Protocol):
+    """A run whose spaces are decided once it holds the lock, with work after each space:
+    a compliance officer's (etl/compliance.py: the events feed, the custodians)."""
+
+    def spaces(self, db: Database, progress: Progress) -> list[str]: ...
+
+    def options(self, space_id: str, options: SyncOptions) -> SyncOptions: ...
+
+    def finished(self, db: Database, space_id: str, result: SpaceResult) -> None: ...
+
+
 class Progress(Protocol):
     """A status line: ``line`` alone, or a phase name with its count so far and its total
     (webex_archive/progress.py adds the rate and the ETA)."""
@@ -93,6 +106,7 @@ def sync_spaces(
     progress: Progress | None = None,
     arguments: dict | None = None,
     locked: bool = False,
+    plan: Plan | None = None,
 ) -> list[SpaceResult]:
     """Sync each space, then the people they mention; record the run in ``sync_runs``.
 
@@ -101,12 +115,13 @@ def sync_spaces(
 
     A space that fails (gone, forbidden, Webex failing beyond the retries) is recorded with
     its error and the others go on; an invalid token stops everything, since every space
-    would fail the same way.
+    would fail the same way. ``plan``: the spaces come from it (``space_ids`` is what the
+    run records as asked for), each with its options and its work after.
     """
     with contextlib.nullcontext() if locked else archive_lock(db):  # one sync at a time
         try:
             try:
-                return _sync_spaces(db, client, space_ids, options, progress, arguments)
+                return _sync_spaces(db, client, space_ids, options, progress, arguments, plan)
             finally:
                 _restore_triggers(db)
         except sqlite3.Error as error:  # a full disk, a damaged file: one line, not a trace
@@ -130,6 +145,7 @@ def _sync_spaces(
     options: SyncOptions,
     progress: Progress | None,
     arguments: dict | None,
+    plan: Plan | None = None,
 ) -> list[SpaceResult]:
     """sync_spaces under the lock: the run's record opens first and is closed however the
     run ends (a killed process leaves it 'running'; the next run marks it interrupted)."""
@@ -141,8 +157,12 @@ def _sync_spaces(
         me = client.get_json("people/me")
         with transaction(db):
             store.save_me(db, me)
+        if plan is not None:
+            space_ids = plan.spaces(db, progress)
         for space_id in space_ids:
-            results.append(sync_one(db, client, options, me, progress, space_id))
+            asked = plan.options(space_id, options) if plan else options
+            after = partial(plan.finished, db, space_id) if plan else None
+            results.append(sync_one(db, client, asked, me, progress, space_id, after))
         sync_people(db, client, options.stale_days, progress)
         if options.avatars == "download" and options.archive_dir is not None:
             _download_avatars(db, client, results, options.archive_dir, options.workers, progress)
@@ -200,11 +220,15 @@ def sync_one(
     me: dict,
     progress: Progress,
     space_id: str,
+    after: Callable[[SpaceResult], None] | None = None,
 ) -> SpaceResult:
-    """One space; its failure is returned in the result, not raised (but 401 is raised)."""
+    """One space; its failure is returned in the result, not raised (but 401 is raised).
+    ``after``: more work on the space once its sync went well, failing it like the sync."""
     space = SpaceSync(db, client, options, me, progress)
     try:
         result = space.run(space_id)
+        if after is not None:
+            after(result)
     except AuthError:
         raise
     except (WebexError, SyncError, UnsafePath) as error:  # UnsafePath: its folder leads outside

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from markupsafe import Markup, escape
 
 from .clock import Clock
+from .events import KINDS, change_line
 from .model import Item, initials
 from .sanitize import strip_unsafe
 
@@ -79,6 +80,12 @@ class Articles:
         if item.kind == "placeholder":
             return f'<article class="msg placeholder" id="msg-{text(item.id)}">{_PLACEHOLDER}'
         clock = self.clock
+        if item.kind in KINDS:  # render --events: a member joined or left
+            return (
+                f'<article class="msg membership" id="ev-{text(item.id)}"><time datetime="'
+                f'{clock.iso_ms(item.created)}">{clock.when(item.created)}</time> '
+                f"{text(change_line(item))}</article>"
+            )
         classes = (
             (" reply" if item.is_reply else "")
             + ("" if item.in_window else " context")
@@ -105,8 +112,11 @@ class Articles:
         if item.updated:
             parts.append(f'<span class="marker">edited {clock.when(item.updated)}</span>')
         if item.deleted:
+            when = clock.when(item.deleted)
             parts.append(  # the space parts it from "edited …"
-                f' <span class="marker">deleted in Webex (noticed {clock.when(item.deleted)}); '
+                f' <span class="marker">deleted in Webex {when}; kept by the archive</span>'
+                if item.deleted_exact
+                else f' <span class="marker">deleted in Webex (noticed {when}); '
                 "kept by the archive</span>"
             )
         parts.append("</div></article>")

@@ -36,6 +36,9 @@ key is always present; "or null" says when its value may be null::
       },
       "members": [{"id": str or null, "name": str or null, "email": str or null,
                    "moderator": bool, "joined": UTC or null, "left": UTC or null}],
+      "membership_changes": (only with ``render --events``) [{"type": "joined" | "left",
+                   "created": UTC, "local_time": local time, "person": {"id": str or null,
+                   "name": str, "email": str or null, "external": bool}}] in time order,
       "messages": [thread, ...]
     }
 
@@ -51,7 +54,8 @@ message with its replies, oldest first, in ``replies``. A message object::
       "text": str (plain text; for messages that only have HTML, the HTML's text),
       "html": str (sanitised HTML, safe to insert into a page),
       "edited": local time of the last edit, or null,
-      "deleted": local time when the archive saw it deleted in Webex, or null,
+      "deleted": local time when the archive saw it deleted in Webex (when it was deleted,
+                 for a compliance officer's archive: from the events feed), or null,
       "in_window": bool (false: shown only because a reply is in the window),
       "placeholder": bool (true: a parent the archive never had; then created, local_time
                      and author are null, text and html are "", files is []),
@@ -147,6 +151,18 @@ def head(page: Page) -> dict:
         "time_zone": zone_name(page),
         "statistics": {key: page.stats.get(key) for key in STAT_KEYS},
         "members": [member(m, blur) for m in page.members],
+    } | ({"membership_changes": [change(c, blur, page.clock) for c in page.changes]}
+         if page.options.events else {})  # fmt: skip
+
+
+def change(item: Item, blur: bool, clock: Clock) -> dict:
+    """A member joining or leaving (``render --events``)."""
+    return {
+        "type": item.kind,
+        "created": item.created,
+        "local_time": clock.iso(item.created),
+        "person": {"id": None if blur else item.author_id, "name": item.author,
+                   "email": item.email or None, "external": item.external},
     }  # fmt: skip
 
 

@@ -145,9 +145,10 @@ class Item:
     call with 19 keyword arguments (which cost twice a positional call), keep the
     per-message cost small."""
 
-    __slots__ = ("author", "author_id", "avatar", "body", "card", "created", "deleted", "email",
-                 "external", "files", "group_start", "id", "in_window", "is_reply", "kind",
-                 "month", "plain", "thread", "updated")  # fmt: skip
+    __slots__ = ("author", "author_id", "avatar", "body", "card", "created", "deleted",
+                 "deleted_exact", "email", "external", "files", "group_start", "id",
+                 "in_window", "is_reply", "kind", "month", "plain", "thread",
+                 "updated")  # fmt: skip
 
     id: str
     kind: str  # "message" | "placeholder"
@@ -157,6 +158,7 @@ class Item:
     created: str | None
     updated: str | None
     deleted: str | None  # when the archive saw it deleted in Webex
+    deleted_exact: bool  # ``deleted`` is when it was deleted (Webex's events feed said so)
     month: tuple[int, int] | None  # (year, month) of its thread's anchor, local
     author: str  # shown name (or pseudonym)
     email: str
@@ -198,20 +200,21 @@ def _item(row: tuple, body: str, plain: str, ctx: Context, people: dict) -> Item
     """The Item of one row; ``people`` keeps each author's part, the same on all their
     messages. The row is unpacked in the order of COLUMNS."""
     (id_, in_window, anchor, archived, parent_id, created, person_id, email, _, _, cards,
-     updated, deleted, name, org_id, avatar_url, avatar_path, files) = row  # fmt: skip
+     updated, deleted, name, org_id, avatar_url, avatar_path, files, exact) = row  # fmt: skip
     month = ctx.clock.month(anchor) if anchor else None
     if not archived:
         return placeholder(id_, parent_id or id_, month)
     key = person_id, email, name, org_id, avatar_url, avatar_path
     person = people.get(key)
     if person is None:
-        person = people[key] = _person(key, ctx)
+        person = people[key] = person_of(key, ctx)
     item = Item()
     item.author, item.email, item.external, item.avatar = person
     item.id, item.kind, item.month = id_, "message", month
     item.is_reply, item.in_window = parent_id is not None, bool(in_window)
     item.thread = parent_id or id_
     item.created, item.updated, item.deleted = created, updated, deleted
+    item.deleted_exact = bool(exact)
     item.author_id = person_id
     item.body, item.plain, item.card = body, plain, bool(cards)
     item.files = _files(files, ctx) if files else []
@@ -223,7 +226,7 @@ def placeholder(id_: str, thread: str, month: tuple[int, int] | None) -> Item:
     """The stand-in for a thread's first message that the archive never had."""
     item = Item()
     item.id, item.kind, item.thread, item.month = id_, "placeholder", thread, month
-    item.is_reply = item.in_window = item.external = item.card = False
+    item.is_reply = item.in_window = item.external = item.card = item.deleted_exact = False
     item.created = item.updated = item.deleted = item.author_id = item.avatar = None
     item.author = item.email = item.body = item.plain = ""
     item.files = []
@@ -244,8 +247,9 @@ def _starts_group(previous: Item | None, item: Item, gap: int) -> bool:
     return abs(gap) > GROUP_GAP_MICROS or not item.in_window
 
 
-def _person(key: tuple, ctx: Context) -> tuple[str, str, bool, str | None]:
-    """(name, email, external, avatar) of a message's author: the same for all their messages."""
+def person_of(key: tuple, ctx: Context) -> tuple[str, str, bool, str | None]:
+    """(name, email, external, avatar) of a message's author: the same for all their messages
+    (and for a member joining or leaving, render/events.py)."""
     person_id, email, name, org_id, avatar_url, avatar_path = key
     email = email or ""
     shown = clean_inline(name or email or "unknown")

@@ -18,6 +18,7 @@ from webex_layout import BLURRED_FOLDER, space_dir
 
 from . import query
 from .clock import Clock
+from .events import change_item, interleave, membership_changes
 from .model import Context, Item, Pseudonyms, items
 from .sanitize import clean_inline, redact
 from .stats import statistics
@@ -42,6 +43,7 @@ class RenderOptions:
     split: str = "none"  # none | year | month
     output: Path | None = None
     filters_text: str = "all messages"
+    events: bool = False  # members joining and leaving in the timeline (render/events.py)
 
 
 @dataclass
@@ -60,6 +62,7 @@ class Page:
     path: Path
     clock: Clock
     root: Path  # the folder ``path`` must stay inside: the archive, or the --output folder
+    changes: list[Item] = field(default_factory=list)  # --events: joins and leaves, in order
 
 
 Writer = Callable[[Page], None]
@@ -142,14 +145,36 @@ def build_page(
             m | {"name": blur.name(m["person_id"]), "email": blur.email(m["person_id"])}
             for m in members
         ]
+    rows = items(window.rows(avatars=ctx.avatars == "local" and not blur), ctx)
+    changes = _changes(conn, space["id"], options, stats)
     return Page(
         space=space, title=title,
         generated_at=datetime.now(zone), options=options,
         me_name="(hidden)" if blur else meta.get("me_name") or "", stats=stats, members=members,
         toc=count_months(window, ctx.clock) if fmt == "html" else [],
-        items=items(window.rows(avatars=ctx.avatars == "local" and not blur), ctx), path=path,
-        clock=ctx.clock, root=output_root(archive, space, options.output),
+        items=_with_changes(rows, changes, ctx, options, fmt), path=path, clock=ctx.clock,
+        root=output_root(archive, space, options.output),
+        changes=[change_item(c, ctx) for c in changes],
     )  # fmt: skip
+
+
+def _with_changes(
+    rows: Iterator[Item], changes: list, ctx: Context, options: RenderOptions, fmt: str
+) -> Iterator[Item]:
+    """--events: the changes in the timeline (the JSON document lists them apart)."""
+    if not changes or fmt == "json":
+        return rows
+    return interleave(rows, changes, ctx, options.filters.sort == "newest")
+
+
+def _changes(conn: sqlite3.Connection, space_id: str, options: RenderOptions, stats: dict) -> list:
+    """--events: the joins and leaves inside the window's time bounds (with --last: from its
+    first message on); none without --events."""
+    if not options.events:
+        return []
+    filters = options.filters
+    since = filters.since or (stats["first_message"] if filters.last is not None else None)
+    return membership_changes(conn, space_id, since, filters.until)
 
 
 def _blur_stats(stats: dict, blur: Pseudonyms) -> dict:

@@ -16,6 +16,7 @@ import re
 from datetime import tzinfo
 
 from .clock import Clock, parse_utc, stamp
+from .events import KINDS, change_line
 from .model import Item, attachment_summary, human_size, sections
 from .output import open_output
 from .page import Page
@@ -105,8 +106,8 @@ def message_lines(item: Item, clock: Clock, authors: dict | None = None) -> list
     """
     prefix = REPLY if item.is_reply else ""
     lead = "" if item.is_reply else "\n"
-    if item.kind == "placeholder":
-        return [f"{lead}{prefix}{PLACEHOLDER}\n"]
+    if item.kind != "message":
+        return [other_line(item, clock, lead + prefix)]
     body = clean_text(item.plain).strip("\n").split("\n") if item.plain else []
     if item.card:
         body = [f"{CARD} {body[0]}".rstrip(), *body[1:]] if body else [CARD]
@@ -127,6 +128,13 @@ def message_lines(item: Item, clock: Clock, authors: dict | None = None) -> list
     if notes:  # most messages are one line, unmarked, without files
         lines += [f"{prefix}{INDENT}{note}".rstrip() + "\n" for note in notes]
     return lines
+
+
+def other_line(item: Item, clock: Clock, start: str) -> str:
+    """A placeholder's line, or (``render --events``) a member joining or leaving."""
+    if item.kind in KINDS:
+        return f"\n{clock.stamp(item.created)}  -- {clean_line(change_line(item))}\n"
+    return f"{start}{PLACEHOLDER}\n"
 
 
 def author(item: Item) -> str:

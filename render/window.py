@@ -89,7 +89,8 @@ SELECT coalesce(m.id, o.missing) AS id, o.in_window, o.anchor,
                'name', f.name, 'content_type', f.content_type, 'size', f.size,
                'status', f.status, 'local_path', f.local_path, 'url', f.url))
            FROM (SELECT * FROM files WHERE message_id = m.id ORDER BY position) AS f
-       ) END AS files
+       ) END AS files,
+       {exact} AS deleted_exact
 FROM {table} AS o LEFT JOIN messages AS m ON m.rowid = o.rid
 LEFT JOIN people AS pe ON pe.id = m.person_id
 {avatars}
@@ -102,7 +103,15 @@ ORDER BY o.seq
 # ``cards``: the message's attachments (adaptive cards); ``files``: a JSON list of its files.
 COLUMNS = ("id", "in_window", "anchor", "archived", "parent_id", "created", "person_id", "email",
            "text", "html", "cards", "updated", "deleted", "name", "org_id", "avatar_url",
-           "avatar_path", "files")  # fmt: skip
+           "avatar_path", "files", "deleted_exact")  # fmt: skip
+
+# ``deleted_exact``: the deletion time is the one Webex's events feed gave (a compliance
+# officer's sync, etl/events.py), not the time a re-read found the message gone. Archives
+# without an events table (older ones) have none.
+_EXACT = (
+    "CASE WHEN m.deleted_at IS NOT NULL THEN EXISTS (SELECT 1 FROM events AS e WHERE "
+    "e.object_id = m.id AND e.resource = 'messages' AND e.type = 'deleted') ELSE 0 END"
+)
 
 _AVATARS = "LEFT JOIN avatars AS av ON av.space_id = :space AND av.person_id = m.person_id"
 
@@ -135,8 +144,15 @@ class Window:
             table=self.table,
             avatar_path="av.local_path" if avatars else "NULL",
             avatars=_AVATARS if avatars else "",
+            exact=_EXACT if self.has_events() else "0",
         )
         yield from cursor.execute(sql, {"space": self.space_id})
+
+    def has_events(self) -> bool:
+        found = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'"
+        ).fetchone()
+        return found is not None
 
     def anchors(self) -> Iterator[str]:
         """The thread anchor times in display order, without the rows: what the table of

@@ -10,6 +10,7 @@ import click
 from etl import spaces as space_lookup
 from etl import store
 from etl.api import WebexClient
+from etl.events import is_compliance_officer
 from etl.store.lock import folder_lock
 from etl.sync import SyncOptions, sync_spaces
 
@@ -21,9 +22,14 @@ from .options import (
     days_type,
     since_bound,
 )
+from .org_options import org_options, org_plan, org_selection
 from .status import space_status
 
 pass_app = click.make_pass_decorator(App)
+OFFICER_NOTE = (
+    "this token is a compliance officer's: `sync --org` and `sync --custodian EMAIL` also "
+    "reach the organisation's spaces it is not in (docs/compliance.md)"
+)
 MAX_WORKERS = 64  # parallel transfers: more only earns 429s from Webex
 
 
@@ -45,6 +51,7 @@ def spaces(app: App, search: str | None, as_json: bool) -> None:
     reporter = app.reporter()
     with app.client(reporter) as client:
         rooms = space_lookup.list_spaces(client)
+        officer = not as_json and is_compliance_officer(client)
     if search:
         rooms = [r for r in rooms if search.casefold() in r.get("title", "").casefold()]
     if as_json:
@@ -59,6 +66,8 @@ def spaces(app: App, search: str | None, as_json: bool) -> None:
             click.echo(
                 f"  {title}\n    id: {room['id']}  last activity: {room.get('lastActivity', '-')}"
             )
+    if officer:
+        click.echo(OFFICER_NOTE)
 
 
 @click.command()
@@ -120,6 +129,7 @@ def spaces(app: App, search: str | None, as_json: bool) -> None:
     show_default=True,
     help="Parallel requests: slices of missing history, and file transfers (1: one walk).",
 )
+@org_options
 @pass_app
 def sync(
     app: App,
@@ -137,9 +147,16 @@ def sync(
     avatars: str,
     allow_unscannable: bool,
     workers: int,
+    org: bool,
+    custodian: tuple[str, ...],
+    custodians_file: tuple[str, ...] | None,
+    events_retention: float,
 ) -> None:
     """Pull SPACE(s) (ids, or title searches matching one space) into the archive."""
-    check_selection(space, all_spaces, kind, active_since, exclude)
+    selection = org_selection(org, custodian, custodians_file, events_retention)
+    check_selection(space, all_spaces or selection is not None, kind, active_since, exclude)
+    if selection is not None and all_spaces:
+        raise click.UsageError("--org and --custodian choose the spaces: not with --all")
     options = sync_options(
         app, since, days, last, rescan, full, download, avatars, allow_unscannable, workers
     )
@@ -149,10 +166,15 @@ def sync(
         app.client(reporter) as client,  # a missing token is a usage error: before the archive
         folder_lock(app.archive),  # before opening it: a second sync meets this lock, not SQLite's
     ):
+        plan = org_plan(client, selection, reporter.notice) if selection else None
         db = store.open_archive(app.archive)
-        ids = space_ids(client, space, all_spaces, kind, active_since, exclude)
+        ids = [] if plan else space_ids(client, space, all_spaces, kind, active_since, exclude)
         arguments = run_arguments(space, all_spaces, options, download)
-        results = sync_spaces(db, client, ids, options, reporter.status, arguments, locked=True)
+        if selection is not None:
+            arguments.update(org=selection.org, custodians=selection.custodians)
+        results = sync_spaces(
+            db, client, ids, options, reporter.status, arguments, locked=True, plan=plan
+        )
         requests = client.stats.requests
     reporter.clear()
     report_sync(app, results, requests, started)
@@ -167,7 +189,9 @@ def check_selection(
 ) -> None:
     """SPACE(s) or --all, not both; the --all filters only with --all."""
     if bool(space) == all_spaces:
-        raise click.UsageError("name at least one SPACE (id or title), or pass --all")
+        raise click.UsageError(
+            "name at least one SPACE (id or title), or pass --all (or --org, --custodian)"
+        )
     if not all_spaces and (kind or active_since or exclude):
         raise click.UsageError("--type, --active-since and --exclude go with --all")
 

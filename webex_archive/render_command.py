@@ -186,6 +186,12 @@ def window(
     callback=output_option,
     help="A file (its extension is replaced per format) or a folder.",
 )
+@click.option(
+    "--events",
+    is_flag=True,
+    help="Show members joining and leaving in the timeline (exact times for a compliance "
+    "officer's archive).",
+)
 @pass_app
 def render(
     app: App,
@@ -203,6 +209,7 @@ def render(
     blur: bool,
     split: str,
     output: Path | None,
+    events: bool,
 ) -> None:
     """Write SPACE(s) (ids or titles) from the archive as HTML, JSON and/or TXT; offline."""
     if bool(space) == all_spaces:
@@ -224,6 +231,7 @@ def render(
         split=split,
         output=output,
         filters_text=text,
+        events=events,
     )
     reporter = app.reporter()
     try:

@@ -13,8 +13,10 @@ import base64
 import json
 import re
 from collections.abc import Callable, Iterable
+from functools import partial
 from urllib.parse import urlencode
 
+from . import compliance
 from .disposition import content_disposition
 from .ids import normalise_time, served_times
 from .model import DataSet
@@ -43,6 +45,8 @@ class WebexApi:
             ("GET", re.compile(r"/v1/people/([^/]+)"), self.get_person),
             ("GET", re.compile(r"/v1/contents/([^/]+)"), self.get_content),
             ("HEAD", re.compile(r"/v1/contents/([^/]+)"), self.get_content),
+            ("GET", re.compile(r"/v1/events"), self.list_events),
+            ("GET", re.compile(r"/v1/events/([^/]+)"), self.get_event),
         ]
 
     def dispatch(self, request: Request) -> Response:
@@ -74,7 +78,10 @@ class WebexApi:
 
     def visible_room(self, request: Request, room_id: str) -> dict:
         room = self.ds.rooms.get(room_id)
-        if room is None or not self.member_of(request.person_id, room_id):
+        if room is None or not (
+            self.member_of(request.person_id, room_id)
+            or compliance.officer_sees(self.ds, request.person_id, room)
+        ):
             raise ApiError(404, "Could not find a room with provided ID.")
         return room
 
@@ -160,9 +167,29 @@ class WebexApi:
 
     def get_message(self, request: Request, message_id: str) -> Response:
         message = self.ds.messages.get(message_id)
-        if message is None or not self.member_of(request.person_id, message["roomId"]):
+        if message is not None:
+            self.visible_room(request, message["roomId"])
+        else:
+            message = compliance.deleted_message(self.ds, request.person_id, message_id)
+        if message is None:
             raise ApiError(404, NOT_FOUND)
         return Response.json(self.served_message(request, message))
+
+    def list_events(self, request: Request) -> Response:
+        compliance.require_officer(self.ds, request)
+        size = page_size(request, default=100, cap=1000)
+        return compliance.list_events(
+            self.ds.events,
+            request,
+            size,
+            lambda p: self.link(request, "/v1/events", p),
+            partial(self.served_message, request),
+        )
+
+    def get_event(self, request: Request, event_id: str) -> Response:
+        compliance.require_officer(self.ds, request)
+        serve = partial(self.served_message, request)
+        return compliance.get_event(self.ds.events, event_id, serve)
 
     def served_message(self, request: Request, message: dict) -> dict:
         """The message as Webex sends it: content ids become absolute ``/v1/contents`` URLs.
@@ -185,14 +212,18 @@ class WebexApi:
     def list_memberships(self, request: Request) -> Response:
         room_id = request.arg("roomId")
         if not room_id:
-            return self.my_memberships(request)
-        self.visible_room(request, room_id)
-        members = [
-            m
-            for m in self.ds.memberships.get(room_id, [])
-            if request.arg("personId") in (None, m["personId"])
-            and request.arg("personEmail") in (None, m["personEmail"])
-        ]
+            if compliance.is_officer(self.ds, request.person_id):
+                members = compliance.person_memberships(self.ds, request)
+            else:
+                return self.my_memberships(request)
+        else:
+            self.visible_room(request, room_id)
+            members = [
+                m
+                for m in self.ds.memberships.get(room_id, [])
+                if request.arg("personId") in (None, m["personId"])
+                and request.arg("personEmail") in (None, m["personEmail"])
+            ]
         return self.cursor_page(
             request,
             members,

@@ -1,7 +1,8 @@
 """Changes to a running emulator's data: what happens in a space between two syncs.
 
 Used by the Python API (``Emulator.post_message`` …) and the ``/_emulator`` HTTP endpoints
-alike, so that both produce exactly what Webex would show afterwards.
+alike, so that both produce exactly what Webex would show afterwards, the organisation's
+change feed included: each change records its event (events.py) with the object as it was.
 """
 
 from __future__ import annotations
@@ -62,7 +63,53 @@ def post_message(
         if mentioned_people:
             message["mentionedPeople"] = list(mentioned_people)
         message["created"] = created or ds.next_created(room_id)
-        return ds.add_message(message)
+        ds.add_message(message)
+        _record(ds, "messages", "created", person_id, message, message["created"])
+        return message
+
+
+def edit_message(ds: DataSet, message_id: str, touch: bool = True, **fields: object) -> dict:
+    """An edit by the message's author, stamped ``updated`` (``updated=`` for an old edit);
+    ``touch``: the room's lastActivity moves (Quirks.last_activity)."""
+    with ds.lock:
+        message = ds.edit_message(message_id, touch=touch, **fields)
+        _record(ds, "messages", "updated", message["personId"], message, message["updated"])
+        return message
+
+
+def delete_message(ds: DataSet, message_id: str, at: str | None = None, touch: bool = True) -> None:
+    """A deletion by the message's author, ``at`` a time (default now); the event has ids only.
+    ``touch``: the room's lastActivity moves (Quirks.last_activity)."""
+    with ds.lock:
+        message = ds.delete_message(message_id, at, touch=touch)
+        when = ds.deleted[message_id][1]
+        _record(ds, "messages", "deleted", message["personId"], message, when)
+
+
+def join(ds: DataSet, room_id: str, person_id: str, at: str | None = None) -> dict:
+    """``person_id`` joins ``room_id`` (``at``: when, default now)."""
+    with ds.lock:
+        membership = ds.membership_for(room_id, person_id)
+        if at is not None:
+            membership["created"] = at
+        ds.add_membership(membership)
+        _record(ds, "memberships", "created", person_id, membership, membership["created"])
+        return membership
+
+
+def leave(ds: DataSet, membership_id: str, at: str | None = None) -> dict:
+    """The member leaves (``at``: when, default now); the event has ids only."""
+    with ds.lock:
+        membership = ds.remove_membership(membership_id)
+        _record(ds, "memberships", "deleted", membership["personId"], membership, at)
+        return membership
+
+
+def _record(ds: DataSet, resource: str, kind: str, actor: str, data: dict, at: str | None) -> None:
+    """The event of a change; its organisation is the space's owner (else the actor's)."""
+    room = ds.rooms.get(data.get("roomId", ""), {})
+    org = room.get("ownerId") or ds.people.get(actor, {}).get("orgId", "")
+    ds.events.record(resource, kind, actor, org, data, at)
 
 
 def add_messages(ds: DataSet, room_id: str, count: int, seed: int | None = None) -> list[dict]:

@@ -36,13 +36,15 @@ class Host(Protocol):
     @property
     def token(self) -> str: ...
 
-    def add_member(self, room_id: str, person_id: str) -> dict: ...
+    def add_member(self, room_id: str, person_id: str, at: str | None = None) -> dict: ...
 
-    def remove_member(self, membership_id: str) -> dict: ...
+    def remove_member(self, membership_id: str, at: str | None = None) -> dict: ...
+
+    def officer_token(self, person_id: str | None = None) -> str: ...
 
     def edit_message(self, message_id: str, **fields: object) -> dict: ...
 
-    def delete_message(self, message_id: str) -> None: ...
+    def delete_message(self, message_id: str, at: str | None = None) -> None: ...
 
     def add_integration(self, integration: Integration) -> Integration: ...
 
@@ -71,6 +73,8 @@ class Control:
             ("POST", route(r"/_emulator/memberships"), self.add_member),
             ("DELETE", route(r"/_emulator/memberships/([^/]+)"), self.remove_member),
             ("PUT", route(r"/_emulator/contents/([^/]+)"), self.set_scan),
+            ("POST", route(r"/_emulator/officers"), self.add_officer),
+            ("PUT", route(r"/_emulator/compliance"), self.put_compliance),
             ("GET", route(r"/_emulator/oauth"), self.get_oauth),
             ("PUT", route(r"/_emulator/oauth"), self.put_oauth),
             ("POST", route(r"/_emulator/integrations"), self.add_integration),
@@ -167,7 +171,7 @@ class Control:
         return Response.json(self.emu.edit_message(message_id, **body))
 
     def delete_message(self, request: Request, message_id: str) -> Response:
-        self.emu.delete_message(message_id)
+        self.emu.delete_message(message_id, request.arg("at"))
         return Response(204)
 
     def add_messages(self, request: Request, room_id: str) -> Response:
@@ -179,11 +183,25 @@ class Control:
 
     def add_member(self, request: Request) -> Response:
         body = request.json()
-        return Response.json(self.emu.add_member(body["roomId"], body["personId"]))
+        return Response.json(self.emu.add_member(body["roomId"], body["personId"], body.get("at")))
 
     def remove_member(self, request: Request, membership_id: str) -> Response:
-        self.emu.remove_member(membership_id)
+        self.emu.remove_member(membership_id, request.arg("at"))
         return Response(204)
+
+    def add_officer(self, request: Request) -> Response:
+        """A compliance officer's token: for ``personId``, or a new person in no space."""
+        body = request.json()
+        token = self.emu.officer_token(body.get("personId"))
+        return Response.json({"token": token, "personId": self.emu.dataset.tokens[token]}, 201)
+
+    def put_compliance(self, request: Request) -> Response:
+        """Change how long events (and deleted messages) are kept: ``retentionDays``."""
+        days = request.json().get("retentionDays")
+        if not isinstance(days, (int, float)) or days <= 0:
+            raise ValueError("retentionDays is a positive number")
+        self.emu.dataset.events.retention_days = float(days)
+        return Response.json({"retentionDays": float(days), "officers": self.emu.dataset.officers})
 
     def set_scan(self, request: Request, content_id: str) -> Response:
         scan = request.json().get("scan")

@@ -67,10 +67,12 @@ ENCRYPTED_FIELD = {
 
 def _list_fault(request: Request, response: Response, kind: str) -> Response:
     """``empty_page`` or ``item_errors`` applied to a 200 list answer; others pass unchanged."""
-    if response.status != 200 or request.path not in ENCRYPTED_FIELD:
+    if response.status != 200 or request.path not in (*ENCRYPTED_FIELD, "/v1/events"):
         return response
     if kind == "empty_page":
         return Response.json({"items": []}, Link=f'<{request.base}{request.target}>; rel="next"')
+    if request.path not in ENCRYPTED_FIELD:
+        return response
     body = json.loads(response.body)
     if body.get("items"):
         field = ENCRYPTED_FIELD[request.path]

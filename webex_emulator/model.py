@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .events import DEFAULT_RETENTION_DAYS, EventLog
 from .ids import add_ms, format_time, id_uuid, make_id, normalise_time
 from .integrations import Integration, OAuthSettings
 from .media import Recipe
@@ -120,6 +121,9 @@ class DataSet:
     integrations: dict[str, Integration] = field(default_factory=dict)  # by client id
     oauth: OAuthSettings = field(default_factory=OAuthSettings)
     settings: Settings = field(default_factory=Settings)  # the file's; an Emulator copies them
+    officers: list[str] = field(default_factory=list)  # compliance officers (compliance.py)
+    events: EventLog = field(default_factory=EventLog)  # the change feed (events.py)
+    deleted: dict[str, tuple[dict, str]] = field(default_factory=dict)  # id: (message, when)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _order: dict[str, list[tuple[str, int]]] = field(default_factory=dict, repr=False)
     _replies: dict[str, list[tuple[str, int]]] = field(default_factory=dict, repr=False)
@@ -194,14 +198,18 @@ class DataSet:
                 self._touch(message["roomId"], message["updated"])
             return message
 
-    def delete_message(self, message_id: str, touch: bool = True) -> None:
-        """Remove a message: listings skip it and ``GET /messages/{id}`` answers 404;
-        ``touch``: the room's lastActivity moves to now (Quirks.last_activity)."""
+    def delete_message(self, message_id: str, at: str | None = None, touch: bool = True) -> dict:
+        """Remove a message: listings skip it and ``GET /messages/{id}`` answers 404 (but a
+        compliance officer's token still reads it during the retention window, from
+        ``deleted``). ``at``: when it was deleted (default now); ``touch``: the room's
+        lastActivity moves to then (Quirks.last_activity)."""
         with self.lock:
             message = self.messages.pop(message_id)
             key = self._key.pop(message_id)
+            when = normalise_time(at) if at else self.now_after(key[0])
+            self.deleted[message_id] = (message, when)
             if touch:
-                self._touch(message["roomId"], self.now_after(key[0]))
+                self._touch(message["roomId"], when)
             del self._by_key[key]
             for index in (
                 self._order[message["roomId"]],
@@ -210,6 +218,7 @@ class DataSet:
                 position = bisect.bisect_left(index, key)
                 if position < len(index) and index[position] == key:
                     del index[position]
+            return message
 
     def _touch(self, room_id: str, moment: str) -> None:
         """An edit or a deletion is activity too: the room's lastActivity moves (the default;
@@ -287,6 +296,9 @@ class DataSet:
                 "integrations": [i.to_json() for i in self.integrations.values()],
                 "oauth": self.oauth.to_json(),
                 **({"settings": self.settings.to_json()} if self.settings != Settings() else {}),
+                "complianceOfficers": list(self.officers),
+                "eventRetentionDays": self.events.retention_days,
+                "events": self.events.to_json(),
             }
 
     def dump(self, path: Path) -> None:
@@ -309,6 +321,9 @@ class DataSet:
             dataset.add_integration(Integration.from_json(raw))
         dataset.oauth = OAuthSettings.from_json(data.get("oauth", {}))
         dataset.settings = Settings.from_json(data.get("settings", {}))
+        dataset.officers = list(data.get("complianceOfficers", []))
+        retention = float(data.get("eventRetentionDays", DEFAULT_RETENTION_DAYS))
+        dataset.events = EventLog.from_json(data.get("events", []), retention)
         for message in sorted(data.get("messages", []), key=lambda m: order_time(m.get("created"))):
             if message["roomId"] not in dataset.rooms:
                 raise ValueError(f"message {message['id']} names unknown room {message['roomId']}")

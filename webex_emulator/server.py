@@ -14,7 +14,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from . import changes
+from . import changes, compliance
 from .api import WebexApi
 from .control import Control
 from .fault_answers import TOO_MANY, cap_max, fault_after, fault_before
@@ -147,19 +147,28 @@ class Emulator:
 
     def edit_message(self, message_id: str, **fields: object) -> dict:
         """Edit as its author would; the room's lastActivity moves unless the quirk says not."""
-        return self.dataset.edit_message(message_id, touch=self._moves_activity(), **fields)
+        return changes.edit_message(
+            self.dataset, message_id, touch=self._moves_activity(), **fields
+        )
 
-    def delete_message(self, message_id: str) -> None:
-        self.dataset.delete_message(message_id, touch=self._moves_activity())
+    def delete_message(self, message_id: str, at: str | None = None) -> None:
+        changes.delete_message(self.dataset, message_id, at, touch=self._moves_activity())
 
     def _moves_activity(self) -> bool:
         return self.quirks.last_activity == "moves"
 
-    def add_member(self, room_id: str, person_id: str) -> dict:
-        return self.dataset.add_membership(self.dataset.membership_for(room_id, person_id))
+    def add_member(self, room_id: str, person_id: str, at: str | None = None) -> dict:
+        return changes.join(self.dataset, room_id, person_id, at)
 
-    def remove_member(self, membership_id: str) -> dict:
-        return self.dataset.remove_membership(membership_id)
+    def remove_member(self, membership_id: str, at: str | None = None) -> dict:
+        return changes.leave(self.dataset, membership_id, at)
+
+    def officer_token(self, person_id: str | None = None) -> str:
+        """A compliance officer's token (compliance.py): for ``person_id``, or a new person of
+        the owner's organisation who is in no space."""
+        token = f"officer-{len(self.dataset.officers) + 1}-{tracking_id()[7:]}"
+        compliance.add_officer(self.dataset, token, person_id)
+        return token
 
     def add_integration(self, integration: Integration) -> Integration:
         """Register another OAuth integration (client id, secret, redirect URIs, scopes)."""
@@ -270,7 +279,7 @@ class Emulator:
             if kind == "delete_cursor":
                 cursor = request.arg("beforeMessage")
                 if cursor in ds.messages:
-                    ds.delete_message(cursor)
+                    changes.delete_message(ds, cursor, touch=self._moves_activity())
                 return
             room_id = request.arg("roomId")
             if room_id is None and request.path.startswith("/v1/rooms/"):

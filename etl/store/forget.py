@@ -18,7 +18,7 @@ from webex_layout import check_inside, is_reserved
 from .database import transaction
 
 # Children first, so that foreign keys never point at a deleted row.
-_BY_SPACE = ("avatars", "unavailable_messages", "coverage", "files", "memberships")
+_BY_SPACE = ("avatars", "unavailable_messages", "coverage", "files", "memberships", "events")
 
 
 def forget_space(db: Database, archive: Path, space_id: str) -> dict[str, int]:

@@ -62,7 +62,7 @@ def test_rows_become_items_column_by_column(tmp_path: Path):
                   email="ann@other.org", text="hello", html=None, cards="[{}]",
                   updated="2024-03-01T10:05:00.000Z", deleted="2024-03-02T00:00:00.000Z",
                   name="Ann Example", org_id="org-b", avatar_url="https://a.test/ann",
-                  avatar_path="s/avatars/ann.png", files=files)  # fmt: skip
+                  avatar_path="s/avatars/ann.png", files=files, deleted_exact=1)  # fmt: skip
     lost = row(id="m0", in_window=0, anchor="2024-02-29T23:30:00.000Z", archived=0)
     ctx = Context(zone=ZoneInfo("Europe/Amsterdam"), me_org="org-a", me_domain="example.com",
                   output_dir=tmp_path / "out", archive_dir=tmp_path, avatars="local")  # fmt: skip
@@ -70,12 +70,14 @@ def test_rows_become_items_column_by_column(tmp_path: Path):
     assert [{name: getattr(item, name) for name in Item.__slots__} for item in got] == [
         {"id": "m0", "kind": "placeholder", "is_reply": False, "in_window": False,
          "thread": "m0", "created": None, "updated": None, "deleted": None,
-         "month": (2024, 3), "author": "", "email": "", "author_id": None, "external": False,
+         "deleted_exact": False, "month": (2024, 3), "author": "", "email": "",
+         "author_id": None, "external": False,
          "avatar": None, "body": "", "plain": "", "card": False, "files": [],
          "group_start": True},
         {"id": "m2", "kind": "message", "is_reply": True, "in_window": True, "thread": "m1",
          "created": "2024-03-01T10:00:00.000Z", "updated": "2024-03-01T10:05:00.000Z",
-         "deleted": "2024-03-02T00:00:00.000Z", "month": (2024, 3), "author": "Ann Example",
+         "deleted": "2024-03-02T00:00:00.000Z", "deleted_exact": True, "month": (2024, 3),
+         "author": "Ann Example",
          "email": "ann@other.org", "author_id": "p1", "external": True,
          "avatar": "../s/avatars/ann.png", "body": "hello", "plain": "hello", "card": True,
          "files": [{"name": "a.png", "size": 2048, "size_text": "2.0 KB",
