@@ -47,6 +47,14 @@ def test_officer_collects_a_custodian_then_the_org(env, emu, dataset, tmp_path):
     listed = run("spaces", env=officer)
     assert listed.returncode == 0 and "this token is a compliance officer's" in listed.stdout
     assert "compliance officer" not in run("spaces", env=env).stdout
+    status = run("auth", "status", env=officer)
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.splitlines()[-1] == (
+        "  role: compliance officer: the organisation's events feed and every space it owns "
+        "(sync --org, --custodian; see docs/compliance.md)"
+    )
+    assert json.loads(run("whoami", "--json", env=officer).stdout)["compliance_officer"] is True
+    assert json.loads(run("whoami", "--json", env=env).stdout)["compliance_officer"] is False
     owner = dataset.people[dataset.tokens[emu.token]]
     custodians = tmp_path / "custodians.txt"
     custodians.write_text(f"{owner['emails'][0]}  # the whole legal hold\n")

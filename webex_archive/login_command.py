@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 import click
 
 from etl.api import WebexClient, WebexError
+from etl.events import is_compliance_officer
 from etl.signin import (
     READ_SCOPES,
     Integration,
@@ -202,7 +203,8 @@ def status(app: App, as_json: bool) -> None:
     source = app.token_source()
     with WebexClient(source, app.api_url) as client:
         me = client.get_json("people/me")
-    facts = _facts(app, source, me)
+        officer = is_compliance_officer(client)
+    facts = _facts(app, source, me) | {"compliance_officer": officer}
     if as_json:
         click.echo(json.dumps(facts, indent=2, ensure_ascii=False))
         return
@@ -256,6 +258,11 @@ def _lines(facts: dict, who: str) -> list[str]:
             "runs use `webex-archive login`"
         )
         lines.append("  scopes: not reported by Webex for a pasted token")
+    if facts.get("compliance_officer"):
+        lines.append(
+            "  role: compliance officer: the organisation's events feed and every space it "
+            "owns (sync --org, --custodian; see docs/compliance.md)"
+        )
     return lines
 
 
