@@ -5,7 +5,8 @@ window.py (a page's messages, in display order) and stats.py (the statistics); m
 turns rows into what a page shows, page.py gathers it per format, and html.py (with
 article.py, toc.py and split.py), json.py and text.py are one writer per format. Untrusted
 text becomes safe markup only in the sanitize package. search.py (``webex-archive search``)
-reads the full-text index with its own SQL.
+reads the full-text index with its own SQL. home.py writes the archive's home page over
+every rendered space; incremental.py decides which --split parts need writing again.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from webex_layout import UnsafePath
 
 from . import query
+from .home import write_home
 from .html import write_html
 from .json import write_json
 from .manifest import tidy
@@ -59,6 +61,11 @@ def render_spaces(
                                            Progress(feedback, what, empty)))  # fmt: skip
             except (OSError, sqlite3.Error, UnsafePath) as error:
                 failures.append(f"{space['title']!r}: {error}")
+        if options.output is None:  # the home page lists what the archive holds rendered
+            try:
+                written.append(write_home(conn, archive, options))
+            except (OSError, sqlite3.Error, UnsafePath) as error:
+                failures.append(f"the home page: {error}")
         if empty:
             feedback.notice(empty_notice(empty, len(chosen), options.filters_text))
         if failures:
@@ -86,12 +93,13 @@ def _render_one(
             page = progress.follow(build_page(conn, archive, space, options, fmt, meta, window))
             clear_leftovers(page)
             if fmt == "html" and options.split != "none":
-                files = write_split(page)
+                split = write_split(page)
+                tidy(page, fmt, split.files, split.built)
+                written.extend(split.written)
             else:
                 writers[fmt](page)
-                files = [page.path]
-            tidy(page, fmt, files)
-            written.extend(files)
+                tidy(page, fmt, [page.path])
+                written.append(page.path)
     finally:
         window.close()
     return written

@@ -7,14 +7,16 @@ to disk without holding the window in memory.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
+from urllib.parse import quote
 
-from webex_layout import BLURRED_FOLDER, space_dir
+from webex_layout import BLURRED_FOLDER, HOME_PAGE, space_dir
 
 from . import query
 from .clock import Clock
@@ -36,12 +38,18 @@ class RenderOptions:
     zone: tzinfo | None = None
     zone_name: str = ""
     formats: tuple[str, ...] = ("html",)
-    avatars: str = "initials"  # initials | link | local
+    avatars: str = "auto"  # auto | initials | link | local (local: the same as auto)
     theme: str = "auto"  # auto | light | dark
     blur: bool = False
     split: str = "none"  # none | year | month
     output: Path | None = None
     filters_text: str = "all messages"
+    force: bool = False  # --split: rewrite every part, even those whose inputs are unchanged
+
+    @property
+    def avatar_files(self) -> bool:
+        """Whether pages show the avatars sync downloaded (where it stored one)."""
+        return self.avatars in ("auto", "local") and not self.blur
 
 
 @dataclass
@@ -60,6 +68,9 @@ class Page:
     path: Path
     clock: Clock
     root: Path  # the folder ``path`` must stay inside: the archive, or the --output folder
+    home: str | None = None  # a relative link to the archive's home page; None under --output
+    context: Context | None = None  # how rows become items (--split re-reads some rows)
+    window: Window | None = None  # the rows of ``items``
 
 
 Writer = Callable[[Page], None]
@@ -79,6 +90,11 @@ def default_path(
     if output.suffix.lower() in (".html", ".json", ".txt"):
         return output.with_suffix(f".{fmt}")
     return output / f"{stem}.{fmt}"
+
+
+def home_path(archive: Path, blur: bool) -> Path:
+    """The home page of the archive (``index.html``), or of its --blur renderings."""
+    return archive / BLURRED / HOME_PAGE if blur else archive / HOME_PAGE
 
 
 def blurred_stem(title: str, space_id: str) -> str:
@@ -147,9 +163,17 @@ def build_page(
         generated_at=datetime.now(zone), options=options,
         me_name="(hidden)" if blur else meta.get("me_name") or "", stats=stats, members=members,
         toc=count_months(window, ctx.clock) if fmt == "html" else [],
-        items=items(window.rows(avatars=ctx.avatars == "local" and not blur), ctx), path=path,
+        items=items(window.rows(avatars=options.avatar_files), ctx), path=path,
         clock=ctx.clock, root=output_root(archive, space, options.output),
+        home=None if options.output else relative_link(home_path(archive, bool(blur)), path),
+        context=ctx, window=window,
     )  # fmt: skip
+
+
+def relative_link(target: Path, page: Path) -> str:
+    """A percent-encoded relative URL from ``page`` to ``target`` (both in the archive)."""
+    relative = os.path.relpath(target, page.parent)
+    return "/".join(quote(part) for part in Path(relative).parts)
 
 
 def _blur_stats(stats: dict, blur: Pseudonyms) -> dict:

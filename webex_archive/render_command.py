@@ -154,10 +154,10 @@ def window(
 @click.option("--tz", "zone", callback=zone_option, help="Time zone [default: this machine's].")
 @click.option(
     "--avatars",
-    type=click.Choice(["initials", "link", "local"]),
-    default="initials",
+    type=click.Choice(["auto", "initials", "link", "local"]),
+    default="auto",
     show_default=True,
-    help="Initials, Webex's avatar URLs, or downloaded files.",
+    help="auto: the avatar sync downloaded, else initials; or initials, Webex's URLs (link).",
 )
 @click.option(
     "--theme",
@@ -181,6 +181,11 @@ def window(
     help="One HTML page per year or month, plus an index.",
 )
 @click.option(
+    "--force",
+    is_flag=True,
+    help="With --split: rewrite every part, not only those whose messages changed.",
+)
+@click.option(
     "--output",
     type=click.Path(path_type=Path),
     callback=output_option,
@@ -202,6 +207,7 @@ def render(
     theme: str,
     blur: bool,
     split: str,
+    force: bool,
     output: Path | None,
 ) -> None:
     """Write SPACE(s) (ids or titles) from the archive as HTML, JSON and/or TXT; offline."""
@@ -224,6 +230,7 @@ def render(
         split=split,
         output=output,
         filters_text=text,
+        force=force,
     )
     reporter = app.reporter()
     try:

@@ -29,7 +29,7 @@ from .options import api_time
 from .render_command import local_zone
 
 pass_app = click.make_pass_decorator(App)
-RENDER_AVATARS = {"no": "initials", "link": "link", "download": "local"}
+RENDER_AVATARS = {"no": "initials", "link": "link", "download": "auto"}
 
 
 def archive_dir(ctx: click.Context, app: App, config: RunConfig) -> Path:
