@@ -22,14 +22,22 @@ from .html import write_html
 from .json import write_json
 from .manifest import tidy
 from .output import clear_leftovers
-from .page import FORMATS, RenderOptions, build_page
+from .page import FORMATS, RenderOptions, build_page, home_path, writes_into_archive
 from .progress import Feedback, Progress, Silent, empty_notice
 from .query import Filters, RenderError
 from .split import write_split
 from .text import write_text
 from .window import Window
 
-__all__ = ["FORMATS", "Filters", "RenderError", "RenderOptions", "render_spaces"]
+__all__ = [
+    "FORMATS",
+    "Filters",
+    "RenderError",
+    "RenderOptions",
+    "home_path",
+    "render_spaces",
+    "writes_into_archive",
+]
 
 
 def render_spaces(
@@ -39,7 +47,8 @@ def render_spaces(
     options: RenderOptions,
     feedback: Feedback | None = None,
 ) -> list[Path]:
-    """Render each chosen space in each chosen format; return the files written.
+    """Render each chosen space in each chosen format; return the files written. Rendered
+    into the archive (no ``--output``), the archive's home page is written too (``home_path``).
 
     ``feedback`` hears how far each space is, and which spaces the filters left empty (their
     pages are written all the same: an empty window is an answer, not an error)."""
@@ -61,20 +70,28 @@ def render_spaces(
                                            Progress(feedback, what, empty)))  # fmt: skip
             except (OSError, sqlite3.Error, UnsafePath) as error:
                 failures.append(f"{space['title']!r}: {error}")
-        if options.output is None:  # the home page lists what the archive holds rendered
-            try:
-                written.append(write_home(conn, archive, options))
-            except (OSError, sqlite3.Error, UnsafePath) as error:
-                failures.append(f"the home page: {error}")
+        home_failed = _write_home(conn, archive, options)
         if empty:
             feedback.notice(empty_notice(empty, len(chosen), options.filters_text))
-        if failures:
-            raise RenderError(
-                f"{len(failures)} of {len(chosen)} spaces failed: " + "; ".join(failures), written
-            )
+        if failures or home_failed:
+            what = [f"{len(failures)} of {len(chosen)} spaces failed: " + "; ".join(failures)]
+            raise RenderError("; ".join(what[: bool(failures)] + home_failed), written)
         return written
     finally:
         conn.close()
+
+
+def _write_home(conn: sqlite3.Connection, archive: Path, options: RenderOptions) -> list[str]:
+    """Keep the archive's home page (``home_path``) current after pages went into the archive
+    (not an --output elsewhere): every page there links to it. Returns what went wrong, in
+    one line, or []."""
+    if not writes_into_archive(archive, options.output):
+        return []
+    try:
+        write_home(conn, archive, options)
+    except (OSError, sqlite3.Error, UnsafePath) as error:
+        return [f"the home page was not written: {error}"]
+    return []
 
 
 def _render_one(

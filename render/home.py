@@ -24,7 +24,7 @@ from webex_layout import atomic_write, check_inside, remove_leftovers
 from . import query
 from .clock import parse_utc, when
 from .html import VERSION, environment, href
-from .manifest import read_manifest
+from .manifest import SUFFIX, read_manifest
 from .model import Pseudonyms, human_size
 from .page import FORMATS, RenderOptions, blurred_title, default_path, home_path
 from .sanitize import clean_inline
@@ -105,22 +105,31 @@ def _entry(archive: Path, space: dict, blur: Pseudonyms | None, zone) -> dict | 
 
 
 def _pages(archive: Path, space: dict, blurred: str | None) -> list[dict]:
-    """The space's rendered files, each ``{"format", "href", "parts": [(label, href)]}``:
-    the page of each format the manifest lists (or that exists), and --split's parts."""
+    """The space's rendered files, each ``{"label", "href", "parts": [(label, href)]}``: the
+    page of each format its manifest lists (or that exists), with --split's parts. Pages the
+    space's folder holds under other names (``run``'s ``outputfilename``) follow its own."""
     home = home_path(archive, blurred is not None).parent
+    default = default_path(archive, space, "html", None, blurred)
+    stems = [default.stem]
+    if blurred is None and default.parent.is_dir():
+        others = (p.name[1 : -len(SUFFIX)] for p in default.parent.glob(f".*{SUFFIX}"))
+        stems += sorted(stem for stem in others if stem and stem != default.stem)
     found = []
-    for fmt in FORMATS:
-        page = default_path(archive, space, fmt, None, blurred)
-        names = read_manifest(page).get(fmt) or [page.name]
-        if page.name not in names or not page.is_file():
-            continue
-        prefix = f"{page.stem}-"
-        parts = [
-            (name[len(prefix) : -len(".html")], href(_relative(page.with_name(name), home)))
-            for name in names
-            if name.startswith(prefix) and (page.parent / name).is_file()
-        ]
-        found.append({"format": fmt, "href": href(_relative(page, home)), "parts": parts})
+    for stem in stems:
+        record = read_manifest(default.with_name(f"{stem}.html"))
+        for fmt in FORMATS:
+            page = default.with_name(f"{stem}.{fmt}")
+            names = record.get(fmt) or [page.name]
+            if page.name not in names or not page.is_file():
+                continue
+            prefix = f"{stem}-"
+            parts = [
+                (name[len(prefix) : -len(".html")], href(_relative(page.with_name(name), home)))
+                for name in names
+                if name.startswith(prefix) and (page.parent / name).is_file()
+            ]
+            label = fmt.upper() if stem == default.stem else f"{fmt.upper()} ({stem})"
+            found.append({"label": label, "href": href(_relative(page, home)), "parts": parts})
     return found
 
 

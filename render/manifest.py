@@ -51,7 +51,9 @@ def tidy(
             target.unlink(missing_ok=True)
     record[fmt] = names
     if fmt == "html":
-        record[BUILT] = built or {}
+        record.pop(BUILT, None)
+        if built:
+            record[BUILT] = built
     with atomic_write(manifest_path(page), rendered.root) as out:
         out.write(json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
 

@@ -68,7 +68,7 @@ class Page:
     path: Path
     clock: Clock
     root: Path  # the folder ``path`` must stay inside: the archive, or the --output folder
-    home: str | None = None  # a relative link to the archive's home page; None under --output
+    home: str | None = None  # a relative link to the archive's home page; None outside it
     context: Context | None = None  # how rows become items (--split re-reads some rows)
     window: Window | None = None  # the rows of ``items``
 
@@ -109,6 +109,16 @@ def blurred_title(title: str, space: dict, blur: Pseudonyms) -> str:
     even when the archive knows it by no other (a renamed or removed person)."""
     hidden = redact(title, blur.replacements)
     return "direct space" if space.get("type") == "direct" and hidden == title else hidden
+
+
+def writes_into_archive(archive: Path, output: Path | None) -> bool:
+    """Whether pages go into the archive folder (no --output, or an --output inside it, as
+    ``run``'s ``outputfilename`` is): then the archive's home page lists them."""
+    if output is None:
+        return True
+    folder = output.parent if output.suffix.lower() in (".html", ".json", ".txt") else output
+    inside = archive.resolve()
+    return folder.resolve() == inside or inside in folder.resolve().parents
 
 
 def output_root(archive: Path, space: dict, output: Path | None) -> Path:
@@ -165,7 +175,8 @@ def build_page(
         toc=count_months(window, ctx.clock) if fmt == "html" else [],
         items=items(window.rows(avatars=options.avatar_files), ctx), path=path,
         clock=ctx.clock, root=output_root(archive, space, options.output),
-        home=None if options.output else relative_link(home_path(archive, bool(blur)), path),
+        home=relative_link(home_path(archive, bool(blur)), path)
+        if writes_into_archive(archive, options.output) else None,
         context=ctx, window=window,
     )  # fmt: skip
 

@@ -139,7 +139,9 @@ def test_demo_syncs_the_emulator(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("synced 4 spaces, ")
     assert (tmp_path / "demo" / "archive.db").exists()
-    assert "rendered 'Project Atlas':" in result.stdout
+    home = tmp_path / "demo" / "index.html"
+    assert f"rendered 4 spaces, with the home page {home}:" in result.stdout
+    assert "Project Atlas/Project Atlas.html" in home.read_text()
     for fmt in ("html", "json", "txt"):
         path = tmp_path / "demo" / "Project Atlas" / f"Project Atlas.{fmt}"
         assert f"  {path}" in result.stdout.splitlines() and path.stat().st_size > 5_000
@@ -161,7 +163,8 @@ def test_render_writes_every_format_where_the_files_are(env, dataset, tmp_path):
     assert result.returncode == 0, result.stderr
     folder = tmp_path / "archive" / "Project Atlas"
     assert result.stdout.splitlines() == [
-        str(folder / f"Project Atlas.{f}") for f in ("html", "json", "txt")
+        *(str(folder / f"Project Atlas.{f}") for f in ("html", "json", "txt")),
+        str(tmp_path / "archive" / "index.html"),  # the archive's home page
     ]
     document = json.loads((folder / "Project Atlas.json").read_text())
     assert document["statistics"]["in_window"] == 20

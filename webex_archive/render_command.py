@@ -10,7 +10,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 from dateutil import tz
 
-from render import FORMATS, Filters, RenderError, RenderOptions, render_spaces
+from render import (
+    FORMATS,
+    Filters,
+    RenderError,
+    RenderOptions,
+    home_path,
+    render_spaces,
+    writes_into_archive,
+)
 
 from .cli import App
 from .options import api_time, count_type, date_option, days_ago, days_type, parse_date
@@ -243,3 +251,5 @@ def render(
     reporter.clear()
     for path in written:
         click.echo(str(path))
+    if writes_into_archive(app.archive, output):
+        click.echo(str(home_path(app.archive, blur)))  # written by render_spaces
