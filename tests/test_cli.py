@@ -141,7 +141,7 @@ def test_demo_syncs_the_emulator(tmp_path):
     assert (tmp_path / "demo" / "archive.db").exists()
     home = tmp_path / "demo" / "index.html"
     assert f"rendered 4 spaces, with the home page {home}:" in result.stdout
-    assert "Project Atlas/Project Atlas.html" in home.read_text()
+    assert 'href="Project%20Atlas/Project%20Atlas.html"' in home.read_text()
     for fmt in ("html", "json", "txt"):
         path = tmp_path / "demo" / "Project Atlas" / f"Project Atlas.{fmt}"
         assert f"  {path}" in result.stdout.splitlines() and path.stat().st_size > 5_000

@@ -89,7 +89,7 @@ def test_the_env_token_wins_and_a_space_argument_overrides(emu, dataset, tmp_pat
         env={"WEBEX_API_URL": emu.api_url, "WEBEX_ARCHIVE_TOKEN": emu.token},
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "Design reviews/Design reviews.html"
+    assert result.stdout.splitlines() == ["Design reviews/Design reviews.html", "index.html"]
 
 
 def test_missing_ini_and_init_config(tmp_path):
