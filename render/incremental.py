@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .clock import Clock
+from .clock import Clock, archive_form
 from .html import VERSION
 from .page import Page
 from .query import SCHEMA_VERSION
@@ -93,9 +93,10 @@ def scan(rows: Iterable[tuple], clock: Clock, split: str, inputs: bytes) -> dict
     month = None
     part: Part | None = None
     previous = b""
+    months = Months(clock)
     for position, row in enumerate(rows, 1):
         anchor = row[2]  # COLUMNS: id, in_window, anchor, ...
-        this = clock.month(anchor) if anchor else NO_MONTH
+        this = months.of(anchor) if anchor else NO_MONTH
         if this != month:
             month = this
             key = part_key(split, *this)
@@ -108,6 +109,33 @@ def scan(rows: Iterable[tuple], clock: Clock, split: str, inputs: bytes) -> dict
         part.last = position
         previous = data
     return parts
+
+
+class Months:
+    """The local month of each row's anchor, as render/model.py finds it (``Clock.month``),
+    at a dictionary look-up a row: a UTC day whose offset stays the same and whose first and
+    last millisecond fall in one local month is in that month all day (toc.py's reasoning)."""
+
+    def __init__(self, clock: Clock):
+        self.clock = clock
+        self.days: dict[str, tuple[int, int] | None] = {}
+
+    def of(self, anchor: str) -> tuple[int, int]:
+        key = anchor[:10]
+        try:
+            month = self.days[key]
+        except KeyError:
+            month = self.days[key] = self._whole_day(key)
+        if month is None or not archive_form(anchor):
+            return self.clock.month(anchor)
+        return month
+
+    def _whole_day(self, key: str) -> tuple[int, int] | None:
+        first, last = f"{key}T00:00:00.000Z", f"{key}T23:59:59.999Z"
+        if not archive_form(first) or not self.clock.steady(first):
+            return None
+        month = self.clock.month(first)
+        return month if self.clock.month(last) == month else None
 
 
 def plan(parts: dict[str, Part], keys: list[str], built: dict[str, str], kept) -> Plan:
