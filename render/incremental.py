@@ -81,8 +81,8 @@ def page_inputs(page: Page) -> bytes:
         page.path.name, os.path.relpath(ctx.archive_dir, ctx.output_dir), page.home,
         repr(options.filters), options.zone_name, repr(ctx.zone), options.avatars,
         options.theme, options.blur, options.split, options.filters_text, ctx.me_org,
-        ctx.me_domain, sorted(blur.replacements.items()) if blur else None,
-        sorted(blur.people.items()) if blur else None,
+        ctx.me_domain, sorted(blur.replacements.items(), key=repr) if blur else None,
+        sorted(blur.people.items(), key=repr) if blur else None,  # an id may be None
     ))  # fmt: skip
 
 
