@@ -216,3 +216,20 @@ def test_render_all_goes_on_past_a_failing_space(env, tmp_path):
     assert result.returncode == 1
     assert len(result.stdout.splitlines()) == 3  # the other three spaces were rendered
     assert_one_line_error(result, "1 of 4 spaces failed: 'Design reviews'")
+
+
+def test_render_split_writes_changed_parts_and_force_writes_all(env, tmp_path):
+    """A second `render --split month` writes the index and the home page only (nothing
+    changed); `--force` writes every part again."""
+    assert run("sync", "atlas", env=env).returncode == 0
+    command = ["render", "atlas", "--split", "month", "--tz", "UTC"]
+    first = run(*command, env=env)
+    assert first.returncode == 0, first.stderr
+    folder = tmp_path / "archive" / "Project Atlas"
+    home = str(tmp_path / "archive" / "index.html")
+    lines = first.stdout.splitlines()
+    assert lines[0] == str(folder / "Project Atlas.html") and lines[-1] == home
+    assert len(lines) > 4
+    again = run(*command, env=env)
+    assert again.stdout.splitlines() == [str(folder / "Project Atlas.html"), home]
+    assert run(*command, "--force", env=env).stdout.splitlines() == lines
