@@ -143,6 +143,8 @@ def plan(parts: dict[str, Part], keys: list[str], built: dict[str, str], kept) -
     whose file ``kept(key)`` says is gone. ``keys``: every part in page order (the neighbours
     each part links to belong to its inputs)."""
     result = Plan()
+    if set(parts) != set(keys):  # the contents and the rows disagree: nothing is kept
+        return Plan(write=set(keys))
     for at, key in enumerate(keys):
         part = parts[key]
         part.digest.update(marshal.dumps((keys[at - 1] if at else None, keys[at + 1 : at + 2])))
