@@ -5,7 +5,8 @@ window.py (a page's messages, in display order) and stats.py (the statistics); m
 turns rows into what a page shows, page.py gathers it per format, and html.py (with
 article.py, toc.py and split.py), json.py and text.py are one writer per format. Untrusted
 text becomes safe markup only in the sanitize package. search.py (``webex-archive search``)
-reads the full-text index with its own SQL.
+reads the full-text index with its own SQL. home.py writes the archive's home page over
+every rendered space; incremental.py decides which --split parts need writing again.
 """
 
 from __future__ import annotations
@@ -16,18 +17,27 @@ from pathlib import Path
 from webex_layout import UnsafePath
 
 from . import query
+from .home import write_home
 from .html import write_html
 from .json import write_json
 from .manifest import tidy
 from .output import clear_leftovers
-from .page import FORMATS, RenderOptions, build_page
+from .page import FORMATS, RenderOptions, build_page, home_path, writes_into_archive
 from .progress import Feedback, Progress, Silent, empty_notice
 from .query import Filters, RenderError
 from .split import write_split
 from .text import write_text
 from .window import Window
 
-__all__ = ["FORMATS", "Filters", "RenderError", "RenderOptions", "render_spaces"]
+__all__ = [
+    "FORMATS",
+    "Filters",
+    "RenderError",
+    "RenderOptions",
+    "home_path",
+    "render_spaces",
+    "writes_into_archive",
+]
 
 
 def render_spaces(
@@ -37,7 +47,8 @@ def render_spaces(
     options: RenderOptions,
     feedback: Feedback | None = None,
 ) -> list[Path]:
-    """Render each chosen space in each chosen format; return the files written.
+    """Render each chosen space in each chosen format; return the files written. Rendered
+    into the archive (no ``--output``), the archive's home page is written too (``home_path``).
 
     ``feedback`` hears how far each space is, and which spaces the filters left empty (their
     pages are written all the same: an empty window is an answer, not an error)."""
@@ -59,15 +70,28 @@ def render_spaces(
                                            Progress(feedback, what, empty)))  # fmt: skip
             except (OSError, sqlite3.Error, UnsafePath) as error:
                 failures.append(f"{space['title']!r}: {error}")
+        home_failed = _write_home(conn, archive, options)
         if empty:
             feedback.notice(empty_notice(empty, len(chosen), options.filters_text))
-        if failures:
-            raise RenderError(
-                f"{len(failures)} of {len(chosen)} spaces failed: " + "; ".join(failures), written
-            )
+        if failures or home_failed:
+            what = [f"{len(failures)} of {len(chosen)} spaces failed: " + "; ".join(failures)]
+            raise RenderError("; ".join(what[: bool(failures)] + home_failed), written)
         return written
     finally:
         conn.close()
+
+
+def _write_home(conn: sqlite3.Connection, archive: Path, options: RenderOptions) -> list[str]:
+    """Keep the archive's home page (``home_path``) current after pages went into the archive
+    (not an --output elsewhere): every page there links to it. Returns what went wrong, in
+    one line, or []."""
+    if not writes_into_archive(archive, options.output):
+        return []
+    try:
+        write_home(conn, archive, options)
+    except (OSError, sqlite3.Error, UnsafePath) as error:
+        return [f"the home page was not written: {error}"]
+    return []
 
 
 def _render_one(
@@ -86,12 +110,13 @@ def _render_one(
             page = progress.follow(build_page(conn, archive, space, options, fmt, meta, window))
             clear_leftovers(page)
             if fmt == "html" and options.split != "none":
-                files = write_split(page)
+                split = write_split(page)
+                tidy(page, fmt, split.files, split.built)
+                written.extend(split.written)
             else:
                 writers[fmt](page)
-                files = [page.path]
-            tidy(page, fmt, files)
-            written.extend(files)
+                tidy(page, fmt, [page.path])
+                written.append(page.path)
     finally:
         window.close()
     return written

@@ -115,7 +115,11 @@ def write_html(
     toc_href: Callable[[int, int], str] = anchor,
 ) -> None:
     """Stream the page to ``page.path``; --split passes its ``chosen`` sections, ``parts``
-    links (prev, next, index) and where the table of contents points."""
+    links (prev, next, index) and where the table of contents points.
+
+    A part shows its own months and count, not the whole space's numbers: those change with
+    every new message, and a part must change only when its own messages do (render/split.py
+    keeps the parts whose inputs are unchanged)."""
     template = environment().get_template("page.html.j2")
     stream = template.generate(
         title=page.title, version=VERSION, theme=page.options.theme,
@@ -124,7 +128,8 @@ def write_html(
         numbers=numbers(page.stats, page.generated_at.tzinfo),
         toc=years(page.toc, toc_href), sort=page.options.filters.sort, parts=parts,
         sections=chosen if chosen is not None else sections(page.items),
-        articles=Articles(page.clock).chunks,
+        articles=Articles(page.clock).chunks, home=page.home,
+        shown=sum(count for _, _, count in page.toc) if parts else page.stats["in_window"],
     )  # fmt: skip
     with open_output(page) as out:
         for chunk in stream:

@@ -9,6 +9,10 @@ leaves the HTML pages alone). A file is removed only when the manifest lists it,
 one this renderer gives (``X.<fmt>`` or a ``--split`` part ``X-YYYY[-MM].html``) and it is a
 plain file in that folder: never a file a person put there, whatever the manifest says.
 Pages rendered before manifests existed are not known to be ours, and stay.
+
+A ``--split`` rendering also records under ``"built"`` what each part was built from (a
+digest per part file, render/incremental.py), so that the next one rewrites only the parts
+whose inputs changed. Any other rendering of the HTML clears it.
 """
 
 from __future__ import annotations
@@ -22,17 +26,21 @@ from webex_layout import atomic_write
 from .page import Page
 
 SUFFIX = ".rendered.json"
+BUILT = "built"
 
 
 def manifest_path(page: Path) -> Path:
     return page.with_name(f".{page.stem}{SUFFIX}")
 
 
-def tidy(rendered: Page, fmt: str, written: list[Path]) -> None:
-    """After ``fmt`` was rendered (``written``: the page and its parts): remove what the
-    previous rendering of ``fmt`` wrote there and this one did not, and record this one."""
+def tidy(
+    rendered: Page, fmt: str, written: list[Path], built: dict[str, str] | None = None
+) -> None:
+    """After ``fmt`` was rendered (``written``: the page and its parts, kept or written):
+    remove what the previous rendering of ``fmt`` wrote there and this one did not, and
+    record this one; ``built``: the digest of each --split part's inputs, by file name."""
     page = rendered.path
-    record = _read(manifest_path(page))
+    record = read_manifest(page)
     names = sorted(path.name for path in written if path.parent == page.parent)
     ours = re.compile(rf"{re.escape(page.stem)}(-\d{{4}}(-\d{{2}})?)?\.{re.escape(fmt)}")
     for name in record.get(fmt, []):
@@ -42,16 +50,30 @@ def tidy(rendered: Page, fmt: str, written: list[Path]) -> None:
         if target.is_file() and not target.is_symlink():
             target.unlink(missing_ok=True)
     record[fmt] = names
+    if fmt == "html":
+        record.pop(BUILT, None)
+        if built:
+            record[BUILT] = built
     with atomic_write(manifest_path(page), rendered.root) as out:
         out.write(json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
 
 
-def _read(path: Path) -> dict[str, list]:
-    """The manifest, or nothing when it is missing or not one (then nothing is removed)."""
+def read_manifest(page: Path) -> dict:
+    """The manifest of ``page``, or nothing when it is missing or not one (then nothing is
+    removed and every part is written): per format a list of names, and ``built``."""
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
+        record = json.loads(manifest_path(page).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     if not isinstance(record, dict):
         return {}
-    return {fmt: names for fmt, names in record.items() if isinstance(names, list)}
+    kept: dict = {fmt: names for fmt, names in record.items() if isinstance(names, list)}
+    built = record.get(BUILT)
+    if isinstance(built, dict):
+        kept[BUILT] = {k: v for k, v in built.items() if isinstance(v, str)}
+    return kept
+
+
+def built_parts(page: Path) -> dict[str, str]:
+    """What each --split part of ``page`` was built from, by file name (render/incremental.py)."""
+    return read_manifest(page).get(BUILT, {})

@@ -126,7 +126,7 @@ class Context:
     me_domain: str | None
     output_dir: Path
     archive_dir: Path
-    avatars: str = "initials"  # initials | link | local
+    avatars: str = "auto"  # auto | initials | link | local
     blur: Pseudonyms | None = None
     html: bool = True
     plain: bool = True
@@ -271,7 +271,7 @@ def _avatar(url: str | None, path: str | None, ctx: Context) -> str | None:
         return None
     if ctx.avatars == "link":
         return _https_only(url)
-    if ctx.avatars == "local" and path:
+    if ctx.avatars in ("auto", "local") and path:  # the file sync stored, else initials
         return relative_href(path, ctx)
     return None
 

@@ -7,14 +7,16 @@ to disk without holding the window in memory.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
+from urllib.parse import quote
 
-from webex_layout import BLURRED_FOLDER, space_dir
+from webex_layout import BLURRED_FOLDER, HOME_PAGE, space_dir
 
 from . import query
 from .clock import Clock
@@ -37,13 +39,19 @@ class RenderOptions:
     zone: tzinfo | None = None
     zone_name: str = ""
     formats: tuple[str, ...] = ("html",)
-    avatars: str = "initials"  # initials | link | local
+    avatars: str = "auto"  # auto | initials | link | local (local: the same as auto)
     theme: str = "auto"  # auto | light | dark
     blur: bool = False
     split: str = "none"  # none | year | month
     output: Path | None = None
     filters_text: str = "all messages"
     events: bool = False  # members joining and leaving in the timeline (render/events.py)
+    force: bool = False  # --split: rewrite every part, even those whose inputs are unchanged
+
+    @property
+    def avatar_files(self) -> bool:
+        """Whether pages show the avatars sync downloaded (where it stored one)."""
+        return self.avatars in ("auto", "local") and not self.blur
 
 
 @dataclass
@@ -63,6 +71,9 @@ class Page:
     clock: Clock
     root: Path  # the folder ``path`` must stay inside: the archive, or the --output folder
     changes: list[Item] = field(default_factory=list)  # --events: joins and leaves, in order
+    home: str | None = None  # a relative link to the archive's home page; None outside it
+    context: Context | None = None  # how rows become items (--split re-reads some rows)
+    window: Window | None = None  # the rows of ``items``
 
 
 Writer = Callable[[Page], None]
@@ -84,6 +95,11 @@ def default_path(
     return output / f"{stem}.{fmt}"
 
 
+def home_path(archive: Path, blur: bool) -> Path:
+    """The home page of the archive (``index.html``), or of its --blur renderings."""
+    return archive / BLURRED / HOME_PAGE if blur else archive / HOME_PAGE
+
+
 def blurred_stem(title: str, space_id: str) -> str:
     """The file name of a blurred rendering: its blurred title, safe on every file system,
     and a digest of the space id, since blurring can give two spaces one title."""
@@ -96,6 +112,16 @@ def blurred_title(title: str, space: dict, blur: Pseudonyms) -> str:
     even when the archive knows it by no other (a renamed or removed person)."""
     hidden = redact(title, blur.replacements)
     return "direct space" if space.get("type") == "direct" and hidden == title else hidden
+
+
+def writes_into_archive(archive: Path, output: Path | None) -> bool:
+    """Whether pages go into the archive folder (no --output, or an --output inside it, as
+    ``run``'s ``outputfilename`` is): then the archive's home page lists them."""
+    if output is None:
+        return True
+    folder = output.parent if output.suffix.lower() in (".html", ".json", ".txt") else output
+    inside = archive.resolve()
+    return folder.resolve() == inside or inside in folder.resolve().parents
 
 
 def output_root(archive: Path, space: dict, output: Path | None) -> Path:
@@ -145,7 +171,7 @@ def build_page(
             m | {"name": blur.name(m["person_id"]), "email": blur.email(m["person_id"])}
             for m in members
         ]
-    rows = items(window.rows(avatars=ctx.avatars == "local" and not blur), ctx)
+    rows = items(window.rows(avatars=options.avatar_files), ctx)
     changes = _changes(conn, space["id"], options, stats)
     return Page(
         space=space, title=title,
@@ -155,7 +181,16 @@ def build_page(
         items=_with_changes(rows, changes, ctx, options, fmt), path=path, clock=ctx.clock,
         root=output_root(archive, space, options.output),
         changes=[change_item(c, ctx) for c in changes],
+        home=relative_link(home_path(archive, bool(blur)), path)
+        if writes_into_archive(archive, options.output) else None,
+        context=ctx, window=window,
     )  # fmt: skip
+
+
+def relative_link(target: Path, page: Path) -> str:
+    """A percent-encoded relative URL from ``page`` to ``target`` (both in the archive)."""
+    relative = os.path.relpath(target, page.parent)
+    return "/".join(quote(part) for part in Path(relative).parts)
 
 
 def _with_changes(

@@ -94,6 +94,7 @@ SELECT coalesce(m.id, o.missing) AS id, o.in_window, o.anchor,
 FROM {table} AS o LEFT JOIN messages AS m ON m.rowid = o.rid
 LEFT JOIN people AS pe ON pe.id = m.person_id
 {avatars}
+{where}
 ORDER BY o.seq
 """
 
@@ -135,18 +136,30 @@ class Window:
         )
         conn.execute(sql, filters.params(space_id))
 
-    def rows(self, avatars: bool = True) -> Iterator[tuple]:
+    def rows(
+        self, avatars: bool = True, ranges: list[tuple[int, int]] | None = None
+    ) -> Iterator[tuple]:
         """The page's rows in display order, as tuples of COLUMNS;
-        ``avatars``: with the path of each author's downloaded avatar (else NULL)."""
+        ``avatars``: with the path of each author's downloaded avatar (else NULL);
+        ``ranges``: only the rows at these display positions (1-based, inclusive; the
+        parts of a --split page that are written again, render/incremental.py)."""
         cursor = self.conn.cursor()
         cursor.row_factory = None
+        params: dict[str, object] = {"space": self.space_id}
+        where = ""
+        if ranges is not None:
+            terms = [f"o.seq BETWEEN :lo{n} AND :hi{n}" for n in range(len(ranges))]
+            where = "WHERE " + (" OR ".join(terms) or "0")
+            for n, (low, high) in enumerate(ranges):
+                params |= {f"lo{n}": low, f"hi{n}": high}
         sql = _ROWS.format(
             table=self.table,
             avatar_path="av.local_path" if avatars else "NULL",
             avatars=_AVATARS if avatars else "",
             exact=_EXACT if self.has_events() else "0",
+            where=where,
         )
-        yield from cursor.execute(sql, {"space": self.space_id})
+        yield from cursor.execute(sql, params)
 
     def has_events(self) -> bool:
         found = self.conn.execute(

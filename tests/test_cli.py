@@ -141,7 +141,9 @@ def test_demo_syncs_the_emulator(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("synced 4 spaces, ")
     assert (tmp_path / "demo" / "archive.db").exists()
-    assert "rendered 'Project Atlas':" in result.stdout
+    home = tmp_path / "demo" / "index.html"
+    assert f"rendered 4 spaces, with the home page {home}:" in result.stdout
+    assert 'href="Project%20Atlas/Project%20Atlas.html"' in home.read_text()
     for fmt in ("html", "json", "txt"):
         path = tmp_path / "demo" / "Project Atlas" / f"Project Atlas.{fmt}"
         assert f"  {path}" in result.stdout.splitlines() and path.stat().st_size > 5_000
@@ -163,7 +165,8 @@ def test_render_writes_every_format_where_the_files_are(env, dataset, tmp_path):
     assert result.returncode == 0, result.stderr
     folder = tmp_path / "archive" / "Project Atlas"
     assert result.stdout.splitlines() == [
-        str(folder / f"Project Atlas.{f}") for f in ("html", "json", "txt")
+        *(str(folder / f"Project Atlas.{f}") for f in ("html", "json", "txt")),
+        str(tmp_path / "archive" / "index.html"),  # the archive's home page
     ]
     document = json.loads((folder / "Project Atlas.json").read_text())
     assert document["statistics"]["in_window"] == 20
@@ -215,3 +218,20 @@ def test_render_all_goes_on_past_a_failing_space(env, tmp_path):
     assert result.returncode == 1
     assert len(result.stdout.splitlines()) == 3  # the other three spaces were rendered
     assert_one_line_error(result, "1 of 4 spaces failed: 'Design reviews'")
+
+
+def test_render_split_writes_changed_parts_and_force_writes_all(env, tmp_path):
+    """A second `render --split month` writes the index and the home page only (nothing
+    changed); `--force` writes every part again."""
+    assert run("sync", "atlas", env=env).returncode == 0
+    command = ["render", "atlas", "--split", "month", "--tz", "UTC"]
+    first = run(*command, env=env)
+    assert first.returncode == 0, first.stderr
+    folder = tmp_path / "archive" / "Project Atlas"
+    home = str(tmp_path / "archive" / "index.html")
+    lines = first.stdout.splitlines()
+    assert lines[0] == str(folder / "Project Atlas.html") and lines[-1] == home
+    assert len(lines) > 4
+    again = run(*command, env=env)
+    assert again.stdout.splitlines() == [str(folder / "Project Atlas.html"), home]
+    assert run(*command, "--force", env=env).stdout.splitlines() == lines

@@ -57,9 +57,10 @@ def test_a_render_whose_filters_choose_nothing_says_so(synced):
     assert one.stderr == (
         "no message matches since 2099-01-01 in 'Project Atlas': written with none\n"
     )
-    assert one.stdout.strip().endswith("Project Atlas.html")
+    page, home = one.stdout.splitlines()
+    assert page.endswith("Project Atlas.html") and home.endswith("index.html")
     every = run("render", "--all", "--days", "0.0001", env=synced)
-    assert every.returncode == 0 and len(every.stdout.splitlines()) == 4
+    assert every.returncode == 0 and len(every.stdout.splitlines()) == 4 + 1  # and home
     assert every.stderr.startswith("no message matches the last 0.0001 days in 4 of 4 spaces (")
     assert every.stderr.endswith(" and 1 more): written with none\n")
     quiet = run("--quiet", "render", "atlas", "--since", "2099-01-01", env=synced)
@@ -84,5 +85,6 @@ def test_demo_open_says_when_no_browser_was_opened(tmp_path, display, why):
     env |= display
     result = run("demo", "--messages", "5", "--archive", str(archive), "--open", env=env)
     assert result.returncode == 0, result.stderr
-    page = next(line.strip() for line in result.stdout.splitlines() if line.endswith(".html"))
+    page = archive / "index.html"  # the home page, which --open opens
+    assert f"with the home page {page}:" in result.stdout
     assert result.stderr == f"no browser was opened ({why}): open {page} yourself\n"

@@ -44,7 +44,8 @@ def test_run_syncs_and_renders_beside_the_ini(emu, dataset, tmp_path):
     assert result.returncode == 0, result.stderr
     folder = tmp_path / "Project Atlas"
     assert result.stdout.splitlines() == [  # relative, like the .ini's own path
-        f"Project Atlas/atlas.{f}" for f in ("html", "json", "txt")
+        *(f"Project Atlas/atlas.{f}" for f in ("html", "json", "txt")),
+        "blurred/index.html",  # the home page of blurred renderings
     ]
     assert "dst_start" in result.stderr  # reported as unnecessary
     assert (tmp_path / "archive.db").exists()
@@ -70,7 +71,7 @@ def test_several_ini_files_one_failing(emu, dataset, tmp_path):
     )
     result = run("run", "good.ini", "bad.ini", cwd=tmp_path, env={"WEBEX_API_URL": emu.api_url})
     assert result.returncode == 1
-    assert result.stdout.strip() == "Project Atlas/Project Atlas.html"
+    assert result.stdout.splitlines() == ["Project Atlas/Project Atlas.html", "index.html"]
     assert "Error: bad.ini: download = 'sometimes' is not one of: " in result.stderr
     assert result.stderr.strip().splitlines()[-1] == "1 of 2 configurations failed"
 
@@ -88,7 +89,7 @@ def test_the_env_token_wins_and_a_space_argument_overrides(emu, dataset, tmp_pat
         env={"WEBEX_API_URL": emu.api_url, "WEBEX_ARCHIVE_TOKEN": emu.token},
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "Design reviews/Design reviews.html"
+    assert result.stdout.splitlines() == ["Design reviews/Design reviews.html", "index.html"]
 
 
 def test_missing_ini_and_init_config(tmp_path):

@@ -13,7 +13,7 @@ import click
 from etl import store
 from etl.api import WebexClient
 from etl.sync import SyncOptions, sync_spaces
-from render import FORMATS, RenderOptions, render_spaces
+from render import FORMATS, RenderOptions, home_path, render_spaces
 from webex_emulator import Emulator, generate
 from webex_emulator.cli import describe
 
@@ -52,16 +52,17 @@ def open_in_browser(page: Path, reporter: Reporter) -> None:
     show_default=True,
     help="Messages per group space.",
 )
-@click.option("--open", "open_page", is_flag=True, help="Open the HTML page in a browser.")
+@click.option("--open", "open_page", is_flag=True, help="Open the home page in a browser.")
 @click.option("--serve", is_flag=True, help="Keep the emulator running afterwards (Ctrl-C).")
 @click.pass_context
 def demo(
     ctx: click.Context, archive: Path, seed: int, messages: int, open_page: bool, serve: bool
 ) -> None:
-    """The whole job on the bundled Webex API emulator: sync its spaces, render the first.
+    """The whole job on the bundled Webex API emulator: sync its spaces, render them.
 
     Starts the emulator on a free port, syncs all its spaces into the demo archive, renders
-    the first group space as HTML, JSON and TXT, and prints where they are.
+    each as HTML, JSON and TXT with the archive's home page (index.html), and prints where
+    they are.
     """
     quiet = ctx.find_root().params.get("quiet", False)
     reporter = Reporter(quiet=quiet)
@@ -88,11 +89,11 @@ def demo(
             click.echo(
                 f"  {row['messages']:>5} messages  {row['files']:>3} files  {row['title']!r}"
             )
-        first = next(r for r in emulator.dataset.rooms.values() if r["type"] == "group")
         zone, zone_name = local_zone()
-        options = RenderOptions(zone=zone, zone_name=zone_name, formats=FORMATS, avatars="local")
-        paths = render_spaces(archive, [first["id"]], False, options)
-        click.echo(f"rendered {first['title']!r}:")
+        options = RenderOptions(zone=zone, zone_name=zone_name, formats=FORMATS)
+        paths = render_spaces(archive, [], True, options)
+        home = home_path(archive, False)
+        click.echo(f"rendered {len(results)} spaces, with the home page {home}:")
         for path in paths:
             click.echo(f"  {path}")
         click.echo(
@@ -100,7 +101,7 @@ def demo(
             '"select author_name, text from messages_view limit 5"'
         )
         if open_page:
-            open_in_browser(paths[0], reporter)
+            open_in_browser(home, reporter)
         if serve:
             click.echo(describe(emulator))
             emulator.serve_forever()

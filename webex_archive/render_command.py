@@ -10,7 +10,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 from dateutil import tz
 
-from render import FORMATS, Filters, RenderError, RenderOptions, render_spaces
+from render import (
+    FORMATS,
+    Filters,
+    RenderError,
+    RenderOptions,
+    home_path,
+    render_spaces,
+    writes_into_archive,
+)
 
 from .cli import App
 from .options import api_time, count_type, date_option, days_ago, days_type, parse_date
@@ -154,10 +162,10 @@ def window(
 @click.option("--tz", "zone", callback=zone_option, help="Time zone [default: this machine's].")
 @click.option(
     "--avatars",
-    type=click.Choice(["initials", "link", "local"]),
-    default="initials",
+    type=click.Choice(["auto", "initials", "link", "local"]),
+    default="auto",
     show_default=True,
-    help="Initials, Webex's avatar URLs, or downloaded files.",
+    help="auto: the avatar sync downloaded, else initials; or initials, Webex's URLs (link).",
 )
 @click.option(
     "--theme",
@@ -179,6 +187,11 @@ def window(
     default="none",
     show_default=True,
     help="One HTML page per year or month, plus an index.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With --split: rewrite every part, not only those whose messages changed.",
 )
 @click.option(
     "--output",
@@ -208,6 +221,7 @@ def render(
     theme: str,
     blur: bool,
     split: str,
+    force: bool,
     output: Path | None,
     events: bool,
 ) -> None:
@@ -232,6 +246,7 @@ def render(
         output=output,
         filters_text=text,
         events=events,
+        force=force,
     )
     reporter = app.reporter()
     try:
@@ -244,3 +259,5 @@ def render(
     reporter.clear()
     for path in written:
         click.echo(str(path))
+    if writes_into_archive(app.archive, output):
+        click.echo(str(home_path(app.archive, blur)))  # written by render_spaces

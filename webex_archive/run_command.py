@@ -20,7 +20,7 @@ from dateutil import tz
 from etl import spaces as space_lookup
 from etl import store
 from etl.sync import SyncOptions, sync_spaces
-from render import Filters, RenderOptions, render_spaces
+from render import Filters, RenderOptions, home_path, render_spaces, writes_into_archive
 
 from .cli import App, human_errors
 from .config import DEFAULT_NAME, ConfigError, RunConfig, load_config, write_default_config
@@ -28,7 +28,7 @@ from .options import api_time
 from .render_command import local_zone
 
 pass_app = click.make_pass_decorator(App)
-RENDER_AVATARS = {"no": "initials", "link": "link", "download": "local"}
+RENDER_AVATARS = {"no": "initials", "link": "link", "download": "auto"}
 
 
 def archive_dir(ctx: click.Context, app: App, config: RunConfig) -> Path:
@@ -106,7 +106,10 @@ def run_one(ctx: click.Context, app: App, config: RunConfig, space: str | None) 
         avatars=RENDER_AVATARS[config.avatars], blur=config.blur, output=output,
         filters_text=text,
     )  # fmt: skip
-    return render_spaces(archive, [space_id], False, render_options)
+    written = render_spaces(archive, [space_id], False, render_options)
+    if writes_into_archive(archive, output):  # render_spaces wrote the home page too
+        written.append(home_path(archive, config.blur))
+    return written
 
 
 @click.command()

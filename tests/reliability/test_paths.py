@@ -24,7 +24,7 @@ from tests.reliability.helpers import add_file
 from tests.test_cli import run
 from webex_emulator import Emulator
 from webex_emulator.media import Recipe
-from webex_layout import DB_NAME, ROOT_FILES, TEMP_PREFIX, is_reserved
+from webex_layout import DB_NAME, HOME_PAGE, ROOT_FILES, TEMP_PREFIX, is_reserved
 
 # Names that are one of ROOT_FILES on some system, or that Windows reads as something else.
 ALIASES = (
@@ -64,9 +64,10 @@ def folders(archive: Path) -> dict[str, str]:
 
 
 def assert_root_is_clean(archive: Path) -> None:
-    """The archive's root holds its database and space folders, and no folder is reserved."""
+    """The archive's root holds its database, its home page and space folders, and no folder
+    is reserved."""
     for entry in archive.iterdir():
-        if entry.name == DB_NAME or entry.name in SQLITE_COMPANIONS:
+        if entry.name in (DB_NAME, HOME_PAGE) or entry.name in SQLITE_COMPANIONS:
             assert entry.is_file(), entry
         else:
             assert entry.is_dir() and not is_reserved(entry.name), entry
@@ -107,6 +108,7 @@ def test_spaces_titled_as_the_archives_own_names(tmp_path):
             assert (archive / named[title] / "files" / "notes.txt").is_file(), title
             assert list((archive / named[title] / "avatars").iterdir()), title
         written = ok(run("render", "--all", "--format", "html,json,txt", env=env)).splitlines()
+        assert written.pop() == str(archive / HOME_PAGE)  # the archive's home page, last
         assert {Path(p).parent for p in written} == {archive / f for f in named.values()}
         assert_root_is_clean(archive)
         status = ok(run("status", env=env))

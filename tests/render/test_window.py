@@ -108,7 +108,9 @@ def test_the_rows_columns_are_named_as_the_model_reads_them(tmp_path: Path, avat
     try:
         window = Window(conn, SPACE_ID, Filters())
         joins = "LEFT JOIN avatars AS av ON av.person_id = m.person_id" if avatars != "NULL" else ""
-        sql = _ROWS.format(table=window.table, avatar_path=avatars, avatars=joins, exact=_EXACT)
+        sql = _ROWS.format(
+            table=window.table, avatar_path=avatars, avatars=joins, exact=_EXACT, where=""
+        )
         cursor = conn.execute(sql, {"space": SPACE_ID})
         assert tuple(column[0] for column in cursor.description) == COLUMNS
         assert len(cursor.fetchall()) == 15  # 14 messages and one placeholder

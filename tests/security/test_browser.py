@@ -173,6 +173,20 @@ def test_every_page_is_inert_in_chromium(tab: Page, hostile_archive: Hostile, va
     assert failures == {}
 
 
+def test_the_home_page_is_inert_in_chromium(tab: Page, hostile_archive: Hostile):
+    """The home page lists every hostile title (as text, in cells and data- attributes) and
+    its script sorts and filters them: nothing may run, load or break."""
+    home = hostile_archive.archive / "index.html"
+    assert visit(tab, home, hostile_archive.archive) == []
+    assert tab.locator("#spaces tbody tr").count() == len(hostile_archive.html("page"))
+    for key in ("title", "messages", "last"):
+        tab.locator(f"th[data-key={key}] button").click()
+    tab.locator("#filter").fill("<script>")
+    shown = tab.locator("#spaces tbody tr:not([hidden])").count()
+    assert 0 < shown < tab.locator("#spaces tbody tr").count()
+    assert tab.evaluate("window.__pwned") is None
+
+
 def test_the_catalogue_page_really_exercises_the_browser(tab: Page, hostile_archive: Hostile):
     """The checks above are only worth something if the hostile page has what they look at:
     thumbnails (with hostile names) to open, lazy images below the fold, a very long page."""

@@ -22,6 +22,7 @@ from render.model import Pseudonyms
 from render.query import people_names
 from tests.security.conftest import Hostile
 from webex_emulator import hostile
+from webex_layout import HOME_PAGE
 
 # SQLite's companions come and go with connections (a reader makes them too): not compared.
 SQLITE_COMPANIONS = {"archive.db-wal", "archive.db-shm"}
@@ -111,7 +112,8 @@ def test_rendering_adds_its_outputs_and_changes_nothing_else(hostile_archive: Ho
     written = {path for paths in hostile_archive.rendered.values() for path in paths}
     manifests = {path for path in after if path.name.endswith(SUFFIX)}  # render/manifest.py
     assert manifests and manifests <= {manifest_path(path) for path in written}
-    assert set(after) == set(before) | written | manifests
+    home = hostile_archive.archive / HOME_PAGE  # the "page" variant renders into the archive
+    assert set(after) == set(before) | written | manifests | {home}
     assert not written & set(before)
     assert {path: after[path] for path in before} == before  # no byte of a download changed
     with hostile_archive.db() as conn:

@@ -3,8 +3,8 @@
 An archive is read for years, by browsers not yet written: valid markup is what they are
 guaranteed to parse the same way. Hostile bodies are the hard case (blocks inside inline
 elements, stray list items, nesting past the browsers' depth limit, odd URLs), so every page
-of the hostile archive is checked (plain, --blur, --split month parts and indexes) and zero
-errors are required.
+of the hostile archive is checked (plain, --blur, --split month parts and indexes, the
+archive's home page) and zero errors are required.
 
 vnu.jar comes from npm (``tools/vnu``: ``npm ci --ignore-scripts``) and runs on the machine's
 Java (``apt-get install default-jre-headless``); ``VNU_JAR`` may point at another copy. All
@@ -55,6 +55,7 @@ def test_every_rendered_page_is_valid_html5(hostile_archive: Hostile) -> None:
     pages = [
         path for variant in ("page", "blur", "split") for path in hostile_archive.html(variant)
     ]
+    pages.append(hostile_archive.archive / "index.html")  # the home page, hostile titles listed
     assert len(pages) >= 50
     errors = [
         f"{Path(m.get('url', '?')).name}:{m.get('lastLine')}: {m['message']} "

@@ -1,0 +1,242 @@
+"""``render --split``: only the parts whose inputs changed are written again, and what is on
+disk afterwards is what a full rendering writes (issue 18).
+
+The archive is synced from the emulator once (two group spaces and a direct space over two
+years: some 25 month parts each); each test changes a copy through the archive's own write
+side (etl/store: new messages, edits, deletions, a late reply into an old month, a renamed
+person) plus a newly downloaded avatar, renders it incrementally, then with ``force`` into the
+same place, and compares every page byte for byte but for the CSP nonce and the generation
+time, which a kept part keeps from the rendering that wrote it.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from etl import store
+from etl.api import WebexClient
+from etl.sync import SyncOptions, sync_spaces
+from render import RenderOptions, render_spaces
+from render.manifest import manifest_path
+from tests.conftest import make_dataset
+from webex_emulator import Emulator
+
+ZONE = ZoneInfo("Europe/Amsterdam")
+NOW = "2026-11-20T08:00:00.000Z"  # after the data set's newest message
+VARIABLE = [
+    (re.compile(r"nonce(?:-|=\")[\w-]+"), "nonce"),
+    (re.compile(r"<dt>Generated</dt><dd>[^<]*</dd>"), "generated"),
+]
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dataset = make_dataset(messages=400, spaces=2, span_days=730, seed=18)
+    archive = tmp_path_factory.mktemp("synced") / "archive"
+    with Emulator(dataset) as emu, WebexClient(emu.token, emu.api_url) as client:
+        db = store.open_archive(archive)
+        results = sync_spaces(db, client, list(dataset.rooms), SyncOptions(archive_dir=archive))
+        db.conn.close()
+    assert [r.error for r in results if r.error] == []
+    return archive
+
+
+@pytest.fixture
+def archive(synced: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "archive"
+    shutil.copytree(synced, copy)
+    return copy
+
+
+def render(archive: Path, **options) -> list[Path]:
+    settings = RenderOptions(zone=ZONE, zone_name="Europe/Amsterdam", split="month", **options)
+    return render_spaces(archive, [], True, settings)
+
+
+def pages(archive: Path) -> dict[str, str]:
+    """Every HTML page under the archive, without what differs between two renderings."""
+    found = {}
+    for path in sorted(archive.rglob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        for pattern, stand_in in VARIABLE:
+            text = pattern.sub(stand_in, text)
+        found[str(path.relative_to(archive))] = text
+    return found
+
+
+def parts(written: list[Path]) -> set[str]:
+    """The --split parts among written files (``X-2025-03.html``), by name."""
+    return {p.name for p in written if re.search(r"-\d{4}-\d{2}\.html$", p.name)}
+
+
+class Changes:
+    """Random changes to an archive, made by the archive's own writers (etl/store)."""
+
+    def __init__(self, archive: Path, seed: int):
+        self.db = store.open_archive(archive)
+        self.rng = random.Random(seed)
+        self.made: dict[str, list[str]] = {}
+
+    def messages(self, where: str = "1") -> list[dict]:
+        sql = f"SELECT raw FROM messages WHERE {where} ORDER BY rowid"
+        return [json.loads(raw) for (raw,) in self.db.conn.execute(sql)]
+
+    def save(self, *messages: dict) -> None:
+        with self.db.conn:
+            store.save_messages(self.db, list(messages), NOW)
+
+    def new(self, count: int) -> None:
+        space = self.rng.choice(self.messages("parent_id IS NULL"))
+        for n in range(count):
+            self.save(space | {"id": f"new-{n}", "text": f"new {n}", "html": None,
+                               "created": f"2026-11-19T10:{n:02d}:00.000Z"})  # fmt: skip
+        self.made.setdefault("new", []).append(space["roomId"])
+
+    def edit(self) -> None:
+        message = self.rng.choice(self.messages("deleted_at IS NULL AND created < '2026-06'"))
+        self.save(message | {"text": "edited <b>words</b>", "updated": NOW})
+        self.made.setdefault("edit", []).append(message["id"])
+
+    def delete(self) -> None:
+        message = self.rng.choice(self.messages("deleted_at IS NULL AND created < '2026-06'"))
+        with self.db.conn:
+            store.mark_deleted(self.db, message["roomId"], [message["id"]], NOW)
+        self.made.setdefault("delete", []).append(message["id"])
+
+    def late_reply(self) -> None:
+        parent = self.rng.choice(self.messages("parent_id IS NULL AND created < '2025-06'"))
+        self.save(parent | {"id": f"late-{parent['id']}", "parentId": parent["id"],
+                            "text": "a late reply", "html": None, "created": NOW})  # fmt: skip
+        self.made.setdefault("late_reply", []).append(parent["id"])
+
+    def rename(self) -> None:
+        rows = self.db.conn.execute(
+            "SELECT raw FROM people WHERE raw IS NOT NULL AND id IN "
+            "(SELECT person_id FROM messages) ORDER BY id"
+        ).fetchall()
+        person = json.loads(self.rng.choice(rows)[0])
+        with self.db.conn:
+            store.save_people(self.db, [person | {"displayName": "Renamed Person"}], NOW)
+        self.made.setdefault("rename", []).append(person["id"])
+
+    def avatar(self) -> None:
+        """What sync --avatars download records for an author (etl/files/avatars.py)."""
+        space_id, person_id, folder = self.db.conn.execute(
+            "SELECT m.space_id, m.person_id, s.folder FROM messages AS m "
+            "JOIN spaces AS s ON s.id = m.space_id ORDER BY m.rowid LIMIT 1 OFFSET 7"
+        ).fetchone()
+        with self.db.conn:
+            self.db.conn.execute(
+                "INSERT OR REPLACE INTO avatars (space_id, person_id, url, local_path, "
+                "fetched_at) VALUES (?, ?, 'https://avatar.example/a', ?, ?)",
+                [space_id, person_id, f"{folder}/avatars/new.png", NOW],
+            )
+        self.made.setdefault("avatar", []).append(person_id)
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_after_random_changes_the_kept_parts_are_what_a_full_render_writes(archive, seed):
+    first = render(archive)
+    everything = parts(first)
+    before = pages(archive)
+    changes = Changes(archive, seed)
+    steps = [changes.edit, changes.delete, changes.late_reply, changes.rename, changes.avatar]
+    changes.new(changes.rng.randint(1, 30))
+    for step in changes.rng.choices(steps, k=6):
+        step()
+    changes.close()
+
+    written = render(archive)
+    after = pages(archive)
+    render(archive, force=True)
+    assert pages(archive) == after  # the kept parts are what a full rendering writes now
+    differ = {Path(name).name for name in after if before.get(name) != after[name]}
+    assert parts(written) >= {name for name in differ if name in everything}
+    assert 0 < len(parts(written)) < len(everything)
+    if not {"rename", "avatar"} & set(changes.made):  # those show in each month a person wrote in
+        assert len(parts(written)) <= 2 * 6 + 2, changes.made
+
+
+def test_nothing_changed_writes_the_indexes_alone(archive):
+    first = render(archive)
+    assert len(parts(first)) > 60
+    again = render(archive)
+    assert parts(again) == set()
+    assert sorted(p.name for p in again) == sorted(
+        p.name for p in first if not re.search(r"-\d{4}-\d{2}\.html$", p.name)
+    )
+    assert parts(render(archive, force=True)) == parts(first)
+
+
+def test_each_kind_of_change_rewrites_the_parts_that_show_it(archive):
+    render(archive)
+    changes = Changes(archive, 7)
+    changes.late_reply()
+    [parent] = changes.made["late_reply"]
+    changes.close()
+    with sqlite3.connect(archive / "archive.db") as conn:
+        (created,) = conn.execute("SELECT created FROM messages WHERE id = ?", [parent]).fetchone()
+    written = parts(render(archive))
+    # The reply is shown under its parent, in the parent's (local) month, and nowhere else
+    # but the newest month, which gained a message as well.
+    assert any(name.endswith(f"-{created[:7]}.html") for name in written), (created, written)
+    assert len(written) <= 3
+    page = next(archive.rglob(f"*-{created[:7]}.html"))
+    assert f'id="msg-late-{parent}"' in page.read_text(encoding="utf-8")
+
+
+def test_changed_options_a_lost_part_or_a_broken_manifest_write_again(archive):
+    all_parts = parts(render(archive))
+    assert parts(render(archive, theme="dark")) == all_parts  # options are inputs
+    lost = next(archive.rglob("*-2025-03.html"))
+    lost.unlink()
+    assert parts(render(archive, theme="dark")) == {lost.name}
+    manifest = manifest_path(lost.with_name(lost.name.rsplit("-", 2)[0] + ".html"))
+    manifest.write_text("[not a manifest")
+    rewritten = parts(render(archive, theme="dark"))
+    assert lost.name in rewritten and len(rewritten) > 20 and rewritten < all_parts
+
+
+def test_every_page_links_home_and_the_home_page_lists_every_space(archive):
+    written = render(archive)
+    home = archive / "index.html"
+    text = home.read_text(encoding="utf-8")
+    with sqlite3.connect(archive / "archive.db") as conn:
+        folders = [folder for (folder,) in conn.execute("SELECT folder FROM spaces")]
+    for folder in folders:
+        assert text.count(f'<a href="{quote(folder)}/{quote(folder)}.html">') == 2
+    for page in written:
+        assert '<p class="home"><a href="../index.html">← all spaces</a></p>' in page.read_text(
+            encoding="utf-8"
+        )
+
+
+def test_a_part_follows_the_row_before_it(archive):
+    """Whether a month's first message shows its author depends on the message before it, in
+    the month before: a message added there (sync fills history in any order) changes both."""
+    changes = Changes(archive, 3)
+    template = changes.messages("parent_id IS NULL AND space_id = (SELECT min(space_id) FROM "
+                                "messages)")[0]  # fmt: skip
+    first = template | {"id": "march-first", "text": "first of March", "html": None,
+                        "created": "2025-02-28T23:01:00.000Z"}  # 00:01 in Amsterdam  # fmt: skip
+    changes.save(first)
+    render(archive)
+    changes.save(first | {"id": "february-last", "created": "2025-02-28T22:59:00.000Z"})
+    changes.close()
+    written = parts(render(archive))
+    assert {name[-12:] for name in written} == {"2025-02.html", "2025-03.html"}
+    after = pages(archive)
+    render(archive, force=True)
+    assert pages(archive) == after
