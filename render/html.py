@@ -23,6 +23,7 @@ from .model import Section, attachment_summary, initials, sections
 from .output import open_output
 from .page import Page
 from .sanitize import strip_unsafe
+from .search_index import SearchIndex, index_path
 from .toc import anchor, years
 
 try:
@@ -113,9 +114,15 @@ def write_html(
     chosen: Iterable[Section] | None = None,
     parts: dict | None = None,
     toc_href: Callable[[int, int], str] = anchor,
+    search: SearchIndex | None = None,
 ) -> None:
     """Stream the page to ``page.path``; --split passes its ``chosen`` sections, ``parts``
-    links (prev, next, index) and where the table of contents points."""
+    links (prev, next, index), where the table of contents points, and the search file it
+    fills part by part and writes itself. A whole page makes and writes its own."""
+    own = search is None
+    if search is None:
+        search = SearchIndex(page.title, index_path(page.path).name)
+        search.part(page.path.name)
     template = environment().get_template("page.html.j2")
     stream = template.generate(
         title=page.title, version=VERSION, theme=page.options.theme,
@@ -124,8 +131,11 @@ def write_html(
         numbers=numbers(page.stats, page.generated_at.tzinfo),
         toc=years(page.toc, toc_href), sort=page.options.filters.sort, parts=parts,
         sections=chosen if chosen is not None else sections(page.items),
-        articles=Articles(page.clock).chunks,
+        articles=Articles(page.clock, search.add).chunks,
+        search_file="" if own else search.file_name, search_part=search.current,
     )  # fmt: skip
     with open_output(page) as out:
         for chunk in stream:
             out.write(chunk)
+    if own:
+        search.write(page.path.with_name(search.file_name), page.root)

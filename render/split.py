@@ -15,6 +15,7 @@ from .html import href as quoted
 from .html import write_html
 from .model import sections
 from .page import Page
+from .search_index import SearchIndex, index_path
 from .toc import anchor
 
 
@@ -29,6 +30,7 @@ def write_split(page: Page) -> list[Path]:
 
     keys = list(dict.fromkeys(key(year, month) for year, month, _ in page.toc))
     written = []
+    search = SearchIndex(page.title, index_path(page.path).name)  # one for all the parts
     for part, group in itertools.groupby(sections(page.items), lambda s: key(s.year, s.month)):
         at = keys.index(part)
         links = {
@@ -42,11 +44,14 @@ def write_split(page: Page) -> list[Path]:
             path=page.path.with_name(href(part)),
             toc=[t for t in page.toc if key(t[0], t[1]) == part],
         )
-        write_html(piece, chosen=group, parts=links)
+        search.part(piece.path.name)
+        write_html(piece, chosen=group, parts=links, search=search)
         written.append(piece.path)
 
     def toc_href(year: int, month: int) -> str:
         return quoted(href(key(year, month))) + anchor(year, month)
 
-    write_html(replace(page, items=iter(())), chosen=[], toc_href=toc_href)
+    search.current = -1
+    write_html(replace(page, items=iter(())), chosen=[], toc_href=toc_href, search=search)
+    search.write(index_path(page.path), page.root)
     return [page.path, *written]
