@@ -132,7 +132,7 @@ def write_html(
         toc=years(page.toc, toc_href), sort=page.options.filters.sort, parts=parts,
         sections=chosen if chosen is not None else sections(page.items),
         articles=Articles(page.clock, search.add).chunks,
-        search_file="" if own else search.file_name, search_part=search.current,
+        search_file=search.file_name, search_part=search.current,
     )  # fmt: skip
     with open_output(page) as out:
         for chunk in stream:
