@@ -9,13 +9,19 @@ outside the archive.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from etl import store
+from etl.api import WebexClient
+from etl.sync import SyncOptions, sync_spaces
 from render import RenderOptions, render_spaces
+from render.html import environment, href
+from render.search_index import index_path
 from tests.render.conftest import SPACE_ID
 from tests.render.test_browser import browser  # noqa: F401 (the fixture)
 
@@ -43,12 +49,12 @@ def split(small_archive: Path) -> dict[str, Path]:
 class Reader:
     """A tab on one page, with everything that went wrong on it."""
 
-    def __init__(self, browser, path: Path, javascript: bool = True):  # noqa: F811
+    def __init__(self, browser, path: Path, javascript: bool, root: Path):  # noqa: F811
         self.context = browser.new_context(java_script_enabled=javascript)
         self.page = self.context.new_page()
         self.problems: list[str] = []
         self.requests: list[str] = []
-        root = path.parent.parent.resolve()
+        root = root.resolve()
         page = self.page
         page.on("console", lambda m: self.problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda error: self.problems.append(str(error)))
@@ -106,8 +112,10 @@ class Reader:
 def reader(browser):  # noqa: F811
     opened: list[Reader] = []
 
-    def open_(path: Path, javascript: bool = True) -> Reader:
-        opened.append(Reader(browser, path, javascript))
+    def open_(path: Path, javascript: bool = True, root: Path | None = None) -> Reader:
+        """A tab on ``path``; every request must stay inside ``root`` (the archive, which
+        holds the page's space folder, unless said)."""
+        opened.append(Reader(browser, path, javascript, root or path.parent.parent))
         return opened[-1]
 
     yield open_
@@ -248,4 +256,46 @@ def test_hostile_text_stays_text_in_the_results(reader, whole: Path):
     ]
     assert tab.page.evaluate("document.scripts.length") == 2  # the page's and its search file
     assert tab.marks() == ["alert", "alert"]
+    assert tab.problems == []
+
+
+HOME = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'nonce-{{ nonce }}'; script-src 'nonce-{{ nonce }}'; base-uri 'none'">
+<title>Archive</title><style nonce="{{ nonce }}">{% include "style.css" %}</style></head>
+<body>{% include "find.html.j2" %}<main></main>
+<script nonce="{{ nonce }}">{% include "search.js" %}</script></body></html>
+"""  # noqa: E501
+
+
+def test_a_home_page_searches_every_space(reader, emu, dataset, tmp_path: Path):
+    """The archive's home page (another module's) includes the box with every space's search
+    file in ``search_sources`` and the same script: results name their space and lead into
+    its page, onto the message."""
+    db = store.open_archive(tmp_path)
+    with WebexClient(emu.token, emu.api_url) as client:
+        sync_spaces(db, client, list(dataset.rooms), SyncOptions())
+    pages = render_spaces(tmp_path, [], True, RenderOptions(zone=AMSTERDAM))
+    assert len(pages) == len(dataset.rooms) >= 3
+    sources = [href(str(index_path(p).relative_to(tmp_path))) for p in pages]
+    home = tmp_path / "home.html"
+    template = environment().from_string(HOME)
+    home.write_text(template.render(nonce="n0nce", search_file="", search_part=-1,
+                                    search_sources=sources), encoding="utf-8")  # fmt: skip
+    tab = reader(home, root=tmp_path)
+    tab.type("deploy")
+    links = tab.page.locator(".find-results a")
+    targets = links.evaluate_all("as => as.map(a => a.getAttribute('href'))")
+    spaces = {target.split("/")[0] for target in targets}
+    assert len(spaces) >= 3 and tab.count() == f"1 of {len(targets)}"
+    titles = {room["title"] for room in dataset.rooms.values()}
+    labels = tab.page.locator(".find-where").all_text_contents()
+    assert set(labels) <= titles and len(set(labels)) == len(spaces)
+    last = targets[-1]
+    assert re.fullmatch(r"[^#]+\.html#find=\d+:deploy", last)
+    links.last.click()
+    folder = tmp_path / unquote(last.split("#")[0])
+    tab.page.wait_for_function("document.querySelector('article.find-hit') !== null")
+    assert urlsplit(tab.page.url).path == folder.as_uri()[len("file://") :]
+    assert tab.marks() and {m.lower() for m in tab.marks()} == {"deploy"}
     assert tab.problems == []
