@@ -2,7 +2,8 @@
 
 Huge archives open faster as parts. Each part is a normal page (same template) holding the
 sections of its period; the index page (the usual output path) carries the statistics and a
-table of contents that links into the parts.
+table of contents that links into the parts. All of them share one search file (the index
+page's name, ``.search.js``), so that the search box of any of them finds every part.
 """
 
 from __future__ import annotations

@@ -30,10 +30,11 @@
   // The folded text with, for each of its characters, where it came from in ``text``: marks
   // go around the original characters, accents and capitals included.
   function folded(text) {
+    if (/^[\x00-\x7f]*$/.test(text)) { return { text: text.toLowerCase(), from: null }; }
     var out = "";
     var from = [];
     for (var i = 0; i < text.length; i += 1) {
-      var piece = fold(text[i]);
+      var piece = text.charCodeAt(i) < 128 ? text[i].toLowerCase() : fold(text[i]);
       out += piece;
       for (var j = 0; j < piece.length; j += 1) { from.push(i); }
     }
@@ -56,7 +57,8 @@
     var found = [];
     words.forEach(function (word) {
       for (var i = map.text.indexOf(word); i >= 0; i = map.text.indexOf(word, i + word.length)) {
-        found.push([map.from[i], map.from[i + word.length]]);
+        var end = i + word.length;
+        found.push(map.from ? [map.from[i], map.from[end]] : [i, end]);
       }
     });
     found.sort(function (a, b) { return a[0] - b[0] || b[1] - a[1]; });
@@ -244,7 +246,7 @@
 
   function say() {
     var text = "";
-    if (input.value.trim()) {
+    if (input.value.trim() && (hits.length || !loading)) {
       text = hits.length ? (at + 1) + " of " + hits.length.toLocaleString("en") : "no match";
     }
     if (loading) { text += (text ? " · " : "") + "loading…"; }
@@ -252,7 +254,15 @@
     status.textContent = text;
   }
 
-  function snippet(text, words) {
+  // The text around the first match, the words marked. A long message is cut to a window
+  // around where its folded text matched first (folding keeps the length of nearly every
+  // text), so that a 1 MB message costs no more than a short one.
+  function snippet(doc, words) {
+    var text = doc.text || "(no text)";
+    if (text.length > 2000) {
+      var first = Math.max(0, doc.fold.indexOf(words[0]) - 200);
+      text = (first ? "…" : "") + text.slice(first, first + 600);
+    }
     var found = ranges(text, words);
     var start = found.length ? Math.max(0, found[0][0] - 40) : 0;
     var end = Math.min(text.length, start + 160);
@@ -293,7 +303,7 @@
       label.className = "find-where";
       label.textContent = where(hit);
       link.appendChild(label);
-      link.appendChild(snippet(hit.doc.text || "(no text)", words));
+      link.appendChild(snippet(hit.doc, words));
       item.appendChild(link);
       list.appendChild(item);
     });
