@@ -88,10 +88,6 @@ def render(archive: Path, split: str, out: Path) -> list[Path]:
     return [Path(p) for p in written if p]
 
 
-def fastest_of(runs: int, measure) -> float:
-    return min(measure() for _ in range(runs))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=100_000)
@@ -123,8 +119,9 @@ def main() -> None:
         text = 0
         for label, path in pages.items():
             floor = without_search(path, args.work / "without-search.html")
-            dcl = fastest_of(args.runs, lambda: loaded(path))  # noqa: B023
-            before = fastest_of(args.runs, lambda: loaded(floor))  # noqa: B023
+            # Run for run, one then the other: the machine's speed drifts between rounds.
+            pairs = [(loaded(path), loaded(floor)) for _ in range(args.runs)]
+            dcl, before = min(p[0] for p in pairs), min(p[1] for p in pairs)
             builds, firsts, counts = [], {q: [] for q in QUERIES}, {}
             for _ in range(args.runs):
                 context, page = opened(path)
