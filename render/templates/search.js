@@ -2,9 +2,10 @@
   "use strict";
   // Search inside the page (and, through search files, its other --split parts or, on the
   // archive's home page, every space). Works from file:// under the page's CSP: no fetch, no
-  // eval, no modules. This page's messages are read from its own DOM on first use; other pages'
-  // come from their search files (render/search_index.py), classic scripts loaded with this
-  // script's nonce. Everything shown is made with textContent: no text becomes markup.
+  // eval, no modules. The words come from search files (render/search_index.py), classic
+  // scripts loaded on first use with this script's nonce; a page without its file reads its
+  // own articles from the DOM. Everything shown is made with textContent: no text becomes
+  // markup, and marks wrap text nodes only.
   var box = document.querySelector(".find");
   if (!box) { return; }
   var input = box.querySelector("input");
@@ -17,7 +18,7 @@
   var sources = null;
   var loading = 0;
   var failed = false;
-  var hits = [];  // [group index, doc index] of every match, in page order
+  var hits = [];  // {group, doc} of every match, in page order
   var at = -1;  // the current hit
   var marked = null;  // the article whose words are marked
   var timer = 0;
@@ -104,7 +105,6 @@
     return title ? title + (part ? " · " + part : "") : part;
   }
 
-
   // A search file's parts become the groups of source ``slot``. The part this page shows
   // (``own``) is tied to its articles; if their number is not the file's (a page re-rendered
   // without its file), its group is read from the DOM instead.
@@ -136,7 +136,7 @@
     var done = function () { loading -= 1; refresh(false); };
     var fail = function () {
       if (own >= 0) { sources[slot] = [pageGroup()]; }
-      failed = own < 0 || document.querySelector("nav.parts") !== null;
+      failed = failed || own < 0 || document.querySelector("nav.parts") !== null;
       done();
     };
     script.nonce = nonce;
