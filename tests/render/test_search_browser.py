@@ -197,7 +197,7 @@ def test_search_crosses_split_parts(reader, split: dict[str, Path]):
                      split["2024-02"].as_uri() + "#find=1:budget"]  # fmt: skip
     tab.page.keyboard.press("Enter")  # leads to the other part, onto the message
     tab.page.wait_for_url(split["2024-02"].as_uri() + "#msg-msg-01")
-    tab.page.wait_for_function("document.querySelector('article.find-hit') !== null")
+    tab.page.wait_for_function("() => document.querySelector('article.find-hit') !== null")
     assert tab.current() == "msg-msg-01" and tab.marks() == ["budget"]
     assert tab.page.locator(".find input").input_value() == "budget"
     tab.page.keyboard.press("Enter")  # and goes on from there
@@ -214,7 +214,7 @@ def test_the_split_index_page_searches_every_part(reader, split: dict[str, Path]
     assert tab.count() == "1 of 1" and tab.results() == ["2024-03Noted."]
     tab.page.locator(".find-results a").click()
     tab.page.wait_for_url(split["2024-03"].as_uri() + "#msg-msg-13")
-    tab.page.wait_for_function("document.querySelector('article.find-hit') !== null")
+    tab.page.wait_for_function("() => document.querySelector('article.find-hit') !== null")
     assert tab.current() == "msg-msg-13" and tab.marks() == ["Noted"]
     assert tab.problems == []
 
@@ -295,7 +295,7 @@ def test_a_home_page_searches_every_space(reader, emu, dataset, tmp_path: Path):
     assert re.fullmatch(r"[^#]+\.html#find=\d+:deploy", last)
     links.last.click()
     folder = tmp_path / unquote(last.split("#")[0])
-    tab.page.wait_for_function("document.querySelector('article.find-hit') !== null")
+    tab.page.wait_for_function("() => document.querySelector('article.find-hit') !== null")
     assert urlsplit(tab.page.url).path == folder.as_uri()[len("file://") :]
     assert tab.marks() and {m.lower() for m in tab.marks()} == {"deploy"}
     assert tab.problems == []
