@@ -17,7 +17,7 @@ whose rendering the browser skips while it is away from the viewport (style.css)
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from markupsafe import Markup, escape
 
@@ -57,17 +57,22 @@ _OUTSIDE = ' <span class="badge">outside the selected window</span>'
 
 
 class Articles:
-    """Turns Items into ``<article>`` HTML, remembering each author's part."""
+    """Turns Items into ``<article>`` HTML, remembering each author's part; ``seen`` hears
+    of each item as its article is made (the search file's collector)."""
 
-    def __init__(self, clock: Clock):
+    def __init__(self, clock: Clock, seen: Callable[[Item], None] | None = None):
         self.clock = clock
+        self.seen = seen
         self.authors: dict[tuple, str] = {}
 
     def chunks(self, stream: Iterable[Item]) -> Iterator[Clean]:
         """The articles of ``stream`` in runs of RUN, for the template to print."""
         piece: list[str] = ['<div class="run">']
+        seen = self.seen
         for item in stream:
             piece.append(self.article(item))
+            if seen is not None:
+                seen(item)
             if len(piece) > RUN:
                 piece.append("</div>\n")
                 yield Clean("".join(piece))

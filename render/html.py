@@ -23,6 +23,7 @@ from .model import Section, attachment_summary, initials, sections
 from .output import open_output
 from .page import Page
 from .sanitize import strip_unsafe
+from .search_index import SearchIndex, index_path
 from .toc import anchor, years
 
 try:
@@ -113,13 +114,19 @@ def write_html(
     chosen: Iterable[Section] | None = None,
     parts: dict | None = None,
     toc_href: Callable[[int, int], str] = anchor,
+    search: SearchIndex | None = None,
 ) -> None:
     """Stream the page to ``page.path``; --split passes its ``chosen`` sections, ``parts``
-    links (prev, next, index) and where the table of contents points.
+    links (prev, next, index), where the table of contents points, and the search file it
+    fills part by part and writes itself. A whole page makes and writes its own.
 
     A part shows its own months and count, not the whole space's numbers: those change with
     every new message, and a part must change only when its own messages do (render/split.py
     keeps the parts whose inputs are unchanged)."""
+    own = search is None
+    if search is None:
+        search = SearchIndex(page.title, index_path(page.path).name)
+        search.part(page.path.name)
     template = environment().get_template("page.html.j2")
     stream = template.generate(
         title=page.title, version=VERSION, theme=page.options.theme,
@@ -128,9 +135,12 @@ def write_html(
         numbers=numbers(page.stats, page.generated_at.tzinfo),
         toc=years(page.toc, toc_href), sort=page.options.filters.sort, parts=parts,
         sections=chosen if chosen is not None else sections(page.items),
-        articles=Articles(page.clock).chunks, home=page.home,
+        articles=Articles(page.clock, search.add).chunks, home=page.home,
         shown=sum(count for _, _, count in page.toc) if parts else page.stats["in_window"],
+        search_file=search.file_name, search_part=search.current,
     )  # fmt: skip
     with open_output(page) as out:
         for chunk in stream:
             out.write(chunk)
+    if own:
+        search.write(page.path.with_name(search.file_name), page.root)

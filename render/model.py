@@ -118,7 +118,8 @@ class Context:
     """What turning rows into items needs to know, once per rendering.
 
     ``html`` and ``plain`` say which bodies the writer uses: sanitising HTML is most of the
-    cost of a message, and the transcript never shows it. ``groups`` asks for the HTML
+    cost of a message, and the transcript never shows it (the HTML page uses both: the plain
+    text goes into its search file). ``groups`` asks for the HTML
     page's author grouping."""
 
     zone: tzinfo

@@ -156,7 +156,7 @@ def build_page(
     ctx = Context(zone=zone, me_org=meta.get("me_org_id"),
                   me_domain=me_email.rsplit("@", 1)[-1].lower() if "@" in me_email else None,
                   output_dir=path.parent, archive_dir=archive, avatars=options.avatars,
-                  blur=blur, html=fmt != "txt", plain=fmt != "html",
+                  blur=blur, html=fmt != "txt", plain=True,
                   groups=fmt == "html")  # fmt: skip
     window = window or Window(conn, space["id"], options.filters)
     stats = statistics(conn, window)

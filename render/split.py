@@ -3,7 +3,9 @@
 Huge archives open faster as parts. Each part is a normal page (same template) holding the
 sections of its period, its own contents and count; the index page (the usual output path)
 carries the statistics and a table of contents that links into the parts. A part whose inputs
-are unchanged since the last rendering is kept as it is (render/incremental.py).
+are unchanged since the last rendering is kept as it is (render/incremental.py). All of them
+share one search file (the index page's name, ``.search.js``), so that the search box of any
+of them finds every part.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from .html import write_html
 from .manifest import built_parts
 from .model import items, sections
 from .page import Page
+from .search_index import SearchIndex, index_path
 from .toc import anchor
 
 
@@ -48,6 +51,7 @@ def write_split(page: Page) -> Split:
         rows = page.window.rows(avatars=page.options.avatar_files, ranges=plan.ranges)
         stream = items(rows, page.context)
     written = []
+    search = SearchIndex(page.title, index_path(page.path).name)  # one for all the parts
     for part, group in itertools.groupby(sections(stream), lambda s: key(s.year, s.month)):
         if part not in plan.write:
             continue  # the row before a part written again: read for its header, not shown
@@ -63,13 +67,16 @@ def write_split(page: Page) -> Split:
             path=page.path.with_name(href(part)),
             toc=[t for t in page.toc if key(t[0], t[1]) == part],
         )
-        write_html(piece, chosen=group, parts=links)
+        search.part(piece.path.name)
+        write_html(piece, chosen=group, parts=links, search=search)
         written.append(piece.path)
 
     def toc_href(year: int, month: int) -> str:
         return quoted(href(key(year, month))) + anchor(year, month)
 
-    write_html(replace(page, items=iter(())), chosen=[], toc_href=toc_href)
+    search.current = -1
+    write_html(replace(page, items=iter(())), chosen=[], toc_href=toc_href, search=search)
+    search.write(index_path(page.path), page.root)
     files = [page.path, *(page.path.with_name(href(part)) for part in keys)]
     built = {href(part): digest for part, digest in plan.digests.items()}
     return Split(files, [page.path, *written], built)

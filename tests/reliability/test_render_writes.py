@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from render.manifest import manifest_path
+from render.search_index import index_path
 from tests.conftest import make_dataset
 from tests.reliability.helpers import run_sync
 from webex_emulator import Emulator
@@ -119,7 +120,8 @@ def test_a_killed_render_leaves_the_last_whole_page(archive):
     pages = [p for p in written if p != archive / HOME_PAGE]  # and the home page, last
     assert written[-1] == archive / HOME_PAGE
     assert sorted(p.suffix for p in pages) == sorted([f".{fmt}" for fmt in FORMATS] * 2)
-    reference = {path: normal(path) for path in written}
+    searches = [index_path(p) for p in pages if p.suffix == ".html"]  # each page's search file
+    reference = {path: normal(path) for path in [*written, *searches]}
     rng, cut_short = random.Random(SEED), 0
     for _ in range(KILLS):
         process = render(archive)
@@ -131,12 +133,12 @@ def test_a_killed_render_leaves_the_last_whole_page(archive):
     assert cut_short, "no kill landed while a file was being written: kill later"
     assert sorted(finish(render(archive))) == sorted(written)
     assert leftovers(archive) == []
-    assert {path: normal(path) for path in written} == reference
+    assert {path: normal(path) for path in [*written, *searches]} == reference
     names = {p.relative_to(archive) for p in archive.rglob("*") if p.is_file()}
     manifests = {manifest_path(p).relative_to(archive) for p in pages}  # what was written
     assert names - {Path(DB_NAME + s) for s in ("-wal", "-shm")} == {
         Path(DB_NAME),
-        *(p.relative_to(archive) for p in written),
+        *(p.relative_to(archive) for p in [*written, *searches]),
         *manifests,
     }
 

@@ -222,3 +222,69 @@ def test_the_harness_notices_an_injection(tab: Page, hostile_archive: Hostile) -
         assert "window.__pwned is set" in problems and "2 scripts" in problems, problems
     finally:
         broken.unlink()
+
+
+# Type the words into the search box, wait for the results, go to each result in the page,
+# and report what the list holds and how many marks the messages got (and how many elements
+# are inside them: none, a mark holds text).
+SEARCH = """async words => {
+  const input = document.querySelector('.find input');
+  const status = document.querySelector('.find-count');
+  input.focus();
+  input.value = words;
+  input.dispatchEvent(new Event('input'));
+  const ready = () => status.textContent && !status.textContent.includes('loading');
+  while (!ready()) await new Promise(done => setTimeout(done, 20));
+  const list = document.querySelector('.find-results');
+  const tags = new Set([...list.querySelectorAll('*')].map(e => e.localName));
+  const local = [...list.querySelectorAll('a')].filter(a => a.getAttribute('href')[0] === '#');
+  const marks = [0, 0];  // marks made, marks holding more than text
+  for (let k = 0; k < Math.min(local.length, 40); k += 1) {
+    input.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter'}));
+    for (const mark of document.querySelectorAll('main mark.find-mark')) {
+      marks[0] += 1;
+      marks[1] += mark.children.length;
+    }
+  }
+  return [status.textContent, list.children.length, [...tags].sort(), marks,
+          list.textContent.includes('window.__pwned=1')];
+}"""
+
+
+@pytest.mark.parametrize("variant", ["page", "split"])
+def test_hostile_messages_stay_inert_in_search(tab: Page, hostile_archive: Hostile, variant):
+    """The catalogue's hostile messages, searched for and gone to one by one: the results show
+    them as text, marks add only <mark>, and nothing runs, asks or fetches."""
+    if variant == "page":
+        path = hostile_archive.page("page", hostile_archive.catalogue["id"])
+    else:  # a split index page: every part's search file, then each part's messages
+        pages = [p for p in hostile_archive.html("split") if "atalogue" in p.name]
+        path = min(pages, key=lambda p: len(p.name))
+    problems = visit(tab, path, hostile_archive.archive)
+    folders = {hostile_archive.archive.resolve(), path.parent.resolve()}  # --output's, too
+
+    def on_request(request) -> None:
+        target = local_file(request.url)
+        if target is None or not folders & set(target.parents):
+            problems.append(f"request {request.url[:120]}")
+
+    handlers = {
+        "request": on_request,
+        "console": lambda m: problems.append(m.text) if m.type == "error" else None,
+        "pageerror": lambda error: problems.append(f"page error {error}"),
+        "dialog": lambda dialog: (problems.append(f"dialog {dialog.type}"), dialog.dismiss()),
+    }
+    for event, handler in handlers.items():
+        tab.on(event, handler)
+    try:
+        status, listed, tags, marks, shown = tab.evaluate(SEARCH, "pwned")
+    finally:
+        for event, handler in handlers.items():
+            tab.remove_listener(event, handler)
+    assert re.fullmatch(r"\d+ of [\d,]+", status) and int(status.split()[-1]) >= 10, status
+    assert listed >= 10 and shown
+    assert set(tags) <= {"li", "a", "span", "mark"}
+    assert "mark" in tags
+    assert marks[1] == 0 and (marks[0] > 0) == (variant == "page")
+    problems += tab.evaluate(AUDIT.replace("scripts !== 1", "scripts !== 2"))
+    assert problems == []

@@ -20,6 +20,7 @@ from urllib.parse import unquote
 from render.manifest import SUFFIX, manifest_path
 from render.model import Pseudonyms
 from render.query import people_names
+from render.search_index import index_path
 from tests.security.conftest import Hostile
 from webex_emulator import hostile
 from webex_layout import HOME_PAGE
@@ -113,7 +114,9 @@ def test_rendering_adds_its_outputs_and_changes_nothing_else(hostile_archive: Ho
     manifests = {path for path in after if path.name.endswith(SUFFIX)}  # render/manifest.py
     assert manifests and manifests <= {manifest_path(path) for path in written}
     home = hostile_archive.archive / HOME_PAGE  # the "page" variant renders into the archive
-    assert set(after) == set(before) | written | manifests | {home}
+    searches = {path for path in after if path.name.endswith(".search.js")}  # a page's search
+    assert searches and searches <= {index_path(path) for path in written}
+    assert set(after) == set(before) | written | manifests | searches | {home}
     assert not written & set(before)
     assert {path: after[path] for path in before} == before  # no byte of a download changed
     with hostile_archive.db() as conn:

@@ -12,11 +12,15 @@ sequences, other controls, bidi overrides) reaches the file.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import re
+from pathlib import Path
 
 import pytest
 
+from render.search_index import index_path
 from tests.security.conftest import Hostile
 from webex_emulator import hostile
 
@@ -135,14 +139,26 @@ def test_txt_keeps_the_megabyte_message_line_for_line(hostile_archive: Hostile) 
     assert text.count(cleaned) == big.count(first + "\r\n")
 
 
-@pytest.mark.parametrize("suffix", [".html", ".json", ".txt"])
+def search_text(page: Path) -> str:
+    """A page's search file (render/search_index.py) as the browser reads it: its title and
+    its text, inflated."""
+    script = index_path(page).read_text(encoding="ascii")
+    data = json.loads(script[script.index(".push(") + len(".push(") : script.rindex(")")])
+    return data["title"] + "\n" + gzip.decompress(base64.b64decode(data["text"])).decode()
+
+
+@pytest.mark.parametrize("suffix", [".html", ".json", ".txt", ".search.js"])
 def test_blur_leaves_no_hostile_name_or_email(hostile_archive: Hostile, suffix: str) -> None:
-    """--blur replaces names and emails everywhere, however odd they are."""
+    """--blur replaces names and emails everywhere, however odd they are: in the pages, the
+    exports and the pages' search files."""
     leaks = []
     for path in hostile_archive.rendered["blur"]:
-        if path.suffix != suffix:
+        if suffix == ".search.js" and path.suffix == ".html":
+            text = search_text(path)
+        elif path.suffix != suffix:
             continue
-        text = path.read_text(encoding="utf-8")
+        else:
+            text = path.read_text(encoding="utf-8")
         for name, email in hostile.PEOPLE:
             for value in (email, RAW_CONTROLS.sub("", email)):
                 if value in text or json.dumps(value)[1:-1] in text:

@@ -1,0 +1,113 @@
+"""The search file beside each HTML page (render/search_index.py): what it holds, exactly.
+
+Decoded as the browser does (base64, then gzip), it must hold one line per article in page
+order, every part of a --split rendering, nothing a page does not show (no names under
+--blur), and nothing that could end a string or a script.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import re
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from render import RenderOptions, render_spaces
+from tests.render.conftest import PEOPLE, SPACE_ID
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+PREFIX = "(window.webexArchiveSearch = window.webexArchiveSearch || []).push("
+
+# The articles of the page, in its order (threads together, replies under their start).
+LINES = [
+    "Kick-off notes: - scope - budget",  # msg-01; the text's new lines are spaces
+    "Budget approved.",  # msg-04, its reply
+    "Thanks for having us.",
+    "Hi Alice Example and Bob Builder, see the plan.",  # html only: its text
+    "Draft is ready (v2).",
+    "Wrong space, sorry.",
+    "Poll: lunch on Friday?",
+    "Slides and a photo attached. slides.pdf photo.png",  # attachments' names too
+    "Before the clock change.",
+    "Noted.",
+    "Two lines.",
+    "After the clock change.",
+    "",  # the placeholder for msg-00, a parent the archive never had
+    "Replying to a lost message.",
+    # ESC, NUL, BEL and the bidi override gone, as on the page
+    "[2J[31mred alert </script><script>alert(1)</script> line two evil31m",
+]
+
+
+def render(archive: Path, **options) -> list[Path]:
+    options = RenderOptions(zone=AMSTERDAM, zone_name="Europe/Amsterdam", **options)
+    return render_spaces(archive, [SPACE_ID], False, options)
+
+
+def read(page: Path) -> tuple[dict, list[str]]:
+    """The search file of ``page``: its data, and its text's lines."""
+    script = page.with_name(page.stem + ".search.js").read_text(encoding="ascii")
+    assert script.startswith(PREFIX) and script.endswith(");\n")
+    data = json.loads(script[len(PREFIX) : -3])
+    text = gzip.decompress(base64.b64decode(data.pop("text"))).decode("utf-8")
+    assert text.endswith("\n")
+    return data, text[:-1].split("\n")
+
+
+def test_the_whole_page_has_one_line_per_article(small_archive: Path):
+    [page] = render(small_archive)
+    data, lines = read(page)
+    assert data == {"v": 1, "title": "Project Falcon", "parts": ["Project Falcon.html"],
+                    "counts": [15]}  # fmt: skip
+    assert lines == LINES
+    html = page.read_text(encoding="utf-8")
+    assert html.count("<article") == 15
+    assert '<div class="find" role="search" hidden data-index="Project%20Falcon.search.js" ' \
+        'data-part="0">' in html  # fmt: skip
+
+
+def test_split_parts_share_one_file_in_page_order(small_archive: Path):
+    index, *parts = render(small_archive, split="month")
+    data, lines = read(index)
+    names = ["Project Falcon-2024-02.html", "Project Falcon-2024-03.html",
+             "Project Falcon-2024-04.html"]  # fmt: skip
+    assert [p.name for p in parts] == names
+    assert data == {"v": 1, "title": "Project Falcon", "parts": names, "counts": [3, 9, 3]}
+    assert lines == LINES
+    for number, page in enumerate([index, *parts], -1):
+        html = page.read_text(encoding="utf-8")
+        assert f'data-index="Project%20Falcon.search.js" data-part="{number}">' in html
+        assert html.count("<article") == (data["counts"][number] if number >= 0 else 0)
+
+
+def test_the_file_is_inert_and_the_same_each_time(small_archive: Path):
+    """ASCII only, no ``<`` at all (so no ``</script>``), and byte for byte the same from one
+    rendering to the next (gzip without a time in it)."""
+    [page] = render(small_archive)
+    path = page.with_name("Project Falcon.search.js")
+    first = path.read_bytes()
+    assert first.isascii() and b"<" not in first
+    render(small_archive)
+    assert path.read_bytes() == first
+
+
+def test_blur_leaves_no_name_in_the_file(small_archive: Path):
+    [page] = render(small_archive, blur=True)
+    assert page.parent.name == "blurred"
+    script = page.with_name(page.stem + ".search.js").read_text(encoding="ascii")
+    data, lines = read(page)
+    assert lines[3] == "Hi Person 1 and Person 2, see the plan."
+    words = script + json.dumps(data) + "\n".join(lines)
+    for _, name, email, _ in PEOPLE:
+        for value in (name, email, *name.split()):
+            if len(value) > 3 and re.fullmatch(r"[\w.@ -]+", value):
+                assert value not in words, value
+
+
+def test_an_output_file_gets_its_search_file_beside_it(small_archive: Path, tmp_path: Path):
+    [page] = render(small_archive, output=tmp_path / "out" / "report.html")
+    assert page == tmp_path / "out" / "report.html"
+    data, lines = read(page)
+    assert data["parts"] == ["report.html"] and lines == LINES
