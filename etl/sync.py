@@ -2,9 +2,10 @@
 
 A run records itself in ``sync_runs``, asks who the token belongs to, then syncs each space:
 its room, its message walk (walk.py, with the parallel backfill of missing history in
-backfill.py), thread parents and undecrypted messages by id (byid.py), its members
-(people.py) and its files; then the people the archive references. Killed at any instant, the
-next run resumes: what was committed is never fetched again.
+backfill.py), thread parents and undecrypted messages by id (byid.py) and its members
+(people.py); then the people the archive references; then, in a phase of its own, every
+space's files (filephase.py), so that the messages are complete before the slow part starts.
+Killed at any instant, the next run resumes: what was committed is never fetched again.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from . import store
 from .api import AuthError, NotFoundError, WebexClient, WebexError
 from .byid import UNDECRYPTED, fetch_parents, fetch_undecrypted
 from .errors import SyncError
-from .files.attachments import fetch_file_info
+from .filephase import FileOptions, sync_files
 from .files.avatars import Hosts, download_avatars
-from .files.downloads import download_files
 from .files.names import folder_name
 from .pages import SpaceMessages
+from .paging import PageSize
 from .people import sync_members, sync_people
 from .store import transaction
 from .store.fts import restore_triggers
@@ -60,6 +61,7 @@ class SyncOptions:
     avatars: str = "no"  # no | link | download
     allow_unscannable: bool = False
     archive_dir: Path | None = None  # where downloads go (the archive folder)
+    file_info_limit: int | None = None  # at most this many files asked about (HEAD) a run
 
 
 @dataclass
@@ -75,6 +77,7 @@ class SpaceResult:
     downloads: dict[str, int] = field(default_factory=dict)
     avatars: dict[str, int] = field(default_factory=dict)
     unchanged: bool = False  # lastActivity as at the last sync: no walk was needed
+    window_read: bool = False  # lastActivity as at the last sync, look-back re-read anyway
     error: str | None = None  # why this space failed (the others went on)
 
 
@@ -93,11 +96,15 @@ def sync_spaces(
     progress: Progress | None = None,
     arguments: dict | None = None,
     locked: bool = False,
+    rooms: dict[str, dict] | None = None,
 ) -> list[SpaceResult]:
-    """Sync each space, then the people they mention; record the run in ``sync_runs``.
+    """Sync each space, then the people they mention, then the files; record the run in
+    ``sync_runs``.
 
     ``locked``: the caller holds the archive's sync lock already (lock.folder_lock, taken
-    before the archive was opened); otherwise this takes it.
+    before the archive was opened); otherwise this takes it. ``rooms``: spaces as the
+    ``/rooms`` listing gave them (``sync --all``), by id: they carry ``lastActivity``, so an
+    unchanged space costs no request of its own; the others are asked for one by one.
 
     A space that fails (gone, forbidden, Webex failing beyond the retries) is recorded with
     its error and the others go on; an invalid token stops everything, since every space
@@ -106,7 +113,9 @@ def sync_spaces(
     with contextlib.nullcontext() if locked else archive_lock(db):  # one sync at a time
         try:
             try:
-                return _sync_spaces(db, client, space_ids, options, progress, arguments)
+                return _sync_spaces(
+                    db, client, space_ids, options, progress, arguments, rooms or {}
+                )
             finally:
                 _restore_triggers(db)
         except sqlite3.Error as error:  # a full disk, a damaged file: one line, not a trace
@@ -130,6 +139,7 @@ def _sync_spaces(
     options: SyncOptions,
     progress: Progress | None,
     arguments: dict | None,
+    rooms: dict[str, dict],
 ) -> list[SpaceResult]:
     """sync_spaces under the lock: the run's record opens first and is closed however the
     run ends (a killed process leaves it 'running'; the next run marks it interrupted)."""
@@ -142,8 +152,11 @@ def _sync_spaces(
         with transaction(db):
             store.save_me(db, me)
         for space_id in space_ids:
-            results.append(sync_one(db, client, options, me, progress, space_id))
+            results.append(
+                sync_one(db, client, options, me, progress, space_id, rooms.get(space_id))
+            )
         sync_people(db, client, options.stale_days, progress)
+        sync_files(db, client, results, file_options(options), progress)  # type: ignore[arg-type]
         if options.avatars == "download" and options.archive_dir is not None:
             _download_avatars(db, client, results, options.archive_dir, options.workers, progress)
     except BaseException as error:
@@ -162,6 +175,13 @@ def _sync_spaces(
             db, run_id, "failed" if failed else "ok", _counters(client, results), summary
         )
     return results
+
+
+def file_options(options: SyncOptions) -> FileOptions:
+    return FileOptions(
+        options.download, options.workers, options.archive_dir, options.allow_unscannable,
+        options.file_info_limit,
+    )  # fmt: skip
 
 
 def _download_avatars(
@@ -200,11 +220,13 @@ def sync_one(
     me: dict,
     progress: Progress,
     space_id: str,
+    listed: dict | None = None,
 ) -> SpaceResult:
-    """One space; its failure is returned in the result, not raised (but 401 is raised)."""
+    """One space's messages and members (``listed``: its room as ``/rooms`` gave it); its
+    failure is returned in the result, not raised (but 401 is raised)."""
     space = SpaceSync(db, client, options, me, progress)
     try:
-        result = space.run(space_id)
+        result = space.run(space_id, listed)
     except AuthError:
         raise
     except (WebexError, SyncError, UnsafePath) as error:  # UnsafePath: its folder leads outside
@@ -215,13 +237,20 @@ def sync_one(
     return result
 
 
-def _counters(client: WebexClient, results: list[SpaceResult]) -> dict[str, int]:
+def _counters(client: WebexClient, results: list[SpaceResult]) -> dict[str, float]:
+    stats = client.stats
     return {
-        "requests": client.stats.requests,
+        "requests": stats.requests,
         "pages": sum(r.pages for r in results),
         "new_messages": sum(r.new for r in results),
         "edited_messages": sum(r.edited for r in results),
         "deleted_messages": sum(r.deleted for r in results),
+        "retries": stats.retries,
+        "rate_limited": stats.rate_limited,
+        "waited_seconds": round(stats.waited, 3),
+        "paced_seconds": round(stats.paced, 3),
+        "bytes": stats.bytes,
+        "file_info": sum(r.files.get("checked", 0) for r in results),
     }
 
 
@@ -252,26 +281,31 @@ class SpaceSync:
             f"{result.title}: {result.pages} pages, {result.new} new messages, {rate:,.0f}/s"
         )
 
-    def run(self, space_id: str) -> SpaceResult:
+    def run(self, space_id: str, listed: dict | None = None) -> SpaceResult:
         self.result = SpaceResult(space_id)
-        room = self.fetch_room(space_id)
+        room = self.check_room(listed if listed is not None else self.fetch_room(space_id))
         self.result.title = room.get("title", "")
-        self.result.unchanged = self.unchanged(space_id, room)
+        same = self.unchanged(space_id, room)
+        # An unchanged lastActivity proves no message was posted; Webex does not say whether
+        # an edit or a deletion moves it, so the look-back is re-read whenever it holds a
+        # message (docs/design.md, "Sync, precisely").
+        self.result.window_read = same and not self.quiet(space_id)
+        self.result.unchanged = same and not self.result.window_read
         with transaction(self.db):
             store.save_space(self.db, room, self.now)
             store.assign_folder(self.db, space_id, folder_name(room.get("title") or "space"))
             store.sync_started(self.db, space_id)
-        if not self.result.unchanged:
-            try:
+        try:
+            if not self.result.unchanged:
                 self.messages(space_id)
+            if not self.result.unchanged or self.members_stale(space_id):
                 sync_members(self.db, self.client, space_id, self.now)
-            except NotFoundError:
-                raise SyncError(
-                    f"the space {self.result.title!r} ({space_id}) answered 404 mid-sync: it "
-                    "was deleted or this token lost access; the archive keeps what was fetched "
-                    "(`webex-archive spaces` lists what the token sees)"
-                ) from None
-        self.files(space_id)
+        except NotFoundError:
+            raise SyncError(
+                f"the space {self.result.title!r} ({space_id}) answered 404 mid-sync: it "
+                "was deleted or this token lost access; the archive keeps what was fetched "
+                "(`webex-archive spaces` lists what the token sees)"
+            ) from None
         return self.result
 
     def messages(self, space_id: str) -> None:
@@ -279,15 +313,24 @@ class SpaceSync:
         for pragma in SYNC_PRAGMAS:  # not before: a no-op run keeps a small cache
             self.db.execute(f"PRAGMA {pragma}")
         options, since = self.options, self.lower_bound(space_id)
-        messages = SpaceMessages(
-            self.db, self.client, space_id, self.now, options.page_size, self.count_page
-        )
-        Walk(
-            messages, since, cutoff=self.look_back(since), last=options.last,
-            workers=options.workers, deleted=self.count_deleted,
-        ).run()  # fmt: skip
+        size = PageSize(options.page_size, *store.page_size(self.db, space_id), self.clock())
+        messages = SpaceMessages(self.db, self.client, space_id, self.now, size, self.count_page)
+        try:
+            Walk(
+                messages, since, cutoff=self.look_back(since), last=options.last,
+                workers=options.workers, deleted=self.count_deleted,
+            ).run()  # fmt: skip
+        finally:  # what a 504 taught holds even when the walk failed later
+            learnt, changed = size.to_store()
+            if changed:
+                with transaction(self.db):
+                    store.save_page_size(self.db, space_id, learnt, self.now)
         fetch_parents(messages, options.full, self.count_parent)
         fetch_undecrypted(messages)
+
+    @staticmethod
+    def clock() -> datetime:
+        return datetime.now(timezone.utc)
 
     def count_deleted(self, deleted: int) -> None:
         """Messages a complete re-read no longer found were marked deleted."""
@@ -308,6 +351,20 @@ class SpaceSync:
         same = bool(status == "ok" and activity and activity == room.get("lastActivity"))
         return same and not self.holds_undecrypted(space_id)
 
+    def quiet(self, space_id: str) -> bool:
+        """Whether the look-back window holds no stored message: then no edit or deletion
+        inside it can have happened unseen (a new message would have moved lastActivity)."""
+        cutoff = self.look_back(self.lower_bound(space_id))
+        return cutoff is not None and store.live_messages_since(self.db, space_id, cutoff) == 0
+
+    def members_stale(self, space_id: str) -> bool:
+        """Whether an unchanged space's members are due to be listed again: Webex does not
+        say whether joining or leaving moves lastActivity, so they are re-listed once their
+        listing is ``stale_days`` old, as people are."""
+        listed = store.members_listed_at(self.db, space_id)
+        moment = datetime.now(timezone.utc) - timedelta(days=self.options.stale_days)
+        return listed is None or listed < utc_iso(moment)
+
     def holds_undecrypted(self, space_id: str) -> bool:
         """Whether messages or members of the space were stored with an ``errors`` object
         (the messages by their partial index, the members by a scan: they are few)."""
@@ -318,27 +375,17 @@ class SpaceSync:
         )
         return bool(found.fetchone()[0])
 
-    def files(self, space_id: str) -> None:
-        """Attachment metadata (HEAD), then the downloads asked for."""
-        options, archive = self.options, self.options.archive_dir
-        if options.download != "no":
-            self.result.files = fetch_file_info(
-                self.db, self.client, space_id, self.now, options.workers, self.progress
-            )
-        if options.download in ("images", "files") and archive is not None:
-            self.result.downloads = download_files(
-                self.db, self.client, space_id, archive, options.download, self.now,
-                options.workers, options.allow_unscannable, self.progress,
-            )  # fmt: skip
-
     def fetch_room(self, space_id: str) -> dict:
         try:
-            room = self.client.get_json(f"rooms/{space_id}")
+            return self.client.get_json(f"rooms/{space_id}")
         except NotFoundError:
             raise SyncError(
                 f"no space with id {space_id} is visible to this token; "
                 "run `webex-archive spaces` to list the ones it can see"
             ) from None
+
+    def check_room(self, room: dict) -> dict:
+        """The room, unless the token is a bot's and the space a group (one line why)."""
         if self.me.get("type") == "bot" and room.get("type") == "group":
             raise SyncError(
                 f"the token belongs to a bot ({self.me.get('displayName')}): Webex lets bots read "
