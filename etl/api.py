@@ -265,7 +265,7 @@ class WebexClient:
         while True:
             self._wait_for_rate_limit()
             if not best_effort:  # hosts outside the API are not in Webex's quota
-                paced = self.pacer.wait(url)
+                paced = self.pacer.wait()
                 if paced:
                     with self.stats.lock:
                         self.stats.paced += paced
@@ -318,7 +318,7 @@ class WebexClient:
         """A 429: the pacer learns the quota from it; every thread waits ``Retry-After``."""
         with self.stats.lock:
             self.stats.rate_limited += 1
-        rate = self.pacer.rate_limited(url)
+        rate = self.pacer.rate_limited()
         if count >= self.retry.rate_limit_tries:
             raise ServerError(
                 f"Webex kept rate-limiting after {count} tries; wait a while and run again "

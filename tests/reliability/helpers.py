@@ -40,6 +40,7 @@ VOLATILE = {
     "replaced_at",
     "downloaded_at",
     "members_listed_at",
+    "page_size",  # what a 504 taught the sync: bookkeeping, not history
     "page_size_at",
     "id_",
 }

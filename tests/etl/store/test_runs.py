@@ -8,7 +8,6 @@ from sqlite_utils import Database
 from etl import store
 from tests.etl.store.conftest import LATER, LATEST, NOW, ROOM, ROOM2, rows
 
-
 NO_COSTS = {"retries": 0, "rate_limited": 0, "waited_seconds": 0.0, "paced_seconds": 0.0,
             "bytes": 0, "file_info": 0}  # fmt: skip
 

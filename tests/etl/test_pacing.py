@@ -1,0 +1,113 @@
+"""etl/pacing.py: one budget for all threads; a stated rate spaces requests, two 429s within a
+minute teach one, a lone 429 teaches nothing. A clock of our own drives it (the sync against a
+quota-keeping emulator is in test_quota.py)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from etl.pacing import HEADROOM, Pacer
+
+
+class Clock:
+    """Time that moves only when someone sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self.lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self.lock:
+            self.now += seconds
+
+
+def test_no_rate_stated_and_none_learnt_never_waits():
+    clock = Clock()
+    pacer = Pacer(clock, clock.sleep)
+    assert [pacer.wait() for _ in range(100)] == [0.0] * 100
+    assert clock.now == 1000.0
+
+
+def test_a_stated_rate_spaces_requests_evenly():
+    clock = Clock()
+    pacer = Pacer(clock, clock.sleep)
+    pacer.limit(120)  # one every half second
+    waits = [pacer.wait() for _ in range(5)]
+    assert waits == [0.0, 0.5, 0.5, 0.5, 0.5]
+    assert clock.now == pytest.approx(1002.0)
+
+
+def test_threads_share_the_budget_and_get_distinct_slots():
+    """Eight threads, 60 a minute: the slots handed out are one second apart, none shared."""
+    slots: list[float] = []
+    lock = threading.Lock()
+
+    def now() -> float:
+        return 0.0  # every thread asks at the same instant
+
+    pacer = Pacer(now, lambda seconds: None)
+    pacer.limit(60)
+
+    def take() -> None:
+        waited = pacer.wait()
+        with lock:
+            slots.append(waited)
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(slots) == [float(k) for k in range(8)]
+
+
+def test_one_429_is_waited_out_but_teaches_no_pace():
+    clock = Clock()
+    pacer = Pacer(clock, clock.sleep)
+    for _ in range(50):
+        pacer.wait()
+    assert pacer.rate_limited() is None
+    assert pacer.wait() == 0.0
+
+
+def test_a_second_429_within_a_minute_teaches_what_was_accepted():
+    """100 requests in 10 s, the 101st and 102nd refused: the pace becomes 100 a minute less
+    the headroom; a request sent within the minute after waits its slot."""
+    clock = Clock()
+    pacer = Pacer(clock, clock.sleep)
+    for _ in range(100):
+        pacer.wait()
+        clock.sleep(0.1)
+    pacer.wait()
+    assert pacer.rate_limited() is None
+    pacer.wait()
+    rate = pacer.rate_limited()
+    assert rate == pytest.approx(100 * HEADROOM)
+    assert pacer.wait() == 0.0  # the first slot is now
+    assert pacer.wait() == pytest.approx(60 / rate)
+
+
+def test_429s_more_than_a_minute_apart_teach_nothing():
+    clock = Clock()
+    pacer = Pacer(clock, clock.sleep)
+    pacer.wait()
+    assert pacer.rate_limited() is None
+    clock.sleep(61)
+    pacer.wait()
+    assert pacer.rate_limited() is None
+
+
+def test_a_stated_rate_below_the_learnt_one_wins():
+    clock = Clock()
+    pacer = Pacer(clock, clock.sleep)
+    for _ in range(100):
+        pacer.wait()
+    pacer.limit(30)
+    pacer.rate_limited()
+    assert pacer.rate_limited() == 30  # learnt (100 - 2) * HEADROOM, stated 30
