@@ -12,7 +12,10 @@ are "too complex to document" (webex-api.md §7.3). So:
   allows, and from then on every request is spaced to a little under that (the latest
   evidence wins, so a run that learnt too much or too little corrects itself at the next
   429). A lone 429 (a blip, another tool's burst on the same token) is only waited out:
-  pacing a whole run on one refusal would slow it for nothing.
+  pacing a whole run on one refusal would slow it for nothing; so are 429s after fewer than
+  ``MIN_EVIDENCE`` accepted requests in the minute: a quota that low is not this run's
+  (Webex's is about 300) but another client's use of the token, and ``Retry-After`` is all
+  there is to go by.
 
 The budget is one for all paths. Where Webex gives ``/messages`` more than the rest, a run
 paced by a limit met elsewhere is slower than it could be, but never meets the limit again
@@ -31,6 +34,7 @@ from collections.abc import Callable
 
 WINDOW = 60.0  # seconds: Webex states its quota per minute
 HEADROOM = 0.97  # pace a learnt quota this much below what it allowed
+MIN_EVIDENCE = 30  # requests accepted in the minute before a quota is learnt from 429s
 
 
 class Pacer:
@@ -80,9 +84,9 @@ class Pacer:
             now = self.clock()
             self.refused.append(now)
             refused = _trim(self.refused, now)
-            if refused >= 2:
-                accepted = _trim(self.sent, now) - refused
-                self.learnt = max(1.0, accepted * HEADROOM)
+            accepted = _trim(self.sent, now) - refused
+            if refused >= 2 and accepted >= MIN_EVIDENCE:
+                self.learnt = accepted * HEADROOM
                 self.next_at = max(self.next_at, now)
             rates = [rate for rate in (self.max_rate, self.learnt) if rate]
             return min(rates) if rates else None
