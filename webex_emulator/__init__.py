@@ -4,12 +4,15 @@ It stands in for ``https://webexapis.com/v1`` and imports nothing from ``etl`` o
 it must not share code with the client it is used to test.
 """
 
-from .api import Quirks
 from .faults import Faults, Rule
 from .generate import generate
 from .integrations import Integration, OAuthSettings
+from .latency import Latency
 from .model import Content, DataSet
+from .quirks import Quirks
+from .quota import Quota
 from .server import Emulator
+from .settings import Settings
 
 __all__ = [
     "Content",
@@ -17,8 +20,11 @@ __all__ = [
     "Emulator",
     "Faults",
     "Integration",
+    "Latency",
     "OAuthSettings",
     "Quirks",
+    "Quota",
     "Rule",
+    "Settings",
     "generate",
 ]

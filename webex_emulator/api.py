@@ -13,32 +13,17 @@ import base64
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
-from .ids import normalise_time
-from .model import Content, DataSet
+from .disposition import content_disposition
+from .ids import normalise_time, served_times
+from .model import DataSet
+from .quirks import Quirks
 from .wire import ApiError, Request, Response
 
 NOT_FOUND = "The requested resource could not be found."
 PRESENCE_FIELDS = ("status", "lastActivity")
 MAX_PEOPLE_IDS = 85
-
-
-@dataclass
-class Quirks:
-    """Real-API behaviours that break naive clients; on by default, as in production.
-
-    ``drop_filters_in_next``: the messages next-link loses ``mentionedPeople`` and ``parentId``
-    (PYSDK #168), so a client must re-add its filters. ``link_on_full_page``: a full page always
-    links on, so the last page may be empty, as the real API sometimes does.
-    ``relative_links`` (off: Webex sends absolute ones): next links without scheme and host,
-    ``</v1/messages?...>``, which RFC 8288 allows.
-    """
-
-    drop_filters_in_next: bool = True
-    link_on_full_page: bool = True
-    relative_links: bool = False
 
 
 class WebexApi:
@@ -67,10 +52,19 @@ class WebexApi:
             if match:
                 allowed = True
                 if method == request.method:
-                    return handler(request, *match.groups())
+                    return self.timed(handler(request, *match.groups()))
         if allowed:
             raise ApiError(405, f"Method {request.method} is not allowed on {request.path}.")
         raise ApiError(404, NOT_FOUND)
+
+    def timed(self, response: Response) -> Response:
+        """The answer with its times in the form ``quirks.timestamps`` asks for."""
+        form = self.quirks.timestamps
+        if form == "millis-z" or not response.headers.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            return response
+        return Response(response.status, served_times(response.body, form), response.headers)
 
     # ----- rooms -------------------------------------------------------------------------
 
@@ -108,6 +102,7 @@ class WebexApi:
             default_max=100,
             cap=1000,
             keep=("type", "sortBy", "teamId"),
+            strict=self.quirks.over_cap == "400",
         )
 
     def get_room(self, request: Request, room_id: str) -> Response:
@@ -126,7 +121,8 @@ class WebexApi:
             raise ApiError(400, "mentionedPeople may only be 'me' or your own person id.")
         if caller.get("type") == "bot" and room["type"] == "group" and mentioned is None:
             raise ApiError(403, "Failed to get activity.")
-        size = page_size(request, default=50, cap=100 if mentioned else 1000)
+        strict = mentioned is not None and self.quirks.over_cap == "400"
+        size = page_size(request, default=50, cap=100 if mentioned else 1000, strict=strict)
         before_key = self.before_key(request)
         items = self.ds.room_messages(room_id, before_key, request.arg("parentId"))
         if mentioned:
@@ -188,7 +184,7 @@ class WebexApi:
     def list_memberships(self, request: Request) -> Response:
         room_id = request.arg("roomId")
         if not room_id:
-            raise ApiError(400, "roomId is required unless you are a compliance officer.")
+            return self.my_memberships(request)
         self.visible_room(request, room_id)
         members = [
             m
@@ -204,6 +200,31 @@ class WebexApi:
             default_max=100,
             cap=1000,
             keep=("roomId", "personId", "personEmail"),
+        )
+
+    def my_memberships(self, request: Request) -> Response:
+        """``GET /memberships`` without ``roomId``: the spec says it "lists memberships for
+        rooms to which the authenticated user belongs"; read here as the caller's own
+        membership of each (``quirks.memberships_without_room == "list"``), else a 400.
+        ``personId``/``personEmail`` need ``roomId`` either way, as the spec says."""
+        if self.quirks.memberships_without_room != "list" or any(
+            request.arg(k) is not None for k in ("personId", "personEmail")
+        ):
+            raise ApiError(400, "roomId is required unless you are a compliance officer.")
+        mine = [
+            m
+            for members in self.ds.memberships.values()
+            for m in members
+            if m["personId"] == request.person_id
+        ]
+        return self.cursor_page(
+            request,
+            mine,
+            key=lambda m: (m["created"], m["id"]),
+            newest_first=False,
+            default_max=100,
+            cap=1000,
+            keep=(),
         )
 
     def list_people(self, request: Request) -> Response:
@@ -287,7 +308,7 @@ class WebexApi:
         body = content.body()
         headers = {
             "Content-Type": content.content_type,
-            "Content-Disposition": content_disposition(content),
+            "Content-Disposition": content_disposition(content.filename, self.quirks.file_names),
             "Cache-Control": "no-cache",
         }
         return Response(
@@ -319,9 +340,10 @@ class WebexApi:
         default_max: int,
         cap: int,
         keep: Iterable[str],
+        strict: bool = False,
     ) -> Response:
         """One page of ``items`` in ``key`` order after the opaque ``cursor``, Webex style."""
-        size = page_size(request, default_max, cap)
+        size = page_size(request, default_max, cap, strict)
         ordered = sorted(items, key=key, reverse=newest_first)
         cursor = request.arg("cursor")
         if cursor:
@@ -342,13 +364,16 @@ def _listed(value: object) -> list:
     return value if isinstance(value, list) else []
 
 
-def page_size(request: Request, default: int, cap: int) -> int:
-    """``max`` clamped to the endpoint's cap, as Webex does; not a number is a 400."""
+def page_size(request: Request, default: int, cap: int, strict: bool = False) -> int:
+    """``max`` clamped to the endpoint's cap, as Webex does (``strict``: above the cap is a
+    400, the other reading of the spec's "cannot exceed"); not a number is a 400."""
     raw = request.arg("max")
     if raw is None:
         return default
     if not raw.isdigit() or int(raw) < 1:
         raise ApiError(400, f"Invalid max '{raw}': must be a positive integer.")
+    if strict and int(raw) > cap:
+        raise ApiError(400, f"Invalid max '{raw}': cannot exceed {cap}.")
     return min(int(raw), cap)
 
 
@@ -371,17 +396,3 @@ def decode_cursor(cursor: str) -> tuple:
         return tuple(json.loads(base64.urlsafe_b64decode(padded)))
     except ValueError:
         raise ApiError(400, "Invalid cursor.") from None
-
-
-def content_disposition(content: Content) -> str:
-    """``attachment; filename="..."`` plus RFC 5987 ``filename*`` for names beyond ASCII.
-
-    Characters a quoted-string cannot carry (quotes, backslashes, controls, non-ASCII) become
-    ``_`` in the plain ``filename``; ``filename*`` carries the exact name percent-encoded.
-    """
-    name = content.filename
-    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in name)
-    header = f'attachment; filename="{fallback}"'
-    if fallback != name:
-        header += f"; filename*=UTF-8''{quote(name, safe='')}"
-    return header

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from .api import Quirks
+from .cli_settings import build_settings, settings_options
 from .faults import Faults, Rule
 from .generate import generate
 from .integrations import OAuthSettings
@@ -242,6 +242,7 @@ def build_faults(
     is_flag=True,
     help="Keep parentId/mentionedPeople in next links (the real API drops them).",
 )
+@settings_options
 def main(
     host: str,
     port: int,
@@ -268,6 +269,7 @@ def main(
     refresh_token_seconds: float | None,
     code_seconds: float | None,
     keep_filters: bool,
+    **behaviour: Any,
 ) -> None:
     """Serve a local Webex API (generated or loaded data, optional faults) until Ctrl-C."""
     dataset = load_dataset(data, seed, spaces, messages, people, span_days, hostile)
@@ -279,6 +281,7 @@ def main(
     dataset.oauth = OAuthSettings.from_json(
         {k: v for k, v in lifetimes.items() if v is not None}, dataset.oauth
     )
+    dataset.settings = build_settings(dataset.settings, keep_filters, behaviour)
     if dump is not None:
         _dump(dataset, dump)
         return
@@ -295,9 +298,7 @@ def main(
         expire_token_after,
         fault_seed,
     )
-    emulator = Emulator(
-        dataset, faults, Quirks(drop_filters_in_next=not keep_filters), host=host, port=port
-    )
+    emulator = Emulator(dataset, faults, host=host, port=port)
     _start(emulator, host, port)
     click.echo(describe(emulator))
     try:
@@ -315,6 +316,8 @@ def describe(emulator: Emulator) -> str:
         f"  bot token: {ds.bot_token()}",
         f"  control:   {emulator.url}/_emulator",
     ]
+    if emulator.settings.to_json():
+        lines.append(f"  settings:  {json.dumps(emulator.settings.to_json())}")
     for integration in ds.integrations.values():
         lines.append(
             f"  integration: client id {integration.client_id}, secret "

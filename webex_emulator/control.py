@@ -16,6 +16,7 @@ from .faults import Faults, RequestLog
 from .integrations import Integration, OAuthSettings
 from .model import DataSet
 from .oauth import OAuth
+from .settings import Settings
 from .wire import ApiError, Request, Response, error_response
 
 
@@ -27,6 +28,7 @@ class Host(Protocol):
     faults: Faults
     log: RequestLog
     oauth: OAuth
+    settings: Settings
 
     @property
     def api_url(self) -> str: ...
@@ -37,6 +39,10 @@ class Host(Protocol):
     def add_member(self, room_id: str, person_id: str) -> dict: ...
 
     def remove_member(self, membership_id: str) -> dict: ...
+
+    def edit_message(self, message_id: str, **fields: object) -> dict: ...
+
+    def delete_message(self, message_id: str) -> None: ...
 
     def add_integration(self, integration: Integration) -> Integration: ...
 
@@ -55,6 +61,8 @@ class Control:
             ("DELETE", route(r"/_emulator/log"), self.clear_log),
             ("GET", route(r"/_emulator/faults"), self.get_faults),
             ("PUT", route(r"/_emulator/faults"), self.put_faults),
+            ("GET", route(r"/_emulator/settings"), self.get_settings),
+            ("PUT", route(r"/_emulator/settings"), self.put_settings),
             ("GET", route(r"/_emulator/dataset"), self.get_dataset),
             ("POST", route(r"/_emulator/messages"), self.post_message),
             ("PATCH", route(r"/_emulator/messages/([^/]+)"), self.edit_message),
@@ -119,6 +127,14 @@ class Control:
         self.emu.faults = Faults.from_json(request.json())
         return Response.json(self.emu.faults.to_json())
 
+    def get_settings(self, request: Request) -> Response:
+        return Response.json(self.emu.settings.to_json())
+
+    def put_settings(self, request: Request) -> Response:
+        """Replace quirks, quota and latency (keys left out take their defaults)."""
+        self.emu.settings = Settings.from_json(request.json())
+        return self.get_settings(request)
+
     def get_dataset(self, request: Request) -> Response:
         return Response.json(self.emu.dataset.to_json())
 
@@ -148,10 +164,10 @@ class Control:
         allowed = {"text", "markdown", "html", "updated"}
         if not body or set(body) - allowed:
             raise ValueError(f"edit takes only {', '.join(sorted(allowed))}")
-        return Response.json(self.emu.dataset.edit_message(message_id, **body))
+        return Response.json(self.emu.edit_message(message_id, **body))
 
     def delete_message(self, request: Request, message_id: str) -> Response:
-        self.emu.dataset.delete_message(message_id)
+        self.emu.delete_message(message_id)
         return Response(204)
 
     def add_messages(self, request: Request, room_id: str) -> Response:

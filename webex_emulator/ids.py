@@ -1,15 +1,17 @@
 """Webex-shaped identifiers and timestamps.
 
 Webex ids are unpadded base64 of a URI such as ``ciscospark://us/MESSAGE/<uuid>``; times are
-ISO 8601 UTC with milliseconds and ``Z``. Clients break on small deviations from these shapes,
-so they are produced in exactly one place.
+ISO 8601 UTC with milliseconds and ``Z`` (other forms only when a quirk asks: ``time_form``).
+Clients break on small deviations from these shapes, so they are produced in exactly one place.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import random
 import uuid
+import zlib
 from datetime import datetime, timedelta, timezone
 
 API_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
@@ -71,6 +73,42 @@ def normalise_time(text: str) -> str:
 def add_ms(api_time: str, milliseconds: int) -> str:
     """Shift an API timestamp by a number of milliseconds."""
     return format_time(parse_time(api_time) + timedelta(milliseconds=milliseconds))
+
+
+# The keys of API objects that hold times (rooms, messages, memberships, people).
+TIME_KEYS = ("created", "updated", "lastActivity", "lastModified", "lastSeenDate")
+
+
+def time_form(text: str, form: str) -> str:
+    """A time as served under ``Quirks.timestamps``: ``millis-z`` as it is stored; ``offset``
+    as the spec's examples write it (``2026-03-02T20:28:32+00:00``: no fraction); ``mixed`` one
+    of three lossless forms (``….599Z``, ``….599+00:00``, Python's ``….599000+00:00``) picked
+    by the value, so that one answer mixes them and every answer picks the same.
+    A value that is not a time is served as it is."""
+    if form == "millis-z":
+        return text
+    try:
+        moment = parse_time(text)
+    except (ValueError, OverflowError):
+        return text
+    if form == "offset":
+        return moment.strftime(API_TIME_FORMAT) + "+00:00"
+    choice = zlib.crc32(text.encode("utf-8", "replace")) % 3
+    if choice == 0:
+        return format_time(moment)
+    if choice == 1:
+        return format_time(moment)[:-1] + "+00:00"
+    return moment.isoformat()
+
+
+def served_times(body: bytes, form: str) -> bytes:
+    """A JSON answer (one object, or a list's ``items``) with its times in ``form``."""
+    data = json.loads(body)
+    for item in data.get("items", [data]) if isinstance(data, dict) else []:
+        for key in TIME_KEYS:
+            if isinstance(item, dict) and isinstance(item.get(key), str):
+                item[key] = time_form(item[key], form)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def tracking_id() -> str:

@@ -31,6 +31,7 @@ from typing import Any
 from .ids import add_ms, format_time, id_uuid, make_id, normalise_time
 from .integrations import Integration, OAuthSettings
 from .media import Recipe
+from .settings import Settings
 
 DATASET_FORMAT = "webex-emulator-dataset"
 DATASET_VERSION = 1
@@ -118,6 +119,7 @@ class DataSet:
     avatars: dict[str, Recipe] = field(default_factory=dict)
     integrations: dict[str, Integration] = field(default_factory=dict)  # by client id
     oauth: OAuthSettings = field(default_factory=OAuthSettings)
+    settings: Settings = field(default_factory=Settings)  # the file's; an Emulator copies them
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _order: dict[str, list[tuple[str, int]]] = field(default_factory=dict, repr=False)
     _replies: dict[str, list[tuple[str, int]]] = field(default_factory=dict, repr=False)
@@ -177,8 +179,9 @@ class DataSet:
                 room["lastActivity"] = key[0]
             return message
 
-    def edit_message(self, message_id: str, **changes: Any) -> dict:
-        """Change text/markdown/html (or any field) and stamp ``updated`` as Webex does."""
+    def edit_message(self, message_id: str, touch: bool = True, **changes: Any) -> dict:
+        """Change text/markdown/html (or any field) and stamp ``updated`` as Webex does;
+        ``touch``: the room's lastActivity moves to that time (Quirks.last_activity)."""
         with self.lock:
             message = self.messages[message_id]
             for name, value in changes.items():
@@ -187,15 +190,18 @@ class DataSet:
                 else:
                     message[name] = value
             message["updated"] = changes.get("updated") or self.now_after(self._key[message_id][0])
-            self._touch(message["roomId"], message["updated"])
+            if touch:
+                self._touch(message["roomId"], message["updated"])
             return message
 
-    def delete_message(self, message_id: str) -> None:
-        """Remove a message: listings skip it and ``GET /messages/{id}`` answers 404."""
+    def delete_message(self, message_id: str, touch: bool = True) -> None:
+        """Remove a message: listings skip it and ``GET /messages/{id}`` answers 404;
+        ``touch``: the room's lastActivity moves to now (Quirks.last_activity)."""
         with self.lock:
             message = self.messages.pop(message_id)
             key = self._key.pop(message_id)
-            self._touch(message["roomId"], self.now_after(key[0]))
+            if touch:
+                self._touch(message["roomId"], self.now_after(key[0]))
             del self._by_key[key]
             for index in (
                 self._order[message["roomId"]],
@@ -206,8 +212,8 @@ class DataSet:
                     del index[position]
 
     def _touch(self, room_id: str, moment: str) -> None:
-        """An edit or a deletion is activity too: the room's lastActivity moves (assumed; the
-        Webex docs do not say), so clients that skip unchanged rooms still see it."""
+        """An edit or a deletion is activity too: the room's lastActivity moves (the default;
+        the Webex docs do not say, so Quirks.last_activity can keep it where it was)."""
         room = self.rooms[room_id]
         room["lastActivity"] = max(room.get("lastActivity", ""), moment)
 
@@ -280,6 +286,7 @@ class DataSet:
                 "avatars": {key: recipe.to_json() for key, recipe in self.avatars.items()},
                 "integrations": [i.to_json() for i in self.integrations.values()],
                 "oauth": self.oauth.to_json(),
+                **({"settings": self.settings.to_json()} if self.settings != Settings() else {}),
             }
 
     def dump(self, path: Path) -> None:
@@ -301,6 +308,7 @@ class DataSet:
         for raw in data.get("integrations", []):
             dataset.add_integration(Integration.from_json(raw))
         dataset.oauth = OAuthSettings.from_json(data.get("oauth", {}))
+        dataset.settings = Settings.from_json(data.get("settings", {}))
         for message in sorted(data.get("messages", []), key=lambda m: order_time(m.get("created"))):
             if message["roomId"] not in dataset.rooms:
                 raise ValueError(f"message {message['id']} names unknown room {message['roomId']}")

@@ -7,7 +7,6 @@ read ``api_url`` and ``token``, change its data or faults while it serves, read 
 from __future__ import annotations
 
 import contextlib
-import json
 import socket
 import sys
 import threading
@@ -16,31 +15,33 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from . import changes
-from .api import Quirks, WebexApi
+from .api import WebexApi
 from .control import Control
-from .faults import LIST_KINDS, Faults, LogEntry, RequestLog, Rule
+from .fault_answers import TOO_MANY, cap_max, fault_after, fault_before
+from .faults import Faults, LogEntry, RequestLog, Rule
 from .ids import tracking_id
 from .integrations import Integration
+from .latency import GATEWAY_TIMEOUT, Latency
 from .model import DataSet
 from .oauth import OAuth
+from .quirks import Quirks
+from .quota import Quota
+from .settings import Settings
 from .wire import JSON_TYPE, ApiError, Request, Response, error_response
 
+# An answer's fault name for the request log, when no injected rule made it (quota, page limit);
+# the server takes it out before sending.
+FAULT_HEADER = "X-Emulator-Fault"
 UNAUTHORISED = "The request requires a valid access token set in the Authorization request header."
-TOO_MANY = (
-    "The user has sent too many requests in a given amount of time. Please refer to the "
-    "Retry-After response header for more details."
-)
-STATUS_TEXT = {
-    500: "Internal server error.",
-    502: "Bad gateway: try again later.",
-    503: "Service unavailable: the server is overloaded, try again later.",
-    504: "Gateway timeout: if your query uses max, try reducing it.",
-    429: TOO_MANY,
-}
 
 
 class Emulator:
-    """A local Webex API over a DataSet. Use as a context manager or call start()/stop()."""
+    """A local Webex API over a DataSet. Use as a context manager or call start()/stop().
+
+    ``quirks``, ``quota`` and ``latency`` default to the data set's ``settings`` (from its
+    file), copied: changing them while serving (``emu.quirks.last_activity = "stays"``)
+    changes this emulator only.
+    """
 
     def __init__(
         self,
@@ -49,10 +50,15 @@ class Emulator:
         quirks: Quirks | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        quota: Quota | None = None,
+        latency: Latency | None = None,
     ):
         self.dataset = dataset
         self.faults = faults or Faults()
-        self.api = WebexApi(dataset, quirks)
+        base = dataset.settings.copy()
+        self.api = WebexApi(dataset, quirks or base.quirks)
+        self.quota = quota or base.quota
+        self.latency = latency or base.latency
         self.oauth = OAuth(dataset)
         self.control = Control(self)
         self.log = RequestLog()
@@ -111,6 +117,22 @@ class Emulator:
     def token(self) -> str:
         return self.dataset.owner_token()
 
+    @property
+    def quirks(self) -> Quirks:
+        return self.api.quirks
+
+    @quirks.setter
+    def quirks(self, quirks: Quirks) -> None:
+        self.api.quirks = quirks
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(self.quirks, self.quota, self.latency)
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        self.quirks, self.quota, self.latency = settings.quirks, settings.quota, settings.latency
+
     # ----- changes (the Python side of /_emulator) -----------------------------------------
 
     def post_message(
@@ -124,10 +146,14 @@ class Emulator:
         return changes.add_messages(self.dataset, room_id, count, seed)
 
     def edit_message(self, message_id: str, **fields: object) -> dict:
-        return self.dataset.edit_message(message_id, **fields)
+        """Edit as its author would; the room's lastActivity moves unless the quirk says not."""
+        return self.dataset.edit_message(message_id, touch=self._moves_activity(), **fields)
 
     def delete_message(self, message_id: str) -> None:
-        self.dataset.delete_message(message_id)
+        self.dataset.delete_message(message_id, touch=self._moves_activity())
+
+    def _moves_activity(self) -> bool:
+        return self.quirks.last_activity == "moves"
 
     def add_member(self, room_id: str, person_id: str) -> dict:
         return self.dataset.add_membership(self.dataset.membership_for(room_id, person_id))
@@ -156,7 +182,7 @@ class Emulator:
     # ----- answering -----------------------------------------------------------------------
 
     def answer(self, request: Request) -> tuple[Response, Rule | None]:
-        """Apply latency, faults and authentication, then the endpoint; log the outcome."""
+        """Apply latency, faults, authentication and the quota, then the endpoint; log it."""
         if request.path.startswith("/_emulator"):
             return self.control.dispatch(request), None
         number = self.log.next_number()
@@ -164,6 +190,9 @@ class Emulator:
         self.faults.wait_latency()
         rule = self.faults.pick(number, request.target)
         response = self._respond(request, number, rule)
+        if not request.path.startswith("/avatars/"):  # the avatar CDN is another service
+            self.latency.wait(response.body)
+        gateway = response.headers.pop(FAULT_HEADER, "")
         self.log.add(
             LogEntry(
                 number,
@@ -172,7 +201,7 @@ class Emulator:
                 response.status,
                 started,
                 time.time() - started,
-                rule.kind if rule else "",
+                rule.kind if rule else gateway,
                 len(response.body),
             )
         )
@@ -181,7 +210,7 @@ class Emulator:
 
     def _respond(self, request: Request, number: int, rule: Rule | None) -> Response:
         try:
-            early = _fault_before(rule)
+            early = fault_before(rule)
             if early is not None:
                 return early
             if request.path.startswith("/avatars/"):
@@ -189,8 +218,9 @@ class Emulator:
             if self.oauth.handles(request.path):
                 return self.oauth.dispatch(request)
             request.person_id = self._authenticate(request, number)
+            self._limit(request)
             self._before_answer(request, rule)
-            return _fault_after(request, self.api.dispatch(request), rule)
+            return fault_after(request, self.api.dispatch(request), rule)
         except ApiError as error:
             if rule is not None and rule.kind == "status" and rule.html_body:
                 return Response(
@@ -200,16 +230,29 @@ class Emulator:
                 )
             return error_response(error)
 
+    def _limit(self, request: Request) -> None:
+        """The quota (429 with the seconds until a slot frees) and the page limit (504 after
+        the time the page would have taken), both as a gateway in front of the API answers."""
+        retry_after = self.quota.admit(request.person_id, request.path)
+        if retry_after is not None:
+            raise ApiError(429, TOO_MANY, {"Retry-After": str(retry_after), FAULT_HEADER: "quota"})
+        size = self.latency.too_large(request)
+        if size is not None:
+            time.sleep(self.latency.per_item * size)  # the fixed part is paid by every answer
+            raise ApiError(504, GATEWAY_TIMEOUT, {FAULT_HEADER: "page_limit"})
+
     def _before_answer(self, request: Request, rule: Rule | None) -> None:
         """What stands between an authenticated request and its answer: data changed since the
-        last request, a server-side page cap, a file still being scanned (423)."""
+        last request, a server-side page cap, a file still being scanned (423, to GET, and to
+        HEAD as well when ``quirks.lock_head``)."""
         if rule is not None and rule.kind in ("delete_cursor", "remove_room"):
             self._change_data(request, rule.kind)
         if self.faults.page_cap:
-            _cap_max(request, self.faults.page_cap)
+            cap_max(request, self.faults.page_cap)
+        scanned = ("GET", "HEAD") if self.quirks.lock_head else ("GET",)
         if (
             request.path.startswith("/v1/contents/")
-            and request.method == "GET"
+            and request.method in scanned
             and self.faults.file_locked(request.path)
         ):
             raise ApiError(
@@ -245,74 +288,6 @@ class Emulator:
         if person_id is None or self.faults.token_expired(number):
             raise ApiError(401, UNAUTHORISED)
         return person_id
-
-
-def _fault_before(rule: Rule | None) -> Response | None:
-    """Faults that answer before the API is asked (or delay it): a status, a pause, a redirect."""
-    if rule is None:
-        return None
-    if rule.kind == "status":
-        raise _fault_error(rule)
-    if rule.kind == "delay":
-        time.sleep(rule.seconds)
-    if rule.kind == "redirect":
-        status = rule.status if 300 <= rule.status < 400 else 302
-        return Response(status, b"", {"Location": rule.location})
-    return None
-
-
-def _fault_after(request: Request, response: Response, rule: Rule | None) -> Response:
-    """Faults made of the API's own answer: a broken list, a next link elsewhere."""
-    if rule is None:
-        return response
-    if rule.kind in LIST_KINDS:
-        return _list_fault(request, response, rule.kind)
-    if rule.kind == "next_link" and response.status == 200:
-        response.headers["Link"] = f'<{rule.location}>; rel="next"'
-    return response
-
-
-# A compact JWE with an empty key part: what an item looks like when Webex cannot decrypt it.
-UNDECRYPTED = (
-    "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..TmV2ZXJEZWNyeXB0ZWQ."
-    "ZW5jcnlwdGVkIHRleHQ.a21zX2ZhaWx1cmU"
-)
-KMS_REASON = "Key management server failed to respond appropriately. For more information: "
-# The field a key-server failure leaves undecrypted, per list endpoint.
-ENCRYPTED_FIELD = {
-    "/v1/messages": "text",
-    "/v1/rooms": "title",
-    "/v1/memberships": "personDisplayName",
-    "/v1/people": "displayName",
-}
-
-
-def _list_fault(request: Request, response: Response, kind: str) -> Response:
-    """``empty_page`` or ``item_errors`` applied to a 200 list answer; others pass unchanged."""
-    if response.status != 200 or request.path not in ENCRYPTED_FIELD:
-        return response
-    if kind == "empty_page":
-        return Response.json({"items": []}, Link=f'<{request.base}{request.target}>; rel="next"')
-    body = json.loads(response.body)
-    if body.get("items"):
-        field = ENCRYPTED_FIELD[request.path]
-        item = {k: v for k, v in body["items"][0].items() if k not in ("markdown", "html")}
-        item[field] = UNDECRYPTED
-        item["errors"] = {field: {"code": "kms_failure", "reason": KMS_REASON}}
-        body["items"][0] = item
-    return Response(200, Response.json(body).body, response.headers)
-
-
-def _cap_max(request: Request, cap: int) -> None:
-    """Clamp an explicit ``max`` to ``cap`` (without one, the endpoint's default applies)."""
-    asked = request.arg("max")
-    if asked is not None and asked.isdigit() and int(asked) > cap:
-        request.query["max"] = [str(cap)]
-
-
-def _fault_error(rule: Rule) -> ApiError:
-    headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else {}
-    return ApiError(rule.status, STATUS_TEXT.get(rule.status, "Injected fault."), headers)
 
 
 class _Server(ThreadingHTTPServer):
