@@ -8,14 +8,15 @@ are "too complex to document" (webex-api.md §7.3). So:
 * a rate the user states (``--max-rate N``, for people who share a token with other tools)
   spaces the run's requests at least ``60 / N`` seconds apart, whatever their path;
 * otherwise the run goes as fast as its threads go until a second 429 comes within a minute
-  of the first: the requests Webex accepted in the minute before it are what the quota
-  allows, and from then on every request is spaced to a little under that (the latest
-  evidence wins, so a run that learnt too much or too little corrects itself at the next
-  429). A lone 429 (a blip, another tool's burst on the same token) is only waited out:
-  pacing a whole run on one refusal would slow it for nothing; so are 429s after fewer than
-  ``MIN_EVIDENCE`` accepted requests in the minute: a quota that low is not this run's
-  (Webex's is about 300) but another client's use of the token, and ``Retry-After`` is all
-  there is to go by.
+  of the first: the requests Webex accepted in the minute before it (or since the run began,
+  scaled to a minute, when that is shorter) are what the quota allows, and from then on every
+  request is spaced to a little under that. The latest evidence wins, so a run that learnt
+  too much (a quota per minute met in a first burst of seconds reads as a higher rate) or too
+  little corrects itself at the next 429. A lone 429 (a blip, another tool's burst on the
+  same token) is only waited out: pacing a whole run on one refusal would slow it for
+  nothing; so are 429s after fewer than ``MIN_EVIDENCE`` accepted requests in the minute: a
+  quota that low is not this run's (Webex's is about 300) but another client's use of the
+  token, and ``Retry-After`` is all there is to go by.
 
 The budget is one for all paths. Where Webex gives ``/messages`` more than the rest, a run
 paced by a limit met elsewhere is slower than it could be, but never meets the limit again
@@ -50,6 +51,7 @@ class Pacer:
         self.next_at = 0.0
         self.sent: deque[float] = deque()  # when the requests of the last minute were sent
         self.refused: deque[float] = deque()  # when the 429s of the last minute came
+        self.started: float | None = None  # when the first request was sent
         self.max_rate: float | None = None  # stated (--max-rate), requests a minute
         self.learnt: float | None = None  # from 429s, requests a minute
 
@@ -67,6 +69,7 @@ class Pacer:
         """Wait for this request's slot; returns the seconds waited."""
         with self.lock:
             now = self.clock()
+            self.started = now if self.started is None else self.started
             slot = max(now, self.next_at)
             self.next_at = slot + self.interval()
             self.sent.append(slot)
@@ -86,7 +89,8 @@ class Pacer:
             refused = _trim(self.refused, now)
             accepted = _trim(self.sent, now) - refused
             if refused >= 2 and accepted >= MIN_EVIDENCE:
-                self.learnt = accepted * HEADROOM
+                since = now - (self.started if self.started is not None else now)
+                self.learnt = accepted * WINDOW / min(WINDOW, max(since, 1.0)) * HEADROOM
                 self.next_at = max(self.next_at, now)
             rates = [rate for rate in (self.max_rate, self.learnt) if rate]
             return min(rates) if rates else None

@@ -77,13 +77,13 @@ def test_one_429_is_waited_out_but_teaches_no_pace():
 
 
 def test_a_second_429_within_a_minute_teaches_what_was_accepted():
-    """100 requests in 10 s, the 101st and 102nd refused: the pace becomes 100 a minute less
-    the headroom; a request sent within the minute after waits its slot."""
+    """100 requests in a minute, the 101st and 102nd refused: the pace becomes 100 a minute
+    less the headroom; a request sent after that waits its slot."""
     clock = Clock()
     pacer = Pacer(clock, clock.sleep)
     for _ in range(100):
         pacer.wait()
-        clock.sleep(0.1)
+        clock.sleep(0.6)
     pacer.wait()
     assert pacer.rate_limited() is None
     pacer.wait()
@@ -93,18 +93,42 @@ def test_a_second_429_within_a_minute_teaches_what_was_accepted():
     assert pacer.wait() == pytest.approx(60 / rate)
 
 
+def test_a_quota_met_in_the_first_seconds_reads_as_a_minute_rate_then_corrects_itself():
+    """100 accepted in the run's first 10 s read as 600 a minute (a quota per second would be
+    just that); when the quota is per minute, the next 429s, a minute on, teach 100."""
+    clock = Clock()
+    pacer = Pacer(clock, clock.sleep)
+    for _ in range(100):
+        pacer.wait()
+        clock.sleep(0.1)
+    pacer.wait()
+    pacer.rate_limited()
+    pacer.wait()
+    assert pacer.rate_limited() == pytest.approx(100 * 60 / 10.0 * HEADROOM, rel=0.02)
+    clock.sleep(50)  # Retry-After: the window frees; 100 more go through, paced, in a minute
+    for _ in range(100):
+        pacer.wait()
+        clock.sleep(0.6 - 60 / pacer.learnt)  # type: ignore[operator]
+    pacer.wait()
+    pacer.rate_limited()
+    pacer.wait()
+    assert pacer.rate_limited() == pytest.approx(100 * HEADROOM, rel=0.03)
+
+
 def test_429s_after_few_requests_teach_nothing():
-    """Refused after 10 requests in a minute: not a quota this run can pace under (Webex's is
+    """Refused after 29 requests in a minute: not a quota this run can pace under (Webex's is
     about 300), so only Retry-After counts."""
     clock = Clock()
     pacer = Pacer(clock, clock.sleep)
     for _ in range(MIN_EVIDENCE - 1 + 2):
         pacer.wait()
+        clock.sleep(60 / 33)
     pacer.rate_limited()
     assert pacer.rate_limited() is None  # 29 accepted
     pacer.wait()
     pacer.wait()
-    assert pacer.rate_limited() == pytest.approx(MIN_EVIDENCE * HEADROOM)  # 33 sent, 3 refused
+    learnt = pacer.rate_limited()  # 33 sent in the last minute, 3 refused
+    assert learnt == pytest.approx(MIN_EVIDENCE * HEADROOM, rel=0.07)  # over 56 s, not 60
 
 
 def test_429s_more_than_a_minute_apart_teach_nothing():
