@@ -298,7 +298,7 @@ class SpaceSync:
         try:
             if not self.result.unchanged:
                 self.messages(space_id)
-            if not self.result.unchanged or self.members_stale(space_id):
+            if not same or self.members_stale(space_id):
                 sync_members(self.db, self.client, space_id, self.now)
         except NotFoundError:
             raise SyncError(
