@@ -1,4 +1,5 @@
-"""The run's file phase: attachment information and bytes, after every space's messages.
+"""The run's file phase: attachment information and bytes, after every space's messages
+(and the authors' avatars, after the people: avatars are their URLs).
 
 Asking Webex about a file costs one request per file (``HEAD``), and in a space rich in
 files that is most of a first sync's requests (9,184 of 9,293 for 100,000 messages): about
@@ -28,6 +29,7 @@ from webex_layout import UnsafePath
 from . import store
 from .api import AuthError, WebexClient, WebexError
 from .files.attachments import fetch_file_info
+from .files.avatars import Hosts, download_avatars
 from .files.downloads import add_verdicts, download_files
 from .store import transaction
 
@@ -50,6 +52,7 @@ class SpaceOutcome(Protocol):
     error: str | None
     files: dict[str, int]
     downloads: dict[str, int]
+    avatars: dict[str, int]
 
 
 def sync_files(
@@ -101,3 +104,32 @@ def _space_files(
         if result.files:
             add_verdicts(result.downloads, result.files, options.allow_unscannable)
     return left
+
+
+def download_avatars_of(
+    db: Database,
+    client: WebexClient,
+    results: list[SpaceOutcome],
+    archive: Path,
+    workers: int,
+    progress: Callable[..., None] | None,
+) -> None:
+    """Each synced space's avatars (after the people: avatars are their URLs), best effort:
+    a host that cannot be reached is tried once in the run, and named in one line. A folder
+    that leads outside the archive fails that space only."""
+    hosts = Hosts()
+    for result in results:
+        if result.error is None:
+            try:
+                result.avatars = download_avatars(
+                    db, client, result.space_id, archive, store.utc_now(), workers, progress, hosts
+                )
+            except UnsafePath as error:
+                result.error = str(error)
+    failed = sum(r.avatars.get("failed", 0) for r in results)
+    if hosts.down:
+        named = "; ".join(f"{host} ({why})" for host, why in hosts.down.items())
+        client.notify(
+            f"avatars: {failed} not downloaded; could not reach {named}: tried once in "
+            "this run, the next sync tries again"
+        )

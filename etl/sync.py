@@ -26,8 +26,7 @@ from . import store
 from .api import AuthError, NotFoundError, WebexClient, WebexError
 from .byid import UNDECRYPTED, fetch_parents, fetch_undecrypted
 from .errors import SyncError
-from .filephase import FileOptions, sync_files
-from .files.avatars import Hosts, download_avatars
+from .filephase import FileOptions, download_avatars_of, sync_files
 from .files.names import folder_name
 from .pages import SpaceMessages
 from .paging import PageSize
@@ -158,7 +157,14 @@ def _sync_spaces(
         sync_people(db, client, options.stale_days, progress)
         sync_files(db, client, results, file_options(options), progress)  # type: ignore[arg-type]
         if options.avatars == "download" and options.archive_dir is not None:
-            _download_avatars(db, client, results, options.archive_dir, options.workers, progress)
+            download_avatars_of(
+                db,
+                client,
+                results,
+                options.archive_dir,
+                options.workers,
+                progress,  # type: ignore[arg-type]
+            )
     except BaseException as error:
         status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
         try:
@@ -182,35 +188,6 @@ def file_options(options: SyncOptions) -> FileOptions:
         options.download, options.workers, options.archive_dir, options.allow_unscannable,
         options.file_info_limit,
     )  # fmt: skip
-
-
-def _download_avatars(
-    db: Database,
-    client: WebexClient,
-    results: list[SpaceResult],
-    archive: Path,
-    workers: int,
-    progress: Progress | None,
-) -> None:
-    """Each synced space's avatars (after the people: avatars are their URLs), best effort:
-    a host that cannot be reached is tried once in the run, and named in one line. A folder
-    that leads outside the archive fails that space only."""
-    hosts = Hosts()
-    for result in results:
-        if result.error is None:
-            try:
-                result.avatars = download_avatars(
-                    db, client, result.space_id, archive, store.utc_now(), workers, progress, hosts
-                )
-            except UnsafePath as error:
-                result.error = str(error)
-    failed = sum(r.avatars.get("failed", 0) for r in results)
-    if hosts.down:
-        named = "; ".join(f"{host} ({why})" for host, why in hosts.down.items())
-        client.notify(
-            f"avatars: {failed} not downloaded; could not reach {named}: tried once in "
-            "this run, the next sync tries again"
-        )
 
 
 def sync_one(
