@@ -29,7 +29,7 @@ from .errors import SyncError
 from .filephase import FileOptions, download_avatars_of, sync_files
 from .files.names import folder_name
 from .pages import SpaceMessages
-from .paging import PageSize
+from .paging import FLOOR, PageSize
 from .people import sync_members, sync_people
 from .store import transaction
 from .store.fts import restore_triggers
@@ -246,6 +246,7 @@ class SpaceSync:
         self.progress = progress
         self.now = store.utc_now()
         self.started = time.monotonic()
+        self.in_window = 0  # live messages stored inside the look-back window (quiet())
 
     def count_page(self, new: int, edited: int) -> None:
         """A page of messages was written: count it, and say how the space is going."""
@@ -290,7 +291,10 @@ class SpaceSync:
         for pragma in SYNC_PRAGMAS:  # not before: a no-op run keeps a small cache
             self.db.execute(f"PRAGMA {pragma}")
         options, since = self.options, self.lower_bound(space_id)
-        size = PageSize(options.page_size, *store.page_size(self.db, space_id), self.clock())
+        wanted = options.page_size
+        if self.result.window_read:  # one page that holds the window and one message below
+            wanted = min(wanted, max(FLOOR, self.in_window + 2))
+        size = PageSize(wanted, *store.page_size(self.db, space_id), self.clock())
         messages = SpaceMessages(self.db, self.client, space_id, self.now, size, self.count_page)
         try:
             Walk(
@@ -332,7 +336,10 @@ class SpaceSync:
         """Whether the look-back window holds no stored message: then no edit or deletion
         inside it can have happened unseen (a new message would have moved lastActivity)."""
         cutoff = self.look_back(self.lower_bound(space_id))
-        return cutoff is not None and store.live_messages_since(self.db, space_id, cutoff) == 0
+        if cutoff is None:
+            return False
+        self.in_window = store.live_messages_since(self.db, space_id, cutoff)
+        return self.in_window == 0
 
     def members_stale(self, space_id: str) -> bool:
         """Whether an unchanged space's members are due to be listed again: Webex does not
