@@ -2,6 +2,7 @@
 
     python benchmarks/quota_bench.py [--scale 10] [--messages 100000] [--spaces 500]
                                      [--active 50] [--against CHECKOUT] [--only first,noop,changed]
+                                     [--max-rate N]
 
 The model: a quota of 300 requests a minute for the token (one budget, every path), each
 answer 150 ms plus 0.3 ms per item it lists, and ``/messages`` pages above 500 items answering
@@ -101,11 +102,16 @@ def month_old_spaces(spaces: int, active: int) -> tuple[DataSet, list[str]]:
     return ds, rooms
 
 
+def ours_only(args: argparse.Namespace, mark: str) -> list[str]:
+    """--max-rate for this checkout's syncs (the other checkout may not know the option)."""
+    return ["--max-rate", str(args.max_rate)] if args.max_rate and not mark else []
+
+
 def run_first(args: argparse.Namespace, codes: list[tuple[str, Path]], work: Path) -> None:
     ds = generate(seed=1, spaces=1, messages=args.messages, hostile_rate=0)
     for mark, checkout in codes:
         with Emulator(ds, **settings(args.scale)) as emu:
-            outcome = sync(emu, work / f"first{mark}", checkout)
+            outcome = sync(emu, work / f"first{mark}", checkout, *ours_only(args, mark))
         print(line(f"first sync{mark}", outcome, args.scale), flush=True)
         if mark and not outcome.ok:  # the code before issue 14: its requests, without a limit
             with Emulator(ds, **settings(args.scale, limit=False)) as emu:
@@ -122,14 +128,15 @@ def run_noop_and_changed(
             for room in active:
                 emu.add_messages(room, 10, seed=3)
             archive = work / f"spaces{mark}"
-            first = sync(emu, archive, checkout)
+            extra = ours_only(args, mark)
+            first = sync(emu, archive, checkout, *extra)
             print(line(f"{args.spaces} spaces, first sync{mark}", first, args.scale), flush=True)
             if "noop" in args.only:
-                noop = sync(emu, archive, checkout)
+                noop = sync(emu, archive, checkout, *extra)
                 print(line(f"{args.spaces} spaces, no-op{mark}", noop, args.scale), flush=True)
             if "changed" in args.only:
                 change(emu, ds, active)
-                changed = sync(emu, archive, checkout)
+                changed = sync(emu, archive, checkout, *extra)
                 label = f"{args.spaces} spaces, changed{mark}"
                 print(line(label, changed, args.scale), flush=True)
 
@@ -156,6 +163,9 @@ def main() -> None:
     parser.add_argument("--active", type=int, default=50)
     parser.add_argument("--against", type=Path, help="another checkout to run in the same round")
     parser.add_argument("--only", default="first,noop,changed")
+    parser.add_argument(
+        "--max-rate", type=int, help="pass --max-rate N to this checkout's syncs (the quota known)"
+    )
     args = parser.parse_args()
     codes = [("", ROOT)] + ([(" (other)", args.against.resolve())] if args.against else [])
     print(

@@ -10,7 +10,8 @@ take over), and the size that worked is stored in ``spaces.page_size`` so that t
 starts there instead of paying the 504 again. A stored size is not forever: Webex's load
 changes, so once it is ``RETRY_LARGER_DAYS`` old a run starts at twice it (capped at the size
 asked for); if that works it is stored, if it 504s the run halves again and the date is
-renewed. All threads of one space (the walk and its backfill slices) share one ``PageSize``.
+renewed. All threads of one space (the walk and its backfill slices) share one ``PageSize``,
+and a space with nothing learnt starts at the size the run's earlier spaces had to take.
 """
 
 from __future__ import annotations
@@ -26,15 +27,22 @@ class PageSize:
     """The ``max`` of one space's pages during a run (thread-safe)."""
 
     def __init__(
-        self, wanted: int, stored: int | None = None, learned_at: str | None = None, now=None
+        self,
+        wanted: int,
+        stored: int | None = None,
+        learned_at: str | None = None,
+        now: datetime | None = None,
+        hint: int | None = None,
     ):
         """``wanted``: the size asked for (SyncOptions.page_size); ``stored``, ``learned_at``:
         what an earlier run learnt (spaces.page_size, spaces.page_size_at); ``now``: a
-        datetime (UTC) deciding whether that is old enough to try larger."""
+        datetime (UTC) deciding whether that is old enough to try larger; ``hint``: for a
+        space that has learnt nothing yet, the size other spaces of this run had to take
+        (``sync --all`` of a first sync would otherwise pay one 504 per space)."""
         self.wanted = wanted
         self.stored = stored if stored is not None and 0 < stored < wanted else None
         self.probing = False  # this run tries larger than the stored size
-        size = self.stored or wanted
+        size = self.stored or (min(wanted, hint) if hint else wanted)
         if self.stored is not None and _older_than(learned_at, now, RETRY_LARGER_DAYS):
             size, self.probing = min(wanted, self.stored * 2), True
         self.size = size

@@ -150,9 +150,10 @@ def _sync_spaces(
         me = client.get_json("people/me")
         with transaction(db):
             store.save_me(db, me)
+        hint: dict = {}
         for space_id in space_ids:
             results.append(
-                sync_one(db, client, options, me, progress, space_id, rooms.get(space_id))
+                sync_one(db, client, options, me, progress, space_id, rooms.get(space_id), hint)
             )
         sync_people(db, client, options.stale_days, progress)
         sync_files(db, client, results, file_options(options), progress)  # type: ignore[arg-type]
@@ -198,10 +199,12 @@ def sync_one(
     progress: Progress,
     space_id: str,
     listed: dict | None = None,
+    hint: dict | None = None,
 ) -> SpaceResult:
-    """One space's messages and members (``listed``: its room as ``/rooms`` gave it); its
-    failure is returned in the result, not raised (but 401 is raised)."""
-    space = SpaceSync(db, client, options, me, progress)
+    """One space's messages and members (``listed``: its room as ``/rooms`` gave it; ``hint``:
+    what the run's spaces tell the next ones, the page size a 504 taught); its failure is
+    returned in the result, not raised (but 401 is raised)."""
+    space = SpaceSync(db, client, options, me, progress, hint)
     try:
         result = space.run(space_id, listed)
     except AuthError:
@@ -241,12 +244,14 @@ class SpaceSync:
         options: SyncOptions,
         me: dict,
         progress: Progress,
+        hint: dict | None = None,
     ):
         self.db, self.client, self.options, self.me = db, client, options, me
         self.progress = progress
         self.now = store.utc_now()
         self.started = time.monotonic()
         self.in_window = 0  # live messages stored inside the look-back window (quiet())
+        self.hint = hint if hint is not None else {}  # shared by the run's spaces
 
     def count_page(self, new: int, edited: int) -> None:
         """A page of messages was written: count it, and say how the space is going."""
@@ -294,7 +299,8 @@ class SpaceSync:
         wanted = options.page_size
         if self.result.window_read:  # one page that holds the window and one message below
             wanted = min(wanted, max(FLOOR, self.in_window + 2))
-        size = PageSize(wanted, *store.page_size(self.db, space_id), self.clock())
+        stored, learnt_at = store.page_size(self.db, space_id)
+        size = PageSize(wanted, stored, learnt_at, self.clock(), self.hint.get("page_size"))
         messages = SpaceMessages(self.db, self.client, space_id, self.now, size, self.count_page)
         try:
             Walk(
@@ -303,6 +309,8 @@ class SpaceSync:
             ).run()  # fmt: skip
         finally:  # what a 504 taught holds even when the walk failed later
             learnt, changed = size.to_store()
+            if size.shrunk:  # the next spaces of the run start there
+                self.hint["page_size"] = size.current()
             if changed:
                 with transaction(self.db):
                     store.save_page_size(self.db, space_id, learnt, self.now)

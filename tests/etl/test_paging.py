@@ -30,6 +30,9 @@ def test_a_page_size_starts_where_it_worked_and_is_tried_larger_after_a_week():
     assert (probe.current(), probe.probing) == (500, True)
     assert PageSize(1000, 800, at(30), NOW).current() == 1000  # never above what is asked
     assert PageSize(100, 500, at(1), NOW).current() == 100  # a stored size above it: ignored
+    hinted = PageSize(1000, None, None, NOW, hint=500)  # the run's other spaces took 500
+    assert (hinted.current(), hinted.to_store()) == (500, (500, True))
+    assert PageSize(1000, 250, at(1), NOW, hint=500).current() == 250  # its own size first
 
 
 def test_a_504_halves_once_per_size_down_to_the_floor():
@@ -103,3 +106,20 @@ def test_504s_at_the_floor_are_retried_as_any_5xx(tmp_path):
     assert [max_of(e.path) for e in pages[:3]] == [FLOOR] * 3
     assert [e.status for e in pages[:3]] == [504, 504, 200]
     assert store.page_size(db, room) == (None, None)
+
+
+def test_the_run_s_next_spaces_start_at_the_size_a_504_taught(tmp_path):
+    """Three spaces, every one 504 above 60 items: one 504 in the run, not one per space."""
+    from webex_emulator import Latency
+
+    ds = make_dataset(messages=150, spaces=3, seed=3, hostile_rate=0)
+    rooms = sorted(ds.rooms)
+    with Emulator(ds, latency=Latency(page_limit=60)) as emu:
+        db = store.open_archive(tmp_path)
+        with WebexClient(emu.token, emu.api_url, retry=FAST) as client:
+            options = SyncOptions(download="no", page_size=200, workers=1)
+            results = sync_spaces(db, client, rooms, options)
+        pages = message_pages(emu)
+    assert [r.error for r in results] == [None] * len(rooms)
+    assert [e.status for e in pages].count(504) == 2  # 200, then 100, then 50 works
+    assert {store.page_size(db, room)[0] for room in rooms} == {50}

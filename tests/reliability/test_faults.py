@@ -4,9 +4,9 @@ One group space of 40 messages (threads, files, hostile file names) is synced wi
 ``page_size=10`` and ``--download files`` (2 workers), so the clean run's requests are: who am
 I, the room, the message pages (cursor pages among them), the members, the people, and every
 file's GET (no HEAD: with ``--download files`` the GET's headers name the file; faults on HEAD
-are tests/etl/files/test_attachments.py's). Each fault below is put on request k for EVERY k of that run (or, where
-one strike costs real seconds, on a sample with one request of every kind), and the outcome
-must be one of two things:
+are tests/etl/files/test_attachments.py's). Each fault below is put on request k for EVERY k
+of that run (or, where one strike costs real seconds, on a sample with one request of every
+kind), and the outcome must be one of two things:
 
 * the archive is identical to the fault-free one (``helpers.snapshot``) after the same run;
 * or the run ends in a clear one-line error, the archive is whole (SQLite's checks, no
