@@ -12,7 +12,9 @@ are "too complex to document" (webex-api.md §7.3). So:
   scaled to a minute, when that is shorter) are what the quota allows, and from then on every
   request is spaced to a little under that. The latest evidence wins, so a run that learnt
   too much (a quota per minute met in a first burst of seconds reads as a higher rate) or too
-  little corrects itself at the next 429. A lone 429 (a blip, another tool's burst on the
+  little corrects itself: after a minute without a 429 the pace rises by a tenth, so a rate
+  learnt too low climbs back until Webex refuses again (a pair of 429s every few minutes at
+  worst, not a storm). A lone 429 (a blip, another tool's burst on the
   same token) is only waited out: pacing a whole run on one refusal would slow it for
   nothing; so are 429s after fewer than ``MIN_EVIDENCE`` accepted requests in the minute: a
   quota that low is not this run's (Webex's is about 300) but another client's use of the
@@ -36,6 +38,7 @@ from collections.abc import Callable
 WINDOW = 60.0  # seconds: Webex states its quota per minute
 HEADROOM = 0.97  # pace a learnt quota this much below what it allowed
 MIN_EVIDENCE = 30  # requests accepted in the minute before a quota is learnt from 429s
+RISE = 1.1  # a learnt pace rises by this after a minute without a 429
 
 
 class Pacer:
@@ -54,6 +57,7 @@ class Pacer:
         self.started: float | None = None  # when the first request was sent
         self.max_rate: float | None = None  # stated (--max-rate), requests a minute
         self.learnt: float | None = None  # from 429s, requests a minute
+        self.calm_since = 0.0  # the last 429, or the last rise of the learnt pace
 
     def limit(self, per_minute: float | None) -> None:
         """Space every request at least ``60 / per_minute`` seconds apart (None: no limit)."""
@@ -70,6 +74,8 @@ class Pacer:
         with self.lock:
             now = self.clock()
             self.started = now if self.started is None else self.started
+            if self.learnt and now - self.calm_since > WINDOW:  # a minute without a 429
+                self.learnt, self.calm_since = self.learnt * RISE, now
             slot = max(now, self.next_at)
             self.next_at = slot + self.interval()
             self.sent.append(slot)
@@ -86,6 +92,7 @@ class Pacer:
         with self.lock:
             now = self.clock()
             self.refused.append(now)
+            self.calm_since = now
             refused = _trim(self.refused, now)
             accepted = _trim(self.sent, now) - refused
             if refused >= 2 and accepted >= MIN_EVIDENCE:

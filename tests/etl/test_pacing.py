@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from etl.pacing import HEADROOM, MIN_EVIDENCE, Pacer
+from etl.pacing import HEADROOM, MIN_EVIDENCE, RISE, Pacer
 
 
 class Clock:
@@ -151,3 +151,25 @@ def test_a_stated_rate_below_the_learnt_one_wins():
     pacer.limit(30)
     pacer.rate_limited()
     assert pacer.rate_limited() == 30  # learnt (100 - 2) * HEADROOM, stated 30
+
+
+def test_a_learnt_pace_rises_after_a_minute_without_a_429():
+    """Learnt at 97 a minute; a minute later with no refusal the pace is a tenth higher, and
+    so on each quiet minute, until Webex refuses again."""
+    clock = Clock()
+    pacer = Pacer(clock, clock.sleep)
+    for _ in range(100):
+        pacer.wait()
+        clock.sleep(0.6)
+    pacer.rate_limited()
+    learnt = pacer.rate_limited()
+    assert learnt is not None
+    clock.sleep(30)
+    pacer.wait()
+    assert pacer.learnt == learnt  # half a minute: not yet
+    clock.sleep(31)
+    pacer.wait()
+    assert pacer.learnt == pytest.approx(learnt * RISE)
+    clock.sleep(61)
+    pacer.wait()
+    assert pacer.learnt == pytest.approx(learnt * RISE**2)
