@@ -160,3 +160,26 @@ def test_file_info_limit_caps_the_heads_of_a_run_and_the_next_run_goes_on(tmp_pa
     assert statuses == {"info": total}
     runs = [row[0] for row in db.execute("SELECT file_info FROM sync_runs ORDER BY id")]
     assert runs == [5, total - 5]
+
+
+def test_max_rate_spaces_the_command_s_requests_and_says_so(emu, tmp_path):
+    """`sync --all --max-rate 600`: requests at least 0.1 s apart as Webex saw them arrive
+    (give or take the threads' jitter), the pacing in the last line and in sync_runs; 0 is a
+    usage error."""
+    env = {
+        "WEBEX_API_URL": emu.api_url,
+        "WEBEX_ARCHIVE_TOKEN": emu.token,
+        "WEBEX_ARCHIVE_DIR": str(tmp_path / "archive"),
+    }
+    result = run("sync", "--all", "--max-rate", "600", "--download", "no", env=env)
+    assert result.returncode == 0, result.stderr
+    starts = sorted(e.started for e in emu.log.entries())
+    assert len(starts) > 10
+    assert (starts[-1] - starts[0]) >= 0.1 * (len(starts) - 1) - 0.05
+    assert "s pacing)" in result.stderr.strip().splitlines()[-1]
+    conn = sqlite3.connect(tmp_path / "archive" / "archive.db")
+    paced = conn.execute("SELECT paced_seconds, arguments FROM sync_runs").fetchone()
+    conn.close()
+    assert paced[0] > 0.5 and json.loads(paced[1])["max_rate"] == 600
+    refused = run("sync", "--all", "--max-rate", "0", env=env)
+    assert refused.returncode == 2 and "--max-rate" in refused.stderr
