@@ -12,11 +12,13 @@
 --   * Times are text in the Webex API's own form, UTC: 'YYYY-MM-DDTHH:MM:SS.mmmZ'. They sort
 --     lexically, so `created >= '2024-01-01'` and `ORDER BY created` do what you expect.
 --     Our own bookkeeping times (*_seen_at, *_synced_at, fetched_at, ...) use the same form.
+--     Webex's documentation also shows '+00:00' without milliseconds: whatever ISO 8601 form
+--     it sends, the sync writes the time in this form (docs/undocumented.md).
 --   * Ids are the API's opaque ids (base64 of 'ciscospark://us/<TYPE>/<uuid>').
 --   * Booleans are INTEGER 0/1; NULL means the API did not send the field.
 --   * JSON columns hold compact JSON text: use json_each()/json_extract() on them.
 --   * raw is the object exactly as the API returned it (JSON text): fields we have no column
---     for are still there.
+--     for are still there, and times in the form Webex sent them.
 --   * Nothing is ever removed: a message deleted in Webex keeps its row and content and gets
 --     deleted_at; a member who left keeps the row and gets left_at.
 

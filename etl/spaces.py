@@ -6,6 +6,7 @@ import base64
 import binascii
 
 from .api import WebexClient
+from .store import archive_time
 
 
 class SpaceNotFound(Exception):
@@ -15,7 +16,12 @@ class SpaceNotFound(Exception):
 def list_spaces(client: WebexClient) -> list[dict]:
     """Every space the token is a member of (all pages), most recently active first."""
     rooms = [room for page in client.pages("rooms", {"max": 1000}) for room in page]
-    return sorted(rooms, key=lambda r: r.get("lastActivity", ""), reverse=True)
+    return sorted(rooms, key=_activity, reverse=True)
+
+
+def _activity(room: dict) -> str:
+    """A room's lastActivity in the archive's form, comparable whatever form Webex sent."""
+    return archive_time(room.get("lastActivity")) or ""
 
 
 def is_space_id(text: str) -> bool:
@@ -66,6 +72,6 @@ def select(
     return [
         room for room in rooms
         if (kind is None or room.get("type") == kind)
-        and (active_since is None or room.get("lastActivity", "") >= active_since)
+        and (active_since is None or _activity(room) >= active_since)
         and not any(e in room.get("title", "").casefold() for e in unwanted)
     ]  # fmt: skip

@@ -337,7 +337,8 @@ class SpaceSync:
         if self.options.full or self.options.since or self.options.last:
             return False
         activity, status = store.last_sync(self.db, space_id)
-        same = bool(status == "ok" and activity and activity == room.get("lastActivity"))
+        listed = store.archive_time(room.get("lastActivity"))  # stored in the archive's form
+        same = bool(status == "ok" and activity and activity == listed)
         return same and not self.holds_undecrypted(space_id)
 
     def quiet(self, space_id: str) -> bool:

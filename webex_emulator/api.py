@@ -64,7 +64,8 @@ class WebexApi:
             "application/json"
         ):
             return response
-        return Response(response.status, served_times(response.body, form), response.headers)
+        body = served_times(response.body, form)
+        return Response(response.status, body, response.headers, response.items)
 
     # ----- rooms -------------------------------------------------------------------------
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import json
-import math
 import socket
 import sys
 from pathlib import Path
@@ -12,22 +11,12 @@ from typing import Any
 
 import click
 
-from .cli_settings import build_settings, settings_options
+from .cli_settings import Finite, build_settings, settings_options
 from .faults import Faults, Rule
 from .generate import generate
 from .integrations import OAuthSettings
 from .model import DataSet
 from .server import Emulator
-
-
-class _Finite(click.FloatRange):
-    """A FloatRange that also refuses nan and inf (click's range check lets nan through)."""
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        number = click.FLOAT.convert(value, param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number", param, ctx)
-        return super().convert(number, param, ctx)
 
 
 def _fault_path(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -147,7 +136,7 @@ def build_faults(
 )
 @click.option(
     "--span-days",
-    type=_Finite(1, 36_525),  # a day (distinct millisecond times) to a century
+    type=Finite(1, 36_525),  # a day (distinct millisecond times) to a century
     default=900.0,
     show_default=True,
     help="Days of history the generated messages cover, ending now.",
@@ -170,7 +159,7 @@ def build_faults(
 )
 @click.option(
     "--latency-ms",
-    type=_Finite(0, 600_000),
+    type=Finite(0, 600_000),
     default=0.0,
     help="Delay every API request by this much.",
 )
@@ -224,17 +213,17 @@ def build_faults(
 @click.option("--fault-seed", default=0, help="Seed of the random fault schedule.")
 @click.option(
     "--access-token-seconds",
-    type=_Finite(0.001, 1e9),
+    type=Finite(0.001, 1e9),
     help="Lifetime of access tokens issued to integrations (default: the data set's, 14 days).",
 )
 @click.option(
     "--refresh-token-seconds",
-    type=_Finite(0.001, 1e9),
+    type=Finite(0.001, 1e9),
     help="Lifetime of refresh tokens, renewed on use (default: the data set's, 90 days).",
 )
 @click.option(
     "--code-seconds",
-    type=_Finite(0.001, 1e9),
+    type=Finite(0.001, 1e9),
     help="Lifetime of authorization codes (default: the data set's, 600).",
 )
 @click.option(

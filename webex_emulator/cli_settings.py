@@ -6,6 +6,7 @@ defaults when it says nothing; ``--dump`` writes them into the file it makes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,16 @@ from .latency import Latency
 from .quirks import CHOICES, Quirks, camel
 from .quota import Quota
 from .settings import Settings
+
+
+class Finite(click.FloatRange):
+    """A FloatRange that also refuses nan and inf (click's range check lets nan through)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return super().convert(number, param, ctx)
 
 
 def _pairs(
@@ -71,17 +82,17 @@ OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
     ),
     click.option(
         "--quota-window",
-        type=click.FloatRange(0.001, 86_400),
+        type=Finite(0.001, 86_400),
         help="The quota's window in seconds (default 60).",
     ),
     click.option(
         "--fixed-latency",
-        type=click.FloatRange(0, 600),
+        type=Finite(0, 600),
         help="Seconds every API answer takes (e.g. 0.15).",
     ),
     click.option(
         "--item-latency",
-        type=click.FloatRange(0, 600),
+        type=Finite(0, 600),
         help="Seconds more per item of a list answer (e.g. 0.0003).",
     ),
     click.option(

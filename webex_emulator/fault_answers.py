@@ -78,7 +78,7 @@ def _list_fault(request: Request, response: Response, kind: str) -> Response:
         item[field] = UNDECRYPTED
         item["errors"] = {field: {"code": "kms_failure", "reason": KMS_REASON}}
         body["items"][0] = item
-    return Response(200, Response.json(body).body, response.headers)
+    return Response(200, Response.json(body).body, response.headers, response.items)
 
 
 def cap_max(request: Request, cap: int) -> None:

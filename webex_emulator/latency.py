@@ -11,7 +11,6 @@ answered after the time the page would have taken, as a gateway gives up only af
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 
@@ -39,24 +38,29 @@ class Latency:
     def __post_init__(self) -> None:
         for name in ("fixed", "per_item"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not 0 <= value <= 600:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not 0 <= value <= 600
+            ):
                 raise ValueError(f"latency {name} must be seconds from 0 to 600, not {value!r}")
         for limit in [self.page_limit, *self.page_limits.values()]:
-            if limit is not None and (not isinstance(limit, int) or limit < 1):
+            if limit is not None and (type(limit) is not int or limit < 1):
                 raise ValueError(f"a page limit must be a whole number of items, not {limit!r}")
 
     def cost(self, items: int) -> float:
         return self.fixed + self.per_item * items
 
-    def wait(self, body: bytes) -> None:
-        """Hold an answer for what it costs: the fixed part, and the per-item part for a list."""
-        items = _items(body) if self.per_item else 0
+    def wait(self, items: int) -> None:
+        """Hold an answer for what it costs: the fixed part, and the per-item part for a list
+        of ``items`` items."""
         seconds = self.cost(items)
         if seconds > 0:
             time.sleep(seconds)
 
-    def too_large(self, request: Request) -> int | None:
-        """The page size of a ``/v1/messages`` request when it is above its space's limit."""
+    def too_large(self, request: Request, strict: bool = False) -> int | None:
+        """The page size of a ``/v1/messages`` request when it is above its space's limit
+        (``strict``: a ``max`` above the endpoint's cap is the endpoint's 400, not a page)."""
         room_id, asked = request.arg("roomId"), request.arg("max")
         if request.path != "/v1/messages" or room_id is None:
             return None
@@ -66,10 +70,10 @@ class Latency:
         cap = MENTIONS_CAP if request.arg("mentionedPeople") else MESSAGES_CAP
         if asked is None:
             size = MESSAGES_DEFAULT_MAX
-        elif asked.isdigit():
+        elif asked.isdigit() and not (strict and int(asked) > cap):
             size = min(int(asked), cap)
         else:
-            return None  # not a number: the endpoint's own 400
+            return None  # the endpoint's own 400
         return size if size > limit else None
 
     def to_json(self) -> dict:
@@ -91,13 +95,3 @@ class Latency:
             page_limit=data.get("pageLimit"),
             page_limits=dict(data.get("pageLimits", {})),
         )
-
-
-def _items(body: bytes) -> int:
-    """How many items a JSON list answer carries (0 for anything else)."""
-    if not body.startswith(b'{"items":'):
-        return 0
-    try:
-        return len(json.loads(body)["items"])
-    except (ValueError, KeyError, TypeError):
-        return 0

@@ -34,7 +34,12 @@ class Quota:
         for name, limit in self.limits.items():
             if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
                 raise ValueError(f"quota {name!r} must be a whole number of requests, at least 1")
-        if not isinstance(self.window, (int, float)) or not 0 < self.window <= 86_400:
+        window = self.window
+        if (
+            isinstance(window, bool)
+            or not isinstance(window, (int, float))
+            or not 0 < window <= 86_400
+        ):
             raise ValueError("the quota window must be a number of seconds above 0")
         self._lock = threading.Lock()
         self._admitted: dict[tuple[str, str], deque[float]] = {}

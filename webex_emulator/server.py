@@ -191,7 +191,7 @@ class Emulator:
         rule = self.faults.pick(number, request.target)
         response = self._respond(request, number, rule)
         if not request.path.startswith("/avatars/"):  # the avatar CDN is another service
-            self.latency.wait(response.body)
+            self.latency.wait(response.items)
         gateway = response.headers.pop(FAULT_HEADER, "")
         self.log.add(
             LogEntry(
@@ -236,7 +236,7 @@ class Emulator:
         retry_after = self.quota.admit(request.person_id, request.path)
         if retry_after is not None:
             raise ApiError(429, TOO_MANY, {"Retry-After": str(retry_after), FAULT_HEADER: "quota"})
-        size = self.latency.too_large(request)
+        size = self.latency.too_large(request, strict=self.quirks.over_cap == "400")
         if size is not None:
             time.sleep(self.latency.per_item * size)  # the fixed part is paid by every answer
             raise ApiError(504, GATEWAY_TIMEOUT, {FAULT_HEADER: "page_limit"})

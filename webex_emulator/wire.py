@@ -43,11 +43,14 @@ class Response:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    items: int = 0  # how many items a list answer carries (what its latency costs per item)
 
     @classmethod
     def json(cls, data: Any, status: int = 200, **headers: str) -> Response:
         body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-        return cls(status, body, {"Content-Type": JSON_TYPE, **headers})
+        listed = data.get("items") if isinstance(data, dict) else None
+        items = len(listed) if isinstance(listed, list) else 0
+        return cls(status, body, {"Content-Type": JSON_TYPE, **headers}, items)
 
 
 class ApiError(Exception):

@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
+from email.errors import HeaderParseError
+from email.header import decode_header
 from urllib.parse import unquote
 
 import requests
@@ -43,6 +45,12 @@ _NEEDS_INFO = "(status = 'pending' OR (status = 'failed' AND name IS NULL))"
 _ITEM = re.compile(r'[\s;]*([^\s;="]+)(?:\s*=\s*("(?:[^"\\]|\\.)*"|"[^;]*|[^;]*))?', re.DOTALL)
 _EXT_VALUE = re.compile(r"([A-Za-z0-9!#$%&+^_`{}~-]+)'([^']*)'(.*)", re.DOTALL)
 _CHARSETS = {"utf-8": "utf-8", "iso-8859-1": "iso-8859-1", "us-ascii": "ascii"}
+# A value made of RFC 2047 encoded-words only (``=?UTF-8?B?5Zu+54mHLnBuZw==?=``), one or more.
+_WORD = r"=\?[^?\s]+\?[BbQq]\?[^?\s]*\?="
+_ENCODED_WORDS = re.compile(rf"{_WORD}(?:\s+{_WORD})*")
+# A percent-encoded byte that no plain file name would spell by chance: beyond ASCII (UTF-8)
+# or a control character.
+_ENCODED_BYTE = re.compile(r"%(?:[89A-Fa-f][0-9A-Fa-f]|[01][0-9A-Fa-f]|7[Ff])")
 
 
 # ----- Content-Disposition (RFC 6266, RFC 5987) --------------------------------------------
@@ -55,13 +63,50 @@ def parse_content_disposition(header: str | None) -> str | None:
     wins over ``filename``, as RFC 6266 says, because it is the exact name and ``filename`` a
     fallback for old clients. A ``filename*`` that does not decode falls back to ``filename``.
     Parameter names are case-insensitive; the first of a repeated parameter counts.
+
+    Webex documents only a plain ``filename="…"`` and servers put a name beyond ASCII there
+    in several forms (docs/undocumented.md), each read here (``_plain_name``).
     """
     if not header:
         return None
     params = _parameters(header)
     extended = _decode_ext_value(params["filename*"]) if "filename*" in params else None
-    name = extended if extended else _recover_utf8(params.get("filename", ""))
+    name = extended if extended else _plain_name(params.get("filename", ""))
     return name if name.strip() else None
+
+
+def _plain_name(value: str) -> str:
+    """The name in a plain ``filename``: RFC 2047 encoded-words, percent-encoded UTF-8, raw
+    UTF-8 or ISO-8859-1, whichever the value is.
+
+    Percent-encoding is undone only when the value is ASCII and encodes a byte beyond ASCII or
+    a control character, and the whole decodes as UTF-8: a name such as ``a%20b.txt`` or
+    ``..%2F..%2Fetc%2Fpasswd`` is a name, kept as it is (one that spells UTF-8 in percent
+    escapes, ``caf%C3%A9.txt``, cannot be told from the encoding and is read as ``café.txt``).
+    """
+    if _ENCODED_WORDS.fullmatch(value):
+        decoded = _decode_words(value)
+        if decoded is not None:
+            return decoded
+    if value.isascii() and _ENCODED_BYTE.search(value):
+        try:
+            return unquote(value, encoding="utf-8", errors="strict")
+        except UnicodeDecodeError:
+            pass
+    return _recover_utf8(value)
+
+
+def _decode_words(value: str) -> str | None:
+    """RFC 2047 encoded-words to text (the space between two words is not part of the name);
+    None when one does not decode."""
+    try:
+        parts = decode_header(value)
+        return "".join(
+            part.decode(charset or "ascii", errors="strict") if isinstance(part, bytes) else part
+            for part, charset in parts
+        )
+    except (HeaderParseError, LookupError, ValueError):
+        return None
 
 
 def _parameters(header: str) -> dict[str, str]:

@@ -150,9 +150,13 @@ def test_page_limit_answers_504_per_space(dataset):
         assert status(quiet) == 200 and status(quiet, max=60) == 200
         assert status(quiet, max=61) == 504 and status(quiet, max=5000) == 504  # 1000 asked
         assert status(busy, max="lots") == 400  # the endpoint's own error comes first
+        mentions = {"mentionedPeople": "me"}
+        assert status(quiet, **mentions, max=1000) == 504  # clamped to 100, above 60
+        emu.quirks.over_cap = "400"
+        assert status(quiet, **mentions, max=1000) == 400 and status(quiet, max=1000) == 504
         assert http.get(f"{emu.api_url}/memberships", params={"roomId": busy}).status_code == 200
         logged = [(e.status, e.fault) for e in emu.log.entries() if e.status == 504]
-    assert logged == [(504, "page_limit")] * 4
+    assert logged == [(504, "page_limit")] * 6
 
 
 # ----- where settings come from -------------------------------------------------------------
@@ -193,6 +197,9 @@ def test_settings_travel_in_the_data_set_file(tmp_path):
         ({"quota": {"limits": {"other": 5}, "window": 0}}, "window must be a number"),
         ({"quota": {"perMinute": 300}}, "unknown quota settings: perMinute"),
         ({"latency": {"fixed": -1}}, "latency fixed must be seconds"),
+        ({"latency": {"perItem": float("nan")}}, "latency per_item must be seconds"),
+        ({"latency": {"pageLimits": {"r": True}}}, "a page limit must be a whole number"),
+        ({"quota": {"limits": {"other": 5}, "window": float("inf")}}, "window must be a number"),
         ({"latency": {"pageLimit": 0}}, "a page limit must be a whole number"),
         ({"latency": 3}, "settings.latency must be a JSON object"),
     ],
@@ -260,3 +267,5 @@ def test_command_line_options_over_the_file(tmp_path):
     assert json.loads(again.read_text())["settings"] == moves
     bad = runner.invoke(main, ["emulator", "--quota", "other=many"])
     assert bad.exit_code == 2 and "'other=many' is not NAME=N" in bad.output
+    nan = runner.invoke(main, ["emulator", "--fixed-latency", "nan"])
+    assert nan.exit_code == 2 and "'nan' is not a finite number" in nan.output

@@ -15,6 +15,7 @@ from etl.files.attachments import (
 from etl.store import save_messages, save_space, transaction
 from tests.conftest import group_room, make_dataset
 from webex_emulator import Rule
+from webex_emulator.disposition import content_disposition
 from webex_emulator.hostile import FILE_NAMES
 
 SYNCED = "2026-11-01T12:30:00.000Z"
@@ -55,6 +56,19 @@ ZERO = {"checked": 0, "info": 0, "gone": 0, "infected": 0, "unscannable": 0, "fa
         ('attachment; filename="unterminated.png', "unterminated.png"),
         ('attachment; filename="\u00e5\u009b\u00be.png"', "图.png"),  # raw UTF-8 read as Latin-1
         ('attachment; filename="caf\u00e9.txt"', "café.txt"),  # real Latin-1 stays
+        # Forms servers use for names beyond ASCII in a plain filename (docs/undocumented.md):
+        ('attachment; filename="=?UTF-8?B?5Zu+54mHLnBuZw==?="', "图片.png"),  # RFC 2047
+        ('attachment; filename="=?utf-8?q?caf=C3=A9_2.txt?="', "café 2.txt"),
+        ('attachment; filename="=?UTF-8?B?5Zu+?= =?UTF-8?B?54mHLnBuZw==?="', "图片.png"),
+        ('attachment; filename="=?UTF-8?B?////?="', "=?UTF-8?B?////?="),  # not UTF-8: kept
+        ('attachment; filename="=?X-UNKNOWN?B?YQ==?="', "=?X-UNKNOWN?B?YQ==?="),
+        ('attachment; filename="%E5%9B%BE%E7%89%87.png"', "图片.png"),  # percent-encoded
+        ('attachment; filename="100%25%20%C3%A9.txt"', "100% é.txt"),
+        ('attachment; filename="tab%09here.txt"', "tab\there.txt"),
+        ('attachment; filename="a%20b.txt"', "a%20b.txt"),  # ASCII escapes: a name as it is
+        ('attachment; filename="..%2F..%2Fetc%2Fpasswd"', "..%2F..%2Fetc%2Fpasswd"),
+        ('attachment; filename="%FF%FE.png"', "%FF%FE.png"),  # not UTF-8: kept
+        ('attachment; filename="\u00e9%C3%A9.txt"', "\u00e9%C3%A9.txt"),  # not ASCII: not decoded
         ("attachment", None),
         ('attachment; filename=""', None),
         ('attachment; filename="   "', None),
@@ -65,6 +79,30 @@ ZERO = {"checked": 0, "info": 0, "gone": 0, "infected": 0, "unscannable": 0, "fa
 )
 def test_parse_content_disposition(header, expected):
     assert parse_content_disposition(header) == expected
+
+
+ROUND_TRIP = [
+    "notes.txt",
+    'a "q" \\.txt',
+    "图片.png",
+    "café.txt",
+    "会議の議事録と来期の予算案についての最終確認版です.pdf",  # two encoded-words in rfc2047
+    "😀 emoji.png",
+    "100% é.txt",
+    *FILE_NAMES,
+]
+
+
+@pytest.mark.parametrize("form", ["rfc6266", "raw-utf8", "plain", "rfc2047", "percent"])
+def test_every_form_the_emulator_sends_gives_back_the_name(form):
+    """What the emulator's server writes (webex_emulator/disposition.py), read back. Only what
+    a form cannot carry is lost: control characters sent raw become "_" on the server."""
+    for name in ROUND_TRIP:
+        wire = content_disposition(name, form)
+        expected = name
+        if form in ("raw-utf8", "plain"):
+            expected = "".join("_" if ord(c) < 32 or ord(c) == 127 else c for c in name)
+        assert parse_content_disposition(wire) == (expected if expected.strip() else None), name
 
 
 @pytest.mark.parametrize(
