@@ -3,8 +3,10 @@
 -- This file is the single source of truth for the archive's shape. It is applied, as is, every
 -- time an archive is opened for writing: every statement is idempotent (IF NOT EXISTS), so
 -- re-applying it changes nothing. The version lives in meta.schema_version; changes that
--- IF NOT EXISTS cannot express (a new column, a changed view) are forward migrations in
--- etl/store/__init__.py, and this file is then edited to show the result.
+-- IF NOT EXISTS cannot express are forward migrations in etl/store/database.py, and this file
+-- is then edited to show the result: a nullable or defaulted column added to a table (which
+-- older code reading the archive ignores) is added where missing at every open
+-- (ADDED_COLUMNS), other changes (a changed view, a new meaning) raise the version.
 --
 -- Conventions, for anyone querying with sqlite3, sqlite-utils or Datasette:
 --   * Times are text in the Webex API's own form, UTC: 'YYYY-MM-DDTHH:MM:SS.mmmZ'. They sort
@@ -60,7 +62,16 @@ CREATE TABLE IF NOT EXISTS spaces (
     -- for more); later runs without such options stop there. NULL: all history.
     sync_since           TEXT,
     last_sync_status     TEXT,     -- 'ok' | 'failed': how this space's last sync ended
-    last_sync_error      TEXT      -- the one-line error when it failed
+    last_sync_error      TEXT,     -- the one-line error when it failed
+    -- The message page size (max) that works for this space, when Webex answered 504 to
+    -- larger pages (etl/paging.py); NULL: the sync's own size works. Tried larger again a
+    -- week after page_size_at.
+    page_size            INTEGER,
+    page_size_at         TEXT,     -- when page_size was last learnt or confirmed
+    -- When the members were last listed. A space whose lastActivity did not move has its
+    -- members listed again once this is older than the sync's stale_days (7): Webex does not
+    -- say whether a member joining or leaving moves lastActivity.
+    members_listed_at    TEXT
 );
 
 -- People: authors, members, mentioned people (API: GET /people?id=...).
@@ -270,7 +281,13 @@ CREATE TABLE IF NOT EXISTS sync_runs (
     new_messages     INTEGER NOT NULL DEFAULT 0,
     edited_messages  INTEGER NOT NULL DEFAULT 0,
     deleted_messages INTEGER NOT NULL DEFAULT 0,
-    spaces           TEXT               -- JSON array of the space ids the run was asked for
+    spaces           TEXT,              -- JSON array of the space ids the run was asked for
+    retries          INTEGER NOT NULL DEFAULT 0,  -- requests sent again after 5xx or a drop
+    rate_limited     INTEGER NOT NULL DEFAULT 0,  -- 429 answers from Webex
+    waited_seconds   REAL NOT NULL DEFAULT 0,     -- waiting out 429s (Retry-After) and 5xx
+    paced_seconds    REAL NOT NULL DEFAULT 0,     -- waiting to stay under the quota (pacing)
+    bytes            INTEGER NOT NULL DEFAULT 0,  -- response bodies received
+    file_info        INTEGER NOT NULL DEFAULT 0   -- files whose name and size were asked (HEAD)
 );
 
 -- Full-text index over messages.text. An external-content table: it stores only the index

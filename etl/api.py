@@ -21,6 +21,7 @@ import requests
 
 from . import DEFAULT_API_URL
 from .origin import connection_target, may_carry_token
+from .pacing import Pacer
 from .tokens import FixedToken, TokenSource
 from .webex_errors import (
     API_HINT,
@@ -65,12 +66,16 @@ RENEWED_REJECTED = "Webex rejected the renewed sign-in too (401): run `webex-arc
 
 @dataclass
 class Stats:
-    """What a run cost: requests sent, bytes received, retries and time spent waiting."""
+    """What a run cost: requests sent, bytes received, retries (5xx, broken connections),
+    429 answers, seconds waiting after failures (backoff, ``Retry-After``) and seconds spent
+    pacing (etl/pacing.py)."""
 
     requests: int = 0
     bytes: int = 0
     retries: int = 0
     waited: float = 0.0
+    rate_limited: int = 0
+    paced: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count(self, received: int) -> None:
@@ -119,6 +124,7 @@ class WebexClient:
         self.notify = notify or (lambda message: None)
         self.sleep = sleep
         self.stats = Stats()
+        self.pacer = Pacer(sleep=sleep)
         self.session = requests.Session()
         self.pool_size = 0
         self.widen_pool(pool_size)
@@ -164,10 +170,16 @@ class WebexClient:
             yield items
 
     def page(
-        self, url: str, params: dict[str, Any] | None = None, filters: dict[str, str] | None = None
+        self,
+        url: str,
+        params: dict[str, Any] | None = None,
+        filters: dict[str, str] | None = None,
+        fail_fast: frozenset[int] = frozenset(),
     ) -> tuple[list[dict], str | None]:
-        """One list page: its items and the next page's URL (filters re-added), or None."""
-        response = self.request("GET", self.url(url), params=params)
+        """One list page: its items and the next page's URL (filters re-added), or None.
+        ``fail_fast``: statuses raised at once instead of retried (504 for a caller that
+        asks again with a smaller page)."""
+        response = self.request("GET", self.url(url), params=params, fail_fast=fail_fast)
         body = self._json(response)
         if not isinstance(body.get("items"), list):
             raise ServerError(f"Webex answered {urlsplit(url).path} without an item list")
@@ -213,6 +225,7 @@ class WebexClient:
         stream: bool = False,
         send_token: bool = True,
         best_effort: bool = False,
+        fail_fast: frozenset[int] = frozenset(),
     ) -> requests.Response:
         """Send one request, following redirects here, hop by hop: requests' own following
         decides whether to keep the token with ``urllib.parse`` while it connects where
@@ -220,7 +233,8 @@ class WebexClient:
         the token only if ``send_token`` and ``may_carry_token`` allow both its URL as given
         and as prepared (what the adapter reads): an ambiguous URL is refused even when
         preparing it happens to make it harmless.
-        ``best_effort`` (hosts outside the API, such as avatars): one short try, no waiting."""
+        ``best_effort`` (hosts outside the API, such as avatars): one short try, no waiting;
+        ``fail_fast``: retryable statuses raised as a WebexError at the first answer."""
         renewed = False
         for _ in range(MAX_REDIRECTS + 1):
             hop = requests.Request(method, url, headers=headers, params=params)
@@ -230,7 +244,7 @@ class WebexClient:
                 token = self.tokens.token()
                 prepared.headers["Authorization"] = f"Bearer {token}"
             try:
-                response = self._send(prepared, stream, best_effort)
+                response = self._send(prepared, stream, best_effort, fail_fast)
             except AuthError as error:
                 # A 401: ask the source once for a fresh token and send the hop again. A
                 # pasted token cannot be renewed, and its 401 stands; what was fetched stays.
@@ -250,7 +264,11 @@ class WebexClient:
         raise ServerError(f"more than {MAX_REDIRECTS} redirects (the last to {url[:100]!r})")
 
     def _send(
-        self, prepared: requests.PreparedRequest, stream: bool, best_effort: bool
+        self,
+        prepared: requests.PreparedRequest,
+        stream: bool,
+        best_effort: bool,
+        fail_fast: frozenset[int] = frozenset(),
     ) -> requests.Response:
         """One prepared request, retrying what is worth retrying; raise a WebexError otherwise.
 
@@ -263,6 +281,11 @@ class WebexClient:
         attempt, limited = 0, 0
         while True:
             self._wait_for_rate_limit()
+            if not best_effort:  # hosts outside the API are not in Webex's quota
+                paced = self.pacer.wait()
+                if paced:
+                    with self.stats.lock:
+                        self.stats.paced += paced
             try:
                 response = self.session.send(
                     prepared, timeout=timeout, allow_redirects=False, **settings
@@ -279,12 +302,14 @@ class WebexClient:
                 if best_effort:  # a host outside the API does not get to pause the run
                     raise http_error(response, self.api_url)
                 limited += 1
-                self._rate_limited(response, limited)
+                self._rate_limited(response, limited, url)
                 continue
             if problem is None:
                 return response
             if response is not None:
                 response.close()  # a streamed body left unread would hold its connection
+                if response.status_code in fail_fast:
+                    raise http_error(response, self.api_url)
             if best_effort:
                 raise ServerError(problem, response.status_code if response is not None else None)
             attempt += 1
@@ -306,7 +331,11 @@ class WebexClient:
                 return "a malformed JSON body"
         return None
 
-    def _rate_limited(self, response: requests.Response, count: int) -> None:
+    def _rate_limited(self, response: requests.Response, count: int, url: str) -> None:
+        """A 429: the pacer learns the quota from it; every thread waits ``Retry-After``."""
+        with self.stats.lock:
+            self.stats.rate_limited += 1
+        rate = self.pacer.rate_limited()
         if count >= self.retry.rate_limit_tries:
             raise ServerError(
                 f"Webex kept rate-limiting after {count} tries; wait a while and run again "
@@ -317,7 +346,8 @@ class WebexClient:
         wait = min(wait, self.retry.max_retry_after)
         with self._pause_lock:
             self._pause_until = max(self._pause_until, time.monotonic() + wait)
-        self.notify(f"rate-limited by Webex (429): waiting {wait:g} s as Retry-After asks")
+        pace = f", then pacing these requests at {rate:.0f} a minute" if rate else ""
+        self.notify(f"rate-limited by Webex (429): waiting {wait:g} s as Retry-After asks{pace}")
 
     def _wait_for_rate_limit(self) -> None:
         """Every thread waits out the pause the last 429 imposed: the limit is per user."""

@@ -5,6 +5,8 @@ Reading: a run of pages goes down from a first request, following each page's ne
 unless its walker jumps below a span (``Reader.jump``). When the message a cursor names was
 deleted between two pages (404), the run goes on by time, just below that message's
 ``created``; an endless run of empty pages that still link on stops the sync in one line.
+A 504 (Webex could not make the page in time) asks the same cursor again for half as many
+messages (paging.py), and every later page of the space asks for the smaller size.
 
 Writing: a page is written with its coverage change in ONE transaction, so that a process
 killed at any instant leaves either the whole page (and the proof that it is complete) or
@@ -16,11 +18,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlite_utils import Database
 
-from .api import NotFoundError, WebexClient
+from .api import NotFoundError, WebexClient, WebexError
 from .errors import SyncError
+from .paging import FLOOR, PageSize
 from .people import decrypted_or_stored
 from .store import Received, received, transaction
 from .store.coverage import Span, record_page_joined
@@ -28,19 +32,20 @@ from .store.writers import MessageRows, message_rows, write_messages
 from .times import plus_ms
 
 EMPTY_PAGE_LIMIT = 10  # empty pages in a row that still link on: Webex is not moving on
+SHRINK_ON = frozenset({504})  # Gateway Timeout: "reduce max" (webex-api.md §7.1)
 
 
 @dataclass(frozen=True)
 class SpaceMessages:
     """What fetching and writing one space's messages needs from the space's sync (which
-    makes it): the archive, the client, the run's time and page size, and where the count
-    of each written page goes."""
+    makes it): the archive, the client, the run's time and page size (shared by the space's
+    threads), and where the count of each written page goes."""
 
     db: Database
     client: WebexClient
     space_id: str
     now: str  # the run's time: every row's first/last seen
-    page_size: int
+    page_size: PageSize
     counted: Callable[[int, int], None]  # a page was written: its new and edited messages
 
 
@@ -67,7 +72,7 @@ class Reader:
         for the newest message); ``newer``: the ``created`` of the message it continues
         below (None when it starts at a time or at the top)."""
         self.space = space
-        self.base = {"roomId": space.space_id, "max": space.page_size}
+        self.base: dict[str, Any] = {"roomId": space.space_id}
         self.url: str = "messages"
         self.params: dict[str, Any] | None = {**self.base, **start}
         self.newer = newer
@@ -76,14 +81,22 @@ class Reader:
     def read(self) -> Page:
         """The next page; then the run stands below it (its next link), unless ``jump``."""
         while True:
+            size = self.space.page_size.current()
+            url, params = self.sized(size)
+            # At the floor a 504 is retried as any 5xx (the client's backoff), not shrunk.
+            fail_fast = SHRINK_ON if size > FLOOR else frozenset()
             try:
-                items, next_url = self.space.client.page(self.url, self.params)
+                items, next_url = self.space.client.page(url, params, fail_fast=fail_fast)
                 break
             except NotFoundError:
                 if self.newer is None or "before" in (self.params or {}):
                     raise
                 # The cursor message was deleted between pages: go on by time instead.
                 self.url, self.params = "messages", {**self.base, "before": plus_ms(self.newer, 1)}
+            except WebexError as error:
+                if error.status not in fail_fast:
+                    raise
+                self.space.page_size.too_big(size)  # and ask the same cursor again
         # Every created comparable (rows.received); the page before ends with the newer neighbour.
         page = received(items, self.space.now, self.newer)
         self.empty = 0 if page else self.empty + 1
@@ -94,6 +107,18 @@ class Reader:
         if next_url is not None:
             self.url, self.params = next_url, None
         return Page(page, next_url is None, rows_or_none(page, self.space.now))
+
+    def sized(self, size: int) -> tuple[str, dict[str, Any] | None]:
+        """The next request asking for ``size`` messages: Webex's next link carries the
+        ``max`` of the page before, which a 504 may have made too large."""
+        if self.params is not None:
+            return self.url, {**self.params, "max": size}
+        parts = urlsplit(self.url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        sized = [(k, str(size) if k == "max" else v) for k, v in query]
+        if "max" not in dict(query):
+            sized.append(("max", str(size)))
+        return urlunsplit(parts._replace(query=urlencode(sized))), None
 
     def jump(self, span: Span) -> None:
         """Go on below ``span`` (``beforeMessage`` = its oldest message), not by the link."""

@@ -26,6 +26,7 @@ def sync_members(db: Database, client: WebexClient, space_id: str, now: str) -> 
     members, _ = decrypted_or_stored(db, "memberships", listed)
     with transaction(db):
         store.save_memberships(db, space_id, members, now)
+        store.members_listed(db, space_id, now)
 
 
 def sync_people(

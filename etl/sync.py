@@ -2,9 +2,10 @@
 
 A run records itself in ``sync_runs``, asks who the token belongs to, then syncs each space:
 its room, its message walk (walk.py, with the parallel backfill of missing history in
-backfill.py), thread parents and undecrypted messages by id (byid.py), its members
-(people.py) and its files; then the people the archive references. Killed at any instant, the
-next run resumes: what was committed is never fetched again.
+backfill.py), thread parents and undecrypted messages by id (byid.py) and its members
+(people.py); then the people the archive references; then, in a phase of its own, every
+space's files (filephase.py), so that the messages are complete before the slow part starts.
+Killed at any instant, the next run resumes: what was committed is never fetched again.
 """
 
 from __future__ import annotations
@@ -27,11 +28,10 @@ from . import store
 from .api import AuthError, NotFoundError, WebexClient, WebexError
 from .byid import UNDECRYPTED, fetch_parents, fetch_undecrypted
 from .errors import SyncError
-from .files.attachments import fetch_file_info
-from .files.avatars import Hosts, download_avatars
-from .files.downloads import download_files
+from .filephase import FileOptions, download_avatars_of, sync_files
 from .files.names import folder_name
 from .pages import SpaceMessages
+from .paging import FLOOR, PageSize
 from .people import sync_members, sync_people
 from .store import transaction
 from .store.fts import restore_triggers
@@ -62,6 +62,7 @@ class SyncOptions:
     avatars: str = "no"  # no | link | download
     allow_unscannable: bool = False
     archive_dir: Path | None = None  # where downloads go (the archive folder)
+    file_info_limit: int | None = None  # at most this many files asked about (HEAD) a run
 
 
 @dataclass
@@ -77,6 +78,7 @@ class SpaceResult:
     downloads: dict[str, int] = field(default_factory=dict)
     avatars: dict[str, int] = field(default_factory=dict)
     unchanged: bool = False  # lastActivity as at the last sync: no walk was needed
+    window_read: bool = False  # lastActivity as at the last sync, look-back re-read anyway
     error: str | None = None  # why this space failed (the others went on)
 
 
@@ -107,11 +109,15 @@ def sync_spaces(
     arguments: dict | None = None,
     locked: bool = False,
     plan: Plan | None = None,
+    rooms: dict[str, dict] | None = None,
 ) -> list[SpaceResult]:
-    """Sync each space, then the people they mention; record the run in ``sync_runs``.
+    """Sync each space, then the people they mention, then the files; record the run in
+    ``sync_runs``.
 
     ``locked``: the caller holds the archive's sync lock already (lock.folder_lock, taken
-    before the archive was opened); otherwise this takes it.
+    before the archive was opened); otherwise this takes it. ``rooms``: spaces as the
+    ``/rooms`` listing gave them (``sync --all``), by id: they carry ``lastActivity``, so an
+    unchanged space costs no request of its own; the others are asked for one by one.
 
     A space that fails (gone, forbidden, Webex failing beyond the retries) is recorded with
     its error and the others go on; an invalid token stops everything, since every space
@@ -121,7 +127,9 @@ def sync_spaces(
     with contextlib.nullcontext() if locked else archive_lock(db):  # one sync at a time
         try:
             try:
-                return _sync_spaces(db, client, space_ids, options, progress, arguments, plan)
+                return _sync_spaces(
+                    db, client, space_ids, options, progress, arguments, rooms or {}, plan
+                )
             finally:
                 _restore_triggers(db)
         except sqlite3.Error as error:  # a full disk, a damaged file: one line, not a trace
@@ -145,6 +153,7 @@ def _sync_spaces(
     options: SyncOptions,
     progress: Progress | None,
     arguments: dict | None,
+    rooms: dict[str, dict],
     plan: Plan | None = None,
 ) -> list[SpaceResult]:
     """sync_spaces under the lock: the run's record opens first and is closed however the
@@ -157,15 +166,25 @@ def _sync_spaces(
         me = client.get_json("people/me")
         with transaction(db):
             store.save_me(db, me)
+        hint: dict = {}
         if plan is not None:
             space_ids = plan.spaces(db, progress)
         for space_id in space_ids:
             asked = plan.options(space_id, options) if plan else options
             after = partial(plan.finished, db, space_id) if plan else None
-            results.append(sync_one(db, client, asked, me, progress, space_id, after))
+            listed = rooms.get(space_id)
+            results.append(sync_one(db, client, asked, me, progress, space_id, listed, hint, after))
         sync_people(db, client, options.stale_days, progress)
+        sync_files(db, client, results, file_options(options), progress)  # type: ignore[arg-type]
         if options.avatars == "download" and options.archive_dir is not None:
-            _download_avatars(db, client, results, options.archive_dir, options.workers, progress)
+            download_avatars_of(
+                db,
+                client,
+                results,
+                options.archive_dir,
+                options.workers,
+                progress,  # type: ignore[arg-type]
+            )
     except BaseException as error:
         status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
         try:
@@ -184,33 +203,11 @@ def _sync_spaces(
     return results
 
 
-def _download_avatars(
-    db: Database,
-    client: WebexClient,
-    results: list[SpaceResult],
-    archive: Path,
-    workers: int,
-    progress: Progress | None,
-) -> None:
-    """Each synced space's avatars (after the people: avatars are their URLs), best effort:
-    a host that cannot be reached is tried once in the run, and named in one line. A folder
-    that leads outside the archive fails that space only."""
-    hosts = Hosts()
-    for result in results:
-        if result.error is None:
-            try:
-                result.avatars = download_avatars(
-                    db, client, result.space_id, archive, store.utc_now(), workers, progress, hosts
-                )
-            except UnsafePath as error:
-                result.error = str(error)
-    failed = sum(r.avatars.get("failed", 0) for r in results)
-    if hosts.down:
-        named = "; ".join(f"{host} ({why})" for host, why in hosts.down.items())
-        client.notify(
-            f"avatars: {failed} not downloaded; could not reach {named}: tried once in "
-            "this run, the next sync tries again"
-        )
+def file_options(options: SyncOptions) -> FileOptions:
+    return FileOptions(
+        options.download, options.workers, options.archive_dir, options.allow_unscannable,
+        options.file_info_limit,
+    )  # fmt: skip
 
 
 def sync_one(
@@ -220,13 +217,17 @@ def sync_one(
     me: dict,
     progress: Progress,
     space_id: str,
+    listed: dict | None = None,
+    hint: dict | None = None,
     after: Callable[[SpaceResult], None] | None = None,
 ) -> SpaceResult:
-    """One space; its failure is returned in the result, not raised (but 401 is raised).
-    ``after``: more work on the space once its sync went well, failing it like the sync."""
-    space = SpaceSync(db, client, options, me, progress)
+    """One space's messages and members (``listed``: its room as ``/rooms`` gave it; ``hint``:
+    what the run's spaces tell the next ones, the page size a 504 taught); its failure is
+    returned in the result, not raised (but 401 is raised). ``after``: more work on the space
+    once its sync went well, failing it like the sync."""
+    space = SpaceSync(db, client, options, me, progress, hint)
     try:
-        result = space.run(space_id)
+        result = space.run(space_id, listed)
         if after is not None:
             after(result)
     except AuthError:
@@ -239,13 +240,20 @@ def sync_one(
     return result
 
 
-def _counters(client: WebexClient, results: list[SpaceResult]) -> dict[str, int]:
+def _counters(client: WebexClient, results: list[SpaceResult]) -> dict[str, float]:
+    stats = client.stats
     return {
-        "requests": client.stats.requests,
+        "requests": stats.requests,
         "pages": sum(r.pages for r in results),
         "new_messages": sum(r.new for r in results),
         "edited_messages": sum(r.edited for r in results),
         "deleted_messages": sum(r.deleted for r in results),
+        "retries": stats.retries,
+        "rate_limited": stats.rate_limited,
+        "waited_seconds": round(stats.waited, 3),
+        "paced_seconds": round(stats.paced, 3),
+        "bytes": stats.bytes,
+        "file_info": sum(r.files.get("checked", 0) for r in results),
     }
 
 
@@ -259,11 +267,14 @@ class SpaceSync:
         options: SyncOptions,
         me: dict,
         progress: Progress,
+        hint: dict | None = None,
     ):
         self.db, self.client, self.options, self.me = db, client, options, me
         self.progress = progress
         self.now = store.utc_now()
         self.started = time.monotonic()
+        self.in_window = 0  # live messages stored inside the look-back window (quiet())
+        self.hint = hint if hint is not None else {}  # shared by the run's spaces
 
     def count_page(self, new: int, edited: int) -> None:
         """A page of messages was written: count it, and say how the space is going."""
@@ -276,26 +287,31 @@ class SpaceSync:
             f"{result.title}: {result.pages} pages, {result.new} new messages, {rate:,.0f}/s"
         )
 
-    def run(self, space_id: str) -> SpaceResult:
+    def run(self, space_id: str, listed: dict | None = None) -> SpaceResult:
         self.result = SpaceResult(space_id)
-        room = self.fetch_room(space_id)
+        room = self.check_room(listed if listed is not None else self.fetch_room(space_id))
         self.result.title = room.get("title", "")
-        self.result.unchanged = self.unchanged(space_id, room)
+        same = self.unchanged(space_id, room)
+        # An unchanged lastActivity proves no message was posted; Webex does not say whether
+        # an edit or a deletion moves it, so the look-back is re-read whenever it holds a
+        # message (docs/design.md, "Sync, precisely").
+        self.result.window_read = same and not self.quiet(space_id)
+        self.result.unchanged = same and not self.result.window_read
         with transaction(self.db):
             store.save_space(self.db, room, self.now)
             store.assign_folder(self.db, space_id, folder_name(room.get("title") or "space"))
             store.sync_started(self.db, space_id)
-        if not self.result.unchanged:
-            try:
+        try:
+            if not self.result.unchanged:
                 self.messages(space_id)
+            if not same or self.members_stale(space_id):
                 sync_members(self.db, self.client, space_id, self.now)
-            except NotFoundError:
-                raise SyncError(
-                    f"the space {self.result.title!r} ({space_id}) answered 404 mid-sync: it "
-                    "was deleted or this token lost access; the archive keeps what was fetched "
-                    "(`webex-archive spaces` lists what the token sees)"
-                ) from None
-        self.files(space_id)
+        except NotFoundError:
+            raise SyncError(
+                f"the space {self.result.title!r} ({space_id}) answered 404 mid-sync: it "
+                "was deleted or this token lost access; the archive keeps what was fetched "
+                "(`webex-archive spaces` lists what the token sees)"
+            ) from None
         return self.result
 
     def messages(self, space_id: str) -> None:
@@ -303,15 +319,30 @@ class SpaceSync:
         for pragma in SYNC_PRAGMAS:  # not before: a no-op run keeps a small cache
             self.db.execute(f"PRAGMA {pragma}")
         options, since = self.options, self.lower_bound(space_id)
-        messages = SpaceMessages(
-            self.db, self.client, space_id, self.now, options.page_size, self.count_page
-        )
-        Walk(
-            messages, since, cutoff=self.look_back(since), last=options.last,
-            workers=options.workers, deleted=self.count_deleted,
-        ).run()  # fmt: skip
+        wanted = options.page_size
+        if self.result.window_read:  # one page that holds the window and one message below
+            wanted = min(wanted, max(FLOOR, self.in_window + 2))
+        stored, learnt_at = store.page_size(self.db, space_id)
+        size = PageSize(wanted, stored, learnt_at, self.clock(), self.hint.get("page_size"))
+        messages = SpaceMessages(self.db, self.client, space_id, self.now, size, self.count_page)
+        try:
+            Walk(
+                messages, since, cutoff=self.look_back(since), last=options.last,
+                workers=options.workers, deleted=self.count_deleted,
+            ).run()  # fmt: skip
+        finally:  # what a 504 taught holds even when the walk failed later
+            learnt, changed = size.to_store()
+            if size.shrunk:  # the next spaces of the run start there
+                self.hint["page_size"] = size.current()
+            if changed:
+                with transaction(self.db):
+                    store.save_page_size(self.db, space_id, learnt, self.now)
         fetch_parents(messages, options.full, self.count_parent)
         fetch_undecrypted(messages)
+
+    @staticmethod
+    def clock() -> datetime:
+        return datetime.now(timezone.utc)
 
     def count_deleted(self, deleted: int) -> None:
         """Messages a complete re-read no longer found were marked deleted."""
@@ -333,6 +364,23 @@ class SpaceSync:
         same = bool(status == "ok" and activity and activity == listed)
         return same and not self.holds_undecrypted(space_id)
 
+    def quiet(self, space_id: str) -> bool:
+        """Whether the look-back window holds no stored message: then no edit or deletion
+        inside it can have happened unseen (a new message would have moved lastActivity)."""
+        cutoff = self.look_back(self.lower_bound(space_id))
+        if cutoff is None:
+            return False
+        self.in_window = store.live_messages_since(self.db, space_id, cutoff)
+        return self.in_window == 0
+
+    def members_stale(self, space_id: str) -> bool:
+        """Whether an unchanged space's members are due to be listed again: Webex does not
+        say whether joining or leaving moves lastActivity, so they are re-listed once their
+        listing is ``stale_days`` old, as people are."""
+        listed = store.members_listed_at(self.db, space_id)
+        moment = datetime.now(timezone.utc) - timedelta(days=self.options.stale_days)
+        return listed is None or listed < utc_iso(moment)
+
     def holds_undecrypted(self, space_id: str) -> bool:
         """Whether messages or members of the space were stored with an ``errors`` object
         (the messages by their partial index, the members by a scan: they are few)."""
@@ -343,27 +391,17 @@ class SpaceSync:
         )
         return bool(found.fetchone()[0])
 
-    def files(self, space_id: str) -> None:
-        """Attachment metadata (HEAD), then the downloads asked for."""
-        options, archive = self.options, self.options.archive_dir
-        if options.download != "no":
-            self.result.files = fetch_file_info(
-                self.db, self.client, space_id, self.now, options.workers, self.progress
-            )
-        if options.download in ("images", "files") and archive is not None:
-            self.result.downloads = download_files(
-                self.db, self.client, space_id, archive, options.download, self.now,
-                options.workers, options.allow_unscannable, self.progress,
-            )  # fmt: skip
-
     def fetch_room(self, space_id: str) -> dict:
         try:
-            room = self.client.get_json(f"rooms/{space_id}")
+            return self.client.get_json(f"rooms/{space_id}")
         except NotFoundError:
             raise SyncError(
                 f"no space with id {space_id} is visible to this token; "
                 "run `webex-archive spaces` to list the ones it can see"
             ) from None
+
+    def check_room(self, room: dict) -> dict:
+        """The room, unless the token is a bot's and the space a group (one line why)."""
         if self.me.get("type") == "bot" and room.get("type") == "group":
             raise SyncError(
                 f"the token belongs to a bot ({self.me.get('displayName')}): Webex lets bots read "

@@ -18,6 +18,8 @@ from .pages import Page, Reader, SpaceMessages, commit
 from .store import transaction
 from .store.coverage import Span
 
+END_OF_TIME = "9999-12-31T23:59:59.999Z"  # above every time the API writes
+
 
 class Walk:
     """One space's walk: its state between pages (span, what was seen, the newest time)."""
@@ -61,8 +63,8 @@ class Walk:
                 break
             if not self.goes_on(page, pages):
                 return
-        if self.top is not None and (self.cutoff is None or not self.rescanned):
-            self.mark_vanished("", self.top)  # re-read down to the very start
+        if self.cutoff is None or not self.rescanned:
+            self.mark_vanished("")  # re-read down to the very start
 
     def save(self, page: Page) -> None:
         """Write the page (pages.commit) and remember what it showed."""
@@ -91,7 +93,7 @@ class Walk:
         if lowest >= self.cutoff:
             return True  # inside the look-back window: read everything
         if not self.rescanned:
-            self.mark_vanished(lowest, top)
+            self.mark_vanished(lowest)
             self.rescanned = True
         if span.reaches_start or self.bound_reached():
             return False
@@ -121,10 +123,12 @@ class Walk:
             store.lower_sync_since(self.db, self.space_id, span.oldest_created)
         return True
 
-    def mark_vanished(self, lowest: str, top: str) -> None:
-        """Messages stored between ``lowest`` (exclusive) and ``top`` that a complete re-read
-        did not return were deleted in Webex: mark them, keep their content."""
-        live = store.live_message_ids(self.db, self.space_id, lowest, top)
+    def mark_vanished(self, lowest: str) -> None:
+        """Messages stored above ``lowest`` (exclusive) that a complete re-read from the
+        space's newest message down did not return were deleted in Webex: mark them, keep
+        their content. Above the newest message read too: that one may be newer than a
+        deleted one only because the deleted one was the newest (or the space is empty)."""
+        live = store.live_message_ids(self.db, self.space_id, lowest, END_OF_TIME)
         gone = live - self.seen
         if gone:
             with transaction(self.db):

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import json
 import os
+import sqlite3
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -14,6 +19,7 @@ from urllib.parse import urlsplit
 import click
 
 from etl import DEFAULT_API_URL
+from webex_layout import DB_NAME
 
 from . import __version__
 from .progress import Reporter, end_line
@@ -80,7 +86,8 @@ class App:
     api_url: str
     verbose: bool
     quiet: bool
-    warnings: list[str] = field(default_factory=list)  # said when the command ends well
+    # said when the command ends well (a callable: decided then; None says nothing)
+    warnings: list[str | Callable[[], str | None]] = field(default_factory=list)
 
     def reporter(self) -> Reporter:
         return Reporter(quiet=self.quiet)
@@ -110,15 +117,22 @@ class App:
             )
         return signin
 
-    def client(self, reporter: Reporter, source: str | TokenSource | None = None) -> WebexClient:
+    def client(
+        self,
+        reporter: Reporter,
+        source: str | TokenSource | None = None,
+        archive: Path | None = None,
+    ) -> WebexClient:
         """A client with ``source`` (default: ``token_source()``); a person's pasted token
-        on a schedule earns the warning."""
+        on a schedule earns the warning, decided when the command ends from what its sync
+        stored of ``GET /people/me`` in ``archive`` (default: ``--archive``): no request of
+        its own."""
         from etl.api import WebexClient
 
         source = self.token_source() if source is None else source
         client = WebexClient(source, self.api_url, notify=reporter.notice)
-        if isinstance(source, str) and self._unattended() and _personal(client):
-            self.warnings.append(PERSONAL_TOKEN_WARNING)
+        if isinstance(source, str) and self._unattended():
+            self.warnings.append(partial(_personal_warning, archive or self.archive))
         return client
 
     def _unattended(self) -> bool:
@@ -128,15 +142,18 @@ class App:
         return scheduled and not self.quiet and not (sys.stdin and sys.stdin.isatty())
 
 
-def _personal(client: WebexClient) -> bool:
-    """Whether GET /people/me says a person (a bot's token does not expire). A failure here
-    is the command's to report: it meets the same one at its first request."""
-    from etl.api import WebexError
-
+def _personal_warning(archive: Path) -> str | None:
+    """The warning, unless the person the sync stored (``meta.me_json``) is a bot, whose
+    token does not expire. Read-only: the sync has closed the archive by now."""
     try:
-        return client.get_json("people/me").get("type") != "bot"
-    except WebexError:
-        return False
+        with contextlib.closing(
+            sqlite3.connect(f"{(archive / DB_NAME).as_uri()}?mode=ro", uri=True)
+        ) as conn:
+            found = conn.execute("SELECT value FROM meta WHERE key = 'me_json'").fetchone()
+        me = json.loads(found[0]) if found else {}
+    except (sqlite3.Error, ValueError):
+        return None
+    return PERSONAL_TOKEN_WARNING if me and me.get("type") != "bot" else None
 
 
 class Cli(click.Group):
@@ -188,7 +205,9 @@ class Cli(click.Group):
             raise click.ClickException(str(error)) from None
         app = ctx.find_object(App)
         for warning in app.warnings if app is not None else []:
-            click.echo(warning, err=True)  # last, after the command's own summary
+            said = warning() if callable(warning) else warning
+            if said:
+                click.echo(said, err=True)  # last, after the command's own summary
         return result
 
 

@@ -9,7 +9,7 @@ import click
 
 from etl import spaces as space_lookup
 from etl import store
-from etl.api import WebexClient
+from etl.api import Stats, WebexClient
 from etl.events import is_compliance_officer
 from etl.store.lock import folder_lock
 from etl.sync import SyncOptions, sync_spaces
@@ -130,6 +130,17 @@ def spaces(app: App, search: str | None, as_json: bool) -> None:
     help="Parallel requests: slices of missing history, and file transfers (1: one walk).",
 )
 @org_options
+@click.option(
+    "--max-rate",
+    type=count_type(1, 100_000),
+    help="At most N requests a minute (a token shared with other tools). "
+    "Default: as fast as Webex allows, learnt from its 429 answers.",
+)
+@click.option(
+    "--file-info-limit",
+    type=count_type(0),
+    help="Ask Webex about at most N files this run (one request each); the rest next time.",
+)
 @pass_app
 def sync(
     app: App,
@@ -151,6 +162,8 @@ def sync(
     custodian: tuple[str, ...],
     custodians_file: tuple[str, ...] | None,
     events_retention: float,
+    max_rate: int | None,
+    file_info_limit: int | None,
 ) -> None:
     """Pull SPACE(s) (ids, or title searches matching one space) into the archive."""
     selection = org_selection(org, custodian, custodians_file, events_retention)
@@ -160,24 +173,26 @@ def sync(
     options = sync_options(
         app, since, days, last, rescan, full, download, avatars, allow_unscannable, workers
     )
+    options.file_info_limit = file_info_limit
     reporter = app.reporter()
     started = time.monotonic()
     with (
         app.client(reporter) as client,  # a missing token is a usage error: before the archive
         folder_lock(app.archive),  # before opening it: a second sync meets this lock, not SQLite's
     ):
+        client.pacer.limit(max_rate)
         plan = org_plan(client, selection, reporter.notice) if selection else None
         db = store.open_archive(app.archive)
-        ids = [] if plan else space_ids(client, space, all_spaces, kind, active_since, exclude)
-        arguments = run_arguments(space, all_spaces, options, download)
+        rooms = {} if plan else space_rooms(client, space, all_spaces, kind, active_since, exclude)
+        arguments = run_arguments(space, all_spaces, options, download) | {"max_rate": max_rate}
         if selection is not None:
             arguments.update(org=selection.org, custodians=selection.custodians)
         results = sync_spaces(
-            db, client, ids, options, reporter.status, arguments, locked=True, plan=plan
-        )
-        requests = client.stats.requests
+            db, client, list(rooms), options, reporter.status, arguments, locked=True,
+            rooms={k: v for k, v in rooms.items() if v is not None}, plan=plan,
+        )  # fmt: skip
     reporter.clear()
-    report_sync(app, results, requests, started)
+    report_sync(app, results, client.stats, started)
 
 
 def check_selection(
@@ -196,19 +211,21 @@ def check_selection(
         raise click.UsageError("--type, --active-since and --exclude go with --all")
 
 
-def space_ids(
+def space_rooms(
     client: WebexClient,
     space: tuple[str, ...],
     all_spaces: bool,
     kind: str | None,
     active_since: str | None,
     exclude: tuple[str, ...],
-) -> list[str]:
-    """The ids to sync: every space the filters keep (--all), or SPACE(s) resolved."""
+) -> dict[str, dict | None]:
+    """The spaces to sync, by id: every space the filters keep (--all), with its room as the
+    listing gave it (lastActivity included: an unchanged space then costs no request of its
+    own), or SPACE(s) resolved (None: the sync asks for each room)."""
     if all_spaces:
         rooms = space_lookup.select(space_lookup.list_spaces(client), kind, active_since, exclude)
-        return [r["id"] for r in rooms]
-    return space_lookup.resolve(client, list(space))
+        return {r["id"]: r for r in rooms}
+    return dict.fromkeys(space_lookup.resolve(client, list(space)))
 
 
 def sync_options(
@@ -247,8 +264,9 @@ def run_arguments(
     }
 
 
-def report_sync(app: App, results: list, requests: int, started: float) -> None:
-    """The table (several spaces) and the one-line summary; a failure is the exit status."""
+def report_sync(app: App, results: list, stats: Stats, started: float) -> None:
+    """The table (several spaces) and the one-line summary (with what the requests cost:
+    retries, 429 answers, seconds waited and paced); a failure is the exit status."""
     if len(results) > 1 and not app.quiet:
         click.echo(summary_table(results), err=True)
     failed = [r for r in results if r.error]
@@ -259,12 +277,21 @@ def report_sync(app: App, results: list, requests: int, started: float) -> None:
             f"synced {len(results) - len(failed)} space{'s' * (len(results) != 1)}"
             f"{f' ({len(failed)} failed)' if failed else ''}: "
             f"{sum(r.new for r in results)} new, {sum(r.edited for r in results)} edited, "
-            f"{sum(r.deleted for r in results)} deleted, {requests} requests, "
+            f"{sum(r.deleted for r in results)} deleted, {request_summary(stats)}, "
             f"{time.monotonic() - started:.1f} s",
             err=True,
         )
     if failed:
         raise SystemExit(1)
+
+
+def request_summary(stats: Stats) -> str:
+    """``N requests`` and, when there were any, what made them slower."""
+    extra = [f"{stats.retries} retried"] if stats.retries else []
+    extra += [f"{stats.rate_limited} rate-limited (429)"] if stats.rate_limited else []
+    extra += [f"{stats.waited:.1f} s waiting"] if stats.waited >= 0.05 else []
+    extra += [f"{stats.paced:.1f} s pacing"] if stats.paced >= 0.05 else []
+    return f"{stats.requests} requests" + (f" ({', '.join(extra)})" if extra else "")
 
 
 def summary_table(results: list) -> str:

@@ -89,7 +89,7 @@ def run_one(ctx: click.Context, app: App, config: RunConfig, space: str | None) 
         archive_dir=archive,
     )
     db = store.open_archive(archive)
-    with app.client(reporter, source) as client:
+    with app.client(reporter, source, archive) as client:
         [space_id] = space_lookup.resolve(client, [wanted])
         [result] = sync_spaces(
             db, client, [space_id], options, reporter.status, {"run": str(config.path)}

@@ -232,8 +232,10 @@ def fetch_file_info(
     now: str,
     workers: int = 4,
     notify: Callable[..., None] | None = None,
+    limit: int | None = None,
 ) -> dict[str, int]:
     """HEAD every file of the space not yet asked about; record name, type, size and status.
+    ``limit``: ask about at most this many URLs (the rest stay 'pending' for a later run).
 
     Rows 'pending', and 'failed' ones that never got a name, are asked about; every other
     status is final or belongs to the download step, so a second run sends no request. A URL
@@ -245,7 +247,9 @@ def fetch_file_info(
     rows = _rows_to_check(db, space_id)
     by_url: dict[str, int] = {}
     for url in rows:
-        by_url[url] = by_url.get(url, 0) + 1
+        if url in by_url or limit is None or len(by_url) < limit:
+            by_url[url] = by_url.get(url, 0) + 1
+    total = sum(by_url.values())
     counts = dict.fromkeys(COUNTERS, 0)
     batch: list[dict[str, object]] = []
     last_commit = time.monotonic()
@@ -257,7 +261,7 @@ def fetch_file_info(
             if info.status == "failed" and notify:
                 notify(f"file info failed for {url}: {info.error}")
             if notify:
-                notify("file info", counts["checked"], len(rows))
+                notify("file info", counts["checked"], total)
             if len(batch) >= BATCH_ROWS or time.monotonic() - last_commit >= BATCH_SECONDS:
                 _write(db, batch)
                 batch, last_commit = [], time.monotonic()

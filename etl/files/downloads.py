@@ -203,6 +203,7 @@ class _Run:
         self.known: dict[str, str] = {}  # sha256 → local_path of a file present on disk
         self.kept: list[str] = []  # local_path of every row whose file stays as it is
         self.names: dict[str, NameSet] = {}
+        self.sharing: dict[str, list[dict]] = {}  # url → the other rows that GET serves too
 
     def plan(self, mode: str, allow_unscannable: bool) -> list[Job]:
         """Jobs for rows pending, info, failed (unscannable if allowed) or downloaded but missing
@@ -218,7 +219,14 @@ class _Run:
             elif row["status"] in retry:
                 todo.append(row)
         wanted = [r for r in todo if mode == "files" or is_image(r["content_type"], r["name"])]
-        return [self._job(row) for row in wanted]
+        jobs = []
+        for row in wanted:  # a URL several rows share is fetched once, for the first
+            if row["url"] in self.sharing:
+                self.sharing[row["url"]].append(row)
+            else:
+                self.sharing[row["url"]] = []
+                jobs.append(self._job(row))
+        return jobs
 
     def _job(self, row: dict) -> Job:
         sub = _sub(row["content_type"], row["name"]) if row["name"] or row["content_type"] else None
@@ -242,6 +250,7 @@ class _Run:
         if result.status != "downloaded":
             return self._outcome(result)
         self.counts["bytes"] += result.size
+        self.counts["deduplicated"] += len(self.sharing.get(result.job.url, []))  # same URL
         existing = self.known.get(result.sha256 or "")
         if existing is not None:
             _discard(result)
@@ -278,14 +287,23 @@ class _Run:
     def _outcome(self, result: Fetched) -> None:
         _discard(result)
         self._record(_OUTCOME, result, status=result.status, error=result.error)
-        self.counts[result.status] += 1
+        self.counts[result.status] += 1 + len(self.sharing.get(result.job.url, []))
 
     def _record(self, sql: str, result: Fetched, **values: object) -> None:
+        """The job's row and the rows sharing its URL, in one transaction."""
         job, fields = result.job, ("sha256", "size", "name", "content_type")
-        row = {"message_id": job.message_id, "position": job.position, "now": self.now}
-        row |= {field: getattr(result, field) for field in fields} | values
+        row = {"now": self.now} | {field: getattr(result, field) for field in fields} | values
+        rows = [(job.message_id, job.position)]
+        rows += [(r["message_id"], r["position"]) for r in self.sharing.get(job.url, [])]
         with transaction(self.db):
-            self.db.conn.execute(sql, row)
+            for message_id, position in rows:
+                self.db.conn.execute(sql, row | {"message_id": message_id, "position": position})
+
+
+def add_verdicts(counts: dict[str, int], heads: dict[str, int], allow_unscannable: bool) -> None:
+    """The final verdicts the HEADs found, counted among the downloads' outcomes."""
+    for verdict in ("gone", "infected") + (() if allow_unscannable else ("unscannable",)):
+        counts[verdict] += heads[verdict]
 
 
 def download_files(
@@ -298,23 +316,27 @@ def download_files(
     workers: int = 4,
     allow_unscannable: bool = False,
     progress: Callable[..., None] | None = None,
+    head_first: bool = True,
 ) -> dict[str, int]:
     """Download the space's attachments (``mode`` "images": images only; "files": all) into
     ``<archive>/<space folder>/images|files/``.
 
-    Rows never asked about get their HEAD first (``fetch_file_info``), so names are chosen in
-    message order and images are known before any GET. Only what is missing is fetched: a
-    re-run of a complete space sends no request. Returns COUNTERS: files per outcome (the
-    HEADs' verdicts included) and ``bytes`` received. AuthError stops the run.
+    ``head_first``: rows never asked about get their HEAD first (``fetch_file_info``), so
+    that images are known before any GET; "files" mode needs no HEAD (the GET's headers
+    name the file, and names are still chosen in message order, as the ordered pool hands
+    results back), so the file phase (filephase.py) passes False. A URL several rows share
+    is fetched once. Only what is missing is fetched: a re-run of a complete space sends no
+    request. Returns COUNTERS: files per outcome (the HEADs' verdicts included) and
+    ``bytes`` received. AuthError stops the run.
     """
     if mode not in MODES:
         raise ValueError(f"download mode must be one of {MODES}, not {mode!r}")
     run = _Run(db, space_id, archive_dir, now)
     for sub in ("images", "files"):
         remove_leftovers(run.space_dir / sub)
-    heads = fetch_file_info(db, client, space_id, now, workers, progress)
-    for verdict in ("gone", "infected") + (() if allow_unscannable else ("unscannable",)):
-        run.counts[verdict] += heads[verdict]
+    if head_first:
+        heads = fetch_file_info(db, client, space_id, now, workers, progress)
+        add_verdicts(run.counts, heads, allow_unscannable)
     jobs = run.plan(mode, allow_unscannable)
     work = functools.partial(_fetch, client, run.space_dir, allow_unscannable)
     results = run_in_threads(work, jobs, workers, _discard)

@@ -1,7 +1,7 @@
 """What the sync keeps about its own work beside the archive's content: how each space's last
-sync ended, how far back its history is wanted (``sync_since``), the thread parents Webex
-will not give, and the people to ask about again. Like every writer, each runs in the
-caller's ``transaction``.
+sync ended, how far back its history is wanted (``sync_since``), the page size that works
+for it, when its members were last listed, the thread parents Webex will not give, and the
+people to ask about again. Like every writer, each runs in the caller's ``transaction``.
 """
 
 from __future__ import annotations
@@ -69,3 +69,29 @@ def refetch_people(db: Database, ids: Iterable[str]) -> None:
         "UPDATE people SET fetched_at = NULL WHERE id IN (SELECT value FROM json_each(?))",
         [_json(sorted(ids))],
     )
+
+
+def page_size(db: Database, space_id: str) -> tuple[int | None, str | None]:
+    """(the page size learnt for the space, when), or (None, None): see etl/paging.py."""
+    row = db.execute(
+        "SELECT page_size, page_size_at FROM spaces WHERE id = ?", [space_id]
+    ).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def save_page_size(db: Database, space_id: str, size: int | None, now: str) -> None:
+    """Remember the page size that works for the space (None: the sync's own size works)."""
+    db.execute(
+        "UPDATE spaces SET page_size = ?, page_size_at = ? WHERE id = ?",
+        [size, now if size is not None else None, space_id],
+    )
+
+
+def members_listed_at(db: Database, space_id: str) -> str | None:
+    """When the space's members were last listed (None: never, or before this was kept)."""
+    row = db.execute("SELECT members_listed_at FROM spaces WHERE id = ?", [space_id]).fetchone()
+    return row[0] if row else None
+
+
+def members_listed(db: Database, space_id: str, now: str) -> None:
+    db.execute("UPDATE spaces SET members_listed_at = ? WHERE id = ?", [now, space_id])

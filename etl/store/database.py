@@ -22,6 +22,20 @@ from sqlite_utils import Database
 from webex_layout import DB_NAME
 
 SCHEMA_VERSION = 1
+# Columns schema.sql gained after version 1, each nullable or with a default: an archive that
+# lacks one gets it at its next open, and older code reading the archive ignores it, so they
+# need no new version (which would make that older code refuse the archive).
+ADDED_COLUMNS = (
+    ("spaces", "page_size", "INTEGER"),
+    ("spaces", "page_size_at", "TEXT"),
+    ("spaces", "members_listed_at", "TEXT"),
+    ("sync_runs", "retries", "INTEGER NOT NULL DEFAULT 0"),
+    ("sync_runs", "rate_limited", "INTEGER NOT NULL DEFAULT 0"),
+    ("sync_runs", "waited_seconds", "REAL NOT NULL DEFAULT 0"),
+    ("sync_runs", "paced_seconds", "REAL NOT NULL DEFAULT 0"),
+    ("sync_runs", "bytes", "INTEGER NOT NULL DEFAULT 0"),
+    ("sync_runs", "file_info", "INTEGER NOT NULL DEFAULT 0"),
+)
 BUSY_TIMEOUT_SECONDS = 10.0
 FTS_TRIGGERS = ("messages_fts_insert", "messages_fts_delete", "messages_fts_update")
 
@@ -174,14 +188,24 @@ def _migrate(db: Database, db_path: Path) -> None:
     """Bring the schema up to date under the write lock, so two processes cannot race.
 
     schema.sql (all IF NOT EXISTS) gives a new archive the latest shape and an older one
-    what it lacks. Version 1 is the first schema: a later version that changes what exists
-    adds its steps here, run for an archive of an older version before schema.sql.
+    what it lacks, after the columns added since (ADDED_COLUMNS: schema.sql's indexes and
+    views may use them). Version 1 is the first schema: a later version that changes what
+    exists adds its steps here, run for an archive of an older version before schema.sql.
     """
     with transaction(db):
         version = _checked_version(db, db_path)
+        _add_columns(db.conn)
         _execute_script(db.conn, schema_sql())
         if version != SCHEMA_VERSION:
             set_meta(db, "schema_version", str(SCHEMA_VERSION))
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    """Each of ADDED_COLUMNS its table lacks (a table not made yet gets it from schema.sql)."""
+    for table, column, declaration in ADDED_COLUMNS:
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if have and column not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
 
 def _connect(

@@ -10,7 +10,10 @@ from sqlite_utils import Database
 
 from .database import _json, utc_now
 
-RUN_COUNTERS = ("requests", "pages", "new_messages", "edited_messages", "deleted_messages")
+RUN_COUNTERS = (
+    "requests", "pages", "new_messages", "edited_messages", "deleted_messages", "retries",
+    "rate_limited", "waited_seconds", "paced_seconds", "bytes", "file_info",
+)  # fmt: skip
 RUN_STATUSES = ("ok", "failed", "interrupted")
 
 
@@ -37,7 +40,7 @@ def finish_run(
     db: Database,
     run_id: int,
     status: str,
-    counters: Mapping[str, int],
+    counters: Mapping[str, float],
     error: str | None = None,
     now: str | None = None,
 ) -> None:

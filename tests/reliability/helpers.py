@@ -39,6 +39,9 @@ VOLATILE = {
     "last_synced_at",
     "replaced_at",
     "downloaded_at",
+    "members_listed_at",
+    "page_size",  # what a 504 taught the sync: bookkeeping, not history
+    "page_size_at",
     "id_",
 }
 AS_FLAG = {"deleted_at", "left_at"}  # when it happened is bookkeeping; that it did is history

@@ -8,6 +8,9 @@ from sqlite_utils import Database
 from etl import store
 from tests.etl.store.conftest import LATER, LATEST, NOW, ROOM, ROOM2, rows
 
+NO_COSTS = {"retries": 0, "rate_limited": 0, "waited_seconds": 0.0, "paced_seconds": 0.0,
+            "bytes": 0, "file_info": 0}  # fmt: skip
+
 
 def test_sync_runs(db: Database):
     with store.transaction(db):
@@ -20,11 +23,11 @@ def test_sync_runs(db: Database):
         {"id": first, "started_at": NOW, "finished_at": None, "status": "interrupted",
          "error": None, "arguments": '{"days":7,"full":false}', "requests": 0, "pages": 0,
          "new_messages": 0, "edited_messages": 0, "deleted_messages": 0,
-         "spaces": f'["{ROOM}"]'},
+         "spaces": f'["{ROOM}"]', **NO_COSTS},
         {"id": second, "started_at": LATER, "finished_at": LATEST, "status": "ok",
          "error": None, "arguments": '{"all":true}', "requests": 12, "pages": 9,
          "new_messages": 400, "edited_messages": 2, "deleted_messages": 0,
-         "spaces": f'["{ROOM}","{ROOM2}"]'},
+         "spaces": f'["{ROOM}","{ROOM2}"]', **NO_COSTS},
     ]  # fmt: skip
     with store.transaction(db):
         third = store.start_run(db, {}, [], now=LATEST)

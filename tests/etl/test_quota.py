@@ -1,0 +1,64 @@
+"""The sync against an emulator that keeps a quota (429 + Retry-After): with ``--max-rate``
+under the quota no 429 at all; without it a few, then the run paces itself and the 429s stop.
+The quota's window is 2 s here (Webex's is a minute) so that the runs take seconds."""
+
+from __future__ import annotations
+
+from etl import store
+from etl.api import RetryPolicy, WebexClient
+from etl.spaces import list_spaces
+from etl.sync import SyncOptions, sync_spaces
+from tests.conftest import make_dataset
+from tests.reliability.helpers import assert_same, snapshot
+from webex_emulator import Emulator, Quota
+
+PATIENT = RetryPolicy(tries=3, backoff=0.01, backoff_cap=0.05, max_retry_after=3)
+OPTIONS = {"page_size": 50, "download": "info", "workers": 4}
+
+
+def sync_all(emu: Emulator, archive, max_rate: int | None = None):
+    db = store.open_archive(archive)
+    with WebexClient(emu.token, emu.api_url, retry=PATIENT) as client:
+        client.pacer.limit(max_rate)
+        rooms = {room["id"]: room for room in list_spaces(client)}
+        results = sync_spaces(db, client, list(rooms), SyncOptions(**OPTIONS), rooms=rooms)
+        stats = client.stats
+    assert [r.error for r in results] == [None] * len(results)
+    return db, stats
+
+
+def test_a_stated_rate_under_the_quota_meets_no_429(tmp_path):
+    """20 requests per 2 s admitted; --max-rate 540 (9 a second): not one 429, every request
+    at least 1/9 s after the one before, the archive complete."""
+    ds = make_dataset(messages=150, spaces=2, seed=8, hostile_rate=0)
+    with Emulator(ds) as emu:
+        clean, _ = sync_all(emu, tmp_path / "clean")
+        emu.quota = Quota(limits={"other": 20}, window=2.0)
+        emu.log.clear()
+        db, stats = sync_all(emu, tmp_path / "paced", max_rate=540)
+        log = emu.log.entries()
+    assert [e for e in log if e.status == 429] == [] and stats.rate_limited == 0
+    starts = sorted(e.started for e in log)
+    busiest = max(sum(1 for t in starts if s <= t < s + 2.0) for s in starts)
+    assert busiest <= 20  # 9 a second, give or take the threads' jitter: under the quota
+    assert stats.paced > 0 and len(log) > 30
+    assert_same(snapshot(db), snapshot(clean), "paced by --max-rate")
+
+
+def test_without_a_stated_rate_a_few_429s_teach_the_pace(tmp_path):
+    """The same quota, no --max-rate: the first 429s teach the rate (each thread in flight
+    may meet one, and an estimate from the run's first seconds is corrected by the next), then
+    the run paces itself: a few refusals, not a storm, and the archive is complete."""
+    ds = make_dataset(messages=150, spaces=2, seed=8, hostile_rate=0)
+    with Emulator(ds) as emu:
+        clean, _ = sync_all(emu, tmp_path / "clean")
+        emu.quota = Quota(limits={"other": 20}, window=2.0)
+        emu.log.clear()
+        db, stats = sync_all(emu, tmp_path / "learnt")
+        log = emu.log.entries()
+    refused = [e for e in log if e.status == 429]
+    assert 2 <= len(refused) <= 20 and stats.rate_limited == len(refused)
+    assert len(refused) < len(log) / 5
+    assert stats.paced > 0
+    assert len(log) - len(refused) > 50  # the run went on well past what taught it
+    assert_same(snapshot(db), snapshot(clean), "paced by a learnt quota")
