@@ -26,15 +26,12 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from email import policy
-from email.generator import BytesGenerator
-from email.headerregistry import Address, Group
-from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
 from webex_layout import atomic_write, check_inside, new_temp, remove_leftovers
 
+from . import mime
 from .clock import parse_utc
 from .model import Item, attached_path, human_size
 from .page import Page
@@ -44,21 +41,19 @@ DOMAIN = "webex-archive.invalid"  # Message-IDs are ours, not Webex's: a domain 
 SUBJECT_LENGTH = 72  # characters of a message's first line in its subject
 EML_NAME = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{16}\.eml")  # the only names the EML writer gives
 _ID_SAFE = re.compile(r"[A-Za-z0-9+/=_-]{1,200}")  # dot-atom text: a Webex id as it is
-_EML = policy.SMTP  # CRLF line ends, long headers folded, non-ASCII headers RFC 2047-encoded
-_MBOX = policy.default  # LF line ends, as mbox files have them
+FALLBACK = f"unknown@{DOMAIN}"  # the address of an author whose email no reader accepts
 _DOCUMENT = '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n{}\n</body></html>\n'
 
 
 def write_mbox(page: Page) -> None:
     """Every mail of ``page`` into one mbox file, streamed."""
     with atomic_write(page.path, page.root, text=False) as out:
-        generator = BytesGenerator(out, mangle_from_=True, policy=_MBOX)
-        for item, mail in mails(page):
-            address = mail["From"].addresses[0].addr_spec
+        for item, data in mails(page, "\n"):
+            email = clean_line(item.email)
+            sender = email if mime._ADDRESS.fullmatch(email) else FALLBACK
             moment = parse_utc(item.created or "1970-01-01T00:00:00.000Z")
-            out.write(f"From {address} {time.asctime(moment.utctimetuple())}\n".encode())
-            generator.flatten(mail)
-            out.write(b"\n")
+            out.write(f"From {sender} {time.asctime(moment.utctimetuple())}\n".encode())
+            out.write(data + b"\n\n")
 
 
 def write_eml(page: Page) -> None:
@@ -73,9 +68,9 @@ def write_eml(page: Page) -> None:
     check_inside(folder, page.root)  # what mkdir made must not have changed the answer
     remove_leftovers(folder)
     written: set[str] = set()
-    for item, mail in mails(page):
+    for item, data in mails(page, "\r\n"):
         name = eml_name(item)
-        _write_whole(folder / name, mail.as_bytes(policy=_EML))
+        _write_whole(folder / name, data)
         written.add(name)
     for old in folder.iterdir():
         if EML_NAME.fullmatch(old.name) and old.name not in written and not old.is_symlink():
@@ -88,8 +83,7 @@ def eml_name(item: Item) -> str:
     """``20240305T081500Z-<16 hex digits>.eml``: the UTC second, then a digest of the id."""
     created = item.created or "1970-01-01T00:00:00"
     stamp = re.sub(r"\D", "", created[:19])
-    digest = hashlib.sha256(item.id.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    return f"{stamp[:8]}T{stamp[8:14]}Z-{digest}.eml"
+    return f"{stamp[:8]}T{stamp[8:14]}Z-{_digest(item.id)[:16]}.eml"
 
 
 def _write_whole(path: Path, data: bytes) -> None:
@@ -103,10 +97,11 @@ def _write_whole(path: Path, data: bytes) -> None:
         raise
 
 
-def mails(page: Page) -> Iterator[tuple[Item, EmailMessage]]:
+def mails(page: Page, linesep: str) -> Iterator[tuple[Item, bytes]]:
     """Each archived message of the page with its mail, in the page's order. The subject of a
     thread's first message is remembered for its replies (``Re: ...``)."""
     thread, subject = None, ""
+    mbox = linesep == "\n"
     for item in page.items:
         if not item.is_reply:
             thread, subject = item.id, thread_subject(page.title, item)
@@ -114,9 +109,10 @@ def mails(page: Page) -> Iterator[tuple[Item, EmailMessage]]:
             continue
         if item.is_reply:
             lost = item.thread != thread
-            yield item, mail(page, item, "Re: " + (subject_of_lost(page) if lost else subject))
+            subject_line = "Re: " + (subject_of_lost(page) if lost else subject)
         else:
-            yield item, mail(page, item, subject)
+            subject_line = subject
+        yield item, mail(page, item, subject_line, linesep, mbox)
 
 
 def thread_subject(title: str, item: Item) -> str:
@@ -147,38 +143,39 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def sender(item: Item) -> Address:
-    """The author as an address; an email no parser accepts keeps the name only."""
-    name = clean_line(item.author)
-    try:
-        return Address(display_name=name, addr_spec=clean_line(item.email))
-    except (ValueError, IndexError):  # email.errors' defects are ValueErrors
-        return Address(display_name=name, username="unknown", domain=DOMAIN)
-
-
-def mail(page: Page, item: Item, subject: str) -> EmailMessage:
+def mail(page: Page, item: Item, subject: str, linesep: str, mbox: bool) -> bytes:
     """The mail of one archived message; see the module's doc for what goes where."""
-    message = EmailMessage(policy=_EML)
-    message["From"] = sender(item)
-    message["To"] = Group(display_name=clean_line(page.title))
-    message["Subject"] = subject
-    message["Date"] = format_datetime(page.clock.local(item.created)) if item.created else ""
-    message["Message-ID"] = message_id(item.id)
-    if item.is_reply:
-        message["In-Reply-To"] = message["References"] = message_id(item.thread)
-    for name, value in webex_headers(page, item):
-        message[name] = value
     files, missing = _attachments(page, item)
-    message.set_content(body_text(item, missing))
-    message.add_alternative(_DOCUMENT.format(item.body or ""), subtype="html")
-    for info, data in files:
-        kind = (info.get("content_type") or "application/octet-stream").split(";")[0].strip()
-        major, _, minor = kind.partition("/")
-        if not (major.isascii() and minor.isascii() and minor) or "\n" in kind:
-            major, minor = "application", "octet-stream"
-        message.add_attachment(data, maintype=major, subtype=minor, filename=info["name"])
-    _fix_boundaries(message)
-    return message
+    plain, html = body_text(item, missing), _DOCUMENT.format(item.body or "")
+    seed = mime.boundary_seed([plain, html, *(data for _, data in files)])
+    parts = [
+        mime.text_part("plain", plain, linesep, mbox),
+        mime.text_part("html", html, linesep, mbox),
+    ]
+    body = mime.multipart("alternative", parts, f"=_{seed}_1", linesep)
+    if files:
+        attached = [mime.attachment_part(info.get("content_type"), clean_line(info["name"]),
+                                         data, linesep) for info, data in files]  # fmt: skip
+        body = mime.multipart("mixed", [body, *attached], f"=_{seed}_0", linesep)
+    lines = [f"{name}: {value}" for name, value in headers(page, item, subject, linesep)]
+    lines += ["MIME-Version: 1.0", *body[0], "", body[1], ""]
+    return linesep.join(lines).encode("ascii")
+
+
+def headers(page: Page, item: Item, subject: str, linesep: str) -> list[tuple[str, str]]:
+    """The mail's headers, each value made safe for its header."""
+    text = mime.unstructured
+    found = [
+        ("From", mime.address(clean_line(item.author), clean_line(item.email), FALLBACK,
+                              linesep)),
+        ("To", mime.group(clean_line(page.title), linesep)),
+        ("Subject", text(subject, linesep)),
+        ("Date", format_datetime(page.clock.local(item.created)) if item.created else ""),
+        ("Message-ID", message_id(item.id)),
+    ]  # fmt: skip
+    if item.is_reply:
+        found += [("In-Reply-To", message_id(item.thread)), ("References", message_id(item.thread))]
+    return found + [(name, text(value, linesep)) for name, value in webex_headers(page, item)]
 
 
 def webex_headers(page: Page, item: Item) -> list[tuple[str, str]]:
@@ -230,17 +227,3 @@ def _attachments(page: Page, item: Item) -> tuple[list[tuple[dict, bytes]], list
         else:
             found.append((info, data))
     return found, missing
-
-
-def _fix_boundaries(message: EmailMessage) -> None:
-    """MIME boundaries from a digest of the mail's own content instead of random ones: the
-    same archive gives the same bytes, and no text can hold the boundary of the mail it is
-    in (it would have to contain its own digest)."""
-    seed = hashlib.sha256()
-    for part in message.walk():
-        if not part.is_multipart():
-            payload = part.get_payload(decode=False)
-            seed.update(payload.encode("utf-8", "surrogateescape") if payload else b"")
-    digest = seed.hexdigest()[:40]
-    for number, part in enumerate(p for p in message.walk() if p.is_multipart()):
-        part.set_boundary(f"=_{digest}_{number}")
