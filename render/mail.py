@@ -53,7 +53,7 @@ def write_mbox(page: Page) -> None:
             sender = email if mime._ADDRESS.fullmatch(email) else FALLBACK
             moment = parse_utc(item.created or "1970-01-01T00:00:00.000Z")
             out.write(f"From {sender} {time.asctime(moment.utctimetuple())}\n".encode())
-            out.write(data + b"\n\n")
+            out.write(data + b"\n")
 
 
 def write_eml(page: Page) -> None:

@@ -249,3 +249,50 @@ def test_message_ids_a_header_cannot_be_broken_by():
     hostile = message_id("a>\r\nBcc: x@y <z")
     assert hostile.startswith("<") and hostile.endswith("@webex-archive.invalid>")
     assert len(hostile) == 64 + len("<@webex-archive.invalid>")
+
+
+def test_names_text_and_files_beyond_ascii_read_back_exactly(archive):
+    """What the hand-built MIME must encode: non-ASCII and quoting in names, a title, a long
+    subject, a line longer than mail allows, an email no reader accepts, a file name with
+    quotes and accents; every one read back by ``email`` as it was."""
+    import sqlite3
+
+    long_line = "ünïcode " * 200 + "end"
+    conn = sqlite3.connect(archive / "archive.db")
+    with conn:
+        conn.execute("UPDATE people SET display_name = 'Zoë \"Q\" O''Brien <x@y>' "
+                     "WHERE id = 'p-alice'")  # fmt: skip
+        conn.execute("UPDATE spaces SET title = 'Équipe: Ω, \"test\"'")
+        conn.execute("UPDATE messages SET text = ? WHERE id = 'msg-10'", [long_line])
+        conn.execute("UPDATE messages SET person_email = 'not an email' WHERE id = 'msg-08'")
+        conn.execute("UPDATE files SET name = 'slïdes \"final\"; v2.pdf' WHERE position = 0")
+    conn.close()
+    for fmt in ("eml", "mbox"):
+        path = render(archive, fmt)
+        if fmt == "eml":
+            mails = {m["X-Webex-Message-Id"]: m for m in eml_messages(path)}
+        else:
+            box = mailbox.mbox(path, factory=lambda f: email.message_from_binary_file(
+                f, policy=policy.default), create=False)  # fmt: skip
+            mails = {m["X-Webex-Message-Id"]: m for m in box}
+        after = mails["msg-10"]
+        sender = after["From"].addresses[0]
+        assert (sender.display_name, sender.addr_spec) == (
+            'Zoë "Q" O\'Brien <x@y>',
+            "alice@example.com",
+        )
+        assert after["To"].groups[0].display_name == 'Équipe: Ω, "test"'
+        assert after["X-Webex-Space-Title"] == 'Équipe: Ω, "test"'
+        assert after["Subject"] == f'[Équipe: Ω, "test"] {long_line[:71].rstrip()}…'
+        text = after.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        assert text == long_line + "\n"
+        files = mails["msg-08"]
+        assert files["From"].addresses[0].addr_spec == "unknown@webex-archive.invalid"
+        parts = list(files.iter_attachments())
+        assert [(p.get_filename(), p.get_content()) for p in parts] == [
+            ('slïdes "final"; v2.pdf', SLIDES)
+        ]
+        raw = path.read_bytes() if fmt == "mbox" else b"".join(
+            f.read_bytes() for f in path.iterdir())  # fmt: skip
+        assert raw.isascii()  # everything beyond ASCII is encoded
+        assert max(map(len, raw.splitlines())) <= 998
