@@ -26,7 +26,6 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from email.utils import format_datetime
 from pathlib import Path
 
 from webex_layout import atomic_write, check_inside, new_temp, remove_leftovers
@@ -100,19 +99,19 @@ def _write_whole(path: Path, data: bytes) -> None:
 def mails(page: Page, linesep: str) -> Iterator[tuple[Item, bytes]]:
     """Each archived message of the page with its mail, in the page's order. The subject of a
     thread's first message is remembered for its replies (``Re: ...``)."""
-    thread, subject = None, ""
     mbox = linesep == "\n"
+    lost = mime.unstructured("Re: " + subject_of_lost(page), linesep)
+    thread, subject, reply = None, lost, lost
+    heads = _Headers(page, linesep)
     for item in page.items:
         if not item.is_reply:
-            thread, subject = item.id, thread_subject(page.title, item)
+            first, thread = thread_subject(page.title, item), item.id
+            subject = mime.unstructured(first, linesep)
+            reply = mime.unstructured("Re: " + first, linesep)
         if item.kind == "placeholder":
             continue
-        if item.is_reply:
-            lost = item.thread != thread
-            subject_line = "Re: " + (subject_of_lost(page) if lost else subject)
-        else:
-            subject_line = subject
-        yield item, mail(page, item, subject_line, linesep, mbox)
+        this = (reply if item.thread == thread else lost) if item.is_reply else subject
+        yield item, mail(page, item, heads.lines(item, this), linesep, mbox)
 
 
 def thread_subject(title: str, item: Item) -> str:
@@ -143,7 +142,7 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def mail(page: Page, item: Item, subject: str, linesep: str, mbox: bool) -> bytes:
+def mail(page: Page, item: Item, headers: list[str], linesep: str, mbox: bool) -> bytes:
     """The mail of one archived message; see the module's doc for what goes where."""
     files, missing = _attachments(page, item)
     plain, html = body_text(item, missing), _DOCUMENT.format(item.body or "")
@@ -157,43 +156,74 @@ def mail(page: Page, item: Item, subject: str, linesep: str, mbox: bool) -> byte
         attached = [mime.attachment_part(info.get("content_type"), clean_line(info["name"]),
                                          data, linesep) for info, data in files]  # fmt: skip
         body = mime.multipart("mixed", [body, *attached], f"=_{seed}_0", linesep)
-    lines = [f"{name}: {value}" for name, value in headers(page, item, subject, linesep)]
-    lines += ["MIME-Version: 1.0", *body[0], "", body[1], ""]
+    lines = [*headers, "MIME-Version: 1.0", *body[0], "", body[1], ""]
     return linesep.join(lines).encode("ascii")
 
 
-def headers(page: Page, item: Item, subject: str, linesep: str) -> list[tuple[str, str]]:
-    """The mail's headers, each value made safe for its header."""
-    text = mime.unstructured
-    found = [
-        ("From", mime.address(clean_line(item.author), clean_line(item.email), FALLBACK,
-                              linesep)),
-        ("To", mime.group(clean_line(page.title), linesep)),
-        ("Subject", text(subject, linesep)),
-        ("Date", format_datetime(page.clock.local(item.created)) if item.created else ""),
-        ("Message-ID", message_id(item.id)),
-    ]  # fmt: skip
-    if item.is_reply:
-        found += [("In-Reply-To", message_id(item.thread)), ("References", message_id(item.thread))]
-    return found + [(name, text(value, linesep)) for name, value in webex_headers(page, item)]
+class _Headers:
+    """The header lines of a page's mails: what is the same for every mail (the space) and
+    for every mail of one author made once, each value made safe for its header."""
+
+    def __init__(self, page: Page, linesep: str):
+        self.linesep, self.clock = linesep, page.clock
+        self.person = not page.options.blur  # with --blur, no person id
+        title = clean_line(page.title)
+        self.to = f"To: {mime.group(title, linesep)}"
+        self.space = [f"X-Webex-Space-Id: {mime.unstructured(page.space['id'], linesep)}",
+                      f"X-Webex-Space-Title: {mime.unstructured(title, linesep)}"]  # fmt: skip
+        self.senders: dict[tuple[str, str], str] = {}
+
+    def sender(self, item: Item) -> str:
+        key = (item.author, item.email)
+        line = self.senders.get(key)
+        if line is None:
+            value = mime.address(clean_line(item.author), clean_line(item.email), FALLBACK,
+                                 self.linesep)  # fmt: skip
+            line = self.senders[key] = f"From: {value}"
+        return line
+
+    def lines(self, item: Item, subject: str) -> list[str]:
+        text = mime.unstructured
+        lines = [self.sender(item), self.to, f"Subject: {subject}",
+                 f"Date: {self.date(item.created)}",
+                 f"Message-ID: {message_id(item.id)}"]  # fmt: skip
+        if item.is_reply:
+            parent = message_id(item.thread)
+            lines += [f"In-Reply-To: {parent}", f"References: {parent}"]
+        lines += self.space
+        for name, value in webex_headers(item, self.person):
+            lines.append(f"{name}: {text(value, self.linesep)}")
+        return lines
+
+    def date(self, created: str | None) -> str:
+        """RFC 5322's date in the page's zone, in English whatever the locale."""
+        if not created:
+            return "Thu, 01 Jan 1970 00:00:00 +0000"
+        moment = self.clock.local(created)
+        offset = int(moment.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
+        sign, offset = ("-", -offset) if offset < 0 else ("+", offset)
+        return (
+            f"{_DAYS[moment.weekday()]}, {moment.day:02d} {_MONTHS[moment.month - 1]} "
+            f"{moment.year:04d} {moment:%H:%M:%S} {sign}{offset // 60:02d}{offset % 60:02d}"
+        )
 
 
-def webex_headers(page: Page, item: Item) -> list[tuple[str, str]]:
-    """The ``X-Webex-*`` headers: what Webex knows that mail has no header for."""
-    headers = [
-        ("X-Webex-Space-Id", clean_line(page.space["id"])),
-        ("X-Webex-Space-Title", clean_line(page.title)),
-        ("X-Webex-Message-Id", clean_line(item.id)),
-        ("X-Webex-Created", clean_line(item.created)),
-    ]
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def webex_headers(item: Item, person: bool) -> list[tuple[str, str]]:
+    """The ``X-Webex-*`` headers of a message: what Webex knows that mail has no header for
+    (``person``: with the author's person id)."""
+    headers = [("X-Webex-Message-Id", item.id), ("X-Webex-Created", item.created or "")]
     if item.is_reply:
-        headers.append(("X-Webex-Parent-Id", clean_line(item.thread)))
-    if item.author_id and not page.options.blur:
-        headers.append(("X-Webex-Person-Id", clean_line(item.author_id)))
+        headers.append(("X-Webex-Parent-Id", item.thread))
+    if item.author_id and person:
+        headers.append(("X-Webex-Person-Id", item.author_id))
     if item.updated:
-        headers.append(("X-Webex-Edited", clean_line(item.updated)))
+        headers.append(("X-Webex-Edited", item.updated))
     if item.deleted:
-        headers.append(("X-Webex-Deleted", clean_line(item.deleted)))
+        headers.append(("X-Webex-Deleted", item.deleted))
     if item.card:
         headers.append(("X-Webex-Card", "yes"))
     if not item.in_window:
