@@ -27,6 +27,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 from webex_layout import (
@@ -193,6 +194,7 @@ class _Headers:
         self.space = [f"X-Webex-Space-Id: {mime.unstructured(page.space['id'], linesep)}",
                       f"X-Webex-Space-Title: {mime.unstructured(title, linesep)}"]  # fmt: skip
         self.senders: dict[tuple[str, str], str] = {}
+        self.weekdays: dict[str, str] = {}
 
     def sender(self, item: Item) -> str:
         key = (item.author, item.email)
@@ -220,13 +222,12 @@ class _Headers:
         """RFC 5322's date in the page's zone, in English whatever the locale."""
         if not created:
             return "Thu, 01 Jan 1970 00:00:00 +0000"
-        moment = self.clock.local(created)
-        offset = int(moment.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
-        sign, offset = ("-", -offset) if offset < 0 else ("+", offset)
-        return (
-            f"{_DAYS[moment.weekday()]}, {moment.day:02d} {_MONTHS[moment.month - 1]} "
-            f"{moment.year:04d} {moment:%H:%M:%S} {sign}{offset // 60:02d}{offset % 60:02d}"
-        )
+        iso = self.clock.iso(created)  # 2024-03-04T14:05:06+01:00, fast and cached per day
+        weekday = self.weekdays.get(iso[:10])
+        if weekday is None:
+            weekday = self.weekdays[iso[:10]] = _DAYS[date.fromisoformat(iso[:10]).weekday()]
+        month = _MONTHS[int(iso[5:7]) - 1]
+        return f"{weekday}, {iso[8:10]} {month} {iso[:4]} {iso[11:19]} {iso[19:22]}{iso[23:25]}"
 
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -12,7 +12,6 @@ text of the mail can contain.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import re
@@ -33,29 +32,24 @@ LINE = 998  # RFC 5322's hard limit on a line, without its end
 def unstructured(text: str, linesep: str) -> str:
     """A header value: itself when it is printable ASCII (folded at spaces when long), else
     RFC 2047 encoded words, one per line."""
-    if _PRINTABLE.fullmatch(text) and not text.startswith(" "):
-        return _fold(text, linesep)
+    if text.isascii() and text.isprintable() and not text.startswith(" "):
+        return text if len(text) <= 76 else _fold(text, linesep)
     return encoded_words(text, linesep)
 
 
 def encoded_words(text: str, linesep: str) -> str:
     """``=?utf-8?b?...?=`` words of at most WORD_BYTES bytes, never splitting a character."""
-    words, chunk, size = [], [], 0
-    for char in text:
-        length = len(char.encode("utf-8", "surrogatepass"))
-        if size + length > WORD_BYTES and chunk:
-            words.append(_word("".join(chunk)))
-            chunk, size = [], 0
-        chunk.append(char)
-        size += length
-    if chunk or not words:
-        words.append(_word("".join(chunk)))
-    return (linesep + " ").join(words)
-
-
-def _word(text: str) -> str:
-    encoded = base64.b64encode(text.encode("utf-8", "replace")).decode("ascii")
-    return f"=?utf-8?b?{encoded}?="
+    data = text.encode("utf-8", "replace")
+    words, start = [], 0
+    while True:
+        end = min(start + WORD_BYTES, len(data))
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # inside a character: go back
+            end -= 1
+        encoded = binascii.b2a_base64(data[start:end], newline=False).decode("ascii")
+        words.append(f"=?utf-8?b?{encoded}?=")
+        start = end
+        if start >= len(data):
+            return (linesep + " ").join(words)
 
 
 def _fold(text: str, linesep: str, width: int = 76) -> str:
