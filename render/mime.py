@@ -53,7 +53,7 @@ def encoded_words(text: str, linesep: str) -> str:
 
 
 def _fold(text: str, linesep: str, width: int = 76) -> str:
-    if len(text) <= width:
+    if len(text) <= width or " " not in text:  # a long word stays whole (lines may be 998)
         return text
     lines, line = [], ""
     for word in text.split(" "):
