@@ -50,7 +50,7 @@ from .query import Filters, RenderError
 from .sanitize import clean_inline, redact
 from .window import Window
 
-BATCH = 10_000  # rows per row group
+BATCH = 5_000  # rows per row group and per write: memory holds one batch of one table
 MARKER = "export.json"
 TABLES = ("spaces", "people", "memberships", "messages", "revisions", "files")
 SOURCES = {"revisions": "message_revisions"}  # export name -> archive table, where they differ
