@@ -21,6 +21,7 @@ archive never had) get no mail; their replies still point at them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -76,15 +77,17 @@ def write_eml(page: Page) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     check_inside(folder, page.root)  # what mkdir made must not have changed the answer
     remove_leftovers(folder)
-    written: set[str] = set()
     temp = folder / f"{TEMP_PREFIX}eml-{os.getpid()}-{secrets.token_hex(4)}{TEMP_SUFFIX}"
+    started = _now_on_disk(temp)
     for item, data in mails(page, "\r\n"):
-        name = eml_name(item)
-        _write_whole(temp, folder / name, data)
-        written.add(name)
+        _write_whole(temp, folder / eml_name(item), data)
+    # What this rendering did not write is older than its start. Remembering the names
+    # written instead would hold 100 MB at 1,000,000 messages.
     for old in folder.iterdir():
-        if EML_NAME.fullmatch(old.name) and old.name not in written and not old.is_symlink():
-            old.unlink(missing_ok=True)
+        if EML_NAME.fullmatch(old.name) and not old.is_symlink():
+            with contextlib.suppress(FileNotFoundError):
+                if old.stat().st_mtime_ns < started:
+                    old.unlink()
     if hasattr(os, "sync"):
         os.sync()
 
@@ -94,6 +97,15 @@ def eml_name(item: Item) -> str:
     created = item.created or "1970-01-01T00:00:00"
     stamp = re.sub(r"\D", "", created[:19])
     return f"{stamp[:8]}T{stamp[8:14]}Z-{_digest(item.id)[:16]}.eml"
+
+
+def _now_on_disk(temp: Path) -> int:
+    """The file system's clock now (a file's mtime, in ns): what the mails written after it
+    are at least, as the kernel stamps files more coarsely than ``time.time()`` reads."""
+    with open(temp, "xb") as out:
+        moment = os.fstat(out.fileno()).st_mtime_ns
+    temp.unlink()
+    return moment
 
 
 def _write_whole(temp: Path, path: Path, data: bytes) -> None:
