@@ -50,7 +50,12 @@ from .query import Filters, RenderError
 from .sanitize import clean_inline, redact
 from .window import Window
 
-BATCH = 5_000  # rows per row group and per write: memory holds one batch of one table
+# A row group (and a write) ends at BATCH rows or BATCH_BYTES of text, whichever comes first:
+# memory holds one batch of one table. A message row costs about 6 KB of memory on the way
+# (its text, HTML and API object as Python strings, then as Arrow arrays): batches of 5,000
+# messages peaked at 131 MB, of 1 MB of text (about 800 messages) at 107 MB, pyarrow itself
+# being 31 MB of that.
+BATCH, BATCH_BYTES = 20_000, 1_000_000
 MARKER = "export.json"
 TABLES = ("spaces", "people", "memberships", "messages", "revisions", "files")
 SOURCES = {"revisions": "message_revisions"}  # export name -> archive table, where they differ
@@ -228,6 +233,7 @@ class _Partitions:
         self.export, self.table, self.where, self.schema = export, table, where, schema
         self.month: object = ()  # no file open yet
         self.rows: list[list] = []
+        self.size = 0
         self.file: Any = None
         self.writer: Any = None
 
@@ -236,7 +242,8 @@ class _Partitions:
             self.close()
             self.month = month
         self.rows.append(values)
-        if len(self.rows) >= BATCH:
+        self.size += sum(len(value) for value in values if type(value) is str)
+        if len(self.rows) >= BATCH or self.size >= BATCH_BYTES:
             self.flush()
 
     def flush(self) -> None:
@@ -248,7 +255,7 @@ class _Partitions:
         arrays = [self._array(list(c), f.type) for c, f in zip(columns, self.schema, strict=True)]
         self.writer.write_table(self.export.arrow.Table.from_arrays(arrays, schema=self.schema))
         self.export.counts[self.table] += len(self.rows)
-        self.rows = []
+        self.rows, self.size = [], 0
 
     def _array(self, values: list, kind: Any) -> Any:
         """One column; SQLite lets any column hold any type, so a value of another type than
