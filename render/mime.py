@@ -27,6 +27,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+")  # type/subt
 _FILENAME = re.compile(r"[ -!#-\[\]-~]*")  # a quoted-string without " and \
 WORD_BYTES = 45  # UTF-8 bytes per encoded word: 60 base64 characters, 72 with the wrapping
 LINE = 998  # RFC 5322's hard limit on a line, without its end
+_LONG_LINE = re.compile(f"[^\n]{{{LINE + 1}}}")
 
 
 def unstructured(text: str, linesep: str) -> str:
@@ -95,11 +96,10 @@ def content_type(kind: str | None) -> str:
 def text_part(subtype: str, text: str, linesep: str, mbox: bool) -> tuple[list[str], str]:
     """(headers, body) of a text part: 7bit if ASCII with short lines, else base64. In an
     mbox, a 7bit line starting ``From `` gets a ``>`` (the mbox's own quoting)."""
-    lines = text.split("\n")
-    if text.isascii() and "\r" not in text and max(map(len, lines)) <= LINE:
-        if mbox:
-            lines = [">" + line if line.startswith("From ") else line for line in lines]
-        encoding, body = "7bit", linesep.join(lines)
+    if text.isascii() and "\r" not in text and not _LONG_LINE.search(text):
+        if mbox and "From " in text:
+            text = "\n".join(">" + x if x.startswith("From ") else x for x in text.split("\n"))
+        encoding, body = "7bit", text if linesep == "\n" else text.replace("\n", linesep)
     else:
         encoding, body = "base64", _base64(text.encode("utf-8", "replace"), linesep)
     headers = [f'Content-Type: text/{subtype}; charset="utf-8"',

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import email
 import json
 import mailbox
@@ -296,3 +297,18 @@ def test_names_text_and_files_beyond_ascii_read_back_exactly(archive):
             f.read_bytes() for f in path.iterdir())  # fmt: skip
         assert raw.isascii()  # everything beyond ASCII is encoded
         assert max(map(len, raw.splitlines())) <= 998
+
+
+def test_text_parts_are_7bit_only_when_mail_allows_it():
+    from render.mime import text_part
+
+    assert text_part("plain", "x" * 998 + "\nok", "\r\n", False) == (
+        ['Content-Type: text/plain; charset="utf-8"', "Content-Transfer-Encoding: 7bit"],
+        "x" * 998 + "\r\nok",
+    )
+    for text in ("x" * 999, "caf\u00e9", "a\rb"):  # too long a line, not ASCII, a bare CR
+        headers, body = text_part("plain", text, "\r\n", False)
+        assert headers[1] == "Content-Transfer-Encoding: base64"
+        assert base64.b64decode(body.replace("\r\n", "")).decode() == text
+    quoted = text_part("plain", "From me\nnot From you\nFrom", "\n", True)[1]
+    assert quoted == ">From me\nnot From you\nFrom"
