@@ -7,7 +7,7 @@ each message becomes one: ``From`` its author (name and email; pseudonyms with `
 ``References`` pointing at the thread's first message (Webex threads are one level deep). The
 body is ``multipart/alternative`` with the plain text and the sanitised HTML
 (render/sanitize), followed by the attachments the archive downloaded; what the archive knows
-of a file it does not hold is a line of the plain text. ``X-Webex-*`` headers keep what mail
+of a file it does not hold is a line of the plain text. The bytes are made by render/mime.py. ``X-Webex-*`` headers keep what mail
 has no header for: the space's id and title, the message's and its parent's ids, its exact UTC
 time, when it was edited and when the archive saw it deleted.
 
@@ -59,7 +59,7 @@ def write_mbox(page: Page) -> None:
     with atomic_write(page.path, page.root, text=False) as out:
         for item, data in mails(page, "\n"):
             email = clean_line(item.email)
-            sender = email if mime._ADDRESS.fullmatch(email) else FALLBACK
+            sender = email if mime.valid_address(email) else FALLBACK
             moment = parse_utc(item.created or "1970-01-01T00:00:00.000Z")
             out.write(f"From {sender} {time.asctime(moment.utctimetuple())}\n".encode())
             out.write(data + b"\n")

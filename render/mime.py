@@ -76,9 +76,14 @@ def phrase(text: str, linesep: str) -> str:
     return encoded_words(text, linesep)
 
 
+def valid_address(email: str) -> bool:
+    """An ASCII address every mail reader accepts as it is (dot-atom @ a host name)."""
+    return bool(_ADDRESS.fullmatch(email)) and len(email) < 254
+
+
 def address(name: str, email: str, fallback: str, linesep: str) -> str:
     """``Name <email>``; an email no mail reader would accept becomes ``fallback``."""
-    spec = email if _ADDRESS.fullmatch(email) and len(email) < 254 else fallback
+    spec = email if valid_address(email) else fallback
     return f"{phrase(name, linesep)} <{spec}>" if name else f"<{spec}>"
 
 
