@@ -7,9 +7,9 @@ each message becomes one: ``From`` its author (name and email; pseudonyms with `
 ``References`` pointing at the thread's first message (Webex threads are one level deep). The
 body is ``multipart/alternative`` with the plain text and the sanitised HTML
 (render/sanitize), followed by the attachments the archive downloaded; what the archive knows
-of a file it does not hold is a line of the plain text. The bytes are made by render/mime.py. ``X-Webex-*`` headers keep what mail
+of a file it does not hold is a line of the plain text. ``X-Webex-*`` headers keep what mail
 has no header for: the space's id and title, the message's and its parent's ids, its exact UTC
-time, when it was edited and when the archive saw it deleted.
+time, when it was edited and when the archive saw it deleted. render/mime.py makes the bytes.
 
 ``--format mbox`` writes one ``<stem>.mbox`` (the classic "mboxo" form that Python's
 ``mailbox``, Thunderbird and mutt read: a ``From `` line before each mail, body lines that
