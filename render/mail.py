@@ -4,7 +4,10 @@ A mail-based compliance archive, a mail client or a review tool reads RFC 5322 m
 each message becomes one: ``From`` its author (name and email; pseudonyms with ``--blur``),
 ``To`` the space (an empty group named after it), ``Date`` its time in the rendering's zone,
 ``Message-ID`` made from the Webex id and, for a thread reply, ``In-Reply-To`` and
-``References`` pointing at the thread's first message (Webex threads are one level deep). The
+``References`` pointing at its ``parentId`` (Webex threads are one level deep: a reply's
+parent is the thread's first message; that Webex resolves a reply to a reply to the thread's
+root is reported, not documented, webex-api.md §messages: ``References`` holds the one id
+Webex gives either way). The
 body is ``multipart/alternative`` with the plain text and the sanitised HTML
 (render/sanitize), followed by the attachments the archive downloaded; what the archive knows
 of a file it does not hold is a line of the plain text. ``X-Webex-*`` headers keep what mail
