@@ -19,6 +19,7 @@ any string of any object (the old tool blurred its HTML only): emails become
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from datetime import timedelta
 from itertools import chain
 
@@ -44,11 +45,12 @@ def write_seed_json(page: Page) -> None:
         raise ValueError("seed-json needs the page's window")
     hide = _Hider(page.pseudonyms) if page.pseudonyms else None
     space_id = page.space["id"]
-    with open_output(page) as out:
+    rows, missing = page.window.raw_newest_first(), page.window.missing_parents()
+    with open_output(page) as out, closing(rows), closing(missing):
         out.write("[")
         separator, batch = "", []
-        objects = (json.loads(raw) for (raw,) in page.window.raw_newest_first())
-        stand_ins = (placeholder(*row, space_id) for row in page.window.missing_parents())
+        objects = (json.loads(raw) for (raw,) in rows)
+        stand_ins = (placeholder(*row, space_id) for row in missing)
         for value in chain(objects, stand_ins):
             batch.append(json.dumps(hide.hide(value) if hide else value))
             if len(batch) == BATCH:
@@ -85,13 +87,16 @@ class _Hider:
         self.replacements = {**blur.replacements, **{k: v for k, v in self.ids.items()
                                                       if len(k) > 2}}  # fmt: skip
 
-    def hide(self, value: dict) -> dict:
-        person = value.get("personId")
+    def hide(self, value: object) -> object:
         hidden = self._walk(value)
+        if not isinstance(value, dict):  # an API object is one, but raw is Webex's word
+            return hidden
+        person = value.get("personId")
+        person = person if isinstance(person, str) else None
         if "personEmail" in value and value["personEmail"] != PLACEHOLDER_EMAIL:
             hidden["personEmail"] = self.blur.email(person)
-        if isinstance(person, str) and person != PLACEHOLDER_PERSON:
-            hidden["personId"] = self.ids.get(person, "hidden-person-0")
+        if "personId" in value and person != PLACEHOLDER_PERSON:
+            hidden["personId"] = self.ids.get(person or "", "hidden-person-0")
         return hidden
 
     def _walk(self, value):

@@ -159,7 +159,10 @@ class Window:
             "JOIN messages AS k ON k.rowid = o.rid ORDER BY k.created DESC, k.id DESC "
             "LIMIT -1) AS s JOIN messages AS m ON m.rowid = s.rid"
         )
-        yield from cursor.execute(sql)
+        try:  # a writer that fails midway must not leave the statement open: close() drops
+            yield from cursor.execute(sql)  # the table, which SQLite refuses while it is read
+        finally:
+            cursor.close()
 
     def missing_parents(self) -> Iterator[tuple[str, str, str | None]]:
         """(id, created of its first reply, room type) of each thread start the window needs
@@ -173,7 +176,10 @@ class Window:
             "WHERE r.parent_id = o.missing AND r.space_id = :space LIMIT 1) "
             f"FROM {self.table} AS o WHERE o.rid IS NULL ORDER BY o.seq"
         )
-        yield from cursor.execute(sql, {"space": self.space_id})
+        try:
+            yield from cursor.execute(sql, {"space": self.space_id})
+        finally:
+            cursor.close()
 
     def close(self) -> None:
         self.conn.execute(f"DROP TABLE IF EXISTS {self.table}")

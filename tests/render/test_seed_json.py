@@ -133,3 +133,22 @@ def test_a_lost_thread_start_gets_the_old_tools_stand_in(small_archive):
         "created": "2024-04-02T06:40:00.000Z",
     }  # fmt: skip
     assert objects[:-1] == [{}] * 14  # the hand-built archive's raw objects are empty
+
+
+def test_blur_takes_raw_objects_of_any_shape(small_archive):
+    """raw is Webex's word: a person id that is a list, an object that is not one. (Found by
+    tests/test_fuzz.py: the TypeError, then the window's table left locked.)"""
+    import sqlite3
+
+    conn = sqlite3.connect(small_archive / "archive.db")
+    with conn:
+        conn.execute("UPDATE messages SET raw = ? WHERE id = 'msg-01'", [json.dumps(
+            {"personId": ["p-alice"], "personEmail": "alice@example.com",
+             "text": "Alice Example wrote"})])  # fmt: skip
+        conn.execute("UPDATE messages SET raw = '[\"Bob Builder\"]' WHERE id = 'msg-02'")
+    conn.close()
+    _, objects = seed_json(small_archive, SPACE_ID, "--blur")
+    by_text = {json.dumps(o): o for o in objects}
+    assert {"personId": "hidden-person-0", "personEmail": "personx@hidden",
+            "text": "Person 1 wrote"} in by_text.values()  # fmt: skip
+    assert ["Person 2"] in objects
