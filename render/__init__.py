@@ -20,11 +20,14 @@ from . import query
 from .home import write_home
 from .html import write_html
 from .json import write_json
+from .mail import write_eml, write_mbox
 from .manifest import tidy
 from .output import clear_leftovers
 from .page import FORMATS, RenderOptions, build_page, home_path, writes_into_archive
 from .progress import Feedback, Progress, Silent, empty_notice
 from .query import Filters, RenderError
+from .seed_json import write_seed_json
+from .slack import write_slack
 from .split import write_split
 from .text import write_text
 from .window import Window
@@ -53,7 +56,15 @@ def render_spaces(
     ``feedback`` hears how far each space is, and which spaces the filters left empty (their
     pages are written all the same: an empty window is an answer, not an error)."""
     feedback = feedback or Silent()
-    writers = {"html": write_html, "json": write_json, "txt": write_text}
+    writers = {
+        "html": write_html,
+        "json": write_json,
+        "txt": write_text,
+        "eml": write_eml,
+        "mbox": write_mbox,
+        "slack": write_slack,
+        "seed-json": write_seed_json,
+    }
     conn = query.connect(archive)
     try:
         chosen = query.find_spaces(conn, spaces, everything)

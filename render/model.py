@@ -296,6 +296,17 @@ def relative_href(local_path: str, ctx: Context) -> str:
     return "/".join(quote(part) for part in Path(relative).parts)
 
 
+def attached_path(output_dir: Path, info: dict) -> Path | None:
+    """The file on disk of an attachment as shown (an entry of ``Item.files``), found by the
+    page's own link to it: whatever a format attaches is exactly what the HTML links to,
+    ``--blur``'s rules included. None when the archive holds no bytes for it."""
+    href = info.get("href")
+    if not href:
+        return None
+    path = output_dir / unquote(href)
+    return path if path.is_file() else None
+
+
 def _files(listed: str, ctx: Context) -> list[dict]:
     """The attachments of a message as shown, from the row's JSON list of them."""
     files = []

@@ -27,7 +27,22 @@ from .stats import statistics
 from .toc import count_months
 from .window import Window
 
-FORMATS = ("html", "json", "txt")
+FORMATS = (
+    "html",
+    "json",
+    "txt",
+    "eml",
+    "mbox",
+    "slack",
+    "seed-json",
+)
+# What each format's output is called after the page's stem, where not ``.<format>``: a
+# folder of mails, a ZIP, and a second JSON that must not take the JSON document's name.
+NAMES = {"eml": "-eml", "slack": ".slack.zip", "seed-json": ".seed.json"}
+# The formats that show a message's sanitised HTML, and those that show its plain text:
+# making a body is most of the cost of a message, so each format gets only those it uses.
+HTML_BODIES = {"html", "json", "eml", "mbox"}
+PLAIN_BODIES = {"html", "json", "txt", "eml", "mbox", "slack"}  # html: its search file
 BLURRED = BLURRED_FOLDER  # where --blur renderings go (a name the archive keeps for it)
 
 
@@ -74,6 +89,7 @@ class Page:
     home: str | None = None  # a relative link to the archive's home page; None outside it
     context: Context | None = None  # how rows become items (--split re-reads some rows)
     window: Window | None = None  # the rows of ``items``
+    pseudonyms: Pseudonyms | None = None  # --blur's stand-ins, for formats that name people
 
 
 Writer = Callable[[Page], None]
@@ -88,11 +104,12 @@ def default_path(
     named after the space's folder, which may name a person (``blurred_stem``)."""
     folder = space["folder"] or space["id"]
     stem = blurred_stem(blurred, space["id"]) if blurred is not None else folder
+    name = stem + NAMES.get(fmt, f".{fmt}")
     if output is None:
-        return archive / (BLURRED if blurred is not None else folder) / f"{stem}.{fmt}"
+        return archive / (BLURRED if blurred is not None else folder) / name
     if output.suffix.lower() in (".html", ".json", ".txt"):
-        return output.with_suffix(f".{fmt}")
-    return output / f"{stem}.{fmt}"
+        return output.with_name(output.stem + NAMES.get(fmt, f".{fmt}"))
+    return output / name
 
 
 def home_path(archive: Path, blur: bool) -> Path:
@@ -156,7 +173,7 @@ def build_page(
     ctx = Context(zone=zone, me_org=meta.get("me_org_id"),
                   me_domain=me_email.rsplit("@", 1)[-1].lower() if "@" in me_email else None,
                   output_dir=path.parent, archive_dir=archive, avatars=options.avatars,
-                  blur=blur, html=fmt != "txt", plain=True,
+                  blur=blur, html=fmt in HTML_BODIES, plain=fmt in PLAIN_BODIES,
                   groups=fmt == "html")  # fmt: skip
     window = window or Window(conn, space["id"], options.filters)
     stats = statistics(conn, window)
@@ -183,7 +200,7 @@ def build_page(
         changes=[change_item(c, ctx) for c in changes],
         home=relative_link(home_path(archive, bool(blur)), path)
         if writes_into_archive(archive, options.output) else None,
-        context=ctx, window=window,
+        context=ctx, window=window, pseudonyms=blur,
     )  # fmt: skip
 
 

@@ -177,5 +177,38 @@ class Window:
         for (anchor,) in cursor.execute(sql):
             yield anchor
 
+    def raw_newest_first(self) -> Iterator[tuple[str]]:
+        """The API objects (``raw``) of the window's archived messages, context parents
+        included, newest first as the API lists them: the keys are sorted, then the objects
+        read by rowid, so no object passes through the sorter."""
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        sql = (
+            f"SELECT m.raw FROM (SELECT o.rid FROM {self.table} AS o "
+            "JOIN messages AS k ON k.rowid = o.rid ORDER BY k.created DESC, k.id DESC "
+            "LIMIT -1) AS s JOIN messages AS m ON m.rowid = s.rid"
+        )
+        try:  # a writer that fails midway must not leave the statement open: close() drops
+            yield from cursor.execute(sql)  # the table, which SQLite refuses while it is read
+        finally:
+            cursor.close()
+
+    def missing_parents(self) -> Iterator[tuple[str, str, str | None]]:
+        """(id, created of its first reply, room type) of each thread start the window needs
+        and the archive never had, in the window's order."""
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        sql = (
+            "SELECT o.missing, (SELECT min(r.created) FROM messages AS r "
+            "WHERE r.parent_id = o.missing AND r.space_id = :space), "
+            "(SELECT r.room_type FROM messages AS r "
+            "WHERE r.parent_id = o.missing AND r.space_id = :space LIMIT 1) "
+            f"FROM {self.table} AS o WHERE o.rid IS NULL ORDER BY o.seq"
+        )
+        try:
+            yield from cursor.execute(sql, {"space": self.space_id})
+        finally:
+            cursor.close()
+
     def close(self) -> None:
         self.conn.execute(f"DROP TABLE IF EXISTS {self.table}")

@@ -38,6 +38,7 @@ COMMANDS = {
     "spaces": "webex_archive.commands:spaces",
     "sync": "webex_archive.commands:sync",
     "render": "webex_archive.render_command:render",
+    "export": "webex_archive.export_command:export",
     "search": "webex_archive.search_command:search_command",
     "run": "webex_archive.run_command:run",
     "init-config": "webex_archive.run_command:init_config",

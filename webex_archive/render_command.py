@@ -157,7 +157,7 @@ def window(
     default="html",
     show_default=True,
     callback=formats_option,
-    help="Any of html,json,txt, comma-separated.",
+    help=f"Any of {','.join(FORMATS)}, comma-separated.",
 )
 @click.option("--tz", "zone", callback=zone_option, help="Time zone [default: this machine's].")
 @click.option(
@@ -225,7 +225,8 @@ def render(
     output: Path | None,
     events: bool,
 ) -> None:
-    """Write SPACE(s) (ids or titles) from the archive as HTML, JSON and/or TXT; offline."""
+    """Write SPACE(s) (ids or titles) from the archive as HTML, JSON, TXT or an export
+    (mail, Slack, the old tool's JSON); offline."""
     if bool(space) == all_spaces:
         raise click.UsageError("name at least one SPACE (id or title), or pass --all")
     if output is not None and names_a_file(output) and (all_spaces or len(space) > 1):

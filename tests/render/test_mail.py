@@ -1,0 +1,314 @@
+"""EML and MBOX over the hand-built archive of conftest.py, parsed back with ``email`` and
+``mailbox`` and compared with the archive: every header, both bodies, the attachment bytes."""
+
+from __future__ import annotations
+
+import base64
+import email
+import json
+import mailbox
+from email import policy
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from render import RenderOptions, render_spaces
+from render.mail import EML_NAME, eml_name, message_id
+from render.query import Filters
+from render.text import clean_text
+from tests.render.conftest import PEOPLE, SPACE_ID
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+SINCE_MARCH = Filters(since="2024-03-01")
+SLIDES = b"%PDF-1.4 the slides\n"
+NAMES = {"p-alice": ("Alice Example", "alice@example.com"), "p-bob": ("Bob Builder",
+         "bob@partner.org"), "p-carol": ("Carol Chen", "carol@example.com"),
+         "p-eve": ("Eve Evil", "eve@evil.test")}  # fmt: skip
+# (id, author, Date header, parent) of every mail of the since-March window, in page order
+EXPECTED = [
+    ("msg-01", "p-alice", "Sat, 10 Feb 2024 10:00:00 +0100", None),
+    ("msg-04", "p-alice", "Sun, 10 Mar 2024 13:00:00 +0100", "msg-01"),
+    ("msg-03", "p-carol", "Tue, 05 Mar 2024 09:15:00 +0100", None),
+    ("msg-05", "p-bob", "Tue, 12 Mar 2024 15:00:00 +0100", None),
+    ("msg-06", "p-carol", "Fri, 15 Mar 2024 17:00:00 +0100", None),
+    ("msg-07", "p-bob", "Mon, 18 Mar 2024 10:30:00 +0100", None),
+    ("msg-08", "p-alice", "Wed, 20 Mar 2024 12:00:00 +0100", None),
+    ("msg-09", "p-carol", "Sun, 31 Mar 2024 01:30:00 +0100", None),
+    ("msg-13", "p-alice", "Wed, 03 Apr 2024 12:02:00 +0200", "msg-09"),
+    ("msg-14", "p-carol", "Thu, 04 Apr 2024 10:00:00 +0200", "msg-09"),
+    ("msg-10", "p-alice", "Sun, 31 Mar 2024 03:30:00 +0200", None),
+    ("msg-11", "p-bob", "Tue, 02 Apr 2024 09:00:00 +0200", "msg-00"),
+    ("msg-12", "p-eve", "Wed, 03 Apr 2024 12:00:00 +0200", None),
+]
+
+
+def render(archive: Path, fmt: str, filters: Filters = SINCE_MARCH, **options) -> Path:
+    options = {"zone": AMSTERDAM, "zone_name": "Europe/Amsterdam"} | options
+    written = render_spaces(archive, [SPACE_ID], False,
+                            RenderOptions(filters=filters, formats=(fmt,), **options))  # fmt: skip
+    assert len(written) == 1
+    return written[0]
+
+
+@pytest.fixture
+def archive(small_archive: Path) -> Path:
+    """The small archive with the bytes of its one downloaded file on disk."""
+    folder = small_archive / "Project Falcon" / "files"
+    folder.mkdir(parents=True)
+    (folder / "slides.pdf").write_bytes(SLIDES)
+    return small_archive
+
+
+def document(archive: Path) -> dict[str, dict]:
+    """The JSON rendering of the same window: each message object by id, for comparison."""
+    path = render(archive, "json")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return {m["id"]: m for thread in doc["messages"] for m in (thread, *thread["replies"])}
+
+
+def eml_messages(folder: Path) -> list[email.message.EmailMessage]:
+    files = sorted(folder.iterdir())
+    assert all(EML_NAME.fullmatch(f.name) for f in files), [f.name for f in files]
+    return [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
+
+
+def page_order(messages: list) -> list:
+    order = [mid for mid, *_ in EXPECTED]
+    return sorted(messages, key=lambda m: order.index(m["X-Webex-Message-Id"]))
+
+
+def test_eml_has_one_mail_per_message_equal_to_the_archive(archive):
+    folder = render(archive, "eml")
+    assert folder == archive / "Project Falcon" / "Project Falcon-eml" and folder.is_dir()
+    messages = page_order(eml_messages(folder))
+    objects = document(archive)
+    assert [m["X-Webex-Message-Id"] for m in messages] == [mid for mid, *_ in EXPECTED]
+    for mail, (mid, author, date, parent) in zip(messages, EXPECTED, strict=True):
+        name, address = NAMES[author]
+        assert (mail["From"].addresses[0].display_name, mail["From"].addresses[0].addr_spec) == (
+            name,
+            address,
+        )
+        assert str(mail["To"]) == "Project Falcon:;"
+        assert mail["Date"] == date
+        assert mail["Message-ID"] == f"<{mid}@webex-archive.invalid>"
+        assert (
+            mail["In-Reply-To"]
+            == mail["References"]
+            == (f"<{parent}@webex-archive.invalid>" if parent else None)
+        )
+        assert mail["X-Webex-Parent-Id"] == parent
+        assert mail["X-Webex-Space-Id"] == SPACE_ID
+        assert mail["X-Webex-Space-Title"] == "Project Falcon"
+        assert mail["X-Webex-Person-Id"] == author
+        expected = objects[mid]
+        assert mail["X-Webex-Created"] == expected["created"]
+        assert (mail["X-Webex-Outside-Window"] == "yes") == (not expected["in_window"])
+        html = mail.get_body(("html",)).get_content().replace("\r\n", "\n")
+        assert html == (
+            '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n'
+            f"{expected['html']}\n</body></html>\n"
+        )
+        plain = mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        text = clean_text(expected["text"]).strip("\n")
+        if mid == "msg-08":
+            text += "\n[attachment not in the archive: photo.png (20.0 KB) - not downloaded]"
+        assert plain == text + "\n"
+        assert eml_name_of(mail) in {f.name for f in folder.iterdir()}
+
+
+def eml_name_of(mail) -> str:
+    from render.model import Item
+
+    item = Item()
+    item.id, item.created = mail["X-Webex-Message-Id"], mail["X-Webex-Created"]
+    return eml_name(item)
+
+
+def test_edits_deletions_cards_and_subjects(archive):
+    mails = {m["X-Webex-Message-Id"]: m for m in eml_messages(render(archive, "eml"))}
+    assert mails["msg-05"]["X-Webex-Edited"] == "2024-03-12T14:05:00.000Z"
+    assert mails["msg-06"]["X-Webex-Deleted"] == "2024-03-20T00:00:00.000Z"
+    assert mails["msg-07"]["X-Webex-Card"] == "yes"
+    edited_or_deleted = {mid for mid, m in mails.items()
+                         if m["X-Webex-Edited"] or m["X-Webex-Deleted"]}  # fmt: skip
+    assert edited_or_deleted == {"msg-05", "msg-06"}
+    assert mails["msg-01"]["Subject"] == "[Project Falcon] Kick-off notes:"
+    assert mails["msg-04"]["Subject"] == "Re: [Project Falcon] Kick-off notes:"
+    assert mails["msg-13"]["Subject"] == "Re: [Project Falcon] Before the clock change."
+    assert mails["msg-11"]["Subject"] == (
+        "Re: [Project Falcon] (earlier message not in the archive)"
+    )
+    assert mails["msg-03"]["Subject"] == (
+        "[Project Falcon] Hi Alice Example and Bob Builder, see the plan."
+    )
+    # the hostile message: controls gone from every header and body, nothing executable
+    hostile = mails["msg-12"]
+    assert hostile["Subject"] == "[Project Falcon] red alert </script><script>alert(1)</script>"
+    assert "<script>" not in hostile.get_body(("html",)).get_content()
+    assert hostile["From"].addresses[0].display_name == "Eve Evil"
+    assert "msg-00" not in mails  # the lost parent gets no mail
+
+
+def test_downloaded_files_are_attached_byte_for_byte(archive):
+    mails = {m["X-Webex-Message-Id"]: m for m in eml_messages(render(archive, "eml"))}
+    parts = list(mails["msg-08"].iter_attachments())
+    assert [(p.get_filename(), p.get_content_type(), p.get_content()) for p in parts] == [
+        ("slides.pdf", "application/pdf", SLIDES)
+    ]
+    assert all(not list(m.iter_attachments()) for mid, m in mails.items() if mid != "msg-08")
+
+
+def test_mbox_holds_the_same_mails_as_the_eml_folder(archive):
+    path = render(archive, "mbox")
+    assert path == archive / "Project Falcon" / "Project Falcon.mbox"
+    box = mailbox.mbox(path, factory=lambda f: email.message_from_binary_file(
+        f, policy=policy.default), create=False)  # fmt: skip
+    from_box = list(box)
+    assert [m["X-Webex-Message-Id"] for m in from_box] == [mid for mid, *_ in EXPECTED]
+    from_eml = page_order(eml_messages(render(archive, "eml")))
+    for one, other in zip(from_box, from_eml, strict=True):
+        assert one.items() == other.items()
+        for part, twin in zip(one.walk(), other.walk(), strict=True):
+            if not part.is_multipart():
+                content = part.get_content()
+                twin_content = twin.get_content()
+                if isinstance(content, str):
+                    content, twin_content = content.replace("\r\n", "\n"), twin_content
+                    twin_content = twin_content.replace("\r\n", "\n")
+                assert content == twin_content
+    first_lines = [line for line in path.read_bytes().split(b"\n") if line.startswith(b"From ")]
+    assert first_lines[0] == b"From alice@example.com Sat Feb 10 09:00:00 2024"
+    assert len(first_lines) == len(EXPECTED)
+
+
+def test_a_line_starting_with_from_is_quoted_in_the_mbox(archive):
+    import sqlite3
+
+    conn = sqlite3.connect(archive / "archive.db")
+    with conn:
+        conn.execute("UPDATE messages SET text = 'From here on\nall good' WHERE id = 'msg-10'")
+    conn.close()
+    box = list(mailbox.mbox(render(archive, "mbox"), create=False))
+    assert len(box) == len(EXPECTED)  # the body line did not start a mail of its own
+    mail = next(m for m in box if m["X-Webex-Message-Id"] == "msg-10")
+    body = next(p for p in mail.walk() if p.get_content_type() == "text/plain")
+    assert body.get_payload(decode=True).decode() == ">From here on\nall good\n"
+
+
+def test_without_filters_and_with_last(archive):
+    every = {m["X-Webex-Message-Id"] for m in eml_messages(render(archive, "eml", Filters()))}
+    assert every == {f"msg-{n:02d}" for n in range(1, 15)}
+    newest = eml_messages(render(archive, "eml", Filters(last=2)))
+    # --last 2: msg-13 and msg-14, with their thread's first message as context
+    assert sorted(m["X-Webex-Message-Id"] for m in newest) == ["msg-09", "msg-13", "msg-14"]
+
+
+def test_a_narrower_rendering_removes_only_the_mails_it_no_longer_writes(archive):
+    folder = render(archive, "eml", Filters())
+    (folder / "notes.txt").write_text("mine")
+    (folder / "20240101T000000Z-mine.eml").write_text("mine too")
+    render(archive, "eml", Filters(since="2024-04-03"))
+    left = sorted(p.name for p in folder.iterdir())
+    ids = {m["X-Webex-Message-Id"] for m in eml_messages_of(folder)}
+    assert ids == {"msg-09", "msg-12", "msg-13", "msg-14"}
+    assert "notes.txt" in left and "20240101T000000Z-mine.eml" in left
+    assert len(left) == 6
+
+
+def eml_messages_of(folder: Path) -> list:
+    return [email.message_from_bytes(p.read_bytes(), policy=policy.default)
+            for p in folder.iterdir() if EML_NAME.fullmatch(p.name)]  # fmt: skip
+
+
+def test_blur_leaves_no_name_or_email_in_any_byte_or_file_name(archive):
+    folder = render(archive, "eml", Filters(), blur=True)
+    mbox = render(archive, "mbox", Filters(), blur=True)
+    assert folder.parent == mbox.parent == archive / "blurred"
+    secrets = [value for _, name, address, _ in PEOPLE for value in (name, address)]
+    secrets += ["Eve Evil", "Mara"]  # the hostile name as shown; the archive's owner
+    outputs = [mbox, *folder.iterdir()]
+    for path in outputs:
+        data = path.read_bytes()
+        decoded = [data.decode("utf-8", "replace")]
+        for mail in email.message_from_bytes(data, policy=policy.default).walk():
+            if not mail.is_multipart():
+                decoded.append(str(mail.get_content()))
+            decoded += [str(value) for value in mail.values()]
+        for secret in secrets:
+            assert all(secret.lower() not in text.lower() for text in decoded), (path, secret)
+            assert secret.lower() not in path.name.lower()
+    senders = {m["From"].addresses[0].addr_spec for m in eml_messages(folder)}
+    assert senders == {"person1@hidden", "person2@hidden", "person3@hidden", "person5@hidden"}
+
+
+def test_message_ids_a_header_cannot_be_broken_by():
+    assert message_id("Y2lzY29zcGFyazovL3VzL01FU1NBR0UvMTIz") == (
+        "<Y2lzY29zcGFyazovL3VzL01FU1NBR0UvMTIz@webex-archive.invalid>"
+    )
+    hostile = message_id("a>\r\nBcc: x@y <z")
+    assert hostile.startswith("<") and hostile.endswith("@webex-archive.invalid>")
+    assert len(hostile) == 64 + len("<@webex-archive.invalid>")
+
+
+def test_names_text_and_files_beyond_ascii_read_back_exactly(archive):
+    """What the hand-built MIME must encode: non-ASCII and quoting in names, a title, a long
+    subject, a line longer than mail allows, an email no reader accepts, a file name with
+    quotes and accents; every one read back by ``email`` as it was."""
+    import sqlite3
+
+    long_line = "ünïcode " * 200 + "end"
+    conn = sqlite3.connect(archive / "archive.db")
+    with conn:
+        conn.execute("UPDATE people SET display_name = 'Zoë \"Q\" O''Brien <x@y>' "
+                     "WHERE id = 'p-alice'")  # fmt: skip
+        conn.execute("UPDATE spaces SET title = 'Équipe: Ω, \"test\"'")
+        conn.execute("UPDATE messages SET text = ? WHERE id = 'msg-10'", [long_line])
+        conn.execute("UPDATE messages SET person_email = 'not an email' WHERE id = 'msg-08'")
+        conn.execute("UPDATE files SET name = 'slïdes \"final\"; v2.pdf' WHERE position = 0")
+    conn.close()
+    for fmt in ("eml", "mbox"):
+        path = render(archive, fmt)
+        if fmt == "eml":
+            mails = {m["X-Webex-Message-Id"]: m for m in eml_messages(path)}
+        else:
+            box = mailbox.mbox(path, factory=lambda f: email.message_from_binary_file(
+                f, policy=policy.default), create=False)  # fmt: skip
+            mails = {m["X-Webex-Message-Id"]: m for m in box}
+        after = mails["msg-10"]
+        sender = after["From"].addresses[0]
+        assert (sender.display_name, sender.addr_spec) == (
+            'Zoë "Q" O\'Brien <x@y>',
+            "alice@example.com",
+        )
+        assert after["To"].groups[0].display_name == 'Équipe: Ω, "test"'
+        assert after["X-Webex-Space-Title"] == 'Équipe: Ω, "test"'
+        assert after["Subject"] == f'[Équipe: Ω, "test"] {long_line[:71].rstrip()}…'
+        text = after.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        assert text == long_line + "\n"
+        files = mails["msg-08"]
+        assert files["From"].addresses[0].addr_spec == "unknown@webex-archive.invalid"
+        parts = list(files.iter_attachments())
+        assert [(p.get_filename(), p.get_content()) for p in parts] == [
+            ('slïdes "final"; v2.pdf', SLIDES)
+        ]
+        raw = path.read_bytes() if fmt == "mbox" else b"".join(
+            f.read_bytes() for f in path.iterdir())  # fmt: skip
+        assert raw.isascii()  # everything beyond ASCII is encoded
+        assert max(map(len, raw.splitlines())) <= 998
+
+
+def test_text_parts_are_7bit_only_when_mail_allows_it():
+    from render.mime import text_part
+
+    assert text_part("plain", "x" * 998 + "\nok", "\r\n", False) == (
+        ['Content-Type: text/plain; charset="utf-8"', "Content-Transfer-Encoding: 7bit"],
+        "x" * 998 + "\r\nok",
+    )
+    for text in ("x" * 999, "caf\u00e9", "a\rb"):  # too long a line, not ASCII, a bare CR
+        headers, body = text_part("plain", text, "\r\n", False)
+        assert headers[1] == "Content-Transfer-Encoding: base64"
+        assert base64.b64decode(body.replace("\r\n", "")).decode() == text
+    quoted = text_part("plain", "From me\nnot From you\nFrom", "\n", True)[1]
+    assert quoted == ">From me\nnot From you\nFrom"
