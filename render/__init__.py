@@ -23,6 +23,7 @@ from .output import clear_leftovers
 from .page import FORMATS, RenderOptions, build_page
 from .progress import Feedback, Progress, Silent, empty_notice
 from .query import Filters, RenderError
+from .rsmf import write_rsmf
 from .split import write_split
 from .text import write_text
 from .window import Window
@@ -42,7 +43,7 @@ def render_spaces(
     ``feedback`` hears how far each space is, and which spaces the filters left empty (their
     pages are written all the same: an empty window is an answer, not an error)."""
     feedback = feedback or Silent()
-    writers = {"html": write_html, "json": write_json, "txt": write_text}
+    writers = {"html": write_html, "json": write_json, "txt": write_text, "rsmf": write_rsmf}
     conn = query.connect(archive)
     try:
         chosen = query.find_spaces(conn, spaces, everything)
@@ -88,8 +89,8 @@ def _render_one(
             if fmt == "html" and options.split != "none":
                 files = write_split(page)
             else:
-                writers[fmt](page)
-                files = [page.path]
+                listed = writers[fmt](page)  # a writer of several files (rsmf) lists them
+                files = [page.path] if listed is None else listed
             tidy(page, fmt, files)
             written.extend(files)
     finally:

@@ -24,7 +24,7 @@ from .stats import statistics
 from .toc import count_months
 from .window import Window
 
-FORMATS = ("html", "json", "txt")
+FORMATS = ("html", "json", "txt", "rsmf")
 BLURRED = BLURRED_FOLDER  # where --blur renderings go (a name the archive keeps for it)
 
 
@@ -60,6 +60,7 @@ class Page:
     path: Path
     clock: Clock
     root: Path  # the folder ``path`` must stay inside: the archive, or the --output folder
+    conn: sqlite3.Connection | None = None  # for writers that read more than the items (rsmf)
 
 
 Writer = Callable[[Page], None]
@@ -127,7 +128,7 @@ def build_page(
     ctx = Context(zone=zone, me_org=meta.get("me_org_id"),
                   me_domain=me_email.rsplit("@", 1)[-1].lower() if "@" in me_email else None,
                   output_dir=path.parent, archive_dir=archive, avatars=options.avatars,
-                  blur=blur, html=fmt != "txt", plain=fmt != "html",
+                  blur=blur, html=fmt not in ("txt", "rsmf"), plain=fmt != "html",
                   groups=fmt == "html")  # fmt: skip
     window = window or Window(conn, space["id"], options.filters)
     stats = statistics(conn, window)
@@ -148,7 +149,7 @@ def build_page(
         me_name="(hidden)" if blur else meta.get("me_name") or "", stats=stats, members=members,
         toc=count_months(window, ctx.clock) if fmt == "html" else [],
         items=items(window.rows(avatars=ctx.avatars == "local" and not blur), ctx), path=path,
-        clock=ctx.clock, root=output_root(archive, space, options.output),
+        clock=ctx.clock, root=output_root(archive, space, options.output), conn=conn,
     )  # fmt: skip
 
 

@@ -1,0 +1,338 @@
+"""The RSMF writer (``--format rsmf``): a space as RSMF 2.0 files for eDiscovery review.
+
+An ``.rsmf`` file is an RFC 5322 message: ``X-RSMF-*`` headers that sum up what it holds
+(version 2.0.0, generator, begin and end date, event count, custodian, participants,
+attachment count, event collection id), a short text part, and exactly one attachment,
+``rsmf.zip`` (base64), which holds ``rsmf_manifest.json`` and every file the manifest names:
+attachments and avatars, under neutral names (``attachment-00001.pdf``, ``avatar-001.png``)
+so that no file name inside the zip carries a person's name or a hostile character; the
+original name is the attachment's ``display``.
+
+Splitting follows Relativity's guidance: one file per conversation (a space) per period (a
+day, in the rendering's time zone, of each thread's first message: a thread stays in one
+file), at most ``MAX_EVENTS`` events per file: ``<page>-2024-03-31.rsmf``, then
+``<page>-2024-03-31-2.rsmf`` and so on. The manifest is streamed into its zip entry event by
+event (its ``events`` come first, ``participants`` and ``conversations`` after them: JSON
+objects are unordered), the zip goes to a temporary file, and the message is written around
+it in base64 chunks, so memory stays flat at any size. See render/rsmf_events.py for what
+each event carries.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import sqlite3
+import zipfile
+from collections.abc import Iterable
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+
+from webex_layout import atomic_write, check_inside, new_temp
+
+from . import query
+from .clock import parse_utc
+from .html import VERSION
+from .json import dumps
+from .model import Item
+from .page import Page
+from .rsmf_events import (
+    PLATFORM,
+    Participants,
+    Revisions,
+    blur_replacements,
+    context_copy,
+    conversation_members,
+    membership_event,
+    memberships,
+    message_event,
+)
+
+RSMF_VERSION = "2.0.0"
+MAX_EVENTS = 10_000  # per file: Relativity's guidance
+MANIFEST = "rsmf_manifest.json"
+GENERATOR = f"webex-space-archive {VERSION}"
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}")
+_ADDRESS = re.compile(r"[^@\s<>()\[\]\\,;:\"]+@[^@\s<>()\[\]\\,;:\"]+")
+_CHUNK = 57 * 1024  # bytes per base64 chunk: whole 76-character lines
+
+
+def write_rsmf(page: Page, limit: int = MAX_EVENTS) -> list[Path]:
+    """Write the page's events as .rsmf files beside ``page.path``; return them in order."""
+    if page.conn is None:
+        raise ValueError("an RSMF rendering reads revisions and memberships: it needs conn")
+    slices = _Slices(page, page.conn, max(limit, 2))
+    for item in page.items:
+        slices.add(item)
+    return slices.finish()
+
+
+def archive_folder(conn: sqlite3.Connection) -> Path:
+    """The folder of the archive ``conn`` reads (paths in it are relative to that)."""
+    row = conn.execute("PRAGMA database_list").fetchone()
+    return Path(row[2]).parent
+
+
+class _Slices:
+    """The page's items cut into files: per local day of each thread, ``limit`` events each."""
+
+    def __init__(self, page: Page, conn: sqlite3.Connection, limit: int):
+        self.page, self.limit, self.written = page, limit, []
+        meta, blur = query.meta(conn), page.options.blur
+        self.archive = archive_folder(conn)
+        self.revisions = Revisions(conn, blur_replacements(conn, blur))
+        self.avatars = {} if blur else _avatars(conn, self.archive, page.space["id"])
+        self.me_id = meta.get("me_id")
+        self.parts: dict[str, int] = {}
+        self.current: _File | None = None
+        self.thread: str | None = None
+        self.start: dict | None = None  # the event of the current thread's first message
+        self.missing: str | None = None  # a thread start the archive never had
+        self.joins = self._memberships(page)
+
+    def _memberships(self, page: Page) -> dict[str, list[tuple[str, str, dict]]]:
+        """Joins and leaves inside the window's time bounds, by local day."""
+        filters, stats = page.options.filters, page.stats
+        lower = filters.since or ""
+        if filters.last is not None and stats.get("first_message"):
+            lower = max(lower, stats["first_message"])
+        by_day: dict[str, list[tuple[str, str, dict]]] = {}
+        for change in memberships(page.members, (lower, filters.until or "\uffff")):
+            by_day.setdefault(self._day(change[0]), []).append(change)
+        return by_day
+
+    def _day(self, created: str) -> str:
+        return (self.page.clock.iso(created) or "")[:10]
+
+    def add(self, item: Item) -> None:
+        if item.kind == "placeholder":
+            self.missing, self.thread, self.start = item.id, None, None  # replies start anew
+            return
+        new_thread = not (item.is_reply and item.thread == self.thread)
+        if new_thread:
+            self.thread, self.start = item.thread, None
+            day = self._day(item.created or "")
+            if self.current is None or day != self.current.day:
+                self._open(day)
+        event, files = self._event(item)
+        self._put(event, files)
+        if new_thread and not item.is_reply:
+            self.start = event
+
+    def _event(self, item: Item) -> tuple[dict, list[tuple[dict, Path]]]:
+        """The event of ``item`` in the current file, and the files it attaches."""
+        assert self.current is not None
+        people = self.current.participants
+        who = people.add(item.author_id, item.author, item.email or None)
+        me = people.entries.get(self.me_id or "", {}).get("id") if self.me_id else None
+        event = message_event(item, self.page.space["id"], who, me)
+        if item.is_reply and item.thread == self.missing:
+            del event["parent"]  # it would name an event no manifest has
+            lost = f"a message the archive does not have ({item.thread})"
+            event.setdefault("custom", []).append({"name": "Reply to", "value": lost})
+        if item.updated:
+            event["edits"] = self.revisions.edits(item, who)
+        files = []
+        for info in item.files:
+            path = self.archive / info["local_path"] if info.get("local_path") else None
+            if path is not None and path.is_file():
+                files.append((info, path))
+                continue
+            why = "missing from the archive folder" if path else info.get("label") or "not kept"
+            event.setdefault("custom", []).append(
+                {"name": "Attachment not included", "value": f"{info['name']} ({why})"}
+            )
+        return event, files
+
+    def _put(self, event: dict, files: Iterable[tuple[dict, Path]] = ()) -> None:
+        assert self.current is not None
+        if self.current.count >= self.limit:
+            self._open(self.current.day)
+            if self.start is not None and event.get("parent") == self.start["id"]:
+                self.current.add(context_copy(self.start), ())
+        self.current.add(event, files)
+
+    def _open(self, day: str) -> None:
+        """Close the current file and start the next one of ``day``, with its memberships."""
+        self._close()
+        number = self.parts[day] = self.parts.get(day, 0) + 1
+        stem = f"{self.page.path.stem}-{day}" + (f"-{number}" if number > 1 else "")
+        self.current = _File(self.page, day, self.page.path.with_name(f"{stem}.rsmf"),
+                             Participants(self.page.options.blur, self.avatars))  # fmt: skip
+        for when, kind, member in self.joins.pop(day, []):
+            who = self.current.participants.add(member.get("person_id"), member["name"],
+                                                member.get("email"))  # fmt: skip
+            self._put(membership_event(kind, when, who, self.page.space["id"]))
+
+    def _close(self) -> None:
+        if self.current is not None:
+            self.written.append(self.current.close(self.me_id))
+            self.current = None
+
+    def finish(self) -> list[Path]:
+        self._close()
+        for day in sorted(self.joins):
+            self._open(day)
+        self._close()
+        return self.written
+
+
+def _avatars(conn: sqlite3.Connection, archive: Path, space_id: str) -> dict[str, Path]:
+    rows = conn.execute(
+        "SELECT person_id, local_path FROM avatars WHERE space_id = ?", [space_id]
+    ).fetchall()
+    return {person: archive / path for person, path in rows if path}
+
+
+class _File:
+    """One .rsmf being written: the manifest streams into a zip on a temporary file."""
+
+    def __init__(self, page: Page, day: str, path: Path, participants: Participants):
+        self.page, self.day, self.path, self.participants = page, day, path, participants
+        self.count, self.attachments, self.first, self.last = 0, 0, "", ""
+        self.files: dict[Path, str] = {}  # source file -> its name in the zip
+        check_inside(path, page.root)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle, self.temp = new_temp(check_inside(path, page.root).parent)
+        self.zip = zipfile.ZipFile(self.handle, "w", zipfile.ZIP_DEFLATED, compresslevel=6)
+        self.out = self.zip.open(_entry(MANIFEST, day), "w", force_zip64=True)
+        collection = dumps(page.space["id"])
+        self.out.write(f'{{"version":"{RSMF_VERSION}","eventcollectionid":{collection},'
+                       '"events":['.encode())  # fmt: skip
+
+    def add(self, event: dict, files: Iterable[tuple[dict, Path]]) -> None:
+        attached = []
+        for info, source in files:
+            name = self.files.get(source)
+            if name is None:
+                extension = os.path.splitext(info["name"])[1]
+                suffix = extension if _EXTENSION.fullmatch(extension) else ""
+                name = self.files[source] = f"attachment-{len(self.files) + 1:05d}{suffix}"
+            attached.append({"id": name, "display": info["name"],
+                             "size": source.stat().st_size})  # fmt: skip
+        if attached:
+            event["attachments"] = attached
+            self.attachments += len(attached)
+        when = event.get("timestamp")
+        if when:
+            self.first = min(self.first or when, when)
+            self.last = max(self.last, when)
+        self.out.write(("," if self.count else "").encode() + dumps(event).encode())
+        self.count += 1
+
+    def close(self, me_id: str | None) -> Path:
+        """Finish the manifest and the zip, write the .rsmf around it; return its path."""
+        try:
+            custodian, conversation = self._conversation(me_id)
+            avatars = self._avatars()
+            participants = list(self.participants.entries.values())
+            self.out.write(f'],"participants":{dumps(participants)},'
+                           f'"conversations":[{dumps(conversation)}]}}'.encode())  # fmt: skip
+            self.out.close()
+            for source, name in [*self.files.items(), *avatars]:
+                entry = self.zip.open(_entry(name, self.day), "w", force_zip64=True)
+                with source.open("rb") as data, entry:
+                    while chunk := data.read(1 << 20):
+                        entry.write(chunk)
+            self.zip.close()
+            self.handle.close()
+            self._message(custodian, participants)
+        finally:
+            self.handle.close()
+            self.temp.unlink(missing_ok=True)
+        return self.path
+
+    def _conversation(self, me_id: str | None) -> tuple[dict | None, dict]:
+        page = self.page
+        direct = page.space.get("type") == "direct"
+        members = conversation_members(page.members, direct, self.first or None,
+                                       self.participants)  # fmt: skip
+        conversation = {"id": page.space["id"], "display": page.title, "platform": PLATFORM,
+                        "type": "direct" if direct else "channel",
+                        "participants": members}  # fmt: skip
+        entries = self.participants.entries
+        custodian = next(
+            (entries[p] for p in members if entries[p].get("account_id") == me_id), None
+        )
+        if custodian and me_id:
+            conversation["custodian"] = custodian["id"]
+        return custodian, conversation
+
+    def _avatars(self) -> list[tuple[Path, str]]:
+        """Each participant's downloaded avatar, added to their entry: (file, zip name)."""
+        found = []
+        for participant, entry in self.participants.entries.items():
+            source = self.participants.avatar_of(participant)
+            if source is None or not source.is_file():
+                continue
+            suffix = source.suffix if _EXTENSION.fullmatch(source.suffix) else ""
+            entry["avatar"] = name = f"avatar-{len(found) + 1:03d}{suffix}"
+            found.append((source, name))
+        return found
+
+    def _message(self, custodian: dict | None, participants: list[dict]) -> None:
+        """The RFC 5322 message: headers, a text part, and the zip in base64."""
+        boundary = "rsmf-" + hashlib.sha256(str(self.path.name).encode()).hexdigest()[:24]
+        head = self._headers(custodian, participants, boundary)
+        text = (f"Webex space {self.page.title!r}, {self.day}: {self.count} events, "
+                f"{self.attachments} attachments. The messages are in rsmf.zip (RSMF "
+                f"{RSMF_VERSION}), for a review platform's short message viewer.\r\n")  # fmt: skip
+        with atomic_write(self.path, self.page.root, text=False) as out:
+            out.write(head)
+            out.write(f"\r\n--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                      "Content-Transfer-Encoding: base64\r\n\r\n".encode())  # fmt: skip
+            out.write(base64.encodebytes(text.encode()).replace(b"\n", b"\r\n"))
+            out.write(f"\r\n--{boundary}\r\nContent-Type: application/zip; name=\"rsmf.zip\""
+                      "\r\nContent-Disposition: attachment; filename=\"rsmf.zip\"\r\n"
+                      "Content-Transfer-Encoding: base64\r\n\r\n".encode())  # fmt: skip
+            with self.temp.open("rb") as data:
+                while chunk := data.read(_CHUNK):
+                    out.write(base64.encodebytes(chunk).replace(b"\n", b"\r\n"))
+            out.write(f"\r\n--{boundary}--\r\n".encode())
+
+    def _headers(self, custodian: dict | None, participants: list[dict], boundary: str) -> bytes:
+        msg = EmailMessage(policy=SMTP)
+        names = [p["display"] for p in participants]
+        begin = self.first or f"{self.day}T00:00:00.000Z"
+        sender = _address(custodian) if custodian else None
+        if sender:
+            msg["From"] = sender
+        to = [a for a in (_address(p) for p in participants if p is not custodian) if a]
+        if to:
+            msg["To"] = ", ".join(to)
+        msg["Subject"] = f"{self.page.title} ({self.day})"
+        msg["Date"] = format_datetime(parse_utc(begin))
+        msg["Message-ID"] = (f"<{hashlib.sha256(self.path.name.encode()).hexdigest()[:32]}"
+                             "@rsmf.webex-space-archive>")  # fmt: skip
+        msg["MIME-Version"] = "1.0"
+        for name, value in (
+            ("Version", RSMF_VERSION), ("Generator", GENERATOR), ("Application", "Webex"),
+            ("BeginDate", begin), ("EndDate", self.last or begin),
+            ("EventCount", str(self.count)), ("AttachmentCount", str(self.attachments)),
+            ("Custodian", custodian["display"] if custodian else None),
+            ("Participants", ", ".join(names) if names else None),
+            ("EventCollectionID", self.page.space["id"]),
+        ):  # fmt: skip
+            if value is not None:
+                msg[f"X-RSMF-{name}"] = value
+        msg["Content-Type"] = f'multipart/mixed; boundary="{boundary}"'
+        return b"".join(msg.policy.fold_binary(name, value) for name, value in msg.items())
+
+
+def _address(participant: dict) -> str | None:
+    """``Name <email>`` when the email is one a mail parser reads back whole, else None (the
+    participant is still named in X-RSMF-Participants and the manifest)."""
+    email = participant.get("email") or ""
+    return formataddr((participant["display"], email)) if _ADDRESS.fullmatch(email) else None
+
+
+def _entry(name: str, day: str) -> zipfile.ZipInfo:
+    """A zip entry dated the file's day (deterministic: the same archive gives the same zip)."""
+    year, month, date = (int(part) for part in day.split("-")) if day else (1980, 1, 1)
+    info = zipfile.ZipInfo(name, (max(year, 1980), month, date, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
