@@ -27,6 +27,7 @@ import re
 import sqlite3
 import zipfile
 from collections.abc import Iterable
+from email.header import Header
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr
@@ -44,12 +45,12 @@ from .rsmf_events import (
     PLATFORM,
     Participants,
     Revisions,
-    blur_replacements,
     context_copy,
     conversation_members,
     membership_event,
     memberships,
     message_event,
+    pseudonyms,
 )
 
 RSMF_VERSION = "2.0.0"
@@ -84,9 +85,12 @@ class _Slices:
         self.page, self.limit, self.written = page, limit, []
         meta, blur = query.meta(conn), page.options.blur
         self.archive = archive_folder(conn)
-        self.revisions = Revisions(conn, blur_replacements(conn, blur))
+        blurred = pseudonyms(conn, blur)
+        self.revisions = Revisions(conn, blurred.replacements if blurred else None)
         self.avatars = {} if blur else _avatars(conn, self.archive, page.space["id"])
-        self.me_id = meta.get("me_id")
+        me = meta.get("me_id")
+        # the owner's participant id (see Participants.add): the custodian of every file
+        self.me = (blurred.name(me) if blurred else me) if me else None
         self.parts: dict[str, int] = {}
         self.current: _File | None = None
         self.thread: str | None = None
@@ -128,8 +132,7 @@ class _Slices:
         assert self.current is not None
         people = self.current.participants
         who = people.add(item.author_id, item.author, item.email or None)
-        me = people.entries.get(self.me_id or "", {}).get("id") if self.me_id else None
-        event = message_event(item, self.page.space["id"], who, me)
+        event = message_event(item, self.page.space["id"], who, self.me)
         if item.is_reply and item.thread == self.missing:
             del event["parent"]  # it would name an event no manifest has
             lost = f"a message the archive does not have ({item.thread})"
@@ -142,7 +145,8 @@ class _Slices:
             if path is not None and path.is_file():
                 files.append((info, path))
                 continue
-            why = "missing from the archive folder" if path else info.get("label") or "not kept"
+            why = ("missing from the archive folder" if path else info.get("label")
+                   or "withheld by --blur: its stored name names someone")  # fmt: skip
             event.setdefault("custom", []).append(
                 {"name": "Attachment not included", "value": f"{info['name']} ({why})"}
             )
@@ -170,7 +174,7 @@ class _Slices:
 
     def _close(self) -> None:
         if self.current is not None:
-            self.written.append(self.current.close(self.me_id))
+            self.written.append(self.current.close(self.me))
             self.current = None
 
     def finish(self) -> list[Path]:
@@ -224,10 +228,10 @@ class _File:
         self.out.write(("," if self.count else "").encode() + dumps(event).encode())
         self.count += 1
 
-    def close(self, me_id: str | None) -> Path:
+    def close(self, me: str | None) -> Path:
         """Finish the manifest and the zip, write the .rsmf around it; return its path."""
         try:
-            custodian, conversation = self._conversation(me_id)
+            custodian, conversation = self._conversation(me)
             avatars = self._avatars()
             participants = list(self.participants.entries.values())
             self.out.write(f'],"participants":{dumps(participants)},'
@@ -246,7 +250,7 @@ class _File:
             self.temp.unlink(missing_ok=True)
         return self.path
 
-    def _conversation(self, me_id: str | None) -> tuple[dict | None, dict]:
+    def _conversation(self, me: str | None) -> tuple[dict | None, dict]:
         page = self.page
         direct = page.space.get("type") == "direct"
         members = conversation_members(page.members, direct, self.first or None,
@@ -254,11 +258,8 @@ class _File:
         conversation = {"id": page.space["id"], "display": page.title, "platform": PLATFORM,
                         "type": "direct" if direct else "channel",
                         "participants": members}  # fmt: skip
-        entries = self.participants.entries
-        custodian = next(
-            (entries[p] for p in members if entries[p].get("account_id") == me_id), None
-        )
-        if custodian and me_id:
+        custodian = self.participants.entries[me] if me in members else None
+        if custodian:
             conversation["custodian"] = custodian["id"]
         return custodian, conversation
 
@@ -295,32 +296,51 @@ class _File:
             out.write(f"\r\n--{boundary}--\r\n".encode())
 
     def _headers(self, custodian: dict | None, participants: list[dict], boundary: str) -> bytes:
-        msg = EmailMessage(policy=SMTP)
-        names = [p["display"] for p in participants]
+        """The message's header fields, folded at 78 characters on CRLF."""
         begin = self.first or f"{self.day}T00:00:00.000Z"
+        addresses = EmailMessage(policy=SMTP)  # address lists: the email package quotes them
         sender = _address(custodian) if custodian else None
         if sender:
-            msg["From"] = sender
+            addresses["From"] = sender
         to = [a for a in (_address(p) for p in participants if p is not custodian) if a]
         if to:
-            msg["To"] = ", ".join(to)
-        msg["Subject"] = f"{self.page.title} ({self.day})"
-        msg["Date"] = format_datetime(parse_utc(begin))
-        msg["Message-ID"] = (f"<{hashlib.sha256(self.path.name.encode()).hexdigest()[:32]}"
-                             "@rsmf.webex-space-archive>")  # fmt: skip
-        msg["MIME-Version"] = "1.0"
+            addresses["To"] = ", ".join(to)
+        head = [SMTP.fold_binary(name, value) for name, value in addresses.items()]
+        digest = hashlib.sha256(self.path.name.encode()).hexdigest()[:32]
         for name, value in (
-            ("Version", RSMF_VERSION), ("Generator", GENERATOR), ("Application", "Webex"),
-            ("BeginDate", begin), ("EndDate", self.last or begin),
-            ("EventCount", str(self.count)), ("AttachmentCount", str(self.attachments)),
-            ("Custodian", custodian["display"] if custodian else None),
-            ("Participants", ", ".join(names) if names else None),
-            ("EventCollectionID", self.page.space["id"]),
+            ("Subject", f"{self.page.title} ({self.day})"),
+            ("Date", format_datetime(parse_utc(begin))),
+            ("Message-ID", f"<{digest}@rsmf.webex-space-archive>"),
+            ("MIME-Version", "1.0"),
+            ("X-RSMF-Version", RSMF_VERSION), ("X-RSMF-Generator", GENERATOR),
+            ("X-RSMF-Application", "Webex"),
+            ("X-RSMF-BeginDate", begin), ("X-RSMF-EndDate", self.last or begin),
+            ("X-RSMF-EventCount", str(self.count)),
+            ("X-RSMF-AttachmentCount", str(self.attachments)),
+            ("X-RSMF-Custodian", custodian["display"] if custodian else None),
+            ("X-RSMF-Participants", ", ".join(p["display"] for p in participants) or None),
+            ("X-RSMF-EventCollectionID", self.page.space["id"]),
+            ("Content-Type", f'multipart/mixed; boundary="{boundary}"'),
         ):  # fmt: skip
             if value is not None:
-                msg[f"X-RSMF-{name}"] = value
-        msg["Content-Type"] = f'multipart/mixed; boundary="{boundary}"'
-        return b"".join(msg.policy.fold_binary(name, value) for name, value in msg.items())
+                head.append(_field(name, value))
+        return b"".join(head)
+
+
+def _field(name: str, value: str) -> bytes:
+    """``Name: value`` folded: ASCII between words, other text as RFC 2047 encoded words.
+    (The email package's own folding moves a long value whole onto a continuation line,
+    which its parser then reads back with a leading space.)"""
+    if not value.isascii():
+        encoded = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
+        return f"{name}: {encoded}\r\n".encode("ascii")
+    lines, line, start = [], f"{name}:", f"{name}:"
+    for word in value.split(" "):
+        if len(line) + 1 + len(word) > 78 and line != start and line.strip():
+            lines.append(line)
+            line = ""
+        line += f" {word}"
+    return ("\r\n".join([*lines, line]) + "\r\n").encode("ascii")
 
 
 def _address(participant: dict) -> str | None:

@@ -87,11 +87,10 @@ class Revisions:
         return edits
 
 
-def blur_replacements(conn: sqlite3.Connection, blur: bool) -> dict[str, str] | None:
-    """The pseudonyms of everyone the archive knows, for texts the items do not carry."""
-    if not blur:
-        return None
-    return Pseudonyms.build(people_names(conn)).replacements
+def pseudonyms(conn: sqlite3.Connection, blur: bool) -> Pseudonyms | None:
+    """The pseudonyms of everyone the archive knows (--blur), the same the items carry: for
+    texts the items do not hold (earlier versions) and for the archive owner's stand-in."""
+    return Pseudonyms.build(people_names(conn)) if blur else None
 
 
 def message_event(item: Item, conversation: str, participant: str, me: str | None) -> dict:
