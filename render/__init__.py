@@ -16,6 +16,7 @@ from pathlib import Path
 from webex_layout import UnsafePath
 
 from . import query
+from .custody import write_custody
 from .html import write_html
 from .json import write_json
 from .manifest import tidy
@@ -80,9 +81,10 @@ def _render_one(
     writers: dict,
     progress: Progress,
 ) -> list[Path]:
-    written = []
+    written: list[Path] = []
     window = Window(conn, space["id"], options.filters)  # one window for all formats
     try:
+        page = None
         for fmt in options.formats:
             page = progress.follow(build_page(conn, archive, space, options, fmt, meta, window))
             clear_leftovers(page)
@@ -93,6 +95,8 @@ def _render_one(
                 files = [page.path] if listed is None else listed
             tidy(page, fmt, files)
             written.extend(files)
+        if page is not None:  # the chain of custody: what was written, from what
+            write_custody(conn, archive, page, window.table, written)
     finally:
         window.close()
     return written

@@ -36,6 +36,7 @@ COMMANDS = {
     "forget": "webex_archive.commands:forget",
     "datasette-metadata": "webex_archive.search_command:datasette_metadata_command",
     "emulator": "webex_emulator.cli:main",
+    "verify": "webex_archive.verify_command:verify_command",
 }
 
 
