@@ -149,7 +149,7 @@ def window(
     default="html",
     show_default=True,
     callback=formats_option,
-    help="Any of html,json,txt, comma-separated.",
+    help=f"Any of {','.join(FORMATS)}, comma-separated.",
 )
 @click.option("--tz", "zone", callback=zone_option, help="Time zone [default: this machine's].")
 @click.option(
