@@ -153,11 +153,20 @@ class _Slices:
         return event, files
 
     def _put(self, event: dict, files: Iterable[tuple[dict, Path]] = ()) -> None:
+        """Add ``event`` to the current file, or to the next when it is full. A ``parent``
+        must name an event of the same file: a long thread's first message is repeated at
+        the top of its next file; any other parent elsewhere is said, not named."""
         assert self.current is not None
         if self.current.count >= self.limit:
             self._open(self.current.day)
-            if self.start is not None and event.get("parent") == self.start["id"]:
+        parent = event.get("parent")
+        if parent is not None and parent not in self.current.ids:
+            if self.start is not None and parent == self.start["id"]:
                 self.current.add(context_copy(self.start), ())
+            else:
+                del event["parent"]
+                elsewhere = {"name": "Reply to", "value": f"a message in another file ({parent})"}
+                event.setdefault("custom", []).append(elsewhere)
         self.current.add(event, files)
 
     def _open(self, day: str) -> None:
@@ -199,6 +208,7 @@ class _File:
         self.page, self.day, self.path, self.participants = page, day, path, participants
         self.count, self.attachments, self.first, self.last = 0, 0, "", ""
         self.files: dict[Path, str] = {}  # source file -> its name in the zip
+        self.ids: set[str] = set()  # the event ids in this file, for parents
         check_inside(path, page.root)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.handle, self.temp = new_temp(check_inside(path, page.root).parent)
@@ -221,6 +231,8 @@ class _File:
         if attached:
             event["attachments"] = attached
             self.attachments += len(attached)
+        if "id" in event:
+            self.ids.add(event["id"])
         when = event.get("timestamp")
         if when:
             self.first = min(self.first or when, when)

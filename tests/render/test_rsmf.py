@@ -400,3 +400,22 @@ def test_blurred_rsmf_names_nobody(downloaded, dataset):  # noqa: F811 (the fixt
     assert "photo.png" in displays  # attached, stored in a group space's folder
     withheld = " notes.txt (withheld by --blur: its stored name names someone)"
     assert any(re.fullmatch(rf"Person \d+{re.escape(withheld)}", text) for text in displays)
+
+
+def test_a_parent_in_another_file_is_said_not_named(falcon):
+    """A reply to a reply (Webex threads are one level deep, an archive may still hold one)
+    sorts by its own time: its parent is in another day's file, so ``parent`` would name an
+    event its manifest lacks."""
+    conn = connect_rw(falcon)
+    with conn:
+        conn.execute(
+            "INSERT INTO messages (id, space_id, parent_id, person_id, text, created, raw, "
+            "first_seen_at, last_seen_at) VALUES ('msg-15', ?, 'msg-04', 'p-bob', 'Nested.', "
+            "'2024-04-10T10:00:00.000Z', '{}', '', '')",
+            [SPACE_ID],
+        )
+    conn.close()
+    day = {f.path.name[-15:-5]: f for f in read_all(render(falcon))}["2024-04-10"]
+    [event] = day.events()
+    assert "parent" not in event
+    assert event["custom"] == [{"name": "Reply to", "value": "a message in another file (msg-04)"}]
