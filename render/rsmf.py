@@ -20,20 +20,19 @@ each event carries.
 
 from __future__ import annotations
 
-import base64
+import functools
 import hashlib
 import os
 import re
 import sqlite3
 import zipfile
-from collections.abc import Iterable
-from email.header import Header
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, formataddr
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from email.utils import format_datetime
 from pathlib import Path
 
-from webex_layout import atomic_write, check_inside, new_temp
+from webex_layout import check_inside, new_temp
 
 from . import query
 from .clock import parse_utc
@@ -52,24 +51,30 @@ from .rsmf_events import (
     message_event,
     pseudonyms,
 )
+from .rsmf_message import address, field, write_message
 
 RSMF_VERSION = "2.0.0"
 MAX_EVENTS = 10_000  # per file: Relativity's guidance
 MANIFEST = "rsmf_manifest.json"
 GENERATOR = f"webex-space-archive {VERSION}"
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}")
-_ADDRESS = re.compile(r"[^@\s<>()\[\]\\,;:\"]+@[^@\s<>()\[\]\\,;:\"]+")
-_CHUNK = 57 * 1024  # bytes per base64 chunk: whole 76-character lines
+BATCH = 200  # events per write into the zip
+WORKERS = 4  # files written around their zips at once: their fsyncs overlap
 
 
 def write_rsmf(page: Page, limit: int = MAX_EVENTS) -> list[Path]:
     """Write the page's events as .rsmf files beside ``page.path``; return them in order."""
     if page.conn is None:
         raise ValueError("an RSMF rendering reads revisions and memberships: it needs conn")
-    slices = _Slices(page, page.conn, max(limit, 2))
-    for item in page.items:
-        slices.add(item)
-    return slices.finish()
+    with ThreadPoolExecutor(WORKERS, thread_name_prefix="rsmf") as pool:
+        slices = _Slices(page, page.conn, max(limit, 2), pool)
+        try:
+            for item in page.items:
+                slices.add(item)
+            return slices.finish()
+        except BaseException:
+            slices.abandon()
+            raise
 
 
 def archive_folder(conn: sqlite3.Connection) -> Path:
@@ -81,8 +86,10 @@ def archive_folder(conn: sqlite3.Connection) -> Path:
 class _Slices:
     """The page's items cut into files: per local day of each thread, ``limit`` events each."""
 
-    def __init__(self, page: Page, conn: sqlite3.Connection, limit: int):
+    def __init__(self, page: Page, conn: sqlite3.Connection, limit: int,
+                 pool: ThreadPoolExecutor):  # fmt: skip
         self.page, self.limit, self.written = page, limit, []
+        self.pool, self.tasks = pool, deque[Future]()
         meta, blur = query.meta(conn), page.options.blur
         self.archive = archive_folder(conn)
         blurred = pseudonyms(conn, blur)
@@ -182,16 +189,31 @@ class _Slices:
             self._put(membership_event(kind, when, who, self.page.space["id"]))
 
     def _close(self) -> None:
+        """Finish the current file; a worker writes it while the next one fills (at most
+        2 × WORKERS waiting, so finished zips do not pile up on disk)."""
         if self.current is not None:
-            self.written.append(self.current.close(self.me))
+            task = self.current.close(self.me)
+            self.written.append(self.current.path)
             self.current = None
+            self.tasks.append(self.pool.submit(task))
+            while len(self.tasks) > 2 * WORKERS:
+                self.tasks.popleft().result()
 
     def finish(self) -> list[Path]:
         self._close()
         for day in sorted(self.joins):
             self._open(day)
         self._close()
+        while self.tasks:
+            self.tasks.popleft().result()  # a failed write fails the rendering
         return self.written
+
+    def abandon(self) -> None:
+        """After a failure: drop the file being filled (the workers finish theirs)."""
+        if self.current is not None:
+            self.current.handle.close()
+            self.current.temp.unlink(missing_ok=True)
+            self.current = None
 
 
 def _avatars(conn: sqlite3.Connection, archive: Path, space_id: str) -> dict[str, Path]:
@@ -209,6 +231,8 @@ class _File:
         self.count, self.attachments, self.first, self.last = 0, 0, "", ""
         self.files: dict[Path, str] = {}  # source file -> its name in the zip
         self.ids: set[str] = set()  # the event ids in this file, for parents
+        self.pending: list[str] = []  # events not yet written, and how many were
+        self.written = 0
         check_inside(path, page.root)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.handle, self.temp = new_temp(check_inside(path, page.root).parent)
@@ -237,15 +261,26 @@ class _File:
         if when:
             self.first = min(self.first or when, when)
             self.last = max(self.last, when)
-        self.out.write(("," if self.count else "").encode() + dumps(event).encode())
+        self.pending.append(dumps(event))
         self.count += 1
+        if len(self.pending) == BATCH:
+            self._flush()
 
-    def close(self, me: str | None) -> Path:
-        """Finish the manifest and the zip, write the .rsmf around it; return its path."""
+    def _flush(self) -> None:
+        """Write the events held back: one compressed write per batch, not per event."""
+        if self.pending:
+            self.out.write(((",", "")[self.written == 0] + ",".join(self.pending)).encode())
+            self.written += len(self.pending)
+            self.pending = []
+
+    def close(self, me: str | None) -> Callable[[], None]:
+        """Finish the manifest and the zip; return the task that writes the .rsmf around
+        it (run on a worker thread: see _Slices)."""
         try:
             custodian, conversation = self._conversation(me)
             avatars = self._avatars()
             participants = list(self.participants.entries.values())
+            self._flush()
             self.out.write(f'],"participants":{dumps(participants)},'
                            f'"conversations":[{dumps(conversation)}]}}'.encode())  # fmt: skip
             self.out.close()
@@ -255,12 +290,12 @@ class _File:
                     while chunk := data.read(1 << 20):
                         entry.write(chunk)
             self.zip.close()
-            self.handle.close()
-            self._message(custodian, participants)
-        finally:
+        except BaseException:
             self.handle.close()
             self.temp.unlink(missing_ok=True)
-        return self.path
+            raise
+        self.handle.close()
+        return functools.partial(self._finish, custodian, participants)
 
     def _conversation(self, me: str | None) -> tuple[dict | None, dict]:
         page = self.page
@@ -287,39 +322,27 @@ class _File:
             found.append((source, name))
         return found
 
-    def _message(self, custodian: dict | None, participants: list[dict]) -> None:
-        """The RFC 5322 message: headers, a text part, and the zip in base64."""
-        boundary = "rsmf-" + hashlib.sha256(str(self.path.name).encode()).hexdigest()[:24]
-        head = self._headers(custodian, participants, boundary)
-        text = (f"Webex space {self.page.title!r}, {self.day}: {self.count} events, "
-                f"{self.attachments} attachments. The messages are in rsmf.zip (RSMF "
-                f"{RSMF_VERSION}), for a review platform's short message viewer.\r\n")  # fmt: skip
-        with atomic_write(self.path, self.page.root, text=False) as out:
-            out.write(head)
-            out.write(f"\r\n--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                      "Content-Transfer-Encoding: base64\r\n\r\n".encode())  # fmt: skip
-            out.write(base64.encodebytes(text.encode()).replace(b"\n", b"\r\n"))
-            out.write(f"\r\n--{boundary}\r\nContent-Type: application/zip; name=\"rsmf.zip\""
-                      "\r\nContent-Disposition: attachment; filename=\"rsmf.zip\"\r\n"
-                      "Content-Transfer-Encoding: base64\r\n\r\n".encode())  # fmt: skip
-            with self.temp.open("rb") as data:
-                while chunk := data.read(_CHUNK):
-                    out.write(base64.encodebytes(chunk).replace(b"\n", b"\r\n"))
-            out.write(f"\r\n--{boundary}--\r\n".encode())
+    def _finish(self, custodian: dict | None, participants: list[dict]) -> None:
+        """Write the message around the finished zip (on a worker thread), then drop it."""
+        try:
+            name = self.path.name.encode()
+            boundary = "rsmf-" + hashlib.sha256(name).hexdigest()[:24]
+            text = (f"Webex space {self.page.title!r}, {self.day}: {self.count} events, "
+                    f"{self.attachments} attachments. The messages are in rsmf.zip "
+                    f"(RSMF {RSMF_VERSION}), for a review platform's short message "
+                    "viewer.\r\n")  # fmt: skip
+            write_message(self.path, self.page.root, self._headers(custodian, participants),
+                          text, self.temp, boundary)  # fmt: skip
+        finally:
+            self.temp.unlink(missing_ok=True)
 
-    def _headers(self, custodian: dict | None, participants: list[dict], boundary: str) -> bytes:
-        """The message's header fields, folded at 78 characters on CRLF."""
+    def _headers(self, custodian: dict | None, participants: list[dict]) -> bytes:
         begin = self.first or f"{self.day}T00:00:00.000Z"
-        addresses = EmailMessage(policy=SMTP)  # address lists: the email package quotes them
-        sender = _address(custodian) if custodian else None
-        if sender:
-            addresses["From"] = sender
-        to = [a for a in (_address(p) for p in participants if p is not custodian) if a]
-        if to:
-            addresses["To"] = ", ".join(to)
-        head = [SMTP.fold_binary(name, value) for name, value in addresses.items()]
+        sender = address(custodian["display"], custodian.get("email")) if custodian else None
+        to = [address(p["display"], p.get("email")) for p in participants if p is not custodian]
         digest = hashlib.sha256(self.path.name.encode()).hexdigest()[:32]
-        for name, value in (
+        fields = (
+            ("From", sender), ("To", ", ".join(a for a in to if a) or None),
             ("Subject", f"{self.page.title} ({self.day})"),
             ("Date", format_datetime(parse_utc(begin))),
             ("Message-ID", f"<{digest}@rsmf.webex-space-archive>"),
@@ -332,34 +355,8 @@ class _File:
             ("X-RSMF-Custodian", custodian["display"] if custodian else None),
             ("X-RSMF-Participants", ", ".join(p["display"] for p in participants) or None),
             ("X-RSMF-EventCollectionID", self.page.space["id"]),
-            ("Content-Type", f'multipart/mixed; boundary="{boundary}"'),
-        ):  # fmt: skip
-            if value is not None:
-                head.append(_field(name, value))
-        return b"".join(head)
-
-
-def _field(name: str, value: str) -> bytes:
-    """``Name: value`` folded: ASCII between words, other text as RFC 2047 encoded words.
-    (The email package's own folding moves a long value whole onto a continuation line,
-    which its parser then reads back with a leading space.)"""
-    if not value.isascii():
-        encoded = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
-        return f"{name}: {encoded}\r\n".encode("ascii")
-    lines, line, start = [], f"{name}:", f"{name}:"
-    for word in value.split(" "):
-        if len(line) + 1 + len(word) > 78 and line != start and line.strip():
-            lines.append(line)
-            line = ""
-        line += f" {word}"
-    return ("\r\n".join([*lines, line]) + "\r\n").encode("ascii")
-
-
-def _address(participant: dict) -> str | None:
-    """``Name <email>`` when the email is one a mail parser reads back whole, else None (the
-    participant is still named in X-RSMF-Participants and the manifest)."""
-    email = participant.get("email") or ""
-    return formataddr((participant["display"], email)) if _ADDRESS.fullmatch(email) else None
+        )  # fmt: skip
+        return b"".join(field(name, value) for name, value in fields if value is not None)
 
 
 def _entry(name: str, day: str) -> zipfile.ZipInfo:
