@@ -236,7 +236,7 @@ class _File:
         check_inside(path, page.root)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.handle, self.temp = new_temp(check_inside(path, page.root).parent)
-        self.zip = zipfile.ZipFile(self.handle, "w", zipfile.ZIP_DEFLATED, compresslevel=6)
+        self.zip = zipfile.ZipFile(self.handle, "w", zipfile.ZIP_DEFLATED)
         self.out = self.zip.open(_entry(MANIFEST, day), "w", force_zip64=True)
         collection = dumps(page.space["id"])
         self.out.write(f'{{"version":"{RSMF_VERSION}","eventcollectionid":{collection},'
