@@ -27,6 +27,7 @@ from render.rsmf import write_rsmf
 from render.window import Window
 from tests.render.conftest import SPACE_ID, insert
 from tests.render.test_blur import downloaded, secrets  # noqa: F401 (a fixture)
+from tests.test_cli import run
 
 SCHEMA = json.loads((Path(__file__).parent / "rsmf_schema.json").read_text(encoding="utf-8"))
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -419,3 +420,16 @@ def test_a_parent_in_another_file_is_said_not_named(falcon):
     [event] = day.events()
     assert "parent" not in event
     assert event["custom"] == [{"name": "Reply to", "value": "a message in another file (msg-04)"}]
+
+
+def test_the_command_line_renders_rsmf_and_verifies_it(falcon):
+    """``render --format rsmf,json`` prints every file written; ``verify`` then passes."""
+    result = run("--archive", str(falcon), "render", "Project Falcon", "--format", "rsmf,json",
+                 "--tz", "Europe/Amsterdam")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    printed = [Path(line) for line in result.stdout.splitlines()]
+    assert [p.suffix for p in printed] == [".rsmf"] * 12 + [".json"]
+    assert all(p.is_file() for p in printed) and read_all(printed[:12])
+    folder = falcon / "Project Falcon"
+    ok = run("verify", str(folder))
+    assert ok.returncode == 0 and ok.stdout.startswith("ok: 15 files match ")  # + slides, avatar
