@@ -16,7 +16,7 @@ from email.header import Header
 from email.utils import formataddr
 from pathlib import Path
 
-from webex_layout import atomic_write
+from .output import open_binary
 
 _ADDRESS = re.compile(r"[!#-'*+\-/-9=?A-Z^-~.]+@[A-Za-z0-9.-]+")  # an addr-spec parsers agree on
 _CHUNK = 57 * 1024  # bytes per base64 chunk: whole 76-character lines
@@ -48,7 +48,7 @@ def write_message(path: Path, root: Path, head: bytes, text: str, zip_path: Path
                   boundary: str) -> None:  # fmt: skip
     """``path``: the header fields ``head``, the text part and ``zip_path`` as ``rsmf.zip``,
     the one attachment (base64, read in chunks: memory stays flat for any zip)."""
-    with atomic_write(path, root, text=False) as out:
+    with open_binary(path, root) as out:
         out.write(head)
         out.write(f"Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n"
                   f"--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n"
