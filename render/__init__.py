@@ -3,9 +3,10 @@
 ``render_spaces`` is the entry point. The SQL is in query.py (spaces, members, people),
 window.py (a page's messages, in display order) and stats.py (the statistics); model.py
 turns rows into what a page shows, page.py gathers it per format, and html.py (with
-article.py, toc.py and split.py), json.py and text.py are one writer per format. Untrusted
-text becomes safe markup only in the sanitize package. search.py (``webex-archive search``)
-reads the full-text index with its own SQL.
+article.py, toc.py and split.py), json.py, text.py and rsmf.py (with rsmf_events.py and
+rsmf_message.py) are one writer per format; custody.py then records what a space's rendering
+wrote, from what. Untrusted text becomes safe markup only in the sanitize package. search.py
+(``webex-archive search``) reads the full-text index with its own SQL.
 """
 
 from __future__ import annotations
