@@ -380,9 +380,11 @@ def test_blurred_rsmf_names_nobody(downloaded, dataset):  # noqa: F811 (the fixt
     give it. A file stored under a person's name is withheld, as the HTML does not link it."""
     written = render_spaces(downloaded, [], True, RenderOptions(formats=("rsmf",), blur=True))
     hidden = secrets(dataset)
-    leaks, displays = [], []
+    leaks, displays, kinds = [], [], set()
     for path in written:
         rsmf = read_rsmf(path)
+        [conversation] = rsmf.manifest["conversations"]
+        kinds.add(conversation["type"])
         body = rsmf.message.get_body(("plain",))
         texts = {
             "path": str(path.relative_to(downloaded)),
@@ -398,6 +400,7 @@ def test_blurred_rsmf_names_nobody(downloaded, dataset):  # noqa: F811 (the fixt
             displays += [c["value"] for c in event.get("custom", []) if "not incl" in c["name"]]
         assert all(p["id"].startswith("Person ") for p in rsmf.manifest["participants"])
     assert leaks == [], "\n".join(map(str, leaks))
+    assert kinds == {"direct", "channel"}  # Grace Hopper's space, and the group spaces
     assert "photo.png" in displays  # attached, stored in a group space's folder
     withheld = " notes.txt (withheld by --blur: its stored name names someone)"
     assert any(re.fullmatch(rf"Person \d+{re.escape(withheld)}", text) for text in displays)
