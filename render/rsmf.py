@@ -103,6 +103,7 @@ class _Slices:
         self.thread: str | None = None
         self.start: dict | None = None  # the event of the current thread's first message
         self.missing: str | None = None  # a thread start the archive never had
+        self.people: dict[str, tuple] = {}  # participant id -> (person id, name, email)
         self.joins = self._memberships(page)
 
     def _memberships(self, page: Page) -> dict[str, list[tuple[str, str, dict]]]:
@@ -137,8 +138,7 @@ class _Slices:
     def _event(self, item: Item) -> tuple[dict, list[tuple[dict, Path]]]:
         """The event of ``item`` in the current file, and the files it attaches."""
         assert self.current is not None
-        people = self.current.participants
-        who = people.add(item.author_id, item.author, item.email or None)
+        who = self._who(item.author_id, item.author, item.email or None)
         event = message_event(item, self.page.space["id"], who, self.me)
         if item.is_reply and item.thread == self.missing:
             del event["parent"]  # it would name an event no manifest has
@@ -169,11 +169,25 @@ class _Slices:
         parent = event.get("parent")
         if parent is not None and parent not in self.current.ids:
             if self.start is not None and parent == self.start["id"]:
-                self.current.add(context_copy(self.start), ())
+                self._add(context_copy(self.start), ())
             else:
                 del event["parent"]
                 elsewhere = {"name": "Reply to", "value": f"a message in another file ({parent})"}
                 event.setdefault("custom", []).append(elsewhere)
+        self._add(event, files)
+
+    def _who(self, person_id: str | None, name: str, email: str | None) -> str:
+        """The participant id of a person, remembered for the files that follow."""
+        assert self.current is not None
+        who = self.current.participants.add(person_id, name, email)
+        self.people[who] = (person_id, name, email)
+        return who
+
+    def _add(self, event: dict, files: Iterable[tuple[dict, Path]]) -> None:
+        """``event`` into the current file, its participant in the file's list (a file
+        opened because the last was full has not seen them yet)."""
+        assert self.current is not None
+        self.current.participants.add(*self.people[event["participant"]])
         self.current.add(event, files)
 
     def _open(self, day: str) -> None:
@@ -184,8 +198,7 @@ class _Slices:
         self.current = _File(self.page, day, self.page.path.with_name(f"{stem}.rsmf"),
                              Participants(self.page.options.blur, self.avatars))  # fmt: skip
         for when, kind, member in self.joins.pop(day, []):
-            who = self.current.participants.add(member.get("person_id"), member["name"],
-                                                member.get("email"))  # fmt: skip
+            who = self._who(member.get("person_id"), member["name"], member.get("email"))
             self._put(membership_event(kind, when, who, self.page.space["id"]))
 
     def _close(self) -> None:
