@@ -76,15 +76,10 @@ def write_custody(conn: sqlite3.Connection, archive: Path, page: Page, table: st
     """Write the custody manifest of one space's rendering (``page``: any of its formats;
     ``table``: its window; ``written``: every file it wrote); return its path."""
     path = custody_path(page.path)
-    folder = path.parent
     options, filters = page.options, page.options.filters
-    outputs = [_entry(folder, file) for file in dict.fromkeys(written)]
-    attachments, withheld = _attachments(conn, archive, folder, page, table)
-    record = {
-        "format": FORMAT, "version": FORMAT_VERSION,
-        "tool": {"name": "webex-space-archive", "version": VERSION},
-        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "archive": _archive(conn),
+    attachments, withheld = _attachments(conn, archive, path.parent, page, table)
+    about = {
+        "archive": archive_facts(conn),
         "space": {"id": page.space["id"], "title": page.title,
                   "last_synced": page.space.get("last_synced_at")},
         "window": {"since": filters.since, "until": filters.until, "last": filters.last,
@@ -92,11 +87,28 @@ def write_custody(conn: sqlite3.Connection, archive: Path, page: Page, table: st
                    "time_zone": options.zone_name or str(page.clock.zone)},
         "blur": options.blur,
         "formats": list(options.formats),
-        "outputs": outputs,
-        "attachments": attachments,
+    }  # fmt: skip
+    return write_statement(path, page.root, about, written, attachments, withheld)
+
+
+def write_statement(path: Path, root: Path, about: dict, written: list[Path],
+                    attachments: list[dict] | None = None, withheld: int = 0) -> Path:  # fmt: skip
+    """Write a custody manifest at ``path`` (inside ``root``): the tool, ``about`` (what was
+    rendered or exported, from what; its ``formats``, the extensions of the files it names,
+    are what ``verify`` reports as added), every file ``written`` with its sha256 and size,
+    and the ``attachments`` referred to (``_entry``'s shape). An export that is not a space's
+    rendering calls this directly."""
+    folder = path.parent
+    record = {
+        "format": FORMAT, "version": FORMAT_VERSION,
+        "tool": {"name": "webex-space-archive", "version": VERSION},
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **about,
+        "outputs": [_entry(folder, file) for file in dict.fromkeys(written)],
+        "attachments": attachments or [],
         "attachments_withheld": withheld,
     }  # fmt: skip
-    with atomic_write(path, page.root) as out:
+    with atomic_write(path, root) as out:
         out.write(json.dumps(record, ensure_ascii=False, indent=1) + "\n")
     return path
 
@@ -128,7 +140,8 @@ def _attachments(conn: sqlite3.Connection, archive: Path, folder: Path, page: Pa
     return found, withheld
 
 
-def _archive(conn: sqlite3.Connection) -> dict:
+def archive_facts(conn: sqlite3.Connection) -> dict:
+    """The archive's id, schema version, and its last sync run and last good one."""
     meta = dict(conn.execute("SELECT key, value FROM meta"))
     runs = {}
     for name, where in (("last_sync_run", ""), ("last_good_sync_run", "WHERE status = 'ok'")):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from render import RenderOptions, render_spaces
-from render.custody import SUFFIX, check, verify
+from render.custody import SUFFIX, check, verify, write_statement
 from render.query import Filters, RenderError
 from tests.render.conftest import PEOPLE, SPACE_ID
 from tests.test_cli import run
@@ -181,3 +181,16 @@ def test_hostile_names_cannot_rewrite_the_terminal_line(archive):
     result = run("verify", str(path))
     assert result.returncode == 1 and written
     assert result.stdout.splitlines()[-1].endswith("evil\\u001b[2K\\u000d\\u202ename.txt")
+
+
+def test_an_export_states_its_files_with_the_same_functions(tmp_path):
+    """What an export that is no space's rendering uses (``write_statement``): verify reads
+    its statement like any other."""
+    files = [tmp_path / "messages.parquet", tmp_path / "messages-2024-03.parquet"]
+    for number, path in enumerate(files):
+        path.write_bytes(bytes([number]) * 10)
+    path = write_statement(tmp_path / f"messages{SUFFIX}", tmp_path, {"formats": ["parquet"]},
+                           files)  # fmt: skip
+    assert verify(tmp_path)[0].ok
+    (tmp_path / "messages-2024-04.parquet").write_bytes(b"late")
+    assert check(path).added == [str(tmp_path / "messages-2024-04.parquet")]
