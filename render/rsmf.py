@@ -74,6 +74,9 @@ def write_rsmf(page: Page, limit: int = MAX_EVENTS) -> list[Path]:
             return slices.finish()
         except BaseException:
             slices.abandon()
+            close = getattr(page.items, "close", None)
+            if close:  # its open cursor would keep the window's table from being dropped
+                close()  # and that error would hide this one
             raise
 
 
