@@ -376,8 +376,11 @@ class _File:
 
 
 def _entry(name: str, day: str) -> zipfile.ZipInfo:
-    """A zip entry dated the file's day (deterministic: the same archive gives the same zip)."""
+    """A zip entry dated the file's day (deterministic: the same archive gives the same zip),
+    within what a zip can say: 1980 to 2107 (a message time can be anything)."""
     year, month, date = (int(part) for part in day.split("-")) if day else (1980, 1, 1)
-    info = zipfile.ZipInfo(name, (max(year, 1980), month, date, 0, 0, 0))
+    if not 1980 <= year <= 2107:
+        year, month, date = (1980, 1, 1) if year < 1980 else (2107, 12, 31)
+    info = zipfile.ZipInfo(name, (year, month, date, 0, 0, 0))
     info.compress_type = zipfile.ZIP_DEFLATED
     return info
