@@ -24,6 +24,8 @@
 
 -- Key/value facts about the archive itself.
 --   schema_version  the version of this schema the file was written with (an integer as text)
+--   archive_id      a random id given once, when the archive is made (or first opened by a
+--                   version that names archives): render's custody manifests cite it
 --   me_id, me_email, me_name, me_org_id, me_json
 --                   who synced: the token's own person (GET /people/me) at the last sync;
 --                   people outside me_org_id (or me_email's domain) are "external"

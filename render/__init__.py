@@ -3,10 +3,12 @@
 ``render_spaces`` is the entry point. The SQL is in query.py (spaces, members, people),
 window.py (a page's messages, in display order) and stats.py (the statistics); model.py
 turns rows into what a page shows, page.py gathers it per format, and html.py (with
-article.py, toc.py and split.py), json.py and text.py are one writer per format. Untrusted
-text becomes safe markup only in the sanitize package. search.py (``webex-archive search``)
-reads the full-text index with its own SQL. home.py writes the archive's home page over
-every rendered space; incremental.py decides which --split parts need writing again.
+article.py, toc.py and split.py), json.py, text.py, rsmf.py (with rsmf_events.py and
+rsmf_message.py), mail.py, slack.py and seed_json.py are one writer per format; custody.py
+then records what a space's rendering wrote, from what. Untrusted text becomes safe markup
+only in the sanitize package. search.py (``webex-archive search``) reads the full-text index
+with its own SQL. home.py writes the archive's home page over every rendered space;
+incremental.py decides which --split parts need writing again.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from webex_layout import UnsafePath
 
 from . import query
+from .custody import write_custody
 from .home import write_home
 from .html import write_html
 from .json import write_json
@@ -26,6 +29,7 @@ from .output import clear_leftovers
 from .page import FORMATS, RenderOptions, build_page, home_path, writes_into_archive
 from .progress import Feedback, Progress, Silent, empty_notice
 from .query import Filters, RenderError
+from .rsmf import write_rsmf
 from .seed_json import write_seed_json
 from .slack import write_slack
 from .split import write_split
@@ -64,6 +68,7 @@ def render_spaces(
         "mbox": write_mbox,
         "slack": write_slack,
         "seed-json": write_seed_json,
+        "rsmf": write_rsmf,
     }
     conn = query.connect(archive)
     try:
@@ -114,9 +119,11 @@ def _render_one(
     writers: dict,
     progress: Progress,
 ) -> list[Path]:
-    written = []
+    written: list[Path] = []  # what this rendering wrote
+    outputs: list[Path] = []  # its files, written or (--split parts) kept as they were
     window = Window(conn, space["id"], options.filters)  # one window for all formats
     try:
+        page = None
         for fmt in options.formats:
             page = progress.follow(build_page(conn, archive, space, options, fmt, meta, window))
             clear_leftovers(page)
@@ -124,10 +131,15 @@ def _render_one(
                 split = write_split(page)
                 tidy(page, fmt, split.files, split.built)
                 written.extend(split.written)
+                outputs.extend(split.files)
             else:
-                writers[fmt](page)
-                tidy(page, fmt, [page.path])
-                written.append(page.path)
+                listed = writers[fmt](page)  # a writer of several files (rsmf) lists them
+                files = [page.path] if listed is None else listed
+                tidy(page, fmt, files)
+                written.extend(files)
+                outputs.extend(files)
+        if page is not None:  # the chain of custody: what the outputs are, from what
+            write_custody(conn, archive, page, window.table, outputs)
     finally:
         window.close()
     return written

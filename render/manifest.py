@@ -6,7 +6,8 @@ Beside each rendered page ``X.html`` (``X.json``, ``X.txt``) lies ``.X.rendered.
 names each format's last rendering wrote in that folder: ``{"html": ["X.html",
 "X-2024-03.html", ...], "json": [...]}``. Each format is tidied on its own (a JSON render
 leaves the HTML pages alone). A file is removed only when the manifest lists it, its name is
-one this renderer gives (``X.<fmt>`` or a ``--split`` part ``X-YYYY[-MM].html``) and it is a
+one this renderer gives (``X.<fmt>``, a ``--split`` part ``X-YYYY[-MM].html``, an RSMF
+day ``X-YYYY-MM-DD[-N].rsmf``) and it is a
 plain file in that folder: never a file a person put there, whatever the manifest says.
 Pages rendered before manifests existed are not known to be ours, and stay.
 
@@ -27,6 +28,9 @@ from .page import Page
 
 SUFFIX = ".rendered.json"
 BUILT = "built"
+# What the renderer adds to a page's stem for its parts: --split's ``-2024`` and ``-2024-03``,
+# RSMF's days ``-2024-03-31`` and their later files ``-2024-03-31-2``.
+PARTS = r"(-\d{4}(-\d{2}(-\d{2}(-\d+)?)?)?)?"
 
 
 def manifest_path(page: Path) -> Path:
@@ -42,7 +46,7 @@ def tidy(
     page = rendered.path
     record = read_manifest(page)
     names = sorted(path.name for path in written if path.parent == page.parent)
-    ours = re.compile(rf"{re.escape(page.stem)}(-\d{{4}}(-\d{{2}})?)?\.{re.escape(fmt)}")
+    ours = re.compile(rf"{re.escape(page.stem)}{PARTS}\.{re.escape(fmt)}")
     for name in record.get(fmt, []):
         if not isinstance(name, str) or name in names or not ours.fullmatch(name):
             continue

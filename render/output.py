@@ -1,7 +1,8 @@
 """Where and how render writes a file: inside its root, under a temporary name, renamed whole.
 
-Every writer (html.py, json.py, text.py, split.py) opens its file here, so that every file
-render writes follows ``webex_layout``'s rules, the same as the sync's downloads: the path must
+Every writer (html.py, json.py, text.py, split.py, rsmf_message.py) opens its file here, so
+that every file render writes follows ``webex_layout``'s rules, the same as the sync's
+downloads: the path must
 resolve inside the archive (or the ``--output`` folder), and the page appears under its final
 name only when complete. A killed render leaves the previous page intact and a temporary
 file, which the next render of the space removes.
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from pathlib import Path
+from typing import BinaryIO, TextIO
 
 from webex_layout import atomic_write, check_inside, remove_leftovers
 
@@ -22,6 +24,13 @@ from .page import Page
 def open_output(page: Page) -> Iterator[TextIO]:
     """``page.path`` for writing UTF-8 text with ``\\n`` line ends; see the module doc."""
     with atomic_write(page.path, page.root) as out:
+        yield out
+
+
+@contextmanager
+def open_binary(path: Path, root: Path) -> Iterator[BinaryIO]:
+    """``path``, one of the files of a rendering inside ``root`` (RSMF's days), for bytes."""
+    with atomic_write(path, root, text=False) as out:
         yield out
 
 

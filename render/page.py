@@ -35,6 +35,7 @@ FORMATS = (
     "mbox",
     "slack",
     "seed-json",
+    "rsmf",
 )
 # What each format's output is called after the page's stem, where not ``.<format>``: a
 # folder of mails, a ZIP, and a second JSON that must not take the JSON document's name.
@@ -42,7 +43,7 @@ NAMES = {"eml": "-eml", "slack": ".slack.zip", "seed-json": ".seed.json"}
 # The formats that show a message's sanitised HTML, and those that show its plain text:
 # making a body is most of the cost of a message, so each format gets only those it uses.
 HTML_BODIES = {"html", "json", "eml", "mbox"}
-PLAIN_BODIES = {"html", "json", "txt", "eml", "mbox", "slack"}  # html: its search file
+PLAIN_BODIES = {"html", "json", "txt", "eml", "mbox", "slack", "rsmf"}  # html: its search file
 BLURRED = BLURRED_FOLDER  # where --blur renderings go (a name the archive keeps for it)
 
 
@@ -90,6 +91,7 @@ class Page:
     context: Context | None = None  # how rows become items (--split re-reads some rows)
     window: Window | None = None  # the rows of ``items``
     pseudonyms: Pseudonyms | None = None  # --blur's stand-ins, for formats that name people
+    conn: sqlite3.Connection | None = None  # for writers that read more than the items (rsmf)
 
 
 Writer = Callable[[Page], None]
@@ -200,7 +202,7 @@ def build_page(
         changes=[change_item(c, ctx) for c in changes],
         home=relative_link(home_path(archive, bool(blur)), path)
         if writes_into_archive(archive, options.output) else None,
-        context=ctx, window=window, pseudonyms=blur,
+        context=ctx, window=window, pseudonyms=blur, conn=conn,
     )  # fmt: skip
 
 

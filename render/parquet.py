@@ -44,6 +44,7 @@ from urllib.parse import quote
 from webex_layout import UnsafePath, atomic_write
 
 from . import query
+from .custody import SUFFIX, archive_facts, write_statement
 from .model import Pseudonyms
 from .page import blurred_title
 from .query import Filters, RenderError
@@ -86,6 +87,7 @@ def export_parquet(
             export.table("spaces", None, ((None, _values(s)) for s in chosen))
             export.people()
             _write_marker(out, export.counts, filters, blur, [s["id"] for s in chosen])
+            _write_custody(conn, out, filters, blur, [s["id"] for s in chosen])
         except (OSError, UnsafePath) as error:
             raise RenderError(f"the export to {out} failed: {error}") from None
         return export.counts
@@ -129,6 +131,20 @@ def _write_marker(out: Path, counts: dict, filters: Filters, blur: bool, ids: li
     }  # fmt: skip
     with atomic_write(out / MARKER, out) as handle:
         handle.write(json.dumps(record, indent=1) + "\n")
+
+
+def _write_custody(conn: sqlite3.Connection, out: Path, filters: Filters, blur: bool,
+                   ids: list) -> None:  # fmt: skip
+    """The export's chain of custody, as a rendering has (render/custody.py): every file of
+    the data set with its sha256 and size, from which archive and runs, for `verify`."""
+    files = sorted(p for p in out.rglob("*") if p.is_file() and not p.name.endswith(SUFFIX))
+    about = {
+        "archive": archive_facts(conn),
+        "export": "parquet", "spaces": None if blur else ids,
+        "window": {"since": filters.since, "until": filters.until, "last": filters.last},
+        "blur": blur, "formats": ["parquet"],
+    }  # fmt: skip
+    write_statement(out / f"export{SUFFIX}", out, about, files)
 
 
 def _values(row: sqlite3.Row | dict) -> tuple:

@@ -51,6 +51,7 @@ COMMANDS = {
     "logout": "webex_archive.login_command:logout",
     "auth": "webex_archive.login_command:auth",
     "whoami": "webex_archive.login_command:whoami",
+    "verify": "webex_archive.verify_command:verify_command",
 }
 # The commands a schedule runs: a person's pasted token there earns a warning (it lasts 12 h).
 SCHEDULED = ("sync", "run")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -198,6 +199,8 @@ def _migrate(db: Database, db_path: Path) -> None:
         _execute_script(db.conn, schema_sql())
         if version != SCHEMA_VERSION:
             set_meta(db, "schema_version", str(SCHEMA_VERSION))
+        if get_meta(db, "archive_id") is None:  # named once: render's custody manifests cite it
+            set_meta(db, "archive_id", uuid.uuid4().hex)
 
 
 def _add_columns(conn: sqlite3.Connection) -> None:

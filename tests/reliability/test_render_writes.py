@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from render.custody import custody_path
 from render.manifest import manifest_path
 from render.search_index import index_path
 from tests.conftest import make_dataset
@@ -136,6 +137,7 @@ def test_a_killed_render_leaves_the_last_whole_page(archive):
     assert {path: normal(path) for path in [*written, *searches]} == reference
     names = {p.relative_to(archive) for p in archive.rglob("*") if p.is_file()}
     manifests = {manifest_path(p).relative_to(archive) for p in pages}  # what was written
+    manifests |= {custody_path(p).relative_to(archive) for p in pages}  # and from what
     assert names - {Path(DB_NAME + s) for s in ("-wal", "-shm")} == {
         Path(DB_NAME),
         *(p.relative_to(archive) for p in [*written, *searches]),

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from render import RenderOptions, render_spaces
+from render.custody import SUFFIX as CUSTODY
 from render.manifest import manifest_path
 from tests.render.conftest import SPACE_ID
 
@@ -17,7 +18,10 @@ def render(archive: Path, **options) -> list[Path]:
 
 
 def names(folder: Path) -> list[str]:
-    return sorted(path.name for path in folder.iterdir() if not path.name.startswith("."))
+    """The pages in ``folder``: not the bookkeeping, nor the custody manifest (whose tests are
+    tests/render/test_custody.py)."""
+    return sorted(path.name for path in folder.iterdir()
+                  if not path.name.startswith(".") and not path.name.endswith(CUSTODY))  # fmt: skip
 
 
 def test_a_plain_render_after_a_split_one_leaves_only_its_page(small_archive):

@@ -17,6 +17,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
 
+from render.custody import SUFFIX as CUSTODY
+from render.custody import custody_path
 from render.manifest import SUFFIX, manifest_path
 from render.model import Pseudonyms
 from render.query import people_names
@@ -116,7 +118,9 @@ def test_rendering_adds_its_outputs_and_changes_nothing_else(hostile_archive: Ho
     home = hostile_archive.archive / HOME_PAGE  # the "page" variant renders into the archive
     searches = {path for path in after if path.name.endswith(".search.js")}  # a page's search
     assert searches and searches <= {index_path(path) for path in written}
-    assert set(after) == set(before) | written | manifests | searches | {home}
+    custody = {path for path in after if path.name.endswith(CUSTODY)}  # render/custody.py
+    assert custody and custody <= {custody_path(path) for path in written}
+    assert set(after) == set(before) | written | manifests | searches | custody | {home}
     assert not written & set(before)
     assert {path: after[path] for path in before} == before  # no byte of a download changed
     with hostile_archive.db() as conn:

@@ -1,0 +1,259 @@
+"""Chain of custody: beside every rendering, a manifest that says what was written from what,
+and the check (``webex-archive verify``) that the files are still exactly those.
+
+A rendering of a space writes ``X.custody.json`` beside its outputs ``X.html``, ``X.json``,
+``X-2024-03-31.rsmf``…: the tool and its version, the archive (its id, schema version and
+the sync runs it was last brought up to date by), the space, the window (filters, sort,
+time zone), whether names were blurred, and the sha256 and size of every file the rendering
+wrote and of every attachment and avatar it refers to. Paths are relative to the manifest's
+folder (``/``-separated), so the folder can be moved or copied with the archive and still
+be verified. An attachment's sha256 is the one the sync computed when it downloaded the
+bytes from Webex, so a file changed on disk before the rendering is reported too.
+
+It is a sibling of render/manifest.py's ``.X.rendered.json``, not an extension of it: that
+record is the renderer's own bookkeeping (which names to remove next time), read leniently
+and updated one format at a time; this one is a statement for people, replaced whole by
+each rendering of the space, and read strictly. Mixing them would let a damaged bookkeeping
+file weaken the evidence, or a hand-edited statement remove files.
+
+``verify`` reports, one line each, every file that changed (its size or sha256 differs),
+every file missing, and every file added: in the manifest's folder, a name the renderer
+gives to the manifest's page in one of its formats (``X.<fmt>``, ``X-<part>.<fmt>``) that
+the manifest does not list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from webex_layout import atomic_write
+
+from .html import VERSION
+from .manifest import PARTS
+from .model import Pseudonyms
+from .page import Page
+from .query import RenderError, people_names
+
+SUFFIX = ".custody.json"
+FORMAT, FORMAT_VERSION = "webex-space-archive custody", 1
+_SHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+# The downloaded attachments and avatars of the messages in a window (``{table}``).
+_REFERENCED = """
+SELECT f.local_path, f.sha256 FROM {table} AS o JOIN messages AS m ON m.rowid = o.rid
+JOIN files AS f ON f.message_id = m.id
+WHERE f.status = 'downloaded' AND f.local_path IS NOT NULL
+UNION
+SELECT av.local_path, av.sha256 FROM {table} AS o JOIN messages AS m ON m.rowid = o.rid
+JOIN avatars AS av ON av.space_id = :space AND av.person_id = m.person_id
+WHERE :avatars
+ORDER BY 1
+"""
+
+
+class CustodyError(RenderError):
+    """A custody manifest that cannot be read or found: one line."""
+
+
+def custody_path(page: Path) -> Path:
+    return page.with_name(f"{page.stem}{SUFFIX}")
+
+
+def sha256_of(path: Path) -> str:
+    with path.open("rb") as data:
+        return hashlib.file_digest(data, "sha256").hexdigest()
+
+
+def write_custody(conn: sqlite3.Connection, archive: Path, page: Page, table: str,
+                  written: list[Path]) -> Path:  # fmt: skip
+    """Write the custody manifest of one space's rendering (``page``: any of its formats;
+    ``table``: its window; ``written``: every file it wrote); return its path."""
+    path = custody_path(page.path)
+    options, filters = page.options, page.options.filters
+    attachments, withheld = _attachments(conn, archive, path.parent, page, table)
+    about = {
+        "archive": archive_facts(conn),
+        "space": {"id": page.space["id"], "title": page.title,
+                  "last_synced": page.space.get("last_synced_at")},
+        "window": {"since": filters.since, "until": filters.until, "last": filters.last,
+                   "sort": filters.sort, "description": options.filters_text,
+                   "time_zone": options.zone_name or str(page.clock.zone)},
+        "blur": options.blur,
+        "formats": list(options.formats),
+    }  # fmt: skip
+    return write_statement(path, page.root, about, written, attachments, withheld)
+
+
+def write_statement(path: Path, root: Path, about: dict, written: list[Path],
+                    attachments: list[dict] | None = None, withheld: int = 0) -> Path:  # fmt: skip
+    """Write a custody manifest at ``path`` (inside ``root``): the tool, ``about`` (what was
+    rendered or exported, from what; its ``formats``, the extensions of the files it names,
+    are what ``verify`` reports as added), every file ``written`` with its sha256 and size,
+    and the ``attachments`` referred to (``_entry``'s shape). An export that is not a space's
+    rendering calls this directly."""
+    folder = path.parent
+    record = {
+        "format": FORMAT, "version": FORMAT_VERSION,
+        "tool": {"name": "webex-space-archive", "version": VERSION},
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **about,
+        "outputs": [_entry(folder, file) for file in _files(dict.fromkeys(written))],
+        "attachments": attachments or [],
+        "attachments_withheld": withheld,
+    }  # fmt: skip
+    with atomic_write(path, root) as out:
+        out.write(json.dumps(record, ensure_ascii=False, indent=1) + "\n")
+    return path
+
+
+def _files(written: Iterable[Path]) -> Iterator[Path]:
+    """The files written: a folder an output is (EML's, one mail a file) stands for the
+    regular files in it, which are what a reader of the statement must be able to check."""
+    for path in written:
+        if path.is_dir() and not path.is_symlink():
+            yield from sorted(p for p in path.iterdir() if p.is_file() and not p.is_symlink())
+        else:
+            yield path
+
+
+def _entry(folder: Path, file: Path, sha256: str | None = None) -> dict:
+    """A file as the manifest lists it; ``sha256``: what the archive recorded for it."""
+    exists = file.is_file()
+    return {
+        "path": Path(os.path.relpath(file, folder)).as_posix(),
+        "sha256": sha256 or (sha256_of(file) if exists else None),
+        "size": file.stat().st_size if exists else None,
+    }
+
+
+def _attachments(conn: sqlite3.Connection, archive: Path, folder: Path, page: Page,
+                 table: str) -> tuple[list[dict], int]:  # fmt: skip
+    """The files the window refers to, and how many --blur leaves out because their
+    stored path names someone (their path would say the name)."""
+    blur = Pseudonyms.build(people_names(conn)) if page.options.blur else None
+    avatars = not blur and (page.options.avatar_files or "rsmf" in page.options.formats)
+    rows = conn.execute(_REFERENCED.format(table=table),
+                        {"space": page.space["id"], "avatars": avatars})  # fmt: skip
+    found, withheld = [], 0
+    for local_path, sha256 in rows:
+        if blur and blur.names_anyone(local_path):
+            withheld += 1
+            continue
+        found.append(_entry(folder, archive / local_path, sha256))
+    return found, withheld
+
+
+def archive_facts(conn: sqlite3.Connection) -> dict:
+    """The archive's id, schema version, and its last sync run and last good one."""
+    meta = dict(conn.execute("SELECT key, value FROM meta"))
+    runs = {}
+    for name, where in (("last_sync_run", ""), ("last_good_sync_run", "WHERE status = 'ok'")):
+        cursor = conn.execute(f"SELECT id, started_at, finished_at, status FROM sync_runs "
+                              f"{where} ORDER BY id DESC LIMIT 1")  # fmt: skip
+        row = cursor.fetchone()
+        runs[name] = (
+            dict(zip([c[0] for c in cursor.description], row, strict=True)) if row else None
+        )
+    return {"id": meta.get("archive_id"), "schema_version": meta.get("schema_version"), **runs}
+
+
+@dataclass
+class Verdict:
+    """What ``verify`` found for one custody manifest."""
+
+    manifest: Path
+    digest: str  # the manifest's own sha256, to compare with a copy kept elsewhere
+    checked: int = 0
+    changed: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.changed or self.missing or self.added)
+
+    def lines(self) -> list[str]:
+        return ([f"changed: {p}" for p in self.changed] + [f"missing: {p}" for p in self.missing]
+                + [f"added: {p}" for p in self.added])  # fmt: skip
+
+
+def verify(path: Path) -> list[Verdict]:
+    """Check the custody manifest ``path``, or every one in the folder ``path`` and below."""
+    if path.is_dir():
+        manifests = sorted(p for p in path.rglob(f"*{SUFFIX}") if p.is_file())
+        if not manifests:
+            raise CustodyError(f"no custody manifest (*{SUFFIX}) in {shown(path)}: render "
+                               "there first, or name the manifest")  # fmt: skip
+        return [check(manifest) for manifest in manifests]
+    if not path.is_file():
+        raise CustodyError(f"{shown(path)} does not exist: name a {SUFFIX} file or a folder")
+    return [check(path)]
+
+
+def check(manifest: Path) -> Verdict:
+    """Compare the files a manifest lists with what is on disk now."""
+    record = _load(manifest)
+    folder = manifest.parent
+    verdict = Verdict(manifest, sha256_of(manifest))
+    listed = set()
+    for entry in [*record["outputs"], *record["attachments"]]:
+        target = folder / entry["path"]
+        listed.add(os.path.normpath(target))
+        verdict.checked += 1
+        if not target.is_file():  # a device or a folder is not the file that was written
+            verdict.missing.append(shown(target))
+        elif target.stat().st_size != entry["size"] or sha256_of(target) != entry["sha256"]:
+            verdict.changed.append(shown(target))
+    stem = manifest.name.removesuffix(SUFFIX)
+    kinds = "|".join(re.escape(fmt) for fmt in record["formats"])
+    ours = re.compile(rf"{re.escape(stem)}{PARTS}\.({kinds})")
+    for candidate in sorted(folder.iterdir()):
+        if ours.fullmatch(candidate.name) and os.path.normpath(candidate) not in listed:
+            verdict.added.append(shown(candidate))
+    outputs = {os.path.normpath(folder / entry["path"]) for entry in record["outputs"]}
+    inner = {os.path.dirname(p) for p in outputs} - {os.path.normpath(folder)}
+    for sub in sorted(Path(d) for d in inner if Path(d).parent == folder and Path(d).is_dir()):
+        for candidate in sorted(sub.iterdir()):  # an output folder's files (EML's mails)
+            if candidate.is_file() and os.path.normpath(candidate) not in listed:
+                verdict.added.append(shown(candidate))
+    return verdict
+
+
+def _load(manifest: Path) -> dict:
+    """The manifest, checked to be one: a wrong or damaged file is an error, not a pass."""
+    try:
+        record = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise CustodyError(f"{shown(manifest)} cannot be read as a custody manifest: "
+                           f"{error}") from None  # fmt: skip
+    entries = ("outputs", "attachments")
+    if (
+        not isinstance(record, dict) or record.get("format") != FORMAT
+        or not all(isinstance(record.get(key), list) for key in (*entries, "formats"))
+        or not all(_valid(e) for key in entries for e in record[key])
+    ):  # fmt: skip
+        raise CustodyError(f"{shown(manifest)} is not a custody manifest of this tool")
+    if record.get("version") != FORMAT_VERSION:
+        raise CustodyError(f"{shown(manifest)} is custody format version "
+                           f"{record.get('version')!r}; this tool reads {FORMAT_VERSION}: "
+                           "upgrade webex-archive")  # fmt: skip
+    return record
+
+
+def _valid(entry: object) -> bool:
+    return (isinstance(entry, dict) and isinstance(entry.get("path"), str)
+            and isinstance(entry.get("size"), int | None)
+            and isinstance(entry.get("sha256"), str | None))  # fmt: skip
+
+
+def shown(path: Path | str) -> str:
+    """A path for a terminal line: characters that could rewrite the line as ``\\uXXXX``."""
+    return _SHOWN.sub(lambda m: f"\\u{ord(m.group()):04x}", str(path))

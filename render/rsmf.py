@@ -1,0 +1,386 @@
+"""The RSMF writer (``--format rsmf``): a space as RSMF 2.0 files for eDiscovery review.
+
+An ``.rsmf`` file is an RFC 5322 message: ``X-RSMF-*`` headers that sum up what it holds
+(version 2.0.0, generator, begin and end date, event count, custodian, participants,
+attachment count, event collection id), a short text part, and exactly one attachment,
+``rsmf.zip`` (base64), which holds ``rsmf_manifest.json`` and every file the manifest names:
+attachments and avatars, under neutral names (``attachment-00001.pdf``, ``avatar-001.png``)
+so that no file name inside the zip carries a person's name or a hostile character; the
+original name is the attachment's ``display``.
+
+Splitting follows Relativity's guidance: one file per conversation (a space) per period (a
+day, in the rendering's time zone, of each thread's first message: a thread stays in one
+file), at most ``MAX_EVENTS`` events per file: ``<page>-2024-03-31.rsmf``, then
+``<page>-2024-03-31-2.rsmf`` and so on. The manifest is streamed into its zip entry event by
+event (its ``events`` come first, ``participants`` and ``conversations`` after them: JSON
+objects are unordered), the zip goes to a temporary file, and the message is written around
+it in base64 chunks, so memory stays flat at any size. See render/rsmf_events.py for what
+each event carries.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import re
+import sqlite3
+import zipfile
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from email.utils import format_datetime
+from pathlib import Path
+
+from webex_layout import check_inside, new_temp
+
+from . import query
+from .clock import parse_utc
+from .html import VERSION
+from .json import dumps
+from .model import Item
+from .page import Page
+from .rsmf_events import (
+    PLATFORM,
+    Participants,
+    Revisions,
+    context_copy,
+    conversation_members,
+    membership_event,
+    memberships,
+    message_event,
+    pseudonyms,
+)
+from .rsmf_message import address, field, write_message
+
+RSMF_VERSION = "2.0.0"
+MAX_EVENTS = 10_000  # per file: Relativity's guidance
+MANIFEST = "rsmf_manifest.json"
+GENERATOR = f"webex-space-archive {VERSION}"
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}")
+BATCH = 200  # events per write into the zip
+WORKERS = 4  # files written around their zips at once: their fsyncs overlap
+
+
+def write_rsmf(page: Page, limit: int = MAX_EVENTS) -> list[Path]:
+    """Write the page's events as .rsmf files beside ``page.path``; return them in order."""
+    if page.conn is None:
+        raise ValueError("an RSMF rendering reads revisions and memberships: it needs conn")
+    with ThreadPoolExecutor(WORKERS, thread_name_prefix="rsmf") as pool:
+        slices = _Slices(page, page.conn, max(limit, 2), pool)
+        try:
+            for item in page.items:
+                slices.add(item)
+            return slices.finish()
+        except BaseException:
+            slices.abandon()
+            close = getattr(page.items, "close", None)
+            if close:  # its open cursor would keep the window's table from being dropped
+                close()  # and that error would hide this one
+            raise
+
+
+def archive_folder(conn: sqlite3.Connection) -> Path:
+    """The folder of the archive ``conn`` reads (paths in it are relative to that)."""
+    row = conn.execute("PRAGMA database_list").fetchone()
+    return Path(row[2]).parent
+
+
+class _Slices:
+    """The page's items cut into files: per local day of each thread, ``limit`` events each."""
+
+    def __init__(self, page: Page, conn: sqlite3.Connection, limit: int,
+                 pool: ThreadPoolExecutor):  # fmt: skip
+        self.page, self.limit, self.written = page, limit, []
+        self.pool, self.tasks = pool, deque[Future]()
+        meta, blur = query.meta(conn), page.options.blur
+        self.archive = archive_folder(conn)
+        blurred = pseudonyms(conn, blur)
+        self.revisions = Revisions(conn, blurred.replacements if blurred else None)
+        self.avatars = {} if blur else _avatars(conn, self.archive, page.space["id"])
+        me = meta.get("me_id")
+        # the owner's participant id (see Participants.add): the custodian of every file
+        self.me = (blurred.name(me) if blurred else me) if me else None
+        self.parts: dict[str, int] = {}
+        self.current: _File | None = None
+        self.thread: str | None = None
+        self.start: dict | None = None  # the event of the current thread's first message
+        self.missing: str | None = None  # a thread start the archive never had
+        self.people: dict[str, tuple] = {}  # participant id -> (person id, name, email)
+        self.joins = self._memberships(page)
+
+    def _memberships(self, page: Page) -> dict[str, list[tuple[str, str, dict]]]:
+        """Joins and leaves inside the window's time bounds, by local day."""
+        filters, stats = page.options.filters, page.stats
+        lower = filters.since or ""
+        if filters.last is not None and stats.get("first_message"):
+            lower = max(lower, stats["first_message"])
+        by_day: dict[str, list[tuple[str, str, dict]]] = {}
+        for change in memberships(page.members, (lower, filters.until or "\uffff")):
+            by_day.setdefault(self._day(change[0]), []).append(change)
+        return by_day
+
+    def _day(self, created: str) -> str:
+        return (self.page.clock.iso(created) or "")[:10]
+
+    def add(self, item: Item) -> None:
+        if item.kind == "placeholder":
+            self.missing, self.thread, self.start = item.id, None, None  # replies start anew
+            return
+        new_thread = not (item.is_reply and item.thread == self.thread)
+        if new_thread:
+            self.thread, self.start = item.thread, None
+            day = self._day(item.created or "")
+            if self.current is None or day != self.current.day:
+                self._open(day)
+        event, files = self._event(item)
+        self._put(event, files)
+        if new_thread and not item.is_reply:
+            self.start = event
+
+    def _event(self, item: Item) -> tuple[dict, list[tuple[dict, Path]]]:
+        """The event of ``item`` in the current file, and the files it attaches."""
+        assert self.current is not None
+        who = self._who(item.author_id, item.author, item.email or None)
+        event = message_event(item, self.page.space["id"], who, self.me)
+        if item.is_reply and item.thread == self.missing:
+            del event["parent"]  # it would name an event no manifest has
+            lost = f"a message the archive does not have ({item.thread})"
+            event.setdefault("custom", []).append({"name": "Reply to", "value": lost})
+        if item.updated:
+            event["edits"] = self.revisions.edits(item, who)
+        files = []
+        for info in item.files:
+            path = self.archive / info["local_path"] if info.get("local_path") else None
+            if path is not None and path.is_file():
+                files.append((info, path))
+                continue
+            why = ("missing from the archive folder" if path else info.get("label")
+                   or "withheld by --blur: its stored name names someone")  # fmt: skip
+            event.setdefault("custom", []).append(
+                {"name": "Attachment not included", "value": f"{info['name']} ({why})"}
+            )
+        return event, files
+
+    def _put(self, event: dict, files: Iterable[tuple[dict, Path]] = ()) -> None:
+        """Add ``event`` to the current file, or to the next when it is full. A ``parent``
+        must name an event of the same file: a long thread's first message is repeated at
+        the top of its next file; any other parent elsewhere is said, not named."""
+        assert self.current is not None
+        if self.current.count >= self.limit:
+            self._open(self.current.day)
+        parent = event.get("parent")
+        if parent is not None and parent not in self.current.ids:
+            if self.start is not None and parent == self.start["id"]:
+                self._add(context_copy(self.start), ())
+            else:
+                del event["parent"]
+                elsewhere = {"name": "Reply to", "value": f"a message in another file ({parent})"}
+                event.setdefault("custom", []).append(elsewhere)
+        self._add(event, files)
+
+    def _who(self, person_id: str | None, name: str, email: str | None) -> str:
+        """The participant id of a person, remembered for the files that follow."""
+        assert self.current is not None
+        who = self.current.participants.add(person_id, name, email)
+        self.people[who] = (person_id, name, email)
+        return who
+
+    def _add(self, event: dict, files: Iterable[tuple[dict, Path]]) -> None:
+        """``event`` into the current file, its participant in the file's list (a file
+        opened because the last was full has not seen them yet)."""
+        assert self.current is not None
+        self.current.participants.add(*self.people[event["participant"]])
+        self.current.add(event, files)
+
+    def _open(self, day: str) -> None:
+        """Close the current file and start the next one of ``day``, with its memberships."""
+        self._close()
+        number = self.parts[day] = self.parts.get(day, 0) + 1
+        stem = f"{self.page.path.stem}-{day}" + (f"-{number}" if number > 1 else "")
+        self.current = _File(self.page, day, self.page.path.with_name(f"{stem}.rsmf"),
+                             Participants(self.page.options.blur, self.avatars))  # fmt: skip
+        for when, kind, member in self.joins.pop(day, []):
+            who = self._who(member.get("person_id"), member["name"], member.get("email"))
+            self._put(membership_event(kind, when, who, self.page.space["id"]))
+
+    def _close(self) -> None:
+        """Finish the current file; a worker writes it while the next one fills (at most
+        2 × WORKERS waiting, so finished zips do not pile up on disk)."""
+        if self.current is not None:
+            task = self.current.close(self.me)
+            self.written.append(self.current.path)
+            self.current = None
+            self.tasks.append(self.pool.submit(task))
+            while len(self.tasks) > 2 * WORKERS:
+                self.tasks.popleft().result()
+
+    def finish(self) -> list[Path]:
+        self._close()
+        for day in sorted(self.joins):
+            self._open(day)
+        self._close()
+        while self.tasks:
+            self.tasks.popleft().result()  # a failed write fails the rendering
+        return self.written
+
+    def abandon(self) -> None:
+        """After a failure: drop the file being filled (the workers finish theirs)."""
+        if self.current is not None:
+            self.current.handle.close()
+            self.current.temp.unlink(missing_ok=True)
+            self.current = None
+
+
+def _avatars(conn: sqlite3.Connection, archive: Path, space_id: str) -> dict[str, Path]:
+    rows = conn.execute(
+        "SELECT person_id, local_path FROM avatars WHERE space_id = ?", [space_id]
+    ).fetchall()
+    return {person: archive / path for person, path in rows if path}
+
+
+class _File:
+    """One .rsmf being written: the manifest streams into a zip on a temporary file."""
+
+    def __init__(self, page: Page, day: str, path: Path, participants: Participants):
+        self.page, self.day, self.path, self.participants = page, day, path, participants
+        self.count, self.attachments, self.first, self.last = 0, 0, "", ""
+        self.files: dict[Path, str] = {}  # source file -> its name in the zip
+        self.ids: set[str] = set()  # the event ids in this file, for parents
+        self.pending: list[str] = []  # events not yet written, and how many were
+        self.written = 0
+        check_inside(path, page.root)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle, self.temp = new_temp(check_inside(path, page.root).parent)
+        self.zip = zipfile.ZipFile(self.handle, "w", zipfile.ZIP_DEFLATED)
+        self.out = self.zip.open(_entry(MANIFEST, day), "w", force_zip64=True)
+        collection = dumps(page.space["id"])
+        self.out.write(f'{{"version":"{RSMF_VERSION}","eventcollectionid":{collection},'
+                       '"events":['.encode())  # fmt: skip
+
+    def add(self, event: dict, files: Iterable[tuple[dict, Path]]) -> None:
+        attached = []
+        for info, source in files:
+            name = self.files.get(source)
+            if name is None:
+                extension = os.path.splitext(info["name"])[1]
+                suffix = extension if _EXTENSION.fullmatch(extension) else ""
+                name = self.files[source] = f"attachment-{len(self.files) + 1:05d}{suffix}"
+            attached.append({"id": name, "display": info["name"],
+                             "size": source.stat().st_size})  # fmt: skip
+        if attached:
+            event["attachments"] = attached
+            self.attachments += len(attached)
+        if "id" in event:
+            self.ids.add(event["id"])
+        when = event.get("timestamp")
+        if when:
+            self.first = min(self.first or when, when)
+            self.last = max(self.last, when)
+        self.pending.append(dumps(event))
+        self.count += 1
+        if len(self.pending) == BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Write the events held back: one compressed write per batch, not per event."""
+        if self.pending:
+            self.out.write(((",", "")[self.written == 0] + ",".join(self.pending)).encode())
+            self.written += len(self.pending)
+            self.pending = []
+
+    def close(self, me: str | None) -> Callable[[], None]:
+        """Finish the manifest and the zip; return the task that writes the .rsmf around
+        it (run on a worker thread: see _Slices)."""
+        try:
+            custodian, conversation = self._conversation(me)
+            avatars = self._avatars()
+            participants = list(self.participants.entries.values())
+            self._flush()
+            self.out.write(f'],"participants":{dumps(participants)},'
+                           f'"conversations":[{dumps(conversation)}]}}'.encode())  # fmt: skip
+            self.out.close()
+            for source, name in [*self.files.items(), *avatars]:
+                entry = self.zip.open(_entry(name, self.day), "w", force_zip64=True)
+                with source.open("rb") as data, entry:
+                    while chunk := data.read(1 << 20):
+                        entry.write(chunk)
+            self.zip.close()
+        except BaseException:
+            self.handle.close()
+            self.temp.unlink(missing_ok=True)
+            raise
+        self.handle.close()
+        return functools.partial(self._finish, custodian, participants)
+
+    def _conversation(self, me: str | None) -> tuple[dict | None, dict]:
+        page = self.page
+        direct = page.space.get("type") == "direct"
+        members = conversation_members(page.members, direct, self.first or None,
+                                       self.participants)  # fmt: skip
+        conversation = {"id": page.space["id"], "display": page.title, "platform": PLATFORM,
+                        "type": "direct" if direct else "channel",
+                        "participants": members}  # fmt: skip
+        custodian = self.participants.entries[me] if me in members else None
+        if custodian:
+            conversation["custodian"] = custodian["id"]
+        return custodian, conversation
+
+    def _avatars(self) -> list[tuple[Path, str]]:
+        """Each participant's downloaded avatar, added to their entry: (file, zip name)."""
+        found = []
+        for participant, entry in self.participants.entries.items():
+            source = self.participants.avatar_of(participant)
+            if source is None or not source.is_file():
+                continue
+            suffix = source.suffix if _EXTENSION.fullmatch(source.suffix) else ""
+            entry["avatar"] = name = f"avatar-{len(found) + 1:03d}{suffix}"
+            found.append((source, name))
+        return found
+
+    def _finish(self, custodian: dict | None, participants: list[dict]) -> None:
+        """Write the message around the finished zip (on a worker thread), then drop it."""
+        try:
+            name = self.path.name.encode()
+            boundary = "rsmf-" + hashlib.sha256(name).hexdigest()[:24]
+            text = (f"Webex space {self.page.title!r}, {self.day}: {self.count} events, "
+                    f"{self.attachments} attachments. The messages are in rsmf.zip "
+                    f"(RSMF {RSMF_VERSION}), for a review platform's short message "
+                    "viewer.\r\n")  # fmt: skip
+            write_message(self.path, self.page.root, self._headers(custodian, participants),
+                          text, self.temp, boundary)  # fmt: skip
+        finally:
+            self.temp.unlink(missing_ok=True)
+
+    def _headers(self, custodian: dict | None, participants: list[dict]) -> bytes:
+        begin = self.first or f"{self.day}T00:00:00.000Z"
+        sender = address(custodian["display"], custodian.get("email")) if custodian else None
+        to = [address(p["display"], p.get("email")) for p in participants if p is not custodian]
+        digest = hashlib.sha256(self.path.name.encode()).hexdigest()[:32]
+        fields = (
+            ("From", sender), ("To", ", ".join(a for a in to if a) or None),
+            ("Subject", f"{self.page.title} ({self.day})"),
+            ("Date", format_datetime(parse_utc(begin))),
+            ("Message-ID", f"<{digest}@rsmf.webex-space-archive>"),
+            ("MIME-Version", "1.0"),
+            ("X-RSMF-Version", RSMF_VERSION), ("X-RSMF-Generator", GENERATOR),
+            ("X-RSMF-Application", "Webex"),
+            ("X-RSMF-BeginDate", begin), ("X-RSMF-EndDate", self.last or begin),
+            ("X-RSMF-EventCount", str(self.count)),
+            ("X-RSMF-AttachmentCount", str(self.attachments)),
+            ("X-RSMF-Custodian", custodian["display"] if custodian else None),
+            ("X-RSMF-Participants", ", ".join(p["display"] for p in participants) or None),
+            ("X-RSMF-EventCollectionID", self.page.space["id"]),
+        )  # fmt: skip
+        return b"".join(field(name, value) for name, value in fields if value is not None)
+
+
+def _entry(name: str, day: str) -> zipfile.ZipInfo:
+    """A zip entry dated the file's day (deterministic: the same archive gives the same zip),
+    within what a zip can say: 1980 to 2107 (a message time can be anything)."""
+    year, month, date = (int(part) for part in day.split("-")) if day else (1980, 1, 1)
+    if not 1980 <= year <= 2107:
+        year, month, date = (1980, 1, 1) if year < 1980 else (2107, 12, 31)
+    info = zipfile.ZipInfo(name, (year, month, date, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info

@@ -1,0 +1,63 @@
+"""The RFC 5322 envelope of an .rsmf file: header fields, a text part, the zip in base64.
+
+Header fields are folded here rather than by the ``email`` package: its folding moves a long
+value whole onto a continuation line, which its own parser then reads back with a leading
+space, and parsing address lists to fold them cost more than the rest of a small file. An
+ASCII value is folded between words at 78 characters; any other is RFC 2047 encoded words;
+a display name in ``From``/``To`` is quoted (and encoded when not ASCII) by ``formataddr``.
+Lines end in CRLF, as RFC 5322 asks.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from email.header import Header
+from email.utils import formataddr
+from pathlib import Path
+
+from .output import open_binary
+
+_ADDRESS = re.compile(r"[!#-'*+\-/-9=?A-Z^-~.]+@[A-Za-z0-9.-]+")  # an addr-spec parsers agree on
+_CHUNK = 57 * 1024  # bytes per base64 chunk: whole 76-character lines
+
+
+def field(name: str, value: str) -> bytes:
+    """``Name: value`` folded (see the module doc)."""
+    if not value.isascii():
+        encoded = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
+        return f"{name}: {encoded}\r\n".encode("ascii")
+    lines, line, start = [], f"{name}:", f"{name}:"
+    for word in value.split(" "):
+        if len(line) + 1 + len(word) > 78 and line != start and line.strip():
+            lines.append(line)
+            line = ""
+        line += f" {word}"
+    return ("\r\n".join([*lines, line]) + "\r\n").encode("ascii")
+
+
+def address(name: str, email: str | None) -> str | None:
+    """``"Name" <email>`` when the email is a plain one every parser reads back whole, else
+    None (the person is still named in X-RSMF-Participants and the manifest)."""
+    if not email or not _ADDRESS.fullmatch(email):
+        return None
+    return formataddr((name, email), charset="utf-8")
+
+
+def write_message(path: Path, root: Path, head: bytes, text: str, zip_path: Path,
+                  boundary: str) -> None:  # fmt: skip
+    """``path``: the header fields ``head``, the text part and ``zip_path`` as ``rsmf.zip``,
+    the one attachment (base64, read in chunks: memory stays flat for any zip)."""
+    with open_binary(path, root) as out:
+        out.write(head)
+        out.write(f"Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n"
+                  f"--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                  "Content-Transfer-Encoding: base64\r\n\r\n".encode())  # fmt: skip
+        out.write(base64.encodebytes(text.encode()).replace(b"\n", b"\r\n"))
+        out.write(f"\r\n--{boundary}\r\nContent-Type: application/zip; name=\"rsmf.zip\"\r\n"
+                  "Content-Disposition: attachment; filename=\"rsmf.zip\"\r\n"
+                  "Content-Transfer-Encoding: base64\r\n\r\n".encode())  # fmt: skip
+        with zip_path.open("rb") as data:
+            while chunk := data.read(_CHUNK):
+                out.write(base64.encodebytes(chunk).replace(b"\n", b"\r\n"))
+        out.write(f"\r\n--{boundary}--\r\n".encode())
