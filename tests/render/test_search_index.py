@@ -1,8 +1,8 @@
 """The search file beside each HTML page (render/search_index.py): what it holds, exactly.
 
 Decoded as the browser does (base64, then gzip), it must hold one line per article in page
-order (per --split part, its own file; the index's lists them), nothing a page does not show (no names under
---blur), and nothing that could end a string or a script.
+order (a --split part's file its own; the index's lists the parts' files), nothing a page
+does not show (no names under --blur), and nothing that could end a string or a script.
 """
 
 from __future__ import annotations
