@@ -141,6 +141,14 @@
     });
   }
 
+  // Whether a failed search file leaves other pages unsearched: any file but this page's
+  // own, unless it is the first and this page is whole; and the own file of a --split index
+  // page (its contents link to other files), which is what leads to the parts.
+  function loses(key, first) {
+    if (key === ownFile) { return document.querySelector("nav.toc a:not([href^='#'])") !== null; }
+    return !first || document.querySelector("nav.parts") !== null;
+  }
+
   // Loads a search file under ``parent`` as a classic script with this script's nonce
   // (file:// allows no fetch). If the page's own file (or the first one it names) fails,
   // the page is still searched, from its DOM.
@@ -153,9 +161,8 @@
     var script = document.createElement("script");
     var done = function () { loading -= 1; refresh(false); };
     var fail = function () {
-      var own = first || key === ownFile;
-      if (own) { node.groups = [pageGroup()]; }
-      failed = failed || !own || document.querySelector("nav.parts") !== null;
+      if (first || key === ownFile) { node.groups = [pageGroup()]; }
+      failed = failed || loses(key, first);
       done();
     };
     script.nonce = nonce;

@@ -21,6 +21,7 @@ from etl import store
 from etl.api import WebexClient
 from etl.sync import SyncOptions, sync_spaces
 from render import RenderOptions, render_spaces
+from render.search_index import index_path
 from tests.render.conftest import SPACE_ID
 from tests.render.test_browser import browser  # noqa: F401 (the fixture)
 
@@ -226,6 +227,29 @@ def test_without_its_search_file_a_page_searches_its_own_messages(reader, whole:
     tab.type("budget")
     assert tab.count() == "1 of 2" and tab.marks() == ["budget"]
     assert [p for p in tab.problems if "ERR_FILE_NOT_FOUND" not in p] == []
+
+
+def test_a_split_page_without_a_search_file_says_what_it_cannot_search(
+    reader, split: dict[str, Path]
+):
+    """A part whose own file is gone searches its articles from the DOM and the other parts
+    from theirs; without the index's file (which leads to the parts) a part searches itself
+    and says the others are not searchable, as does the index page."""
+    index_path(split["2024-03"]).unlink()
+    tab = reader(split["2024-03"])
+    tab.type("change")  # two in March (from the DOM), none elsewhere
+    assert tab.count() == "1 of 2" and tab.current() is not None
+    tab.page.keyboard.press("Escape")
+    tab.type("budget")  # two in February (its file)
+    assert tab.count() == "1 of 2" and [r[:7] for r in tab.results()] == ["2024-02"] * 2
+    assert [p for p in tab.problems if "ERR_FILE_NOT_FOUND" not in p] == []
+    index_path(split["index"]).unlink()
+    tab = reader(split["2024-03"])
+    tab.type("change")
+    assert tab.count() == "1 of 2 · other pages not searchable"
+    tab = reader(split["index"])
+    tab.type("change")
+    assert tab.count() == "no match · other pages not searchable"
 
 
 def test_without_javascript_there_is_no_search_box(reader, whole: Path, split):
