@@ -80,6 +80,8 @@ class Reader:
         if self.page.evaluate("document.activeElement.type") != "search":
             self.page.keyboard.press("/")
         self.page.keyboard.type(words)
+        # the box searches a moment after each key (a 0 ms timer): one timer later, it has
+        self.page.evaluate("() => new Promise(done => setTimeout(done, 0))")
         self.page.wait_for_function(
             "w => document.querySelector('.find input').value === w"
             " && !document.querySelector('.find-count').textContent.includes('loading')"
