@@ -83,7 +83,7 @@ def without_search(page: Path, target: Path) -> Path:
 
 def render(archive: Path, split: str, out: Path) -> list[Path]:
     written = subprocess.run(
-        [*CLI, "--archive", str(archive), "render", "Project Atlas", "--split", split,
+        [*CLI, "--archive", str(archive), "render", "Project Atlas", "--split", split, "--force",
          "--output", str(out)], capture_output=True, text=True, check=True,
     ).stdout.split("\n")  # fmt: skip
     return [Path(p) for p in written if p]
