@@ -13,7 +13,8 @@ printed: the machine is shared, and the fastest run is the one least disturbed):
   search file of every part);
 - the first result: from the typed words reaching the box (an ``input`` event) to the list of
   results in the DOM, for a frequent word, a rare word and two words;
-- the bytes on disk the search adds (the search file) against the text the page shows (the
+- the bytes on disk the search adds (the search files: --split has one per part and the
+  index's list of them) against the text the page shows (the
   UTF-8 bytes of its ``<main>``'s text) and the page's own bytes.
 """
 
@@ -82,7 +83,7 @@ def without_search(page: Path, target: Path) -> Path:
 
 def render(archive: Path, split: str, out: Path) -> list[Path]:
     written = subprocess.run(
-        [*CLI, "--archive", str(archive), "render", "Project Atlas", "--split", split,
+        [*CLI, "--archive", str(archive), "render", "Project Atlas", "--split", split, "--force",
          "--output", str(out)], capture_output=True, text=True, check=True,
     ).stdout.split("\n")  # fmt: skip
     return [Path(p) for p in written if p]
@@ -139,8 +140,8 @@ def main() -> None:
                 took = min(times)
                 print(f"  first result for {query}: {took:.0f} ms ({counts[query]})", flush=True)
         browser.close()
-    for label, index in (("whole page", whole), ("--split month", month[0])):
-        size = index.with_name(index.stem + ".search.js").stat().st_size
+    for label, files in (("whole page", [whole]), ("--split month", month)):  # each part's
+        size = sum(page.with_name(page.stem + ".search.js").stat().st_size for page in files)
         print(
             f"search file, {label}: {size / 1e6:.2f} MB = {size / text:.2f}x the page's text "
             f"({text / 1e6:.2f} MB), {size / whole.stat().st_size:.3f}x the page's bytes"

@@ -30,6 +30,7 @@ from .page import FORMATS, RenderOptions, build_page, home_path, writes_into_arc
 from .progress import Feedback, Progress, Silent, empty_notice
 from .query import Filters, RenderError
 from .rsmf import write_rsmf
+from .search_index import index_path
 from .seed_json import write_seed_json
 from .slack import write_slack
 from .split import write_split
@@ -139,6 +140,8 @@ def _render_one(
                 written.extend(files)
                 outputs.extend(files)
         if page is not None:  # the chain of custody: what the outputs are, from what
+            searches = [index_path(p) for p in outputs if p.suffix == ".html"]
+            outputs.extend(p for p in searches if p.is_file())  # the pages' search files
             write_custody(conn, archive, page, window.table, outputs)
     finally:
         window.close()

@@ -6,7 +6,8 @@ render/manifest.py, or the page itself for pages rendered before manifests), wit
 a reader chooses by (type, messages, members, first and last message, last sync) and the
 archive's own totals. The table is plain HTML, readable without JavaScript; a small script
 under the page's CSP nonce sorts and filters it. Each row carries its values as ``data-``
-attributes, which is what the script reads (and what a search across spaces can read).
+attributes, which is what the script reads. Its search box (templates/search.js) searches
+every listed space through the spaces' search files (render/search_index.py).
 
 ``--blur`` renderings get their own home page in ``blurred/``, listing only blurred pages
 under blurred titles: the root's lists real titles, which may be people's names.
@@ -28,6 +29,7 @@ from .manifest import SUFFIX, read_manifest
 from .model import Pseudonyms, human_size
 from .page import FORMATS, RenderOptions, blurred_title, default_path, home_path
 from .sanitize import clean_inline
+from .search_index import index_path
 
 # Per space: its messages, first and last (the space-order index alone), and current members.
 _SPACES = """
@@ -70,9 +72,11 @@ def write_home(conn: sqlite3.Connection, archive: Path, options: RenderOptions) 
         ("Names", "hidden (blurred)" if blur else "shown"),
     ]
     path = home_path(archive, bool(blur))
+    searches = [page["search"] for entry in listed for page in entry["pages"] if page["search"]]
     stream = environment().get_template("home.html.j2").generate(
         version=VERSION, theme=options.theme, nonce=secrets.token_urlsafe(16),
         settings=settings, numbers=numbers, spaces=listed,
+        search_file="", search_sources=searches,
         types=sorted({s["type"] for s in listed if s["type"]}),
     )  # fmt: skip
     remove_leftovers(check_inside(path, archive).parent)  # a killed render's, as for pages
@@ -105,9 +109,11 @@ def _entry(archive: Path, space: dict, blur: Pseudonyms | None, zone) -> dict | 
 
 
 def _pages(archive: Path, space: dict, blurred: str | None) -> list[dict]:
-    """The space's rendered files, each ``{"label", "href", "parts": [(label, href)]}``: the
-    page of each format its manifest lists (or that exists), with --split's parts. Pages the
-    space's folder holds under other names (``run``'s ``outputfilename``) follow its own."""
+    """The space's rendered files, each ``{"label", "href", "parts": [(label, href)],
+    "search"}``: the page of each format its manifest lists (or that exists), with --split's
+    parts and, for HTML, its search file's URL ("" for none; a --split index's leads to its
+    parts'). Pages the space's folder holds under other names (``run``'s ``outputfilename``)
+    follow its own."""
     home = home_path(archive, blurred is not None).parent
     default = default_path(archive, space, "html", None, blurred)
     stems = [default.stem]
@@ -129,7 +135,12 @@ def _pages(archive: Path, space: dict, blurred: str | None) -> list[dict]:
                 if name.startswith(prefix) and (page.parent / name).is_file()
             ]
             label = fmt.upper() if stem == default.stem else f"{fmt.upper()} ({stem})"
-            found.append({"label": label, "href": href(_relative(page, home)), "parts": parts})
+            search = index_path(page)
+            found.append({
+                "label": label, "href": href(_relative(page, home)), "parts": parts,
+                "search": href(_relative(search, home)) if fmt == "html" and search.is_file()
+                else "",
+            })  # fmt: skip
     return found
 
 

@@ -116,14 +116,14 @@ def write_html(
     toc_href: Callable[[int, int], str] = anchor,
     search: SearchIndex | None = None,
 ) -> None:
-    """Stream the page to ``page.path``; --split passes its ``chosen`` sections, ``parts``
-    links (prev, next, index), where the table of contents points, and the search file it
-    fills part by part and writes itself. A whole page makes and writes its own.
+    """Stream the page to ``page.path`` and its search file beside it; --split passes its
+    ``chosen`` sections, ``parts`` links (prev, next, index), where the table of contents
+    points, and the page's ``search`` (render/split.py says what each page's file holds). A
+    whole page's search file holds its own articles.
 
     A part shows its own months and count, not the whole space's numbers: those change with
     every new message, and a part must change only when its own messages do (render/split.py
     keeps the parts whose inputs are unchanged)."""
-    own = search is None
     if search is None:
         search = SearchIndex(page.title, index_path(page.path).name)
         search.part(page.path.name)
@@ -137,10 +137,9 @@ def write_html(
         sections=chosen if chosen is not None else sections(page.items),
         articles=Articles(page.clock, search.add).chunks, home=page.home,
         shown=sum(count for _, _, count in page.toc) if parts else page.stats["in_window"],
-        search_file=search.file_name, search_part=search.current,
+        search_file=search.file_name,
     )  # fmt: skip
     with open_output(page) as out:
         for chunk in stream:
             out.write(chunk)
-    if own:
-        search.write(page.path.with_name(search.file_name), page.root)
+    search.write(index_path(page.path), page.root)

@@ -9,7 +9,8 @@ leaves the HTML pages alone). A file is removed only when the manifest lists it,
 one this renderer gives (``X.<fmt>``, a ``--split`` part ``X-YYYY[-MM].html``, an RSMF
 day ``X-YYYY-MM-DD[-N].rsmf``) and it is a
 plain file in that folder: never a file a person put there, whatever the manifest says.
-Pages rendered before manifests existed are not known to be ours, and stay.
+Pages rendered before manifests existed are not known to be ours, and stay. An HTML page's
+search file (``X.search.js``, render/search_index.py) goes with the page.
 
 A ``--split`` rendering also records under ``"built"`` what each part was built from (a
 digest per part file, render/incremental.py), so that the next one rewrites only the parts
@@ -25,6 +26,7 @@ from pathlib import Path
 from webex_layout import atomic_write
 
 from .page import Page
+from .search_index import index_path
 
 SUFFIX = ".rendered.json"
 BUILT = "built"
@@ -51,8 +53,9 @@ def tidy(
         if not isinstance(name, str) or name in names or not ours.fullmatch(name):
             continue
         target = page.parent / name
-        if target.is_file() and not target.is_symlink():
-            target.unlink(missing_ok=True)
+        for path in [target, index_path(target)] if fmt == "html" else [target]:
+            if path.is_file() and not path.is_symlink():
+                path.unlink(missing_ok=True)
     record[fmt] = names
     if fmt == "html":
         record.pop(BUILT, None)

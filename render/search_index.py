@@ -8,7 +8,13 @@ folder (tested in Chromium 156: with the nonce it runs, without it is refused; `
 would admit every local file, so the CSP does not use it). So the words go into
 ``<page stem>.search.js``, which the page loads on its first search.
 
-The file holds one line of text per ``<article>``, in page order across the parts: the
+A ``--split`` rendering writes one file per part (``<part stem>.search.js``, written with its
+part and kept when the part is kept: the part's digest covers its rows) and one for the index
+page, which holds no articles and lists the parts' files in ``sources``; every page of the
+rendering (index or part) loads the index's file, and search.js loads the files it lists in
+turn, so that a part names no other part and is unchanged when a new month appears.
+
+A file holds one line of text per ``<article>``, in page order: the
 message's plain text (redacted under ``--blur``, as the page is; controls and bidi overrides
 removed, as on the page) and its attachments' names, whitespace made single spaces. Nothing
 else: no author names, no ids (the n-th article of a part is found by its position), so the
@@ -32,22 +38,30 @@ from .model import Item
 from .sanitize import strip_unsafe
 
 SUFFIX = ".search.js"
-VERSION = 1
+VERSION = 2  # 2: one file per --split part, ``sources`` and ``split``
 BATCH = 2000  # lines compressed at once
 
 
 def index_path(page: Path) -> Path:
-    """Where the search file of the page ``page`` (a whole page or a --split index) goes."""
+    """Where the search file of the page ``page`` (a whole page, a --split index or part) goes."""
     return page.with_name(page.stem + SUFFIX)
 
 
 class SearchIndex:
-    """Collects the searchable text of a rendering's articles, part after part."""
+    """Collects the searchable text of one page's articles.
 
-    def __init__(self, title: str, file_name: str) -> None:
+    ``file_name``: the search file the page's box loads, beside the page (its own, or for a
+    --split part its index's); ``sources``: the other search files this one leads to
+    (relative URLs, quoted); ``split``: the page is a --split part, so results elsewhere
+    name its period."""
+
+    def __init__(
+        self, title: str, file_name: str, sources: list[str] | None = None, split: bool = False
+    ) -> None:
         self.title = title
-        self.file_name = file_name  # the search file's name, beside the pages
-        self.current = -1  # the part being written; -1: a page of none (the --split index)
+        self.file_name = file_name
+        self.sources = sources or []
+        self.split = split
         self.parts: list[str] = []
         self.counts: list[int] = []
         # Level 1: 0.05 s of CPU for 100,000 messages where level 6 took 0.38 s, for a file a
@@ -61,7 +75,6 @@ class SearchIndex:
         in the same folder; the script quotes it)."""
         self.parts.append(href)
         self.counts.append(0)
-        self.current = len(self.parts) - 1
 
     def add(self, item: Item) -> None:
         words = item.plain
@@ -89,6 +102,8 @@ class SearchIndex:
             "title": self.title,
             "parts": self.parts,
             "counts": self.counts,
+            "sources": self.sources,
+            "split": self.split,
             "text": base64.b64encode(packed).decode("ascii"),
         }
         payload = json.dumps(data, ensure_ascii=True, separators=(",", ":"))

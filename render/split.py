@@ -3,9 +3,10 @@
 Huge archives open faster as parts. Each part is a normal page (same template) holding the
 sections of its period, its own contents and count; the index page (the usual output path)
 carries the statistics and a table of contents that links into the parts. A part whose inputs
-are unchanged since the last rendering is kept as it is (render/incremental.py). All of them
-share one search file (the index page's name, ``.search.js``), so that the search box of any
-of them finds every part.
+are unchanged since the last rendering is kept as it is (render/incremental.py), and so is
+its search file (``<part stem>.search.js``, its own articles). The index page's search file,
+written every time, holds no articles and lists the parts' files; every page's search box
+loads it, so that any of them finds every part while a part names no other part.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def write_split(page: Page) -> Split:
         rows = page.window.rows(avatars=page.options.avatar_files, ranges=plan.ranges)
         stream = items(rows, page.context)
     written = []
-    search = SearchIndex(page.title, index_path(page.path).name)  # one for all the parts
+    index_file = index_path(page.path).name
     for part, group in itertools.groupby(sections(stream), lambda s: key(s.year, s.month)):
         if part not in plan.write:
             continue  # the row before a part written again: read for its header, not shown
@@ -67,6 +68,7 @@ def write_split(page: Page) -> Split:
             path=page.path.with_name(href(part)),
             toc=[t for t in page.toc if key(t[0], t[1]) == part],
         )
+        search = SearchIndex(page.title, index_file, split=True)
         search.part(piece.path.name)
         write_html(piece, chosen=group, parts=links, search=search)
         written.append(piece.path)
@@ -74,9 +76,9 @@ def write_split(page: Page) -> Split:
     def toc_href(year: int, month: int) -> str:
         return quoted(href(key(year, month))) + anchor(year, month)
 
-    search.current = -1
+    sources = [quoted(index_path(Path(href(part))).name) for part in keys]
+    search = SearchIndex(page.title, index_file, sources=sources)
     write_html(replace(page, items=iter(())), chosen=[], toc_href=toc_href, search=search)
-    search.write(index_path(page.path), page.root)
     files = [page.path, *(page.path.with_name(href(part)) for part in keys)]
     built = {href(part): digest for part, digest in plan.digests.items()}
     return Split(files, [page.path, *written], built)
@@ -94,4 +96,9 @@ def _plan(page: Page, keys: list[str], href) -> incremental.Plan:
     built = {} if page.options.force else built_parts(page.path)
     by_key = {part: built.get(href(part)) for part in keys}
     folder = page.path.parent
-    return incremental.plan(parts, keys, by_key, lambda part: (folder / href(part)).is_file())
+
+    def kept(part: str) -> bool:
+        path = folder / href(part)
+        return path.is_file() and index_path(path).is_file()
+
+    return incremental.plan(parts, keys, by_key, kept)

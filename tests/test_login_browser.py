@@ -85,6 +85,7 @@ def test_login_in_chromium_then_sync_and_render(emu, browser, tmp_path):
     rendered = cli("render", "--all", env=env)
     assert rendered.returncode == 0, rendered.stderr
     pages = [Path(line) for line in rendered.stdout.splitlines()]
-    assert len(pages) == 4 and all(p.is_file() for p in pages)
+    assert len(pages) == 5 and all(p.is_file() for p in pages)  # and the home page, last
+    assert pages[-1].name == "index.html"
     outputs = [stdout, stderr, synced.stdout, synced.stderr, rendered.stdout, rendered.stderr]
     assert_never_shown(emu, outputs, tmp_path / "archive", {"s-nightly"})

@@ -13,9 +13,14 @@
   var list = box.querySelector(".find-results");
   var nonce = document.currentScript ? document.currentScript.nonce : "";
   var LIMIT = 200;  // results listed; Enter steps through all of them
-  // Each source (this page, a search file) gives groups: a page's messages, in page order.
-  // A group: {label, href (its page; "" for this one), docs: [{text, fold, n, article}]}.
+  // Each source (a search file, or this page's DOM) is a node of a tree: its groups, then
+  // the nodes of the files it lists, so that results come in page order. A group is one
+  // page's messages: {label, href (its page; "" for this one), docs: [{text, fold, n,
+  // article}]}.
   var sources = null;
+  var seen = {};  // the search files asked for, by path: each is loaded once
+  var here = path(window.location.href);  // this page, and its own search file
+  var ownFile = here.replace(/\.html$/, ".search.js");
   var loading = 0;
   var failed = false;
   var hits = [];  // {group, doc} of every match, in page order
@@ -98,45 +103,66 @@
     return new Response(stream).text();
   }
 
-  function partLabel(href, title, many) {
-    var name = href.replace(/\.html$/, "");
-    var tail = name.match(/-(\d{4}(-\d{2})?)$/);
-    var part = many && tail ? tail[1] : "";
+  // A file's path, decoded, to tell whether two URLs name one file.
+  function path(url) {
+    var name = new URL(url, document.baseURI).pathname;
+    try { return decodeURIComponent(name); } catch (error) { return name; }
+  }
+
+  function partLabel(href, title, split) {
+    var tail = split ? href.replace(/\.html$/, "").match(/-(\d{4}(-\d{2})?)$/) : null;
+    var part = tail ? tail[1] : "";
     return title ? title + (part ? " · " + part : "") : part;
   }
 
-  // A search file's parts become the groups of source ``slot``. The part this page shows
-  // (``own``) is tied to its articles; if their number is not the file's (a page re-rendered
-  // without its file), its group is read from the DOM instead.
-  function addData(data, base, slot, own, titled) {
+  // A search file's parts become the groups of ``node``, then the files it lists are loaded
+  // under it. The page this is (``here``) is tied to its articles; if their number is not
+  // the file's (a page re-rendered without its file), its group is read from the DOM instead.
+  function addData(data, base, node, titled) {
     return inflate(data.text).then(function (text) {
       var lines = text.split("\n");
       var folds = fold(text).split("\n");
       var line = 0;
-      sources[slot] = data.parts.map(function (href, p) {
+      node.groups = data.parts.map(function (href, p) {
         var first = line;
         line += data.counts[p];
-        var articles = p === own ? document.querySelectorAll("main article.msg") : null;
+        var link = base + encodeURIComponent(href);
+        var articles = path(link) === here ? document.querySelectorAll("main article.msg") : null;
         if (articles && articles.length !== data.counts[p]) { return pageGroup(); }
-        var group = { label: partLabel(href, titled ? data.title : "", data.parts.length > 1),
-                      href: articles ? "" : base + encodeURIComponent(href), docs: [] };
+        var group = { label: partLabel(href, titled ? data.title : "", data.split),
+                      href: articles ? "" : link, docs: [] };
         for (var n = 0; first + n < line; n += 1) {
           group.docs.push({ text: lines[first + n], fold: folds[first + n], n: n,
                             article: articles ? articles[n] : null });
         }
         return group;
       });
+      data.sources.forEach(function (url) { load(base + url, node, titled, false); });
     });
   }
 
-  // Loads a search file as a classic script with this script's nonce (file:// allows no
-  // fetch). If this page's own file fails, the page is still searched, from its DOM.
-  function load(url, slot, own, titled) {
+  // Whether a failed search file leaves other pages unsearched: any file but this page's
+  // own, unless it is the first and this page is whole; and the own file of a --split index
+  // page (its contents link to other files), which is what leads to the parts.
+  function loses(key, first) {
+    if (key === ownFile) { return document.querySelector("nav.toc a:not([href^='#'])") !== null; }
+    return !first || document.querySelector("nav.parts") !== null;
+  }
+
+  // Loads a search file under ``parent`` as a classic script with this script's nonce
+  // (file:// allows no fetch). If the page's own file (or the first one it names) fails,
+  // the page is still searched, from its DOM.
+  function load(url, parent, titled, first) {
+    var key = path(url);
+    if (seen[key]) { return; }
+    seen[key] = true;
+    var node = { groups: [], kids: [] };
+    parent.kids.push(node);
     var script = document.createElement("script");
     var done = function () { loading -= 1; refresh(false); };
     var fail = function () {
-      if (own >= 0) { sources[slot] = [pageGroup()]; }
-      failed = failed || own < 0 || document.querySelector("nav.parts") !== null;
+      if (first || key === ownFile) { node.groups = [pageGroup()]; }
+      failed = failed || loses(key, first);
       done();
     };
     script.nonce = nonce;
@@ -144,40 +170,38 @@
     loading += 1;
     script.onload = function () {
       var data = (window.webexArchiveSearch || []).pop();  // the file just run pushed it
-      if (!data || data.v !== 1 || !window.DecompressionStream) { fail(); return; }
+      if (!data || data.v !== 2 || !window.DecompressionStream) { fail(); return; }
       var base = url.slice(0, url.lastIndexOf("/") + 1);
-      addData(data, base, slot, own, titled).then(done, fail);
+      addData(data, base, node, titled).then(done, fail);
     };
     script.onerror = fail;
     document.head.appendChild(script);
   }
 
-  // The search file of this page (data-index; data-part: which of its parts this page is,
-  // -1 for none, as on a --split index page), or the search files a home page lists
-  // (data-sources: a JSON list of URLs, one per space). Reading the file is faster than
-  // reading the DOM (0.3 s against 0.7 s to 2.4 s at 100,000 messages), and it knows the other
-  // parts; without one, the page reads its own articles.
+  // The search file this page's box names (data-index: its own, or its --split index's,
+  // which leads to every part), or the search files a home page lists (data-sources: a JSON
+  // list of URLs, one per space). Reading the files is faster than reading the DOM (0.3 s
+  // against 0.7 s to 2.4 s at 100,000 messages), and they know the other parts; without
+  // one, the page reads its own articles.
   function build() {
     if (sources) { return; }
-    var part = parseInt(box.getAttribute("data-part") || "-1", 10);
     var file = box.getAttribute("data-index");
     var listed = JSON.parse(box.getAttribute("data-sources") || "[]");
-    sources = [[]];
-    if (file) {
-      load(file, 0, part, false);
-    } else if (part >= 0) {
-      sources[0] = [pageGroup()];
-    }
-    listed.forEach(function (url, k) {
-      sources.push([]);
-      load(url, k + 1, -1, true);
-    });
+    sources = { groups: [], kids: [] };
+    if (file) { load(file, sources, false, true); }
+    listed.forEach(function (url) { load(url, sources, true, false); });
     say();
+  }
+
+  function groups(node, out) {
+    out.push.apply(out, node.groups);
+    node.kids.forEach(function (kid) { groups(kid, out); });
+    return out;
   }
 
   function search(words) {
     var found = [];
-    [].concat.apply([], sources).forEach(function (group) {
+    groups(sources, []).forEach(function (group) {
       group.docs.forEach(function (doc) {
         for (var k = 0; k < words.length; k += 1) {
           if (doc.fold.indexOf(words[k]) < 0) { return; }

@@ -65,8 +65,9 @@ def test_the_manifest_says_what_was_written_from_what(archive):
     assert path.name == "Project Falcon.custody.json"
     record = json.loads(path.read_text(encoding="utf-8"))
     folder = path.parent
+    search = folder / "Project Falcon.search.js"  # the HTML page's search file goes with it
     assert record["outputs"] == [
-        {"path": p.name, "sha256": sha(p), "size": p.stat().st_size} for p in written
+        {"path": p.name, "sha256": sha(p), "size": p.stat().st_size} for p in [*written, search]
     ]
     assert [p.suffix for p in written][:3] == [".html", ".json", ".txt"] and len(written) > 8
     assert record["attachments"] == [
@@ -99,7 +100,8 @@ def test_verify_passes_then_names_each_change(archive):
     path = custody(archive)
     ok = run("verify", str(path))
     assert ok.returncode == 0 and ok.stderr == ""
-    assert ok.stdout == (f"ok: {len(written) + 2} files match {path} (sha256 {sha(path)})\n")
+    # the outputs, the HTML page's search file, the slides and the file named after Alice
+    assert ok.stdout == (f"ok: {len(written) + 3} files match {path} (sha256 {sha(path)})\n")
     page, removed = written[1], written[5]
     page.write_bytes(page.read_bytes().replace(b"Budget approved", b"Budget rejected"))
     removed.unlink()

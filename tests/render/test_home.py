@@ -4,6 +4,7 @@ and reads the same with JavaScript off (issue 18)."""
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -94,6 +95,15 @@ def test_blurred_renderings_get_a_home_page_of_their_own_without_names(small_arc
             assert value.casefold() not in text.casefold(), value
     [row] = rows(small_archive / "blurred" / "index.html")
     assert re.search(r'<a href="Person%201-[0-9a-f]{8}\.html">Person 1</a>', row)
+    # its search box loads the blurred page's search file alone (it leads to the parts')
+    [sources] = re.findall(r"data-sources='([^']*)'", text)
+    [source] = json.loads(sources)
+    assert re.fullmatch(r"Person%201-[0-9a-f]{8}\.search\.js", source)
+    assert (small_archive / "blurred" / unquote(source)).is_file()
+    assert "Falcon" not in (small_archive / "blurred" / unquote(source)).read_text()
+    assert re.findall(r"data-sources='([^']*)'", root.decode()) == [
+        '["Project%20Falcon/Project%20Falcon.search.js"]'
+    ]
 
 
 @pytest.fixture

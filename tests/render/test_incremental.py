@@ -25,7 +25,7 @@ import pytest
 from etl import store
 from etl.api import WebexClient
 from etl.sync import SyncOptions, sync_spaces
-from render import RenderOptions, render_spaces
+from render import Filters, RenderOptions, render_spaces
 from render.manifest import manifest_path
 from tests.conftest import make_dataset
 from webex_emulator import Emulator
@@ -63,9 +63,10 @@ def render(archive: Path, **options) -> list[Path]:
 
 
 def pages(archive: Path) -> dict[str, str]:
-    """Every HTML page under the archive, without what differs between two renderings."""
+    """Every HTML page and search file under the archive, without what differs between two
+    renderings (a search file has nothing that does)."""
     found = {}
-    for path in sorted(archive.rglob("*.html")):
+    for path in sorted([*archive.rglob("*.html"), *archive.rglob("*.search.js")]):
         text = path.read_text(encoding="utf-8")
         for pattern, stand_in in VARIABLE:
             text = pattern.sub(stand_in, text)
@@ -207,6 +208,34 @@ def test_changed_options_a_lost_part_or_a_broken_manifest_write_again(archive):
     manifest.write_text("[not a manifest")
     rewritten = parts(render(archive, theme="dark"))
     assert lost.name in rewritten and len(rewritten) > 20 and rewritten < all_parts
+
+
+def test_each_part_keeps_its_search_file_and_a_gone_part_takes_its_file(archive):
+    """A part's search file is written with its part and kept with it; the index's lists
+    every part's. A part that a narrower window no longer has goes with its search file, and a
+    whole page after --split leaves none of the parts' files; a lost search file rewrites its
+    part."""
+    render(archive)
+    index = next(p for p in archive.rglob("*.html") if p.parent.name == p.stem)
+    searches = sorted(p.name for p in index.parent.glob("*.search.js"))
+    htmls = sorted(p.name for p in index.parent.glob("*.html"))
+    assert searches == [name[: -len(".html")] + ".search.js" for name in htmls]
+    assert len(searches) > 20
+    listed = re.search(r'"sources":(\[[^]]*\])', index.with_suffix(".search.js").read_text())
+    assert json.loads(listed[1]) == [quote(name) for name in searches if name != index.stem +
+                                     ".search.js"]  # fmt: skip
+    lost = next(index.parent.glob("*-2025-03.search.js"))
+    lost.unlink()
+    assert parts(render(archive)) == {lost.name.replace(".search.js", ".html")}
+    assert lost.is_file()
+    render(archive, filters=Filters(since="2026-01-01T00:00:00.000Z"))
+    kept = sorted(p.name for p in index.parent.glob("*.search.js"))
+    assert kept == [name[: -len(".html")] + ".search.js"
+                    for name in sorted(p.name for p in index.parent.glob("*.html"))]  # fmt: skip
+    assert 1 < len(kept) < len(searches) and not lost.exists()
+    settings = RenderOptions(zone=ZONE, zone_name="Europe/Amsterdam")
+    render_spaces(archive, [], True, settings)
+    assert sorted(p.name for p in index.parent.glob("*.search.js")) == [index.stem + ".search.js"]
 
 
 def test_every_page_links_home_and_the_home_page_lists_every_space(archive):

@@ -27,20 +27,24 @@ def names(folder: Path) -> list[str]:
 def test_a_plain_render_after_a_split_one_leaves_only_its_page(small_archive):
     folder = small_archive / "Project Falcon"
     months = render(small_archive, split="month", formats=("html", "txt"))
-    # The search file is the HTML's, rewritten by each rendering of it.
-    search = "Project Falcon.search.js"
-    assert names(folder) == sorted([*(p.name for p in months), search]) == [
-        "Project Falcon-2024-02.html", "Project Falcon-2024-03.html",
-        "Project Falcon-2024-04.html", "Project Falcon.html", search, "Project Falcon.txt",
+    # Each HTML page has its search file, which goes with it.
+    searches = [p.stem + ".search.js" for p in months if p.suffix == ".html"]
+    assert names(folder) == sorted([*(p.name for p in months), *searches]) == [
+        "Project Falcon-2024-02.html", "Project Falcon-2024-02.search.js",
+        "Project Falcon-2024-03.html", "Project Falcon-2024-03.search.js",
+        "Project Falcon-2024-04.html", "Project Falcon-2024-04.search.js",
+        "Project Falcon.html", "Project Falcon.search.js", "Project Falcon.txt",
     ]  # fmt: skip
     (folder / "Project Falcon-notes.html").write_text("mine")  # a person's files
     (folder / "Project Falcon-2023.html").write_text("mine too: not in the manifest")
+    (folder / "Project Falcon-2023.search.js").write_text("mine as well")
     render(small_archive, split="year", formats=("json",))  # another format: HTML untouched
     assert {p.name for p in months} <= set(names(folder))
     [page] = render(small_archive)
     assert names(folder) == sorted(["Project Falcon.html", "Project Falcon.txt",
                                     "Project Falcon.json", "Project Falcon-notes.html",
                                     "Project Falcon-2023.html",
+                                    "Project Falcon-2023.search.js",
                                     "Project Falcon.search.js"])  # fmt: skip
     assert json.loads(manifest_path(page).read_text()) == {
         "html": ["Project Falcon.html"], "json": ["Project Falcon.json"],

@@ -10,6 +10,7 @@ outside the archive.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
@@ -20,7 +21,6 @@ from etl import store
 from etl.api import WebexClient
 from etl.sync import SyncOptions, sync_spaces
 from render import RenderOptions, render_spaces
-from render.html import environment, href
 from render.search_index import index_path
 from tests.render.conftest import SPACE_ID
 from tests.render.test_browser import browser  # noqa: F401 (the fixture)
@@ -80,6 +80,8 @@ class Reader:
         if self.page.evaluate("document.activeElement.type") != "search":
             self.page.keyboard.press("/")
         self.page.keyboard.type(words)
+        # the box searches a moment after each key (a 0 ms timer): one timer later, it has
+        self.page.evaluate("() => new Promise(done => setTimeout(done, 0))")
         self.page.wait_for_function(
             "w => document.querySelector('.find input').value === w"
             " && !document.querySelector('.find-count').textContent.includes('loading')"
@@ -229,6 +231,29 @@ def test_without_its_search_file_a_page_searches_its_own_messages(reader, whole:
     assert [p for p in tab.problems if "ERR_FILE_NOT_FOUND" not in p] == []
 
 
+def test_a_split_page_without_a_search_file_says_what_it_cannot_search(
+    reader, split: dict[str, Path]
+):
+    """A part whose own file is gone searches its articles from the DOM and the other parts
+    from theirs; without the index's file (which leads to the parts) a part searches itself
+    and says the others are not searchable, as does the index page."""
+    index_path(split["2024-03"]).unlink()
+    tab = reader(split["2024-03"])
+    tab.type("change")  # two in March (from the DOM), none elsewhere
+    assert tab.count() == "1 of 2" and tab.current() is not None
+    tab.page.keyboard.press("Escape")
+    tab.type("budget")  # two in February (its file)
+    assert tab.count() == "1 of 2" and [r[:7] for r in tab.results()] == ["2024-02"] * 2
+    assert [p for p in tab.problems if "ERR_FILE_NOT_FOUND" not in p] == []
+    index_path(split["index"]).unlink()
+    tab = reader(split["2024-03"])
+    tab.type("change")
+    assert tab.count() == "1 of 2 · other pages not searchable"
+    tab = reader(split["index"])
+    tab.type("change")
+    assert tab.count() == "no match · other pages not searchable"
+
+
 def test_without_javascript_there_is_no_search_box(reader, whole: Path, split):
     for path in (whole, split["index"], split["2024-03"]):
         tab = reader(path, javascript=False)
@@ -259,43 +284,41 @@ def test_hostile_text_stays_text_in_the_results(reader, whole: Path):
     assert tab.problems == []
 
 
-HOME = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'nonce-{{ nonce }}'; script-src 'nonce-{{ nonce }}'; base-uri 'none'">
-<title>Archive</title><style nonce="{{ nonce }}">{% include "style.css" %}</style></head>
-<body>{% include "find.html.j2" %}<main></main>
-<script nonce="{{ nonce }}">{% include "search.js" %}</script></body></html>
-"""  # noqa: E501
-
-
-def test_a_home_page_searches_every_space(reader, emu, dataset, tmp_path: Path):
-    """The archive's home page (another module's) includes the box with every space's search
-    file in ``search_sources`` and the same script: results name their space and lead into
-    its page, onto the message."""
+def test_the_home_page_searches_every_space(reader, emu, dataset, tmp_path: Path):
+    """``render --all`` writes the archive's home page with a search box over every space's
+    search file; a --split space's leads to its parts. A word in several spaces lists each
+    under its name (a part's with its month), and a result leads onto the message."""
     db = store.open_archive(tmp_path)
     with WebexClient(emu.token, emu.api_url) as client:
         sync_spaces(db, client, list(dataset.rooms), SyncOptions())
-    pages = render_spaces(tmp_path, [], True, RenderOptions(zone=AMSTERDAM))
-    assert len(pages) == len(dataset.rooms) >= 3
-    sources = [href(str(index_path(p).relative_to(tmp_path))) for p in pages]
-    home = tmp_path / "home.html"
-    template = environment().from_string(HOME)
-    home.write_text(template.render(nonce="n0nce", search_file="", search_part=-1,
-                                    search_sources=sources), encoding="utf-8")  # fmt: skip
-    tab = reader(home, root=tmp_path)
+    db.conn.close()
+    options = RenderOptions(zone=AMSTERDAM, zone_name="Europe/Amsterdam")
+    render_spaces(tmp_path, [], True, options)
+    render_spaces(tmp_path, ["Project Atlas"], False, replace(options, split="month"))
+    tab = reader(tmp_path / "index.html", root=tmp_path)
     tab.type("deploy")
     links = tab.page.locator(".find-results a")
     targets = links.evaluate_all("as => as.map(a => a.getAttribute('href'))")
-    spaces = {target.split("/")[0] for target in targets}
-    assert len(spaces) >= 3 and tab.count() == f"1 of {len(targets)}"
-    titles = {room["title"] for room in dataset.rooms.values()}
     labels = tab.page.locator(".find-where").all_text_contents()
-    assert set(labels) <= titles and len(set(labels)) == len(spaces)
-    last = targets[-1]
-    assert re.fullmatch(r"[^#]+\.html#find=\d+:deploy", last)
-    links.last.click()
-    folder = tmp_path / unquote(last.split("#")[0])
-    tab.page.wait_for_function("() => document.querySelector('article.find-hit') !== null")
-    assert urlsplit(tab.page.url).path == folder.as_uri()[len("file://") :]
-    assert tab.marks() and {m.lower() for m in tab.marks()} == {"deploy"}
+    titles = {room["title"] for room in dataset.rooms.values()}
+    named = {label.split(" · ")[0] for label in labels}
+    assert len(named) >= 3 and named <= titles and "Project Atlas" in named
+    assert tab.count() == f"1 of {len(targets)}" and len(targets) == len(labels)
+    atlas = [k for k, label in enumerate(labels) if label.startswith("Project Atlas")]
+    assert all(re.fullmatch(r"Project Atlas · \d{4}-\d{2}", labels[k]) for k in atlas)
+    assert all(re.fullmatch(r"Project%20Atlas/Project%20Atlas-\d{4}-\d{2}\.html#find=\d+:deploy",
+                            targets[k]) for k in atlas)  # fmt: skip
+    other = next(k for k, label in enumerate(labels) if " · " not in label)
+    for k in (atlas[-1], other):
+        tab.goto(tmp_path / "index.html")
+        tab.type("deploy")
+        links.nth(k).click()
+        page = tmp_path / unquote(targets[k].split("#")[0])
+        tab.page.wait_for_function("() => document.querySelector('article.find-hit') !== null")
+        assert urlsplit(tab.page.url).path == page.as_uri()[len("file://") :]
+        assert tab.hash().startswith("msg-") and tab.hash() == tab.current()
+        assert {m.lower() for m in tab.marks()} == {"deploy"}
     assert tab.problems == []
+    off = reader(tmp_path / "index.html", javascript=False, root=tmp_path)
+    assert off.page.locator(".find").count() == 1 and off.page.locator(".find").is_hidden()
+    assert off.problems == [] and off.requests == [(tmp_path / "index.html").as_uri()]

@@ -1,8 +1,8 @@
 """The search file beside each HTML page (render/search_index.py): what it holds, exactly.
 
 Decoded as the browser does (base64, then gzip), it must hold one line per article in page
-order, every part of a --split rendering, nothing a page does not show (no names under
---blur), and nothing that could end a string or a script.
+order (a --split part's file its own; the index's lists the parts' files), nothing a page
+does not show (no names under --blur), and nothing that could end a string or a script.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import gzip
 import json
 import re
 from pathlib import Path
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from render import RenderOptions, render_spaces
@@ -52,6 +53,9 @@ def read(page: Path) -> tuple[dict, list[str]]:
     assert script.startswith(PREFIX) and script.endswith(");\n")
     data = json.loads(script[len(PREFIX) : -3])
     text = gzip.decompress(base64.b64decode(data.pop("text"))).decode("utf-8")
+    if not data["parts"]:  # a --split index page's: no articles
+        assert text == ""
+        return data, []
     assert text.endswith("\n")
     return data, text[:-1].split("\n")
 
@@ -59,27 +63,38 @@ def read(page: Path) -> tuple[dict, list[str]]:
 def test_the_whole_page_has_one_line_per_article(small_archive: Path):
     [page] = render(small_archive)
     data, lines = read(page)
-    assert data == {"v": 1, "title": "Project Falcon", "parts": ["Project Falcon.html"],
-                    "counts": [15]}  # fmt: skip
+    assert data == {"v": 2, "title": "Project Falcon", "parts": ["Project Falcon.html"],
+                    "counts": [15], "sources": [], "split": False}  # fmt: skip
     assert lines == LINES
     html = page.read_text(encoding="utf-8")
     assert html.count("<article") == 15
-    assert '<div class="find" role="search" hidden data-index="Project%20Falcon.search.js" ' \
-        'data-part="0">' in html  # fmt: skip
+    assert '<div class="find" role="search" hidden data-index="Project%20Falcon.search.js">' \
+        in html  # fmt: skip
 
 
-def test_split_parts_share_one_file_in_page_order(small_archive: Path):
+def test_each_split_part_has_its_file_and_the_index_lists_them(small_archive: Path):
+    """A part's file holds its own articles and names no other part (a part kept by an
+    incremental rendering stays right when months come and go); the index's file holds none
+    and lists the parts' files in page order; every page's box loads the index's file."""
     index, *parts = render(small_archive, split="month")
+    names = ["Project Falcon-2024-02", "Project Falcon-2024-03", "Project Falcon-2024-04"]
+    assert [p.stem for p in parts] == names
     data, lines = read(index)
-    names = ["Project Falcon-2024-02.html", "Project Falcon-2024-03.html",
-             "Project Falcon-2024-04.html"]  # fmt: skip
-    assert [p.name for p in parts] == names
-    assert data == {"v": 1, "title": "Project Falcon", "parts": names, "counts": [3, 9, 3]}
-    assert lines == LINES
-    for number, page in enumerate([index, *parts], -1):
+    sources = [quote(name) + ".search.js" for name in names]
+    assert data == {"v": 2, "title": "Project Falcon", "parts": [], "counts": [],
+                    "sources": sources, "split": False}  # fmt: skip
+    assert lines == []
+    found = []
+    for page, count in zip(parts, [3, 9, 3], strict=True):
+        data, lines = read(page)
+        assert data == {"v": 2, "title": "Project Falcon", "parts": [page.name],
+                        "counts": [count], "sources": [], "split": True}  # fmt: skip
+        assert len(lines) == count
+        found += lines
+    assert found == LINES
+    for page in [index, *parts]:
         html = page.read_text(encoding="utf-8")
-        assert f'data-index="Project%20Falcon.search.js" data-part="{number}">' in html
-        assert html.count("<article") == (data["counts"][number] if number >= 0 else 0)
+        assert 'data-index="Project%20Falcon.search.js">' in html
 
 
 def test_the_file_is_inert_and_the_same_each_time(small_archive: Path):
