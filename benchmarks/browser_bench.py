@@ -70,10 +70,10 @@ def parse_only(page: Path, target: Path) -> Path:
     return target
 
 
-def render(archive: Path, split: str, out: Path) -> list[Path]:
+def render(archive: Path, split: str, out: Path, *options: str) -> list[Path]:
     written = subprocess.run(
         [*CLI, "--archive", str(archive), "render", "Project Atlas", "--split", split,
-         "--output", str(out)], capture_output=True, text=True, check=True,
+         *options, "--output", str(out)], capture_output=True, text=True, check=True,
     ).stdout.split("\n")  # fmt: skip
     return [Path(p) for p in written if p]
 

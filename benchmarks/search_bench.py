@@ -22,15 +22,14 @@ from __future__ import annotations
 
 import argparse
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from browser_bench import ARGS, TIMING  # a sibling script
-from render_bench import CLI, archive_for
+from browser_bench import ARGS, TIMING, render  # a sibling script
+from render_bench import archive_for
 
 BUILD = """() => {
   const input = document.querySelector('.find input');
@@ -81,14 +80,6 @@ def without_search(page: Path, target: Path) -> Path:
     return target
 
 
-def render(archive: Path, split: str, out: Path) -> list[Path]:
-    written = subprocess.run(
-        [*CLI, "--archive", str(archive), "render", "Project Atlas", "--split", split, "--force",
-         "--output", str(out)], capture_output=True, text=True, check=True,
-    ).stdout.split("\n")  # fmt: skip
-    return [Path(p) for p in written if p]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=100_000)
@@ -97,8 +88,8 @@ def main() -> None:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     archive = archive_for(args.messages, args.work)
-    whole = render(archive, "none", args.work / f"search-{args.messages}-none")[0]
-    month = render(archive, "month", args.work / f"search-{args.messages}-month")
+    whole = render(archive, "none", args.work / f"search-{args.messages}-none", "--force")[0]
+    month = render(archive, "month", args.work / f"search-{args.messages}-month", "--force")
     largest = max(month[1:], key=lambda p: p.stat().st_size)
     pages = {"whole page": whole, "--split month, index page": month[0],
              "--split month, largest part": largest}  # fmt: skip

@@ -210,11 +210,12 @@ class WebexApi:
 
     def list_memberships(self, request: Request) -> Response:
         room_id = request.arg("roomId")
+        keep: tuple[str, ...] = ("roomId", "personId", "personEmail")
         if not room_id:
             if compliance.is_officer(self.ds, request.person_id):
                 members = compliance.person_memberships(self.ds, request)
             else:
-                return self.my_memberships(request)
+                members, keep = self.my_memberships(request), ()
         else:
             self.visible_room(request, room_id)
             members = [
@@ -230,10 +231,10 @@ class WebexApi:
             newest_first=False,
             default_max=100,
             cap=1000,
-            keep=("roomId", "personId", "personEmail"),
+            keep=keep,
         )
 
-    def my_memberships(self, request: Request) -> Response:
+    def my_memberships(self, request: Request) -> list[dict]:
         """``GET /memberships`` without ``roomId``: the spec says it "lists memberships for
         rooms to which the authenticated user belongs"; read here as the caller's own
         membership of each (``quirks.memberships_without_room == "list"``), else a 400.
@@ -242,21 +243,12 @@ class WebexApi:
             request.arg(k) is not None for k in ("personId", "personEmail")
         ):
             raise ApiError(400, "roomId is required unless you are a compliance officer.")
-        mine = [
+        return [
             m
             for members in self.ds.memberships.values()
             for m in members
             if m["personId"] == request.person_id
         ]
-        return self.cursor_page(
-            request,
-            mine,
-            key=lambda m: (m["created"], m["id"]),
-            newest_first=False,
-            default_max=100,
-            cap=1000,
-            keep=(),
-        )
 
     def list_people(self, request: Request) -> Response:
         ids, email, name = request.arg("id"), request.arg("email"), request.arg("displayName")
