@@ -101,12 +101,12 @@ class Backfill:
             maxsize=2 * workers
         )
         self.stop = threading.Event()
-        self.alias: dict[int, int] = {}  # coverage rows joined into another row → that row
+        self.slices: list[Slice] = []  # every slice of the run, started or not (writer side)
 
     def run(self, top: Span) -> None:
-        slices = [part for gap in self.gaps(top) for part in self.cut(gap)]
-        if slices:
-            self.walk(slices)
+        self.slices = [part for gap in self.gaps(top) for part in self.cut(gap)]
+        if self.slices:
+            self.walk(self.slices)
 
     # ----- planning ----------------------------------------------------------------------
 
@@ -220,17 +220,22 @@ class Backfill:
                 thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def write(self, part: Slice, page: Page) -> None:
-        """One page and its coverage change (pages.commit), in the slice's span."""
-        span, gone = commit(self.space, page, self.resolve(part.span_id))
-        if span is not None:
-            self.alias.update(dict.fromkeys(gone, span.id))
-            part.span_id = span.id
+        """One page and its coverage change (pages.commit), in the slice's span.
 
-    def resolve(self, span_id: int | None) -> Span | None:
-        """The stored span a slice stands in, following rows joined into others since."""
-        while span_id is not None and span_id in self.alias:
-            span_id = self.alias[span_id]
-        return get_span(self.db, span_id) if span_id is not None else None
+        The rows the page joined into its span are deleted, and every slice standing in one
+        of them moves to the joined row at once, before the next page: SQLite gives a new
+        row the highest rowid plus one, so a deleted row's id is reused by the next span a
+        slice starts. A map from deleted ids to their rows (as this once kept) then sends a
+        slice into another slice's span, and its page does not join the span it continues."""
+        stored = get_span(self.db, part.span_id) if part.span_id is not None else None
+        assert stored is not None or part.span_id is None, "a slice stands in a deleted span"
+        span, gone = commit(self.space, page, stored)
+        if span is None:
+            return
+        part.span_id = span.id
+        for other in self.slices:
+            if other.span_id in gone:
+                other.span_id = span.id
 
 
 def untimed(message: store.Received) -> bool:

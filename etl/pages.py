@@ -62,6 +62,11 @@ class Page:
     items: list[Received]
     last: bool  # no next link: the page holds the space's first message
     rows: MessageRows | None  # None: ``commit`` makes them (and raises what is wrong there)
+    # The message the page continues directly below (its request's ``beforeMessage``, or
+    # the last message of the page before, whose next link it followed); None when the run
+    # started at a time or at the newest message. Proof that the page and the span ending
+    # there are one (coverage.record_page_joined).
+    follows: str | None = None
 
 
 class Reader:
@@ -76,6 +81,7 @@ class Reader:
         self.url: str = "messages"
         self.params: dict[str, Any] | None = {**self.base, **start}
         self.newer = newer
+        self.follows: str | None = start.get("beforeMessage")  # see Page.follows
         self.empty = 0
 
     def read(self) -> Page:
@@ -91,7 +97,9 @@ class Reader:
             except NotFoundError:
                 if self.newer is None or "before" in (self.params or {}):
                     raise
-                # The cursor message was deleted between pages: go on by time instead.
+                # The cursor message was deleted between pages: go on by time instead. The
+                # page still continues the run (from that message's millisecond down), so
+                # ``follows`` stays: the archive holds the message, ending the span.
                 self.url, self.params = "messages", {**self.base, "before": plus_ms(self.newer, 1)}
             except WebexError as error:
                 if error.status not in fail_fast:
@@ -102,11 +110,12 @@ class Reader:
         self.empty = 0 if page else self.empty + 1
         if self.empty > EMPTY_PAGE_LIMIT:
             raise SyncError("Webex keeps answering empty pages; run again later")
+        follows = self.follows
         if page:
-            self.newer = page[-1]["created"]
+            self.newer, self.follows = page[-1]["created"], page[-1]["id"]
         if next_url is not None:
             self.url, self.params = next_url, None
-        return Page(page, next_url is None, rows_or_none(page, self.space.now))
+        return Page(page, next_url is None, rows_or_none(page, self.space.now), follows)
 
     def sized(self, size: int) -> tuple[str, dict[str, Any] | None]:
         """The next request asking for ``size`` messages: Webex's next link carries the
@@ -123,7 +132,7 @@ class Reader:
     def jump(self, span: Span) -> None:
         """Go on below ``span`` (``beforeMessage`` = its oldest message), not by the link."""
         self.url, self.params = "messages", {**self.base, "beforeMessage": span.oldest_id}
-        self.newer = span.oldest_created
+        self.newer, self.follows = span.oldest_created, span.oldest_id
 
 
 def rows_or_none(items: list[Received], now: str) -> MessageRows | None:
@@ -146,6 +155,8 @@ def commit(space: SpaceMessages, page: Page, span: Span | None) -> tuple[Span | 
         rows = message_rows(items, space.now)
     with transaction(space.db):
         new, edited = write_messages(space.db, rows, space.now, index_new=True)
-        span, gone = record_page_joined(space.db, space.space_id, span, items, page.last)
+        span, gone = record_page_joined(
+            space.db, space.space_id, span, items, page.last, page.follows
+        )
     space.counted(len(new), len(edited))
     return span, gone

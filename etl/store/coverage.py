@@ -190,16 +190,23 @@ def record_page_joined(
     span: Span | None,
     page: Sequence[Mapping[str, Any]],
     reaches_start: bool = False,
+    follows: str | None = None,
 ) -> tuple[Span | None, list[int]]:
     """record_page, and the ids of the stored spans whose rows it deleted (joined into the
-    result): walks that run side by side (backfill.py) follow their span through them."""
+    result): walks that run side by side (backfill.py) follow their span through them.
+
+    ``follows``: the message the page continues directly below (its request's
+    ``beforeMessage``, or the last message of the page whose next link it followed), if
+    known. That is proof, as a message on the page is, that the span ending there and the
+    page are one: it is joined whatever ``span`` the walker thought it stood in, so no two
+    spans stay apart that a page has shown to touch."""
     if not page:
         if span is None or not reaches_start:
             return span, []
         return _update(db, replace(span, reaches_start=True)), []
     walked = page_span(page, reaches_start)
     current = walked if span is None else union(span, walked)
-    page_ids = {message["id"] for message in page}
+    page_ids = {message["id"] for message in page} | ({follows} if follows else set())
     current, absorbed = absorb(current, get_spans(db, space_id), page_ids)
     gone = [other for other in absorbed if other.id != current.id]
     _delete(db, gone)

@@ -11,9 +11,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from etl.pages import EMPTY_PAGE_LIMIT
+from etl import store
+from etl.api import WebexClient
+from etl.pages import EMPTY_PAGE_LIMIT, Reader, SpaceMessages
+from etl.paging import PageSize
+from etl.store import coverage
 from etl.times import plus_ms
-from tests.conftest import make_dataset
+from tests.conftest import expected_ids, make_dataset
 from tests.reliability.helpers import FAST, assert_same, group_room_id, run_sync, snapshot
 from webex_emulator import Emulator, Faults, Rule
 from webex_emulator.ids import make_id
@@ -97,3 +101,30 @@ def test_a_cursor_deleted_while_the_look_back_re_reads_joined_history_is_passed_
     in_room = sum(m["roomId"] == room for m in ds.messages.values()) + 1  # the deleted one
     stored = db.execute("SELECT count(*) FROM messages WHERE space_id = ?", [room]).fetchone()
     assert stored == (in_room,)
+
+
+def test_each_page_says_which_message_it_continues_below(tmp_path: Path) -> None:
+    """``Page.follows``, the proof coverage joins on: none for a run from the newest message
+    or from a time; the page before's last message through a next link; the span's oldest
+    after a jump; and the deleted cursor message when the run goes on by its time (404)."""
+    ds = make_dataset(messages=40, spaces=1, seed=23, hostile_rate=0)
+    room = group_room_id(ds)
+    with Emulator(ds) as emu, WebexClient(emu.token, emu.api_url, retry=FAST) as client:
+        db = store.open_archive(tmp_path)
+        space = SpaceMessages(db, client, room, store.utc_now(), PageSize(5), lambda n, e: None)
+        top = Reader(space, {}, None)
+        first, second = top.read(), top.read()
+        assert first.follows is None and second.follows == first.items[-1]["id"]
+        [span] = [coverage.page_span(first.items)]
+        top.jump(span)
+        assert top.read().follows == span.oldest_id
+        at_time = Reader(space, {"before": second.items[-1]["created"]}, None)
+        assert at_time.read().follows is None
+        cursor = second.items[-1]["id"]
+        ids = expected_ids(ds, room)
+        emu.faults = Faults(rules=[Rule("delete_cursor", rate=1.0, times=1)])
+        fallback = Reader(space, {"beforeMessage": cursor}, second.items[-1]["created"])
+        page = fallback.read()
+        assert cursor not in ds.messages and page.follows == cursor
+        assert page.items[0]["id"] == ids[ids.index(cursor) + 1]
+        db.conn.close()

@@ -151,3 +151,27 @@ def test_coverage_and_page_commit_together(db: Database):
         current = record_page(db, ROOM, None, [PLAIN])
     assert get_spans(db, ROOM) == [current]
     assert rows(db, "SELECT id FROM messages") == [{"id": M1}]
+
+
+@pytest.mark.parametrize("passed", ["none", "wrong"])
+@pytest.mark.parametrize("follows", [None, "m0061"], ids=["no-cursor", "cursor"])
+def test_a_page_read_below_a_spans_oldest_message_joins_that_span(
+    db: Database, passed: str, follows: str | None
+):
+    """``follows`` (the message the page's request continued below) is proof, as a message
+    on the page is: the span ending there is joined whatever the walker passes, no span or
+    another one. Without it, a page that starts one message below a span stays apart
+    (nothing shows that they touch): a walker standing in the wrong span (issue 14) left
+    two spans that did."""
+    upper = walk(db, None, page(100, 61))
+    below = walk(db, None, page(55, 41))
+    with store.transaction(db):
+        current, gone = coverage.record_page_joined(
+            db, ROOM, None if passed == "none" else below, page(60, 51), False, follows
+        )
+    assert current is not None
+    if follows is None:
+        assert spans(db) == [("m0100", "m0061", False), ("m0060", "m0041", False)]
+        return
+    assert spans(db) == [("m0100", "m0041", False)]
+    assert current.id in (upper.id, below.id) and set(gone) | {current.id} == {upper.id, below.id}
