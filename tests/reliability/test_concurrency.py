@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -81,13 +82,19 @@ def test_a_second_sync_refuses_in_one_line_while_the_first_runs(
     archive = tmp_path / "archive"
     emu.log.clear()
     # The people come last, inside the lock: held 2 s there, the first sync is surely still
-    # running when the second one starts (the parallel walk alone is over in a blink).
+    # running when this test sees its first message page (the parallel walk alone is over in
+    # a blink). Then it is stopped (SIGSTOP) until the second one has ended: however slowly a
+    # loaded machine starts the second process, it meets the lock held.
     hold = emu.add_fault(Rule("delay", rate=1.0, path="/v1/people?", seconds=2.0, times=1))
     try:
         first = start_sync(emu, archive)
         wait_for_request(emu, "/v1/messages", first)  # inside sync_spaces: the lock is held
-        second = start_sync(emu, archive)
-        _, refusal = second.communicate(timeout=60)
+        os.kill(first.pid, signal.SIGSTOP)
+        try:
+            second = start_sync(emu, archive)
+            _, refusal = second.communicate(timeout=60)
+        finally:
+            os.kill(first.pid, signal.SIGCONT)
     finally:
         emu.faults.rules.remove(hold)
     assert first.poll() is None, "the first sync ended before the second one started"
