@@ -36,6 +36,7 @@ from tests.reliability.helpers import (
     whole,
 )
 from webex_emulator import Emulator, Faults, Rule
+from webex_layout import LOCK_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,6 +77,21 @@ def wait_for_request(emu: Emulator, path: str, process: subprocess.Popen) -> Non
         time.sleep(0.005)
 
 
+def lock_holder(archive: Path, processes: list[subprocess.Popen]) -> subprocess.Popen:
+    """The process that holds the archive's sync lock, once one does: the lock file names
+    its holder, which writes its pid there only once it has the lock."""
+    by_pid = {process.pid: process for process in processes}
+    while True:
+        try:
+            named = (archive / LOCK_NAME).read_text(encoding="ascii").strip()
+        except OSError:  # not created yet, or removed by a holder that ended
+            named = ""
+        if named.isdigit() and int(named) in by_pid:
+            return by_pid[int(named)]
+        assert any(p.poll() is None for p in processes), "no sync took the lock"
+        time.sleep(0.002)
+
+
 def test_a_second_sync_refuses_in_one_line_while_the_first_runs(
     emu: Emulator, expected: dict, tmp_path: Path
 ) -> None:
@@ -111,9 +127,24 @@ def test_a_second_sync_refuses_in_one_line_while_the_first_runs(
 def test_two_syncs_started_together_one_runs_one_refuses(
     emu: Emulator, expected: dict, tmp_path: Path
 ) -> None:
-    """Both open a new archive at the same moment (schema creation races too)."""
+    """Both open a new archive at the same moment (schema creation races too).
+
+    Started together is not yet running together: on a loaded machine one process may start
+    so late that the other has finished (then both succeed, one after the other). So the one
+    that takes the lock is held in it (2 s at the people, then stopped) until the other ends."""
     archive = tmp_path / "archive"
-    processes = [start_sync(emu, archive) for _ in range(2)]
+    hold = emu.add_fault(Rule("delay", rate=1.0, path="/v1/people?", seconds=2.0, times=1))
+    try:
+        processes = [start_sync(emu, archive) for _ in range(2)]
+        holder = lock_holder(archive, processes)
+        os.kill(holder.pid, signal.SIGSTOP)
+        try:
+            [other] = [p for p in processes if p is not holder]
+            other.wait(timeout=60)
+        finally:
+            os.kill(holder.pid, signal.SIGCONT)
+    finally:
+        emu.faults.rules.remove(hold)
     outcomes = sorted((p.communicate(timeout=60)[1], p.wait()) for p in processes)
     codes = sorted(code for _, code in outcomes)
     assert codes == [0, 1], outcomes
