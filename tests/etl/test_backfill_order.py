@@ -45,15 +45,16 @@ FLOORS = (14, 29, 44, 59, 74)  # slice k stops below message FLOORS[k]; slice k+
 PAGES = (1, 2, 2, 2, 2, 2)  # what each slice reads (checked against Slice.done)
 WORKERS = 4
 
-# Slice 1's first page joins slice 0's span, whose row survives: row 2 is deleted and the
-# next new span (slice 3's) gets id 2 again. Slice 2's second page joins slice 3's span into
-# its own row 3. Slice 1 then stood in "row 2" — formerly its own, now slice 3's, joined
-# into row 3 — and its next page (beforeMessage=m24) was written into row 3 below it: two
-# spans, m0-m24 and m25-m89, that touch (the flaky test's two adjacent spans).
+# Slice 0's page holds slice 1's newest message: slice 1's row (2) is joined into the walk's
+# (1) and deleted, and the next new span, slice 3's, gets id 2 again. Slice 2's second page
+# holds slice 3's newest: that row 2 is joined into slice 2's row 3. The old writer's map of
+# joined rows now said 2 → 3, and slice 1, which stood in the first row 2, wrote its next
+# page (beforeMessage=m24) into row 3, below it: two spans, m0-m24 and m25-m89, that touch
+# (the flaky test's two adjacent spans).
 SPLIT = (1, 0, 3, 2, 2, 1, 3, 4, 4, 5, 5)
-# The same reuse of row 2, then slice 3's second page (m55-m64) was written into "row 2" as
-# the map of joined rows had it: slice 0's span m0-m24. The span m0-m64 claimed m35-m44,
-# not read yet; a run killed there would never have fetched them.
+# The same reuse of id 2, then slice 3's second page (m55-m64) was written into "row 2" as
+# the map had it then (2 → 1): the walk's span, m0-m24. The span m0-m64 claimed m25-m44,
+# not read yet: a run killed there would never have fetched them.
 FALSE_CLAIM = (1, 0, 3, 3, 1, 2, 2, 4, 4, 5, 5)
 
 
@@ -85,7 +86,7 @@ class Replay:
     ``deliver(k)`` reads slice k's next page and gives it to the writer."""
 
     def __init__(self, emu: Emulator, archive: Path, room: str, ids: list[str]):
-        self.room, self.ids = room, ids
+        self.ids = ids
         self.db = store.open_archive(archive)
         now = store.utc_now()
         with store.transaction(self.db):
