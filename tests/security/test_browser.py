@@ -117,6 +117,22 @@ def is_image(path: Path) -> bool:
     return head.startswith(PNG) or head.lstrip().startswith(b"<svg")
 
 
+# visit()'s findings per page, in this process. A later test that needs a page judged again
+# reads them here and only loads the page: a visit of the 3 MB catalogue page (655,000 pixels
+# scrolled a viewport at a time, a dozen pop-ups) costs some fifteen seconds.
+VISITED: dict[Path, list[str]] = {}
+
+
+def judged(tab: Page, path: Path, archive: Path) -> list[str]:
+    """What visit() found on ``path``: this process's earlier visit of it, or a visit now. Either
+    way the tab is left on the page, freshly loaded or after the visit."""
+    if path not in VISITED:
+        VISITED[path] = visit(tab, path, archive)
+    else:
+        tab.goto(path.as_uri())
+    return list(VISITED[path])
+
+
 def visit(tab: Page, path: Path, archive: Path) -> list[str]:
     """Open one page, run everything lazy, and return what went wrong (empty when nothing)."""
     problems: list[str] = []
@@ -167,7 +183,7 @@ def test_every_page_is_inert_in_chromium(tab: Page, hostile_archive: Hostile, va
     assert len(pages) >= 11  # every space (split: every part and every index)
     failures = {}
     for path in pages:
-        problems = visit(tab, path, hostile_archive.archive)
+        problems = judged(tab, path, hostile_archive.archive)
         if problems:
             failures[path.name] = problems
     assert failures == {}
@@ -199,7 +215,7 @@ def test_the_catalogue_page_really_exercises_the_browser(tab: Page, hostile_arch
     """The checks above are only worth something if the hostile page has what they look at:
     thumbnails (with hostile names) to open, lazy images below the fold, a very long page."""
     path = hostile_archive.page("page", hostile_archive.catalogue["id"])
-    assert visit(tab, path, hostile_archive.archive) == []
+    assert judged(tab, path, hostile_archive.archive) == []
     assert tab.locator("button.thumb").count() >= 12
     assert tab.evaluate("document.documentElement.scrollHeight") > 100_000
     lazy = tab.evaluate("[...document.images].filter(i => i.loading === 'lazy').length")
@@ -212,11 +228,13 @@ def test_the_catalogue_page_really_exercises_the_browser(tab: Page, hostile_arch
 def test_the_harness_notices_an_injection(tab: Page, hostile_archive: Hostile) -> None:
     """A zero from visit() means something only if it fires on a page that lets one hostile
     string through: unescaped with the page's CSP (the CSP refuses it, which is a console
-    error), and unescaped without it (the script runs and sets the sentinel)."""
-    page = hostile_archive.page("page", hostile_archive.catalogue["id"])
-    original = page.read_text(encoding="utf-8")
+    error), and unescaped without it (the script runs and sets the sentinel). The smallest
+    page that shows the string will do: the catalogue's takes fifteen seconds a visit."""
     escaped = '<div class="body">&lt;script&gt;window.__pwned=1&lt;/script&gt;</div>'
-    assert escaped in original  # the first hostile message, as the page shows it
+    showing = [p for p in hostile_archive.html("page") if escaped in p.read_text("utf-8")]
+    assert showing  # the first hostile message, as the pages show it
+    page = min(showing, key=lambda p: p.stat().st_size)
+    original = page.read_text(encoding="utf-8")
     injected = original.replace(escaped, "<script>window.__pwned=1</script>", 1)
     without_csp = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", injected)
     assert without_csp != injected
@@ -268,7 +286,7 @@ def test_hostile_messages_stay_inert_in_search(tab: Page, hostile_archive: Hosti
     else:  # a split index page: every part's search file, then each part's messages
         pages = [p for p in hostile_archive.html("split") if "atalogue" in p.name]
         path = min(pages, key=lambda p: len(p.name))
-    problems = visit(tab, path, hostile_archive.archive)
+    problems = judged(tab, path, hostile_archive.archive)
     folders = {hostile_archive.archive.resolve(), path.parent.resolve()}  # --output's, too
 
     def on_request(request) -> None:
