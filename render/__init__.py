@@ -33,6 +33,7 @@ from .rsmf import write_rsmf
 from .search_index import index_path
 from .seed_json import write_seed_json
 from .slack import write_slack
+from .split import prepare as split_prepare
 from .split import write_split
 from .text import write_text
 from .window import Window
@@ -122,15 +123,24 @@ def _render_one(
 ) -> list[Path]:
     written: list[Path] = []  # what this rendering wrote
     outputs: list[Path] = []  # its files, written or (--split parts) kept as they were
-    window = Window(conn, space["id"], options.filters)  # one window for all formats
+    loaded = split_prepare(conn, archive, space, options)  # the months that changed, or None
+    window = loaded.window if loaded else Window(conn, space["id"], options.filters)
     try:
         page = None
         for fmt in options.formats:
-            page = progress.follow(build_page(conn, archive, space, options, fmt, meta, window))
+            figures = (loaded.stats, loaded.toc) if loaded else None
+            page = build_page(conn, archive, space, options, fmt, meta, window, figures)
+            page = progress.follow(page)
             clear_leftovers(page)
             if fmt == "html" and options.split != "none":
-                split = write_split(page)
-                tidy(page, fmt, split.files, split.built)
+                split = write_split(page, loaded)
+                if split is None:  # the incremental reading cannot vouch for a part
+                    window.close()
+                    window, loaded = Window(conn, space["id"], options.filters), None
+                    page = build_page(conn, archive, space, options, fmt, meta, window)
+                    split = write_split(progress.follow(page))
+                    assert split is not None
+                tidy(page, fmt, split.files, split.built, split.cache)
                 written.extend(split.written)
                 outputs.extend(split.files)
             else:
@@ -142,7 +152,7 @@ def _render_one(
         if page is not None:  # the chain of custody: what the outputs are, from what
             searches = [index_path(p) for p in outputs if p.suffix == ".html"]
             outputs.extend(p for p in searches if p.is_file())  # the pages' search files
-            write_custody(conn, archive, page, window.table, outputs)
+            write_custody(conn, archive, page, None if loaded else window.table, outputs)
     finally:
         window.close()
     return written

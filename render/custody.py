@@ -57,6 +57,17 @@ JOIN avatars AS av ON av.space_id = :space AND av.person_id = m.person_id
 WHERE :avatars
 ORDER BY 1
 """
+# The same for a window of all the space's messages, read without it (an incremental --split
+# rendering holds only some months in its window): a file row is in its message's space.
+_REFERENCED_SPACE = """
+SELECT local_path, sha256 FROM files
+WHERE space_id = :space AND status = 'downloaded' AND local_path IS NOT NULL
+UNION
+SELECT av.local_path, av.sha256 FROM avatars AS av
+WHERE av.space_id = :space AND :avatars AND EXISTS (
+    SELECT 1 FROM messages AS m WHERE m.person_id = av.person_id AND m.space_id = :space)
+ORDER BY 1
+"""
 
 
 class CustodyError(RenderError):
@@ -72,10 +83,11 @@ def sha256_of(path: Path) -> str:
         return hashlib.file_digest(data, "sha256").hexdigest()
 
 
-def write_custody(conn: sqlite3.Connection, archive: Path, page: Page, table: str,
+def write_custody(conn: sqlite3.Connection, archive: Path, page: Page, table: str | None,
                   written: list[Path]) -> Path:  # fmt: skip
     """Write the custody manifest of one space's rendering (``page``: any of its formats;
-    ``table``: its window; ``written``: every file it wrote); return its path."""
+    ``table``: its window, None for a window of all the space's messages; ``written``: every
+    file it wrote); return its path."""
     path = custody_path(page.path)
     options, filters = page.options, page.options.filters
     attachments, withheld = _attachments(conn, archive, path.parent, page, table)
@@ -135,12 +147,13 @@ def _entry(folder: Path, file: Path, sha256: str | None = None) -> dict:
 
 
 def _attachments(conn: sqlite3.Connection, archive: Path, folder: Path, page: Page,
-                 table: str) -> tuple[list[dict], int]:  # fmt: skip
+                 table: str | None) -> tuple[list[dict], int]:  # fmt: skip
     """The files the window refers to, and how many --blur leaves out because their
     stored path names someone (their path would say the name)."""
     blur = Pseudonyms.build(people_names(conn)) if page.options.blur else None
     avatars = not blur and (page.options.avatar_files or "rsmf" in page.options.formats)
-    rows = conn.execute(_REFERENCED.format(table=table),
+    sql = _REFERENCED.format(table=table) if table else _REFERENCED_SPACE
+    rows = conn.execute(sql,
                         {"space": page.space["id"], "avatars": avatars})  # fmt: skip
     found, withheld = [], 0
     for local_path, sha256 in rows:

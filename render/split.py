@@ -12,16 +12,20 @@ loads it, so that any of them finds every part while a part names no other part.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, replace
+import sqlite3
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
-from . import incremental
+from . import changes, incremental
+from .clock import Clock
 from .html import href as quoted
 from .html import write_html
 from .manifest import built_parts
 from .model import items, sections
-from .page import Page
+from .page import Page, RenderOptions, default_path
 from .search_index import SearchIndex, index_path
+from .stats import part_figures
 from .toc import anchor
 
 
@@ -33,10 +37,29 @@ class Split:
     files: list[Path]
     written: list[Path]
     built: dict[str, str]
+    cache: dict | None = field(default=None)
 
 
-def write_split(page: Page) -> Split:
-    """Write the index (``page.path``) and the parts whose inputs changed."""
+def prepare(
+    conn: sqlite3.Connection, archive: Path, space: dict, options: RenderOptions
+) -> incremental.Loaded | None:
+    """The incremental reading of a space's --split HTML (render/incremental.py), or None."""
+    if not incremental.eligible(options):
+        return None
+    clock = Clock(options.zone or datetime.now().astimezone().tzinfo)
+    path = default_path(archive, space, "html", options.output)
+
+    def exists(part: str) -> bool:
+        file = path.with_name(f"{path.stem}-{part}.html")
+        return file.is_file() and index_path(file).is_file()
+
+    return incremental.prepare(conn, space["id"], options, clock, path, exists)
+
+
+def write_split(page: Page, loaded: incremental.Loaded | None = None) -> Split | None:
+    """Write the index (``page.path``) and the parts whose inputs changed. ``loaded``: an
+    incremental reading (``prepare``), ``page`` made from its window and figures; None
+    when it cannot vouch for every part (then nothing is written: read everything)."""
 
     def key(year: int, month: int) -> str:
         return incremental.part_key(page.options.split, year, month)
@@ -45,7 +68,10 @@ def write_split(page: Page) -> Split:
         return f"{page.path.stem}-{part}.html"
 
     keys = list(dict.fromkeys(key(year, month) for year, month, _ in page.toc))
-    plan = _plan(page, keys, href)
+    found = _plan(page, keys, href, loaded)
+    if found is None:
+        return None
+    plan, cache = found
     stream = page.items
     if plan.ranges is not None:  # only the rows of the parts written again
         assert page.window is not None and page.context is not None
@@ -81,15 +107,18 @@ def write_split(page: Page) -> Split:
     write_html(replace(page, items=iter(())), chosen=[], toc_href=toc_href, search=search)
     files = [page.path, *(page.path.with_name(href(part)) for part in keys)]
     built = {href(part): digest for part, digest in plan.digests.items()}
-    return Split(files, [page.path, *written], built)
+    return Split(files, [page.path, *written], built, cache)
 
 
-def _plan(page: Page, keys: list[str], href) -> incremental.Plan:
+def _plan(
+    page: Page, keys: list[str], href, loaded: incremental.Loaded | None
+) -> tuple[incremental.Plan, dict | None] | None:
     """Every part, unless the page's manifest says what they were built from: then the parts
-    whose inputs changed since (all of them with ``--force`` or ``--events``)."""
+    whose inputs changed since (all of them with ``--force`` or ``--events``); and what the
+    next incremental rendering starts from (None where there is none)."""
     if page.window is None or page.context is None or page.options.events:
         # --events puts joins and leaves between the rows, which the digests do not cover
-        return incremental.Plan(write=set(keys))
+        return incremental.Plan(write=set(keys)), None
     inputs = incremental.page_inputs(page)
     rows = page.window.rows(avatars=page.options.avatar_files)
     parts = incremental.scan(rows, page.context.clock, page.options.split, inputs)
@@ -101,4 +130,41 @@ def _plan(page: Page, keys: list[str], href) -> incremental.Plan:
         path = folder / href(part)
         return path.is_file() and index_path(path).is_file()
 
-    return incremental.plan(parts, keys, by_key, kept)
+    if loaded is None:
+        plan = incremental.plan(parts, keys, by_key, kept)
+        return plan, _cache(page, parts, keys, inputs)
+    if incremental.inputs_digest(inputs) != loaded.cache["inputs"]:
+        return None
+    plan = incremental.plan_loaded(parts, keys, loaded, by_key, kept)
+    if plan is None:
+        return None
+    return plan, _record(page, loaded.marks, keys, inputs, loaded.figures)
+
+
+def _cache(page: Page, parts: dict, keys: list[str], inputs: bytes) -> dict | None:
+    """What the next incremental rendering starts from, after a rendering that read every
+    row: each part's figures (one more pass of SQL over the window), the archive's marks."""
+    assert page.window is not None and page.conn is not None
+    marks = changes.marks(page.conn, page.space["id"])
+    if not incremental.eligible(page.options) or marks is None or set(parts) != set(keys):
+        return None
+    spans = {key: (parts[key].first, parts[key].last) for key in keys}
+    figures = part_figures(page.conn, page.window, spans)
+    split = page.options.split
+    for key, entry in figures.items():
+        entry["months"] = [[y, m, n] for y, m, n in page.toc
+                           if incremental.part_key(split, y, m) == key]  # fmt: skip
+    return _record(page, marks, keys, inputs, figures)
+
+
+def _record(page: Page, marks: changes.Marks, keys: list[str], inputs: bytes,
+            figures: dict[str, dict]) -> dict:  # fmt: skip
+    assert page.conn is not None
+    return {
+        "basis": incremental.basis(page.conn, page.space["id"], page.options, page.clock),
+        "inputs": incremental.inputs_digest(inputs),
+        "marks": marks.as_list(),
+        "keys": keys,
+        "parts": {key: {name: figures[key][name] for name in ("months", "authors", "files")}
+                  for key in keys},
+    }  # fmt: skip
