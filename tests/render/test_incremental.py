@@ -25,7 +25,7 @@ import pytest
 from etl import store
 from etl.api import WebexClient
 from etl.sync import SyncOptions, sync_spaces
-from render import Filters, RenderOptions, render_spaces
+from render import Filters, RenderOptions, incremental, render_spaces
 from render.manifest import manifest_path
 from tests.conftest import make_dataset
 from webex_emulator import Emulator
@@ -143,23 +143,79 @@ class Changes:
             )
         self.made.setdefault("avatar", []).append(person_id)
 
+    def leave(self) -> None:
+        """A member leaves (a complete listing without them): the statistics change."""
+        space = self.rng.choice([r for (r,) in self.db.conn.execute(
+            "SELECT space_id FROM memberships WHERE left_at IS NULL GROUP BY space_id "
+            "HAVING count(*) > 1 ORDER BY space_id")])  # fmt: skip
+        listed = [json.loads(raw) for (raw,) in self.db.conn.execute(
+            "SELECT raw FROM memberships WHERE space_id = ? AND left_at IS NULL ORDER BY id",
+            [space])]  # fmt: skip
+        with self.db.conn:
+            store.save_memberships(self.db, space, listed[1:], NOW)
+        self.made.setdefault("leave", []).append(listed[0]["personId"])
+
+    def file_state(self) -> None:
+        """An attachment downloaded since (its row, not its message, changes)."""
+        sql = "SELECT url FROM files WHERE status != 'downloaded' ORDER BY rowid"
+        (url,) = self.rng.choice(self.db.conn.execute(sql).fetchall())
+        with self.db.conn:
+            self.db.conn.execute(
+                "UPDATE files SET status = 'downloaded', size = 1234, local_path = 'f/x.bin' "
+                "WHERE url = ?", [url])  # fmt: skip
+        self.made.setdefault("file_state", []).append(url)
+
+    def newcomer(self) -> None:
+        """A person new to the archive writes into an old month."""
+        message = self.rng.choice(self.messages("parent_id IS NULL AND created < '2026-01'"))
+        person = {"id": "newcomer", "emails": ["new@elsewhere.example"], "displayName": "New",
+                  "type": "person", "created": NOW}  # fmt: skip
+        self.save(message | {"id": f"by-newcomer-{message['id']}", "personId": "newcomer",
+                             "personEmail": "new@elsewhere.example", "html": None,
+                             "created": message["created"][:-4] + "999Z"})  # fmt: skip
+        with self.db.conn:
+            store.save_people(self.db, [person], NOW)
+        self.made.setdefault("newcomer", []).append(message["id"])
+
     def close(self) -> None:
         self.db.conn.close()
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_after_random_changes_the_kept_parts_are_what_a_full_render_writes(archive, seed):
+@pytest.fixture
+def readings(monkeypatch) -> list:
+    """What each incremental reading decided (render/incremental.py's ``prepare`` and
+    ``plan_loaded``, called through, not replaced): None where it read everything."""
+    found: list = []
+    for name in ("prepare", "plan_loaded"):
+        real = getattr(incremental, name)
+
+        def spy(*args, real=real, name=name, **kwargs):
+            result = real(*args, **kwargs)
+            found.append((name, result))
+            return result
+
+        monkeypatch.setattr(incremental, name, spy)
+    return found
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_after_random_changes_the_kept_parts_are_what_a_full_render_writes(archive, seed, readings):
     first = render(archive)
     everything = parts(first)
     before = pages(archive)
     changes = Changes(archive, seed)
-    steps = [changes.edit, changes.delete, changes.late_reply, changes.rename, changes.avatar]
+    steps = [changes.edit, changes.delete, changes.late_reply, changes.rename, changes.avatar,
+             changes.leave, changes.file_state, changes.newcomer]  # fmt: skip
     changes.new(changes.rng.randint(1, 30))
     for step in changes.rng.choices(steps, k=6):
         step()
     changes.close()
 
+    readings.clear()
     written = render(archive)
+    # every space was read incrementally: only the months that changed (3 spaces)
+    assert [name for name, result in readings if result is not None] == [
+        "prepare", "plan_loaded"] * 3, readings  # fmt: skip
     after = pages(archive)
     render(archive, force=True)
     assert pages(archive) == after  # the kept parts are what a full rendering writes now
@@ -266,6 +322,39 @@ def test_a_part_follows_the_row_before_it(archive):
     changes.close()
     written = parts(render(archive))
     assert {name[-12:] for name in written} == {"2025-02.html", "2025-03.html"}
+    after = pages(archive)
+    render(archive, force=True)
+    assert pages(archive) == after
+
+
+def test_an_archive_without_a_record_of_changes_is_read_whole_until_a_sync_adds_it(
+    archive, readings
+):
+    """An archive synced by the previous version has no ``changes`` table, and render (read
+    only) cannot add it: every rendering reads every row, as before. The next sync's open adds
+    it; the rendering after that reads everything once more (no marks yet), the next reads only
+    what changed."""
+    with sqlite3.connect(archive / "archive.db") as conn:
+        names = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'changes_%'"
+        ).fetchall()
+        for (name,) in names:
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("DROP TABLE changes")
+    render(archive)
+    changes = Changes(archive, 5)  # opening for writing upgrades it
+    changes.late_reply()
+    changes.close()
+    readings.clear()
+    written = parts(render(archive))
+    assert [result for _, result in readings] == [None] * 3  # no marks recorded yet
+    assert len(written) == 1  # the digests still keep what did not change
+    changes = Changes(archive, 6)
+    changes.late_reply()
+    changes.close()
+    readings.clear()
+    written = parts(render(archive))
+    assert all(result is not None for _, result in readings) and len(readings) == 6
     after = pages(archive)
     render(archive, force=True)
     assert pages(archive) == after
