@@ -333,15 +333,12 @@ END;
 -- Updates are logged only when a column a page shows changes, so the sync's re-reads of
 -- unchanged messages and people log nothing. Memberships are not logged: the pages that
 -- show them (a space's statistics, the home page) are computed from the table every time.
---   seq        increases with every change: a rendering remembers the last one it saw
---   tbl        'messages' | 'people' | 'files' | 'avatars'
---   space_id   the space it is in (NULL for people, who belong to no space)
---   key        messages.id, people.id, files.message_id or avatars.person_id
+-- Rows are small and only changes are logged (a night's edits, deletions and downloads).
 CREATE TABLE IF NOT EXISTS changes (
-    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
-    tbl      TEXT NOT NULL,
-    space_id TEXT,
-    key      TEXT
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,  -- grows with every change, never reused
+    tbl      TEXT NOT NULL,  -- 'messages' | 'people' | 'files' | 'avatars'
+    space_id TEXT,           -- the space it is in (NULL for people, who are in none)
+    key      TEXT            -- messages.id, people.id, files.message_id or avatars.person_id
 );
 CREATE TRIGGER IF NOT EXISTS changes_messages_update AFTER UPDATE ON messages
 WHEN old.text IS NOT new.text OR old.html IS NOT new.html OR old.files IS NOT new.files
