@@ -8,7 +8,8 @@ rsmf_message.py), mail.py, slack.py and seed_json.py are one writer per format; 
 then records what a space's rendering wrote, from what. Untrusted text becomes safe markup
 only in the sanitize package. search.py (``webex-archive search``) reads the full-text index
 with its own SQL. home.py writes the archive's home page over every rendered space;
-incremental.py decides which --split parts need writing again.
+incremental.py decides which --split parts need writing again, partial.py reads only the
+months that changed (changes.py: which, from the archive's record of changes).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from . import changes, incremental
+from . import changes, incremental, partial
 from .clock import Clock
 from .html import href as quoted
 from .html import write_html
@@ -42,9 +42,9 @@ class Split:
 
 def prepare(
     conn: sqlite3.Connection, archive: Path, space: dict, options: RenderOptions
-) -> incremental.Loaded | None:
-    """The incremental reading of a space's --split HTML (render/incremental.py), or None."""
-    if not incremental.eligible(options):
+) -> partial.Loaded | None:
+    """The incremental reading of a space's --split HTML (render/partial.py), or None."""
+    if not partial.eligible(options):
         return None
     clock = Clock(options.zone or datetime.now().astimezone().tzinfo)
     path = default_path(archive, space, "html", options.output)
@@ -53,10 +53,10 @@ def prepare(
         file = path.with_name(f"{path.stem}-{part}.html")
         return file.is_file() and index_path(file).is_file()
 
-    return incremental.prepare(conn, space["id"], options, clock, path, exists)
+    return partial.prepare(conn, space["id"], options, clock, path, exists)
 
 
-def write_split(page: Page, loaded: incremental.Loaded | None = None) -> Split | None:
+def write_split(page: Page, loaded: partial.Loaded | None = None) -> Split | None:
     """Write the index (``page.path``) and the parts whose inputs changed. ``loaded``: an
     incremental reading (``prepare``), ``page`` made from its window and figures; None
     when it cannot vouch for every part (then nothing is written: read everything)."""
@@ -111,7 +111,7 @@ def write_split(page: Page, loaded: incremental.Loaded | None = None) -> Split |
 
 
 def _plan(
-    page: Page, keys: list[str], href, loaded: incremental.Loaded | None
+    page: Page, keys: list[str], href, loaded: partial.Loaded | None
 ) -> tuple[incremental.Plan, dict | None] | None:
     """Every part, unless the page's manifest says what they were built from: then the parts
     whose inputs changed since (all of them with ``--force`` or ``--events``); and what the
@@ -133,9 +133,9 @@ def _plan(
     if loaded is None:
         plan = incremental.plan(parts, keys, by_key, kept)
         return plan, _cache(page, parts, keys, inputs)
-    if incremental.inputs_digest(inputs) != loaded.cache["inputs"]:
+    if partial.inputs_digest(inputs) != loaded.cache["inputs"]:
         return None
-    plan = incremental.plan_loaded(parts, keys, loaded, by_key, kept)
+    plan = partial.plan_loaded(parts, keys, loaded, by_key, kept)
     if plan is None:
         return None
     return plan, _record(page, loaded.marks, keys, inputs, loaded.figures)
@@ -146,7 +146,7 @@ def _cache(page: Page, parts: dict, keys: list[str], inputs: bytes) -> dict | No
     row: each part's figures (one more pass of SQL over the window), the archive's marks."""
     assert page.window is not None and page.conn is not None
     marks = changes.marks(page.conn, page.space["id"])
-    if not incremental.eligible(page.options) or marks is None or set(parts) != set(keys):
+    if not partial.eligible(page.options) or marks is None or set(parts) != set(keys):
         return None
     spans = {key: (parts[key].first, parts[key].last) for key in keys}
     figures = part_figures(page.conn, page.window, spans)
@@ -161,8 +161,8 @@ def _record(page: Page, marks: changes.Marks, keys: list[str], inputs: bytes,
             figures: dict[str, dict]) -> dict:  # fmt: skip
     assert page.conn is not None
     return {
-        "basis": incremental.basis(page.conn, page.space["id"], page.options, page.clock),
-        "inputs": incremental.inputs_digest(inputs),
+        "basis": partial.basis(page.conn, page.space["id"], page.options, page.clock),
+        "inputs": partial.inputs_digest(inputs),
         "marks": marks.as_list(),
         "keys": keys,
         "parts": {key: {name: figures[key][name] for name in ("months", "authors", "files")}

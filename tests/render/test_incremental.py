@@ -25,7 +25,7 @@ import pytest
 from etl import store
 from etl.api import WebexClient
 from etl.sync import SyncOptions, sync_spaces
-from render import Filters, RenderOptions, incremental, render_spaces
+from render import Filters, RenderOptions, partial, render_spaces
 from render.manifest import manifest_path
 from tests.conftest import make_dataset
 from webex_emulator import Emulator
@@ -183,18 +183,18 @@ class Changes:
 
 @pytest.fixture
 def readings(monkeypatch) -> list:
-    """What each incremental reading decided (render/incremental.py's ``prepare`` and
+    """What each incremental reading decided (render/partial.py's ``prepare`` and
     ``plan_loaded``, called through, not replaced): None where it read everything."""
     found: list = []
     for name in ("prepare", "plan_loaded"):
-        real = getattr(incremental, name)
+        real = getattr(partial, name)
 
         def spy(*args, real=real, name=name, **kwargs):
             result = real(*args, **kwargs)
             found.append((name, result))
             return result
 
-        monkeypatch.setattr(incremental, name, spy)
+        monkeypatch.setattr(partial, name, spy)
     return found
 
 
