@@ -159,12 +159,15 @@ SELECT rowid FROM messages WHERE space_id = :space AND created >= :low AND creat
 """
 # Whole threads: the replies of the rows read (shown under them) and every reply of the
 # threads they reply in (a thread whose first message is missing is placed at its first reply).
+# CROSS JOIN and ``+`` make SQLite start from the rows read, not from the space's index.
 _THREADS = """
 INSERT OR IGNORE INTO {table} (rid)
-SELECT r.rowid FROM messages AS r WHERE r.space_id = :space AND r.parent_id IN (
-    SELECT m.id FROM {table} AS t JOIN messages AS m ON m.rowid = t.rid
-    UNION SELECT m.parent_id FROM {table} AS t JOIN messages AS m ON m.rowid = t.rid
-    WHERE m.parent_id IS NOT NULL)
+SELECT r.rowid FROM (
+    SELECT m.id AS parent FROM {table} AS t CROSS JOIN messages AS m ON m.rowid = t.rid
+    UNION SELECT m.parent_id FROM {table} AS t CROSS JOIN messages AS m ON m.rowid = t.rid
+    WHERE m.parent_id IS NOT NULL
+) AS k CROSS JOIN messages AS r ON r.parent_id = k.parent
+WHERE +r.space_id = :space
 """
 
 

@@ -28,8 +28,8 @@ _NAMES = itertools.count(1)
 # otherwise (a placeholder, a reply to a reply) the time of its earliest row: ``fallback``.
 _FILL = """
 WITH win AS MATERIALIZED (
-    SELECT rowid AS rid, id, parent_id, created FROM messages
-    WHERE space_id = :space AND created >= :since AND created < :until{only}
+    SELECT messages.rowid AS rid, id, parent_id, created FROM {source}
+    WHERE {plus}space_id = :space AND {plus}created >= :since AND {plus}created < :until
     ORDER BY created DESC, id DESC LIMIT :limit
 ),
 cut (created, id) AS (SELECT created, id FROM win ORDER BY created, id LIMIT 1),
@@ -132,8 +132,13 @@ class Window:
         self.conn, self.space_id, self.filters = conn, space_id, filters
         self.table = f"temp.page_window_{next(_NAMES)}"
         last = _LAST if filters.last is not None else ""
+        # ``only``: its rows drive the reading (by rowid); ``+`` keeps SQLite from reading
+        # the space's index instead, which would visit every message of the space.
         sql = _FILL.format(
-            only=f" AND rowid IN (SELECT rid FROM {only})" if only else "",
+            source=f"{only} AS o CROSS JOIN messages ON messages.rowid = o.rid"
+            if only
+            else "messages",
+            plus="+" if only else "",
             table=self.table,
             direction="DESC" if filters.sort == "newest" else "ASC",
             in_window_p=_IN_WINDOW.format(m="p", last=last.format(m="p")),
