@@ -82,14 +82,15 @@ def render_spaces(
         written: list[Path] = []
         failures: list[str] = []
         empty: list[str] = []
+        counted: dict[str, int] = {}  # each rendered space's messages, for the home page
         for number, space in enumerate(chosen, 1):  # one failing (a full disk) spares the rest
             what = f"render {number}/{len(chosen)}"
             try:
                 written.extend(_render_one(conn, archive, space, options, meta, writers,
-                                           Progress(feedback, what, empty)))  # fmt: skip
+                                           Progress(feedback, what, empty), counted))  # fmt: skip
             except (OSError, sqlite3.Error, UnsafePath) as error:
                 failures.append(f"{space['title']!r}: {error}")
-        home_failed = _write_home(conn, archive, options)
+        home_failed = _write_home(conn, archive, options, counted)
         if empty:
             feedback.notice(empty_notice(empty, len(chosen), options.filters_text))
         if failures or home_failed:
@@ -100,14 +101,16 @@ def render_spaces(
         conn.close()
 
 
-def _write_home(conn: sqlite3.Connection, archive: Path, options: RenderOptions) -> list[str]:
+def _write_home(
+    conn: sqlite3.Connection, archive: Path, options: RenderOptions, counted: dict[str, int]
+) -> list[str]:
     """Keep the archive's home page (``home_path``) current after pages went into the archive
     (not an --output elsewhere): every page there links to it. Returns what went wrong, in
     one line, or []."""
     if not writes_into_archive(archive, options.output):
         return []
     try:
-        write_home(conn, archive, options)
+        write_home(conn, archive, options, counted)
     except (OSError, sqlite3.Error, UnsafePath) as error:
         return [f"the home page was not written: {error}"]
     return []
@@ -121,6 +124,7 @@ def _render_one(
     meta: dict,
     writers: dict,
     progress: Progress,
+    counted: dict[str, int],
 ) -> list[Path]:
     written: list[Path] = []  # what this rendering wrote
     outputs: list[Path] = []  # its files, written or (--split parts) kept as they were
@@ -132,6 +136,7 @@ def _render_one(
             figures = (loaded.stats, loaded.toc) if loaded else None
             page = build_page(conn, archive, space, options, fmt, meta, window, figures)
             page = progress.follow(page)
+            counted[space["id"]] = page.stats["in_archive"]
             clear_leftovers(page)
             if fmt == "html" and options.split != "none":
                 split = write_split(page, loaded)

@@ -5,7 +5,8 @@ million messages to find the thousand a night added. The archive records changes
 (schema.sql's ``changes`` table, filled by triggers, so every writer is covered): a new
 message is a row above the highest rowid the last rendering saw; an edit, a deletion, a file's
 new state, a person's new name or avatar is a row of ``changes`` above the last ``seq`` it
-saw. From those this module finds the UTC days whose threads may show differently: a changed
+saw (a deletion too: then nothing can be said, and render reads everything). From those this
+module finds the UTC days whose threads may show differently: a changed
 message's own day, its thread parent's (a reply is shown under its parent), and the first
 reply's of its thread and of the thread it starts (a thread whose first message the archive
 lacks is placed at its first reply). Render then reads only the months those days fall in.
@@ -52,26 +53,28 @@ SELECT DISTINCT substr(day, 1, 10) FROM (
 
 @dataclass(frozen=True)
 class Marks:
-    """How far a rendering saw the archive: the highest message rowid, the last change, and
-    how many messages the space held (fewer or more than the new rows explain: rows were
-    deleted, or renumbered by a VACUUM, and nothing can be said)."""
+    """How far a rendering saw the archive: the highest message rowid and the id of that
+    message (a VACUUM that renumbered rows moves it), and the last change."""
 
     rowid: int
+    newest: str | None
     seq: int
-    count: int
 
-    def as_list(self) -> list[int]:
-        return [self.rowid, self.seq, self.count]
+    def as_list(self) -> list:
+        return [self.rowid, self.newest, self.seq]
 
     @classmethod
     def from_list(cls, value: object) -> Marks | None:
         """Marks from a manifest (render/manifest.py), or None when they are not marks."""
-        if isinstance(value, list) and len(value) == 3 and all(type(v) is int for v in value):
-            return cls(*value)
+        if not isinstance(value, list) or len(value) != 3:
+            return None
+        rowid, newest, seq = value
+        if type(rowid) is int and type(seq) is int and isinstance(newest, str | None):
+            return cls(rowid, newest, seq)
         return None
 
 
-def marks(conn: sqlite3.Connection, space_id: str) -> Marks | None:
+def marks(conn: sqlite3.Connection) -> Marks | None:
     """The marks of the archive now (render's snapshot); None for an archive without a
     record of changes (one a sync of an earlier version made: the next sync adds it)."""
     found = conn.execute(
@@ -79,26 +82,35 @@ def marks(conn: sqlite3.Connection, space_id: str) -> Marks | None:
     ).fetchone()
     if found is None:
         return None
-    (rowid,) = conn.execute("SELECT coalesce(max(rowid), 0) FROM messages").fetchone()
+    rowid, newest = conn.execute(
+        "SELECT rowid, id FROM messages WHERE rowid = (SELECT max(rowid) FROM messages)"
+    ).fetchone() or (0, None)
     (seq,) = conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()
-    (count,) = conn.execute(
-        "SELECT count(*) FROM messages WHERE space_id = ?", [space_id]
-    ).fetchone()
-    return Marks(rowid, seq, count)
+    return Marks(rowid, newest, seq)
+
+
+# A message of the space deleted since (logged, and no longer there): what it showed is not
+# known any more, so nothing can be said.
+_GONE = """
+SELECT 1 FROM changes AS c
+WHERE c.seq > :seq AND c.tbl = 'messages' AND c.space_id = :space AND NOT EXISTS (
+    SELECT 1 FROM messages AS m WHERE m.id = c.key AND m.space_id = :space)
+LIMIT 1
+"""
 
 
 def changed_days(
     conn: sqlite3.Connection, space_id: str, then: Marks, now: Marks
 ) -> set[str] | None:
     """The UTC days whose threads may show differently since ``then``; None when that cannot
-    be said (rows gone or renumbered, marks from another archive): render reads everything."""
+    be said (messages deleted or renumbered): render reads everything."""
     if now.rowid < then.rowid or now.seq < then.seq:
         return None
-    params = {"space": space_id, "rowid": then.rowid, "seq": then.seq}
-    (new,) = conn.execute(
-        "SELECT count(*) FROM messages WHERE rowid > :rowid AND +space_id = :space", params
+    (newest,) = conn.execute(
+        "SELECT coalesce((SELECT id FROM messages WHERE rowid = ?), '')", [then.rowid]
     ).fetchone()
-    if then.count + new != now.count:
+    params = {"space": space_id, "rowid": then.rowid, "seq": then.seq}
+    if newest != (then.newest or "") or conn.execute(_GONE, params).fetchone():
         return None
     table = "temp.changed_messages"
     conn.execute(f"DROP TABLE IF EXISTS {table}")

@@ -88,7 +88,7 @@ def prepare(conn: sqlite3.Connection, space_id: str, options: RenderOptions, clo
     written again)."""
     record = read_manifest(page)
     cache, built = record.get(CACHE), record.get(BUILT, {})
-    now = changes.marks(conn, space_id)
+    now = changes.marks(conn)
     if not eligible(options) or now is None or not _valid(cache):
         return None
     assert cache is not None

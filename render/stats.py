@@ -38,7 +38,7 @@ GROUP BY m.person_id, m.person_email
 
 _STATS = """
 SELECT
-    (SELECT count(*) FROM messages WHERE space_id = :space) AS in_archive,
+    {in_archive} AS in_archive,
     (SELECT count(*) FROM memberships WHERE space_id = :space AND left_at IS NULL) AS members,
     (SELECT last_synced_at FROM spaces WHERE id = :space) AS last_synced,
     coalesce(sum(messages), 0) AS in_window,
@@ -166,12 +166,21 @@ def summed(conn: sqlite3.Connection, window: Window, figures: list[dict]) -> dic
         for kind, values in part["files"].items():
             for name, value in zip(_EMPTY, values, strict=True):
                 kinds[kind][name] += value
-    return _summary(conn, table, window.space_id, kinds)
+    # The parts are of a window of all messages (render/partial.py): the space's messages are
+    # the window's, summed, where counting them would read the space's index whole.
+    return _summary(conn, table, window.space_id, kinds, "coalesce(sum(messages), 0)")
 
 
-def _summary(conn: sqlite3.Connection, table: str, space_id: str, kinds: dict) -> dict:
-    """The figures from the author table ``table`` (dropped here) and the attachments."""
-    stats = dict(conn.execute(_STATS.format(table=table), {"space": space_id}).fetchone())
+_COUNT = "(SELECT count(*) FROM messages WHERE space_id = :space)"
+
+
+def _summary(
+    conn: sqlite3.Connection, table: str, space_id: str, kinds: dict, in_archive: str = _COUNT
+) -> dict:
+    """The figures from the author table ``table`` (dropped here) and the attachments;
+    ``in_archive``: how to count the space's messages."""
+    sql = _STATS.format(table=table, in_archive=in_archive)
+    stats = dict(conn.execute(sql, {"space": space_id}).fetchone())
     with_domain = stats.pop("with_domain")
     stats["top_authors"], stats["other_authors"] = _top(
         conn, _TOP_AUTHORS.format(table=table), stats["in_window"]
