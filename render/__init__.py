@@ -128,6 +128,7 @@ def _render_one(
 ) -> list[Path]:
     written: list[Path] = []  # what this rendering wrote
     outputs: list[Path] = []  # its files, written or (--split parts) kept as they were
+    known: dict[Path, str] = {}  # the sha256 of the --split parts' files, where known
     loaded = split_prepare(conn, archive, space, options)  # the months that changed, or None
     window = loaded.window if loaded else Window(conn, space["id"], options.filters)
     try:
@@ -147,6 +148,7 @@ def _render_one(
                     split = write_split(progress.follow(page))
                     assert split is not None
                 tidy(page, fmt, split.files, split.built, split.cache)
+                known = split.known
                 written.extend(split.written)
                 outputs.extend(split.files)
             else:
@@ -158,7 +160,8 @@ def _render_one(
         if page is not None:  # the chain of custody: what the outputs are, from what
             searches = [index_path(p) for p in outputs if p.suffix == ".html"]
             outputs.extend(p for p in searches if p.is_file())  # the pages' search files
-            write_custody(conn, archive, page, None if loaded else window.table, outputs)
+            table = None if loaded else window.table
+            write_custody(conn, archive, page, table, outputs, known)
     finally:
         window.close()
     return written

@@ -84,10 +84,11 @@ def sha256_of(path: Path) -> str:
 
 
 def write_custody(conn: sqlite3.Connection, archive: Path, page: Page, table: str | None,
-                  written: list[Path]) -> Path:  # fmt: skip
+                  written: list[Path], known: dict[Path, str] | None = None) -> Path:  # fmt: skip
     """Write the custody manifest of one space's rendering (``page``: any of its formats;
     ``table``: its window, None for a window of all the space's messages; ``written``: every
-    file it wrote); return its path."""
+    file it wrote; ``known``: the sha256 of those already hashed, render/split.py's); return
+    its path."""
     path = custody_path(page.path)
     options, filters = page.options, page.options.filters
     attachments, withheld = _attachments(conn, archive, path.parent, page, table)
@@ -101,11 +102,12 @@ def write_custody(conn: sqlite3.Connection, archive: Path, page: Page, table: st
         "blur": options.blur,
         "formats": list(options.formats),
     }  # fmt: skip
-    return write_statement(path, page.root, about, written, attachments, withheld)
+    return write_statement(path, page.root, about, written, attachments, withheld, known)
 
 
 def write_statement(path: Path, root: Path, about: dict, written: list[Path],
-                    attachments: list[dict] | None = None, withheld: int = 0) -> Path:  # fmt: skip
+                    attachments: list[dict] | None = None, withheld: int = 0,
+                    known: dict[Path, str] | None = None) -> Path:  # fmt: skip
     """Write a custody manifest at ``path`` (inside ``root``): the tool, ``about`` (what was
     rendered or exported, from what; its ``formats``, the extensions of the files it names,
     are what ``verify`` reports as added), every file ``written`` with its sha256 and size,
@@ -117,7 +119,8 @@ def write_statement(path: Path, root: Path, about: dict, written: list[Path],
         "tool": {"name": "webex-space-archive", "version": VERSION},
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         **about,
-        "outputs": [_entry(folder, file) for file in _files(dict.fromkeys(written))],
+        "outputs": [_entry(folder, file, (known or {}).get(file))
+                    for file in _files(dict.fromkeys(written))],
         "attachments": attachments or [],
         "attachments_withheld": withheld,
     }  # fmt: skip

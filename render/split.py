@@ -19,9 +19,10 @@ from pathlib import Path
 
 from . import changes, incremental, partial
 from .clock import Clock
+from .custody import sha256_of
 from .html import href as quoted
 from .html import write_html
-from .manifest import built_parts
+from .manifest import CACHE, built_parts, read_manifest
 from .model import items, sections
 from .page import Page, RenderOptions, default_path
 from .search_index import SearchIndex, index_path
@@ -36,8 +37,9 @@ class Split:
 
     files: list[Path]
     written: list[Path]
-    built: dict[str, str]
+    built: dict[str, str]  # ``cache``: what the next incremental rendering starts from
     cache: dict | None = field(default=None)
+    known: dict[Path, str] = field(default_factory=dict)  # the parts' files' sha256
 
 
 def prepare(
@@ -107,7 +109,32 @@ def write_split(page: Page, loaded: partial.Loaded | None = None) -> Split | Non
     write_html(replace(page, items=iter(())), chosen=[], toc_href=toc_href, search=search)
     files = [page.path, *(page.path.with_name(href(part)) for part in keys)]
     built = {href(part): digest for part, digest in plan.digests.items()}
-    return Split(files, [page.path, *written], built, cache)
+    known: dict[Path, str] = {}
+    if cache is not None:
+        cache["files"] = _hashes(page.path, files[1:], set(written))
+        known = {page.path.with_name(name): entry[2] for name, entry in cache["files"].items()}
+    return Split(files, [page.path, *written], built, cache, known)
+
+
+def _hashes(page: Path, parts: list[Path], written: set[Path]) -> dict[str, list]:
+    """Each part's file and search file as ``[size, mtime_ns, sha256]``, by name, for the
+    custody statement (render/custody.py), which would otherwise read every kept part again
+    (half a gigabyte at a million messages). A kept file whose size and modification time
+    are those the last rendering recorded keeps its recorded sha256: a file changed since
+    with both kept still differs from the statement, so ``verify`` reports it."""
+    before = read_manifest(page).get(CACHE, {})
+    recorded = before.get("files", {}) if isinstance(before, dict) else {}
+    hashes = {}
+    for part in parts:
+        for path in (part, index_path(part)):
+            stat = path.stat()
+            entry = recorded.get(path.name) if isinstance(recorded, dict) else None
+            same = part not in written and isinstance(entry, list) and len(entry) == 3
+            if same and entry[:2] == [stat.st_size, stat.st_mtime_ns] and isinstance(entry[2], str):
+                hashes[path.name] = entry
+            else:
+                hashes[path.name] = [stat.st_size, stat.st_mtime_ns, sha256_of(path)]
+    return hashes
 
 
 def _plan(
