@@ -391,3 +391,20 @@ def test_the_custody_statement_of_an_incremental_rendering_holds(archive):
     kept.write_text(text + " ", encoding="utf-8")  # another size: read again
     render(archive)
     assert all(verdict.ok for verdict in verify(archive))
+
+
+def test_newest_first_is_read_incrementally_too(archive, readings):
+    newest = Filters(sort="newest")
+    render(archive, filters=newest)
+    changes = Changes(archive, 9)
+    changes.new(5)
+    changes.late_reply()
+    changes.edit()
+    changes.close()
+    readings.clear()
+    written = parts(render(archive, filters=newest))
+    assert all(result is not None for _, result in readings) and len(readings) == 6
+    assert 0 < len(written) <= 6
+    after = pages(archive)
+    render(archive, filters=newest, force=True)
+    assert pages(archive) == after
