@@ -121,12 +121,28 @@ NO_MONTH_KEYS = {"1970", "1970-01"}  # rows without an anchor: read everything (
 
 
 def _valid(cache: object) -> bool:
+    """Whether a manifest's cache has the shape a rendering records (a damaged or hand-edited
+    one is not used: everything is read instead)."""
     if not isinstance(cache, dict) or not isinstance(cache.get("parts"), dict):
         return False
     keys = cache.get("keys")
     return (isinstance(keys, list) and all(isinstance(k, str) for k in keys)
             and isinstance(cache.get("basis"), str) and isinstance(cache.get("inputs"), str)
-            and all(isinstance(cache["parts"].get(k), dict) for k in keys))  # fmt: skip
+            and all(_valid_part(cache["parts"].get(k)) for k in keys))  # fmt: skip
+
+
+def _valid_part(part: object) -> bool:
+    """A part's figures: ``months`` [[year, month, rows]...], ``authors`` (rows of 10
+    values, render/stats.py's), ``files`` {kind: [count, bytes, sized, downloaded]}."""
+    if not isinstance(part, dict):
+        return False
+    months, authors, files = part.get("months"), part.get("authors"), part.get("files")
+    return (isinstance(months, list) and isinstance(authors, list) and isinstance(files, dict)
+            and all(isinstance(m, list) and len(m) == 3 and all(type(v) is int for v in m)
+                    for m in months)
+            and all(isinstance(a, list) and len(a) == 10 for a in authors)
+            and all(k in ("images", "files") and isinstance(v, list) and len(v) == 4
+                    and all(type(n) is int for n in v) for k, v in files.items()))  # fmt: skip
 
 
 def _months(days: set[str] | None, clock: Clock, split: str) -> set[str] | None:

@@ -408,3 +408,16 @@ def test_newest_first_is_read_incrementally_too(archive, readings):
     after = pages(archive)
     render(archive, filters=newest, force=True)
     assert pages(archive) == after
+
+
+def test_a_damaged_cache_is_not_used(archive, readings):
+    render(archive)
+    manifest = next(archive.rglob(".Project Atlas.rendered.json"))
+    record = json.loads(manifest.read_text())
+    first = record["cache"]["keys"][0]
+    record["cache"]["parts"][first]["authors"] = "not rows"
+    manifest.write_text(json.dumps(record))
+    readings.clear()
+    assert parts(render(archive)) == set()  # read whole: the digests still keep every part
+    assert ("prepare", None) in readings
+    assert sum(1 for name, result in readings if name == "prepare" and result) == 2
