@@ -34,13 +34,14 @@ from .toc import Counts, count_months
 from .window import Window
 
 
-def eligible(options: RenderOptions) -> bool:
+def eligible(options: RenderOptions, force_too: bool = False) -> bool:
     """Whether a rendering may take the incremental path: --split HTML alone of a window of
     all messages (a filter's bounds would make which parents show depend on rows not read),
     without --events (not in the digests), --blur (every person is in each part's inputs) or
-    --force."""
+    --force. ``force_too``: whether it may record what the next one starts from, which a
+    --force rendering does too."""
     plain = Filters(sort=options.filters.sort)
-    unusual = options.events or options.blur or options.force
+    unusual = options.events or options.blur or (options.force and not force_too)
     return (
         options.split != "none"
         and options.formats == ("html",)

@@ -173,7 +173,11 @@ def _cache(page: Page, parts: dict, keys: list[str], inputs: bytes) -> dict | No
     row: each part's figures (one more pass of SQL over the window), the archive's marks."""
     assert page.window is not None and page.conn is not None
     marks = changes.marks(page.conn)
-    if not partial.eligible(page.options) or marks is None or set(parts) != set(keys):
+    if (
+        not partial.eligible(page.options, force_too=True)
+        or marks is None
+        or (set(parts) != set(keys))
+    ):
         return None
     spans = {key: (parts[key].first, parts[key].last) for key in keys}
     figures = part_figures(page.conn, page.window, spans)

@@ -393,6 +393,16 @@ def test_the_custody_statement_of_an_incremental_rendering_holds(archive):
     assert all(verdict.ok for verdict in verify(archive))
 
 
+def test_a_forced_rendering_records_what_the_next_one_starts_from(archive, readings):
+    render(archive, force=True)
+    changes = Changes(archive, 10)
+    changes.new(2)
+    changes.close()
+    readings.clear()
+    assert len(parts(render(archive))) == 1
+    assert all(result is not None for _, result in readings) and len(readings) == 6
+
+
 def test_newest_first_is_read_incrementally_too(archive, readings):
     newest = Filters(sort="newest")
     render(archive, filters=newest)
