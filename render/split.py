@@ -37,8 +37,8 @@ class Split:
 
     files: list[Path]
     written: list[Path]
-    built: dict[str, str]  # ``cache``: what the next incremental rendering starts from
-    cache: dict | None = field(default=None)
+    built: dict[str, str]
+    cache: dict | None = field(default=None)  # what the next incremental rendering starts from
     known: dict[Path, str] = field(default_factory=dict)  # the parts' files' sha256
 
 
