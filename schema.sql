@@ -325,6 +325,73 @@ WHEN old.text IS NOT new.text BEGIN
     INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
 END;
 
+-- What changed since a given moment, for render's incremental --split (render/changes.py):
+-- one row per change to a row a rendered page shows, written by the triggers below, so every
+-- writer (the sync, a test, a person's sqlite3) is recorded alike. New messages are not
+-- logged: they are the rows whose rowid is above the one a rendering last saw (messages only
+-- grow; a deletion of a row is logged, and a renumbering VACUUM shows as a changed count).
+-- Updates are logged only when a column a page shows changes, so the sync's re-reads of
+-- unchanged messages and people log nothing. Memberships are not logged: the pages that
+-- show them (a space's statistics, the home page) are computed from the table every time.
+-- Rows are small and only changes are logged (a night's edits, deletions and downloads).
+CREATE TABLE IF NOT EXISTS changes (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,  -- grows with every change, never reused
+    tbl      TEXT NOT NULL,  -- 'messages' | 'people' | 'files' | 'avatars'
+    space_id TEXT,           -- the space it is in (NULL for people, who are in none)
+    key      TEXT            -- messages.id, people.id, files.message_id or avatars.person_id
+);
+CREATE TRIGGER IF NOT EXISTS changes_messages_update AFTER UPDATE ON messages
+WHEN old.text IS NOT new.text OR old.html IS NOT new.html OR old.files IS NOT new.files
+    OR old.attachments IS NOT new.attachments OR old.updated IS NOT new.updated
+    OR old.deleted_at IS NOT new.deleted_at OR old.created IS NOT new.created
+    OR old.parent_id IS NOT new.parent_id OR old.person_id IS NOT new.person_id
+    OR old.person_email IS NOT new.person_email OR old.space_id IS NOT new.space_id
+    OR old.mentioned_people IS NOT new.mentioned_people
+    OR old.mentioned_groups IS NOT new.mentioned_groups BEGIN
+    INSERT INTO changes (tbl, space_id, key) VALUES ('messages', old.space_id, old.id);
+    INSERT INTO changes (tbl, space_id, key) SELECT 'messages', new.space_id, new.id
+    WHERE new.space_id IS NOT old.space_id OR new.id IS NOT old.id;
+END;
+CREATE TRIGGER IF NOT EXISTS changes_messages_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO changes (tbl, space_id, key) VALUES ('messages', old.space_id, old.id);
+END;
+CREATE TRIGGER IF NOT EXISTS changes_people_insert AFTER INSERT ON people BEGIN
+    INSERT INTO changes (tbl, space_id, key) VALUES ('people', NULL, new.id);
+END;
+CREATE TRIGGER IF NOT EXISTS changes_people_update AFTER UPDATE ON people
+WHEN old.display_name IS NOT new.display_name OR old.avatar IS NOT new.avatar
+    OR old.org_id IS NOT new.org_id OR old.email IS NOT new.email OR old.id IS NOT new.id BEGIN
+    INSERT INTO changes (tbl, space_id, key) VALUES ('people', NULL, old.id);
+END;
+CREATE TRIGGER IF NOT EXISTS changes_people_delete AFTER DELETE ON people BEGIN
+    INSERT INTO changes (tbl, space_id, key) VALUES ('people', NULL, old.id);
+END;
+CREATE TRIGGER IF NOT EXISTS changes_files_insert AFTER INSERT ON files BEGIN
+    INSERT INTO changes (tbl, space_id, key) VALUES ('files', new.space_id, new.message_id);
+END;
+CREATE TRIGGER IF NOT EXISTS changes_files_update AFTER UPDATE ON files
+WHEN old.name IS NOT new.name OR old.content_type IS NOT new.content_type
+    OR old.size IS NOT new.size OR old.status IS NOT new.status
+    OR old.local_path IS NOT new.local_path OR old.url IS NOT new.url
+    OR old.position IS NOT new.position OR old.message_id IS NOT new.message_id BEGIN
+    INSERT INTO changes (tbl, space_id, key) VALUES ('files', old.space_id, old.message_id);
+    INSERT INTO changes (tbl, space_id, key) SELECT 'files', new.space_id, new.message_id
+    WHERE new.message_id IS NOT old.message_id;
+END;
+CREATE TRIGGER IF NOT EXISTS changes_files_delete AFTER DELETE ON files BEGIN
+    INSERT INTO changes (tbl, space_id, key) VALUES ('files', old.space_id, old.message_id);
+END;
+CREATE TRIGGER IF NOT EXISTS changes_avatars_insert AFTER INSERT ON avatars BEGIN
+    INSERT INTO changes (tbl, space_id, key) VALUES ('avatars', new.space_id, new.person_id);
+END;
+CREATE TRIGGER IF NOT EXISTS changes_avatars_update AFTER UPDATE ON avatars BEGIN
+    INSERT INTO changes (tbl, space_id, key) VALUES ('avatars', old.space_id, old.person_id);
+    INSERT INTO changes (tbl, space_id, key) VALUES ('avatars', new.space_id, new.person_id);
+END;
+CREATE TRIGGER IF NOT EXISTS changes_avatars_delete AFTER DELETE ON avatars BEGIN
+    INSERT INTO changes (tbl, space_id, key) VALUES ('avatars', old.space_id, old.person_id);
+END;
+
 -- Messages with names joined in: all columns of messages except raw, plus
 --   space_title   spaces.title
 --   author_name   people.display_name, else the author's email

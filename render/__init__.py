@@ -8,7 +8,8 @@ rsmf_message.py), mail.py, slack.py and seed_json.py are one writer per format; 
 then records what a space's rendering wrote, from what. Untrusted text becomes safe markup
 only in the sanitize package. search.py (``webex-archive search``) reads the full-text index
 with its own SQL. home.py writes the archive's home page over every rendered space;
-incremental.py decides which --split parts need writing again.
+incremental.py decides which --split parts need writing again, partial.py reads only the
+months that changed (changes.py: which, from the archive's record of changes).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .rsmf import write_rsmf
 from .search_index import index_path
 from .seed_json import write_seed_json
 from .slack import write_slack
+from .split import prepare as split_prepare
 from .split import write_split
 from .text import write_text
 from .window import Window
@@ -80,14 +82,15 @@ def render_spaces(
         written: list[Path] = []
         failures: list[str] = []
         empty: list[str] = []
+        counted: dict[str, int] = {}  # each rendered space's messages, for the home page
         for number, space in enumerate(chosen, 1):  # one failing (a full disk) spares the rest
             what = f"render {number}/{len(chosen)}"
             try:
                 written.extend(_render_one(conn, archive, space, options, meta, writers,
-                                           Progress(feedback, what, empty)))  # fmt: skip
+                                           Progress(feedback, what, empty), counted))  # fmt: skip
             except (OSError, sqlite3.Error, UnsafePath) as error:
                 failures.append(f"{space['title']!r}: {error}")
-        home_failed = _write_home(conn, archive, options)
+        home_failed = _write_home(conn, archive, options, counted)
         if empty:
             feedback.notice(empty_notice(empty, len(chosen), options.filters_text))
         if failures or home_failed:
@@ -98,14 +101,16 @@ def render_spaces(
         conn.close()
 
 
-def _write_home(conn: sqlite3.Connection, archive: Path, options: RenderOptions) -> list[str]:
+def _write_home(
+    conn: sqlite3.Connection, archive: Path, options: RenderOptions, counted: dict[str, int]
+) -> list[str]:
     """Keep the archive's home page (``home_path``) current after pages went into the archive
     (not an --output elsewhere): every page there links to it. Returns what went wrong, in
     one line, or []."""
     if not writes_into_archive(archive, options.output):
         return []
     try:
-        write_home(conn, archive, options)
+        write_home(conn, archive, options, counted)
     except (OSError, sqlite3.Error, UnsafePath) as error:
         return [f"the home page was not written: {error}"]
     return []
@@ -119,18 +124,31 @@ def _render_one(
     meta: dict,
     writers: dict,
     progress: Progress,
+    counted: dict[str, int],
 ) -> list[Path]:
     written: list[Path] = []  # what this rendering wrote
     outputs: list[Path] = []  # its files, written or (--split parts) kept as they were
-    window = Window(conn, space["id"], options.filters)  # one window for all formats
+    known: dict[Path, str] = {}  # the sha256 of the --split parts' files, where known
+    loaded = split_prepare(conn, archive, space, options)  # the months that changed, or None
+    window = loaded.window if loaded else Window(conn, space["id"], options.filters)
     try:
         page = None
         for fmt in options.formats:
-            page = progress.follow(build_page(conn, archive, space, options, fmt, meta, window))
+            figures = (loaded.stats, loaded.toc) if loaded else None
+            page = build_page(conn, archive, space, options, fmt, meta, window, figures)
+            page = progress.follow(page)
+            counted[space["id"]] = page.stats["in_archive"]
             clear_leftovers(page)
             if fmt == "html" and options.split != "none":
-                split = write_split(page)
-                tidy(page, fmt, split.files, split.built)
+                split = write_split(page, loaded)
+                if split is None:  # the incremental reading cannot vouch for a part
+                    window.close()
+                    window, loaded = Window(conn, space["id"], options.filters), None
+                    page = build_page(conn, archive, space, options, fmt, meta, window)
+                    split = write_split(progress.follow(page))
+                    assert split is not None
+                tidy(page, fmt, split.files, split.built, split.cache)
+                known = split.known
                 written.extend(split.written)
                 outputs.extend(split.files)
             else:
@@ -142,7 +160,8 @@ def _render_one(
         if page is not None:  # the chain of custody: what the outputs are, from what
             searches = [index_path(p) for p in outputs if p.suffix == ".html"]
             outputs.extend(p for p in searches if p.is_file())  # the pages' search files
-            write_custody(conn, archive, page, window.table, outputs)
+            table = None if loaded else window.table
+            write_custody(conn, archive, page, table, outputs, known)
     finally:
         window.close()
     return written

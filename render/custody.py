@@ -57,6 +57,17 @@ JOIN avatars AS av ON av.space_id = :space AND av.person_id = m.person_id
 WHERE :avatars
 ORDER BY 1
 """
+# The same for a window of all the space's messages, read without it (an incremental --split
+# rendering holds only some months in its window): a file row is in its message's space.
+_REFERENCED_SPACE = """
+SELECT local_path, sha256 FROM files
+WHERE space_id = :space AND status = 'downloaded' AND local_path IS NOT NULL
+UNION
+SELECT av.local_path, av.sha256 FROM avatars AS av
+WHERE av.space_id = :space AND :avatars AND EXISTS (
+    SELECT 1 FROM messages AS m WHERE m.person_id = av.person_id AND m.space_id = :space)
+ORDER BY 1
+"""
 
 
 class CustodyError(RenderError):
@@ -72,10 +83,12 @@ def sha256_of(path: Path) -> str:
         return hashlib.file_digest(data, "sha256").hexdigest()
 
 
-def write_custody(conn: sqlite3.Connection, archive: Path, page: Page, table: str,
-                  written: list[Path]) -> Path:  # fmt: skip
+def write_custody(conn: sqlite3.Connection, archive: Path, page: Page, table: str | None,
+                  written: list[Path], known: dict[Path, str] | None = None) -> Path:  # fmt: skip
     """Write the custody manifest of one space's rendering (``page``: any of its formats;
-    ``table``: its window; ``written``: every file it wrote); return its path."""
+    ``table``: its window, None for a window of all the space's messages; ``written``: every
+    file it wrote; ``known``: the sha256 of those already hashed, render/split.py's); return
+    its path."""
     path = custody_path(page.path)
     options, filters = page.options, page.options.filters
     attachments, withheld = _attachments(conn, archive, path.parent, page, table)
@@ -89,11 +102,12 @@ def write_custody(conn: sqlite3.Connection, archive: Path, page: Page, table: st
         "blur": options.blur,
         "formats": list(options.formats),
     }  # fmt: skip
-    return write_statement(path, page.root, about, written, attachments, withheld)
+    return write_statement(path, page.root, about, written, attachments, withheld, known)
 
 
 def write_statement(path: Path, root: Path, about: dict, written: list[Path],
-                    attachments: list[dict] | None = None, withheld: int = 0) -> Path:  # fmt: skip
+                    attachments: list[dict] | None = None, withheld: int = 0,
+                    known: dict[Path, str] | None = None) -> Path:  # fmt: skip
     """Write a custody manifest at ``path`` (inside ``root``): the tool, ``about`` (what was
     rendered or exported, from what; its ``formats``, the extensions of the files it names,
     are what ``verify`` reports as added), every file ``written`` with its sha256 and size,
@@ -105,7 +119,8 @@ def write_statement(path: Path, root: Path, about: dict, written: list[Path],
         "tool": {"name": "webex-space-archive", "version": VERSION},
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         **about,
-        "outputs": [_entry(folder, file) for file in _files(dict.fromkeys(written))],
+        "outputs": [_entry(folder, file, (known or {}).get(file))
+                    for file in _files(dict.fromkeys(written))],
         "attachments": attachments or [],
         "attachments_withheld": withheld,
     }  # fmt: skip
@@ -135,12 +150,13 @@ def _entry(folder: Path, file: Path, sha256: str | None = None) -> dict:
 
 
 def _attachments(conn: sqlite3.Connection, archive: Path, folder: Path, page: Page,
-                 table: str) -> tuple[list[dict], int]:  # fmt: skip
+                 table: str | None) -> tuple[list[dict], int]:  # fmt: skip
     """The files the window refers to, and how many --blur leaves out because their
     stored path names someone (their path would say the name)."""
     blur = Pseudonyms.build(people_names(conn)) if page.options.blur else None
     avatars = not blur and (page.options.avatar_files or "rsmf" in page.options.formats)
-    rows = conn.execute(_REFERENCED.format(table=table),
+    sql = _REFERENCED.format(table=table) if table else _REFERENCED_SPACE
+    rows = conn.execute(sql,
                         {"space": page.space["id"], "avatars": avatars})  # fmt: skip
     found, withheld = [], 0
     for local_path, sha256 in rows:

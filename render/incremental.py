@@ -12,6 +12,7 @@ pass over the window's rows and rewrites only the parts whose digest differs or 
 gone. A part that is kept is left as it was, a whole page with its own CSP nonce and
 generation time; everything else in it is what a full rendering would write now. The index
 page (statistics, contents of the whole space) is written every time.
+render/partial.py finds the parts that may have changed without reading every row.
 """
 
 from __future__ import annotations
@@ -76,14 +77,14 @@ def page_inputs(page: Page) -> bytes:
     options, ctx = page.options, page.context
     assert ctx is not None  # build_page sets it
     blur = ctx.blur
-    return marshal.dumps((
+    return repr((  # repr: marshal's bytes also depend on each string's reference count
         code_digest(), VERSION, SCHEMA_VERSION, page.title, page.space.get("type"), page.me_name,
         page.path.name, os.path.relpath(ctx.archive_dir, ctx.output_dir), page.home,
         repr(options.filters), options.zone_name, repr(ctx.zone), options.avatars,
         options.theme, options.blur, options.split, options.filters_text, ctx.me_org,
         ctx.me_domain, sorted(blur.replacements.items(), key=repr) if blur else None,
         sorted(blur.people.items(), key=repr) if blur else None,  # an id may be None
-    ))  # fmt: skip
+    )).encode()  # fmt: skip
 
 
 def scan(rows: Iterable[tuple], clock: Clock, split: str, inputs: bytes) -> dict[str, Part]:
@@ -147,16 +148,23 @@ def plan(parts: dict[str, Part], keys: list[str], built: dict[str, str], kept) -
         return Plan(write=set(keys))
     for at, key in enumerate(keys):
         part = parts[key]
-        part.digest.update(marshal.dumps((keys[at - 1] if at else None, keys[at + 1 : at + 2])))
+        part.digest.update(neighbours(keys, at))
         digest = result.digests[key] = part.digest.hexdigest()
         if built.get(key) != digest or not kept(key):
             result.write.add(key)
     if len(result.write) < len(keys):
-        result.ranges = _ranges([parts[key] for key in keys if key in result.write])
+        result.ranges = ranges([parts[key] for key in keys if key in result.write])
     return result
 
 
-def _ranges(parts: list[Part]) -> list[tuple[int, int]]:
+def neighbours(keys: list[str], at: int) -> bytes:
+    """The labels of the parts before and after ``keys[at]`` (its prev/next links), as
+    bytes that depend on their values alone (marshal's also depend on how many references
+    each string has, which differs between the two ways a part's digest is made)."""
+    return repr((keys[at - 1] if at else None, keys[at + 1 : at + 2])).encode()
+
+
+def ranges(parts: list[Part]) -> list[tuple[int, int]]:
     """The display positions to read for ``parts``: each part's rows and the row before it
     (its first message's header depends on that row), adjacent ranges joined."""
     ranges: list[tuple[int, int]] = []

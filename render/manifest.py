@@ -14,7 +14,10 @@ search file (``X.search.js``, render/search_index.py) goes with the page.
 
 A ``--split`` rendering also records under ``"built"`` what each part was built from (a
 digest per part file, render/incremental.py), so that the next one rewrites only the parts
-whose inputs changed. Any other rendering of the HTML clears it.
+whose inputs changed, and under ``"cache"`` what an incremental rendering needs to read only
+the months that changed since: the archive's marks, the parts in page order, each part's
+months and share of the statistics (render/incremental.py). Any other rendering of the HTML
+clears both.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from .search_index import index_path
 
 SUFFIX = ".rendered.json"
 BUILT = "built"
+CACHE = "cache"
 # What the renderer adds to a page's stem for its parts: --split's ``-2024`` and ``-2024-03``,
 # RSMF's days ``-2024-03-31`` and their later files ``-2024-03-31-2``.
 PARTS = r"(-\d{4}(-\d{2}(-\d{2}(-\d+)?)?)?)?"
@@ -40,11 +44,16 @@ def manifest_path(page: Path) -> Path:
 
 
 def tidy(
-    rendered: Page, fmt: str, written: list[Path], built: dict[str, str] | None = None
+    rendered: Page,
+    fmt: str,
+    written: list[Path],
+    built: dict[str, str] | None = None,
+    cache: dict | None = None,
 ) -> None:
     """After ``fmt`` was rendered (``written``: the page and its parts, kept or written):
     remove what the previous rendering of ``fmt`` wrote there and this one did not, and
-    record this one; ``built``: the digest of each --split part's inputs, by file name."""
+    record this one; ``built``: the digest of each --split part's inputs, by file name;
+    ``cache``: what the next incremental rendering starts from."""
     page = rendered.path
     record = read_manifest(page)
     names = sorted(path.name for path in written if path.parent == page.parent)
@@ -59,8 +68,11 @@ def tidy(
     record[fmt] = names
     if fmt == "html":
         record.pop(BUILT, None)
+        record.pop(CACHE, None)
         if built:
             record[BUILT] = built
+        if cache:
+            record[CACHE] = cache
     with atomic_write(manifest_path(page), rendered.root) as out:
         out.write(json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
 
@@ -78,6 +90,8 @@ def read_manifest(page: Path) -> dict:
     built = record.get(BUILT)
     if isinstance(built, dict):
         kept[BUILT] = {k: v for k, v in built.items() if isinstance(v, str)}
+    if isinstance(record.get(CACHE), dict):
+        kept[CACHE] = record[CACHE]
     return kept
 
 

@@ -161,11 +161,14 @@ def build_page(
     fmt: str,
     meta: dict[str, str],
     window: Window | None = None,
+    figures: tuple[dict, list] | None = None,
 ) -> Page:
     """A Page whose ``items`` streams the window from SQLite when the writer iterates it.
 
     ``window`` is the space's window under ``options.filters``, shared by the formats of one
-    rendering; without it, the page makes its own."""
+    rendering; without it, the page makes its own. ``figures``: the statistics and the
+    contents when the window holds only some months (an incremental --split rendering adds
+    them up from each part's, render/incremental.py)."""
     zone = options.zone or datetime.now().astimezone().tzinfo
     me_email = meta.get("me_email") or ""
     blur = Pseudonyms.build(query.people_names(conn)) if options.blur else None
@@ -178,7 +181,7 @@ def build_page(
                   blur=blur, html=fmt in HTML_BODIES, plain=fmt in PLAIN_BODIES,
                   groups=fmt == "html")  # fmt: skip
     window = window or Window(conn, space["id"], options.filters)
-    stats = statistics(conn, window)
+    stats, toc = _figures(conn, window, figures)
     stats["top_authors"] = [a | {"name": clean_inline(a["name"])} for a in stats["top_authors"]]
     members = [
         m | {"name": clean_inline(m["name"] or m["email"] or "unknown")}
@@ -196,7 +199,7 @@ def build_page(
         space=space, title=title,
         generated_at=datetime.now(zone), options=options,
         me_name="(hidden)" if blur else meta.get("me_name") or "", stats=stats, members=members,
-        toc=count_months(window, ctx.clock) if fmt == "html" else [],
+        toc=_contents(window, ctx.clock, toc) if fmt == "html" else [],
         items=_with_changes(rows, changes, ctx, options, fmt), path=path, clock=ctx.clock,
         root=output_root(archive, space, options.output),
         changes=[change_item(c, ctx) for c in changes],
@@ -204,6 +207,20 @@ def build_page(
         if writes_into_archive(archive, options.output) else None,
         context=ctx, window=window, pseudonyms=blur, conn=conn,
     )  # fmt: skip
+
+
+def _figures(
+    conn: sqlite3.Connection, window: Window, figures: tuple[dict, list] | None
+) -> tuple[dict, list | None]:
+    """The statistics and the contents where they are known (summed from the parts), else
+    the statistics over the window and the contents to count (``_contents``)."""
+    return figures if figures else (statistics(conn, window), None)
+
+
+def _contents(window: Window, clock: Clock, toc: list | None) -> list:
+    """The HTML's table of contents: ``toc`` where it is known (summed from the parts), else
+    counted over the window."""
+    return toc if toc is not None else count_months(window, clock)
 
 
 def relative_link(target: Path, page: Path) -> str:

@@ -28,8 +28,8 @@ _NAMES = itertools.count(1)
 # otherwise (a placeholder, a reply to a reply) the time of its earliest row: ``fallback``.
 _FILL = """
 WITH win AS MATERIALIZED (
-    SELECT rowid AS rid, id, parent_id, created FROM messages
-    WHERE space_id = :space AND created >= :since AND created < :until
+    SELECT messages.rowid AS rid, id, parent_id, created FROM {source}
+    WHERE {plus}space_id = :space AND {plus}created >= :since AND {plus}created < :until
     ORDER BY created DESC, id DESC LIMIT :limit
 ),
 cut (created, id) AS (SELECT created, id FROM win ORDER BY created, id LIMIT 1),
@@ -118,13 +118,27 @@ _AVATARS = "LEFT JOIN avatars AS av ON av.space_id = :space AND av.person_id = m
 
 
 class Window:
-    """One space's window under one filter: filled at creation, read as often as needed."""
+    """One space's window under one filter: filled at creation, read as often as needed.
 
-    def __init__(self, conn: sqlite3.Connection, space_id: str, filters: Filters):
+    ``only``: a temporary table of message rowids (``rid``) to which the window is cut: an
+    incremental --split rendering reads the whole threads of a few months alone
+    (render/incremental.py), in the order and with the anchors the whole window gives them,
+    which holds for a window of all messages, where whether a parent is shown does not
+    depend on which rows were read."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, space_id: str, filters: Filters, only: str | None = None
+    ):
         self.conn, self.space_id, self.filters = conn, space_id, filters
         self.table = f"temp.page_window_{next(_NAMES)}"
         last = _LAST if filters.last is not None else ""
+        # ``only``: its rows drive the reading (by rowid); ``+`` keeps SQLite from reading
+        # the space's index instead, which would visit every message of the space.
         sql = _FILL.format(
+            source=f"{only} AS o CROSS JOIN messages ON messages.rowid = o.rid"
+            if only
+            else "messages",
+            plus="+" if only else "",
             table=self.table,
             direction="DESC" if filters.sort == "newest" else "ASC",
             in_window_p=_IN_WINDOW.format(m="p", last=last.format(m="p")),

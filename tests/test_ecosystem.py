@@ -95,7 +95,7 @@ def test_forget_removes_a_space_and_its_files(emu, dataset, tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("forgot 'Project Atlas': ")
     assert not (tmp_path / "Project Atlas").exists() and (tmp_path / "Design reviews").is_dir()
-    for table in ("messages", "files", "memberships", "coverage", "spaces"):
+    for table in ("messages", "files", "memberships", "coverage", "spaces", "changes"):
         column = "id" if table == "spaces" else "space_id"
         assert (
             db.execute(f"SELECT count(*) FROM {table} WHERE {column} = ?", [rooms[0]]).fetchone()[0]

@@ -41,6 +41,9 @@ def forget_space(db: Database, archive: Path, space_id: str) -> dict[str, int]:
             "DELETE FROM messages WHERE space_id = ?", [space_id]
         ).rowcount
         removed["spaces"] = db.execute("DELETE FROM spaces WHERE id = ?", [space_id]).rowcount
+        # the deletions just logged by schema.sql's triggers (render's record of changes) are
+        # of a space no rendering will read again; its seq numbers are never given again
+        db.execute("DELETE FROM changes WHERE space_id = ?", [space_id])
     if row[0] and not is_reserved(row[0]):
         folder = archive / row[0]
         if folder.is_dir() and not folder.is_symlink() and check_inside(folder, archive):

@@ -11,7 +11,9 @@ time, which a kept part keeps from the rendering that wrote it.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import random
 import re
 import shutil
@@ -25,7 +27,8 @@ import pytest
 from etl import store
 from etl.api import WebexClient
 from etl.sync import SyncOptions, sync_spaces
-from render import Filters, RenderOptions, render_spaces
+from render import Filters, RenderOptions, partial, render_spaces
+from render.custody import verify
 from render.manifest import manifest_path
 from tests.conftest import make_dataset
 from webex_emulator import Emulator
@@ -143,23 +146,79 @@ class Changes:
             )
         self.made.setdefault("avatar", []).append(person_id)
 
+    def leave(self) -> None:
+        """A member leaves (a complete listing without them): the statistics change."""
+        space = self.rng.choice([r for (r,) in self.db.conn.execute(
+            "SELECT space_id FROM memberships WHERE left_at IS NULL GROUP BY space_id "
+            "HAVING count(*) > 1 ORDER BY space_id")])  # fmt: skip
+        listed = [json.loads(raw) for (raw,) in self.db.conn.execute(
+            "SELECT raw FROM memberships WHERE space_id = ? AND left_at IS NULL ORDER BY id",
+            [space])]  # fmt: skip
+        with self.db.conn:
+            store.save_memberships(self.db, space, listed[1:], NOW)
+        self.made.setdefault("leave", []).append(listed[0]["personId"])
+
+    def file_state(self) -> None:
+        """An attachment downloaded since (its row, not its message, changes)."""
+        sql = "SELECT url FROM files WHERE status != 'downloaded' ORDER BY rowid"
+        (url,) = self.rng.choice(self.db.conn.execute(sql).fetchall())
+        with self.db.conn:
+            self.db.conn.execute(
+                "UPDATE files SET status = 'downloaded', size = 1234, local_path = 'f/x.bin' "
+                "WHERE url = ?", [url])  # fmt: skip
+        self.made.setdefault("file_state", []).append(url)
+
+    def newcomer(self) -> None:
+        """A person new to the archive writes into an old month."""
+        message = self.rng.choice(self.messages("parent_id IS NULL AND created < '2026-01'"))
+        person = {"id": "newcomer", "emails": ["new@elsewhere.example"], "displayName": "New",
+                  "type": "person", "created": NOW}  # fmt: skip
+        self.save(message | {"id": f"by-newcomer-{message['id']}", "personId": "newcomer",
+                             "personEmail": "new@elsewhere.example", "html": None,
+                             "created": message["created"][:-4] + "999Z"})  # fmt: skip
+        with self.db.conn:
+            store.save_people(self.db, [person], NOW)
+        self.made.setdefault("newcomer", []).append(message["id"])
+
     def close(self) -> None:
         self.db.conn.close()
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_after_random_changes_the_kept_parts_are_what_a_full_render_writes(archive, seed):
+@pytest.fixture
+def readings(monkeypatch) -> list:
+    """What each incremental reading decided (render/partial.py's ``prepare`` and
+    ``plan_loaded``, called through, not replaced): None where it read everything."""
+    found: list = []
+    for name in ("prepare", "plan_loaded"):
+        real = getattr(partial, name)
+
+        def spy(*args, real=real, name=name, **kwargs):
+            result = real(*args, **kwargs)
+            found.append((name, result))
+            return result
+
+        monkeypatch.setattr(partial, name, spy)
+    return found
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_after_random_changes_the_kept_parts_are_what_a_full_render_writes(archive, seed, readings):
     first = render(archive)
     everything = parts(first)
     before = pages(archive)
     changes = Changes(archive, seed)
-    steps = [changes.edit, changes.delete, changes.late_reply, changes.rename, changes.avatar]
+    steps = [changes.edit, changes.delete, changes.late_reply, changes.rename, changes.avatar,
+             changes.leave, changes.file_state, changes.newcomer]  # fmt: skip
     changes.new(changes.rng.randint(1, 30))
     for step in changes.rng.choices(steps, k=6):
         step()
     changes.close()
 
+    readings.clear()
     written = render(archive)
+    # every space was read incrementally: only the months that changed (3 spaces)
+    assert [name for name, result in readings if result is not None] == [
+        "prepare", "plan_loaded"] * 3, readings  # fmt: skip
     after = pages(archive)
     render(archive, force=True)
     assert pages(archive) == after  # the kept parts are what a full rendering writes now
@@ -269,3 +328,106 @@ def test_a_part_follows_the_row_before_it(archive):
     after = pages(archive)
     render(archive, force=True)
     assert pages(archive) == after
+
+
+def test_an_archive_without_a_record_of_changes_is_read_whole_until_a_sync_adds_it(
+    archive, readings
+):
+    """An archive synced by the previous version has no ``changes`` table, and render (read
+    only) cannot add it: every rendering reads every row, as before. The next sync's open adds
+    it; the rendering after that reads everything once more (no marks yet), the next reads only
+    what changed."""
+    with sqlite3.connect(archive / "archive.db") as conn:
+        names = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'changes_%'"
+        ).fetchall()
+        for (name,) in names:
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("DROP TABLE changes")
+    render(archive)
+    changes = Changes(archive, 5)  # opening for writing upgrades it
+    changes.late_reply()
+    changes.close()
+    readings.clear()
+    written = parts(render(archive))
+    assert [result for _, result in readings] == [None] * 3  # no marks recorded yet
+    assert len(written) == 1  # the digests still keep what did not change
+    changes = Changes(archive, 6)
+    changes.late_reply()
+    changes.close()
+    readings.clear()
+    written = parts(render(archive))
+    assert all(result is not None for _, result in readings) and len(readings) == 6
+    after = pages(archive)
+    render(archive, force=True)
+    assert pages(archive) == after
+
+
+def test_the_custody_statement_of_an_incremental_rendering_holds(archive):
+    """The statement lists every part, kept ones with the sha256 recorded when they were
+    written (read again only if their size or time changed), and ``verify`` agrees with it;
+    a kept part changed since, even with its size and time put back, is reported."""
+    render(archive)
+    changes = Changes(archive, 8)
+    changes.new(3)
+    changes.close()
+    written = parts(render(archive))
+    assert 0 < len(written) <= 2
+    assert all(verdict.ok for verdict in verify(archive)), [v.lines() for v in verify(archive)]
+    statement = json.loads(next(archive.rglob("Project Atlas.custody.json")).read_text())
+    listed = {entry["path"]: entry["sha256"] for entry in statement["outputs"]}
+    folder = next(archive.rglob("Project Atlas.html")).parent
+    on_disk = {p.name for p in folder.iterdir() if p.suffix in (".html", ".js")}
+    assert set(listed) == on_disk
+    kept = folder / "Project Atlas-2025-03.html"
+    assert listed[kept.name] == hashlib.sha256(kept.read_bytes()).hexdigest()
+    stat = kept.stat()
+    text = kept.read_text(encoding="utf-8")
+    kept.write_text(text.replace("<main", "<mAin", 1), encoding="utf-8")  # same size
+    os.utime(kept, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    render(archive)  # nothing changed: the part is kept, its recorded sha256 is stated
+    [verdict] = verify(folder / "Project Atlas.custody.json")
+    assert [Path(p).name for p in verdict.changed] == [kept.name]
+    kept.write_text(text + " ", encoding="utf-8")  # another size: read again
+    render(archive)
+    assert all(verdict.ok for verdict in verify(archive))
+
+
+def test_a_forced_rendering_records_what_the_next_one_starts_from(archive, readings):
+    render(archive, force=True)
+    changes = Changes(archive, 10)
+    changes.new(2)
+    changes.close()
+    readings.clear()
+    assert len(parts(render(archive))) == 1
+    assert all(result is not None for _, result in readings) and len(readings) == 6
+
+
+def test_newest_first_is_read_incrementally_too(archive, readings):
+    newest = Filters(sort="newest")
+    render(archive, filters=newest)
+    changes = Changes(archive, 9)
+    changes.new(5)
+    changes.late_reply()
+    changes.edit()
+    changes.close()
+    readings.clear()
+    written = parts(render(archive, filters=newest))
+    assert all(result is not None for _, result in readings) and len(readings) == 6
+    assert 0 < len(written) <= 6
+    after = pages(archive)
+    render(archive, filters=newest, force=True)
+    assert pages(archive) == after
+
+
+def test_a_damaged_cache_is_not_used(archive, readings):
+    render(archive)
+    manifest = next(archive.rglob(".Project Atlas.rendered.json"))
+    record = json.loads(manifest.read_text())
+    first = record["cache"]["keys"][0]
+    record["cache"]["parts"][first]["authors"] = "not rows"
+    manifest.write_text(json.dumps(record))
+    readings.clear()
+    assert parts(render(archive)) == set()  # read whole: the digests still keep every part
+    assert ("prepare", None) in readings
+    assert sum(1 for name, result in readings if name == "prepare" and result) == 2
