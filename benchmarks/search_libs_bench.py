@@ -88,7 +88,8 @@ class Tab:
         """JS heap bytes used and allocated (after a garbage collection if ``collect``)."""
         if collect:
             self.cdp.send("HeapProfiler.collectGarbage")
-        metrics = {m["name"]: m["value"] for m in self.cdp.send("Performance.getMetrics")["metrics"]}
+        metrics = self.cdp.send("Performance.getMetrics")["metrics"]
+        metrics = {m["name"]: m["value"] for m in metrics}
         return int(metrics["JSHeapUsedSize"]), int(metrics["JSHeapTotalSize"])
 
     def run(self, call: str, *args):
@@ -141,8 +142,10 @@ def report(lib: str, best: dict, search_bytes: int) -> None:
     print(f"  search file loaded, inflated and folded: {best['load words']:.0f} ms")
     if "build" in best:
         print(f"  build {best['build']:.0f} ms, serialize {best['serialize']:.0f} ms")
-        print(f"  serialized {best['bytes'] / mb:.1f} MB, gzipped {best['gzip'] / mb:.2f} MB "
-              f"({best['gzip'] / search_bytes:.1f}x the search file's {search_bytes / mb:.2f} MB)")
+        print(
+            f"  serialized {best['bytes'] / mb:.1f} MB, gzipped {best['gzip'] / mb:.2f} MB "
+            f"({best['gzip'] / search_bytes:.1f}x the search file's {search_bytes / mb:.2f} MB)"
+        )
         print(f"  prebuilt index loaded from a script: {best['load index']:.0f} ms "
               f"({best['file bytes'] / mb:.1f} MB file)")  # fmt: skip
         print(f"  heap after build: used {best['heap used'] / mb:.0f} MB, "
