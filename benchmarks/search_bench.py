@@ -9,7 +9,9 @@ and then split), then measures in headless chromium, each --runs times (the fast
 printed: the machine is shared, and the fastest run is the one least disturbed):
 
 - DOMContentLoaded of the page, and of the same file with the search taken out (its box and
-  its script removed): the page as it was before search, measured in the same run;
+  its script removed): the page as it was before search, loaded in turn with it --pairs
+  times; the fastest of each, and the median of the pairs' ratios (on a small page a
+  neighbour's burst of work swings one load by half, and the median of many pairs holds);
 - the index: from the first focus of the search box to a search being possible (the page
   loads and inflates its search file; the --split index page and the home page load every
   file the first one leads to);
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -127,8 +130,9 @@ def search_files(pages: list[Path]) -> list[Path]:
 class Bench:
     """One browser and the measurements of one page after another."""
 
-    def __init__(self, browser, runs: int, timeout: float, work: Path) -> None:
-        self.browser, self.runs, self.limit, self.work = browser, runs, timeout * 1000, work
+    def __init__(self, browser, args: argparse.Namespace) -> None:
+        self.browser, self.runs, self.pairs = browser, args.runs, args.pairs
+        self.limit, self.work = args.timeout * 1000, args.work
 
     def opened(self, path: Path):
         context = self.browser.new_context()
@@ -147,8 +151,9 @@ class Bench:
         """Print the page's figures; return the bytes of its text."""
         floor = without_search(path, self.work / "without-search.html")
         # Run for run, one then the other: the machine's speed drifts between rounds.
-        pairs = [(self.loaded(path), self.loaded(floor)) for _ in range(self.runs)]
+        pairs = [(self.loaded(path), self.loaded(floor)) for _ in range(self.pairs)]
         dcl, before = min(p[0] for p in pairs), min(p[1] for p in pairs)
+        ratio = statistics.median(p[0] / p[1] for p in pairs)
         builds, firsts, counts = [], {q: [] for q in QUERIES}, {}
         for _ in range(self.runs):
             context, page = self.opened(path)
@@ -160,7 +165,8 @@ class Bench:
             context.close()
         print(f"{label} ({path.stat().st_size / 1e6:.1f} MB)")
         print(f"  DOMContentLoaded {dcl:.0f} ms, without search {before:.0f} ms "
-              f"({dcl / before:.2f}x)")  # fmt: skip
+              f"({dcl / before:.2f}x; median of {len(pairs)} paired ratios "
+              f"{ratio:.2f}x)")  # fmt: skip
         print(f"  index ready {min(builds):.0f} ms after the first focus")
         for query, times in firsts.items():
             print(f"  first result for {query}: {min(times):.0f} ms ({counts[query]})", flush=True)
@@ -171,6 +177,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--pairs", type=int, default=15, help="page loads with and without")
     parser.add_argument("--work", type=Path, default=Path("/tmp/webex-render-bench"))
     parser.add_argument("--timeout", type=float, default=60, help="seconds, for each wait")
     parser.add_argument("--no-home", action="store_true", help="skip the home page")
@@ -185,7 +192,7 @@ def main() -> None:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-            bench = Bench(browser, args.runs, args.timeout, args.work)
+            bench = Bench(browser, args)
             text = bench.measure("whole page", whole)
             for label, path in list(pages.items())[1:]:
                 bench.measure(label, path)
