@@ -83,6 +83,8 @@ class Tab:
         self.cdp = self.context.new_cdp_session(self.page)
         self.cdp.send("Performance.enable")
         self.page.goto(page_path.as_uri(), wait_until="load")
+        # The library runs under the CSP only if the page's own code may not eval.
+        assert self.run("evalRefused"), "the page's CSP lets code eval: it proves nothing"
 
     def heap(self, collect: bool) -> tuple[int, int]:
         """JS heap bytes used and allocated (after a garbage collection if ``collect``)."""
