@@ -187,18 +187,17 @@ def main() -> None:
     whole = render(archive, "none", args.work / f"search-{args.messages}-none", "--force")[0]
     month = render(archive, "month", args.work / f"search-{args.messages}-month", "--force")
     largest = max(month[1:], key=lambda p: p.stat().st_size)
-    pages = {"whole page": whole, "--split month, index page": month[0],
-             "--split month, largest part": largest}  # fmt: skip
+    split = {"--split month, index page": month[0], "--split month, largest part": largest}
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             bench = Bench(browser, args)
             text = bench.measure("whole page", whole)
-            for label, path in list(pages.items())[1:]:
+            for label, path in split.items():
                 bench.measure(label, path)
             if not args.no_home:
-                for split in ("none", "month"):
-                    bench.measure(f"home page, the space {split}", render_home(archive, split))
+                for how in ("none", "month"):
+                    bench.measure(f"home page, the space {how}", render_home(archive, how))
             browser.close()
     except PlaywrightError as error:
         sys.exit(f"search_bench: {error.message.splitlines()[0]}")
