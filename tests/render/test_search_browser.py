@@ -9,7 +9,9 @@ outside the archive.
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -22,8 +24,9 @@ from etl.api import WebexClient
 from etl.sync import SyncOptions, sync_spaces
 from render import RenderOptions, render_spaces
 from render.search_index import index_path
-from tests.render.conftest import SPACE_ID
+from tests.render.conftest import PEOPLE, SPACE_ID
 from tests.render.test_browser import browser  # noqa: F401 (the fixture)
+from tests.render.test_search_index import read
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -322,3 +325,33 @@ def test_the_home_page_searches_every_space(reader, emu, dataset, tmp_path: Path
     off = reader(tmp_path / "index.html", javascript=False, root=tmp_path)
     assert off.page.locator(".find").count() == 1 and off.page.locator(".find").is_hidden()
     assert off.problems == [] and off.requests == [(tmp_path / "index.html").as_uri()]
+
+
+def test_blurred_searches_hold_and_find_no_real_name(reader, small_archive: Path):
+    """Under --blur every search file of the rendering (a --split index's and each part's)
+    holds pseudonyms only, title included, and the blurred home page's search, which loads
+    them all, finds the pseudonyms and never a real name; the real home page is untouched."""
+    render_spaces(small_archive, [], True, RenderOptions(zone=AMSTERDAM))  # the real home
+    root = (small_archive / "index.html").read_bytes()
+    with sqlite3.connect(small_archive / "archive.db") as conn:  # a title that is a name
+        conn.execute("UPDATE spaces SET title = 'Alice Example' WHERE id = ?", [SPACE_ID])
+    index, *parts = render(small_archive, blur=True, split="month")
+    files = sorted((small_archive / "blurred").glob("*.search.js"))
+    assert files == sorted(index_path(page) for page in [index, *parts]) and len(files) == 4
+    for page in [index, *parts]:
+        data, lines = read(page)
+        words = json.dumps(data) + "\n".join(lines)
+        assert data["title"] == "Person 1"
+        for _, name, email, _ in PEOPLE:
+            for value in (name, email, *name.split(), email.split("@")[0]):
+                assert value.casefold() not in words.casefold(), (page.name, value)
+    tab = reader(small_archive / "blurred" / "index.html", root=small_archive)
+    for name in ("Alice", "Bob Builder", "carol", "example.com"):
+        tab.type(name)
+        assert tab.count() == "no match", name
+        tab.page.keyboard.press("Escape")
+    tab.type("Person 2")  # who msg-03 mentions, in March
+    assert tab.count() == "1 of 1"
+    assert tab.results() == ["Person 1 · 2024-03Hi Person 1 and Person 2, see the plan."]
+    assert tab.problems == []
+    assert (small_archive / "index.html").read_bytes() == root
