@@ -286,6 +286,7 @@ class WebexClient:
                 if paced:
                     with self.stats.lock:
                         self.stats.paced += paced
+                    self._wait_for_rate_limit()  # a 429 came while this one waited its slot
             try:
                 response = self.session.send(
                     prepared, timeout=timeout, allow_redirects=False, **settings
@@ -335,15 +336,15 @@ class WebexClient:
         """A 429: the pacer learns the quota from it; every thread waits ``Retry-After``."""
         with self.stats.lock:
             self.stats.rate_limited += 1
-        rate = self.pacer.rate_limited()
+        wait = retry_after(response, self.retry.default_retry_after)
+        wait = min(wait, self.retry.max_retry_after)
+        rate = self.pacer.rate_limited(wait)
         if count >= self.retry.rate_limit_tries:
             raise ServerError(
                 f"Webex kept rate-limiting after {count} tries; wait a while and run again "
                 "(the archive keeps what was fetched)",
                 429,
             )
-        wait = retry_after(response, self.retry.default_retry_after)
-        wait = min(wait, self.retry.max_retry_after)
         with self._pause_lock:
             self._pause_until = max(self._pause_until, time.monotonic() + wait)
         pace = f", then pacing these requests at {rate:.0f} a minute" if rate else ""
