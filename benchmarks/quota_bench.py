@@ -76,7 +76,8 @@ def sync(emu: Emulator, archive: Path, checkout: Path, *extra: str) -> Outcome:
     )  # fmt: skip
     seconds = time.perf_counter() - started
     entries = emu.log.entries()
-    last = (result.stderr.strip().splitlines() or [""])[-1]
+    lines = result.stderr.strip().splitlines() or [""]
+    last = next((x for x in reversed(lines) if x.startswith("synced ")), lines[-1])
     new = int(last.split(": ", 1)[1].split(" new")[0]) if " new," in last else 0
     return Outcome(
         seconds, len(entries), sum(e.status == 429 for e in entries), new,
