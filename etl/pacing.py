@@ -126,11 +126,13 @@ def _trim(times: deque[float], now: float) -> int:
     return len(times)
 
 
-def start_paced(db: Database, pacer: Pacer, relearn: bool) -> None:
+def start_paced(
+    db: Database, pacer: Pacer, relearn: bool, notify: Callable[[str], None] | None = None
+) -> None:
     """Pace the run from its first request at what an earlier run learnt from Webex's 429s,
     so that it provokes none, unless that is ``RELEARN_DAYS`` old or the user asked to learn
-    again (``--relearn-rate``: the quota was raised, the token is another's). In the caller's
-    transaction."""
+    again (``--relearn-rate``: the quota was raised, the token is another's); ``notify`` is
+    told (a slower run says why). In the caller's transaction."""
     if relearn:
         store.save_learnt_rate(db, None, None)
         return
@@ -138,6 +140,11 @@ def start_paced(db: Database, pacer: Pacer, relearn: bool) -> None:
     age = datetime.now(timezone.utc) - _parsed(learnt_at)
     if rate is not None and timedelta(0) <= age <= timedelta(days=RELEARN_DAYS):
         pacer.remember(rate)
+        if notify is not None:
+            notify(
+                f"pacing requests at {rate:.0f} a minute, as Webex's 429s taught on "
+                f"{(learnt_at or '')[:10]} (sync --relearn-rate learns it again)"
+            )
 
 
 def keep_pace(db: Database, pacer: Pacer) -> None:

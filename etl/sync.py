@@ -163,7 +163,7 @@ def _sync_spaces(
     progress = progress or (lambda line, done=None, total=None: None)
     with transaction(db):
         run_id = store.start_run(db, arguments or {}, space_ids)
-        start_paced(db, client.pacer, options.relearn_rate)
+        start_paced(db, client.pacer, options.relearn_rate, client.notify)
     results: list[SpaceResult] = []
     try:
         me = client.get_json("people/me")

@@ -200,6 +200,9 @@ def test_a_remembered_pace_paces_the_command_and_relearn_rate_forgets_it(emu, tm
     db.close()
     result = run("sync", "--all", "--download", "no", env=env)
     assert result.returncode == 0, result.stderr
+    day = store.utc_now()[:10]
+    said = f"pacing requests at 600 a minute, as Webex's 429s taught on {day} (sync --relearn-rate"
+    assert said in result.stderr
     listing = [e for e in emu.log.entries() if e.path.startswith("/v1/rooms?")]
     starts = sorted(e.started for e in emu.log.entries() if e not in listing)
     assert len(listing) == 1 and len(starts) >= 10
@@ -207,6 +210,7 @@ def test_a_remembered_pace_paces_the_command_and_relearn_rate_forgets_it(emu, tm
     emu.log.clear()
     again = run("sync", "--all", "--full", "--download", "no", "--relearn-rate", env=env)
     assert again.returncode == 0, again.stderr
+    assert "pacing requests" not in again.stderr
     assert len(emu.log.entries()) >= 10
     conn = sqlite3.connect(archive / "archive.db")
     paced = [row[0] for row in conn.execute("SELECT paced_seconds FROM sync_runs ORDER BY id")]
