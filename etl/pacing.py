@@ -114,7 +114,8 @@ class Pacer:
                 since = now - (self.started if self.started is not None else now)
                 span = min(WINDOW, max(since + max(retry_after, 0.0), 1.0))
                 self.learnt, self.taught = accepted * WINDOW / span * HEADROOM, True
-            self.next_at = max(self.next_at, now + max(retry_after, 0.0))
+            if self.interval():  # paced: the slots go on after the pause, spaced as before
+                self.next_at = max(self.next_at, now + max(retry_after, 0.0))
             rates = [rate for rate in (self.max_rate, self.learnt) if rate]
             return min(rates) if rates else None
 
