@@ -30,8 +30,10 @@ paced by a limit met elsewhere is slower than it could be, but never meets the l
 and again; a budget per path would overshoot wherever the quota is in fact shared.
 
 Slots are handed out in order under a lock and waited for outside it, so threads never
-bunch up behind one another; after a 429 the next slot is no sooner than ``Retry-After``
-(the client's shared pause, which every thread also checks again just before it sends).
+bunch up behind one another. A paced slot is also never one that would put more than the
+pace's requests into the minute before it (what a sliding window counts). After a 429 the
+next slot is no sooner than ``Retry-After`` (the client's shared pause, which every thread
+also checks again just before it sends).
 """
 
 from __future__ import annotations
@@ -86,12 +88,23 @@ class Pacer:
         rates = [rate for rate in (self.max_rate, self.learnt) if rate]
         return WINDOW / min(rates) if rates else 0.0
 
+    def cap(self) -> int:
+        """Requests any minute may hold (0: no limit). Spacing alone does not keep to it right
+        after a burst: a quota met by requests bunched at the end of its minute, and slow ones
+        before (the message phase, then the files), fills again as the slow ones leave the
+        window unless the burst leaving it is waited for too."""
+        rates = [rate for rate in (self.max_rate, self.learnt) if rate]
+        return max(1, int(min(rates))) if rates else 0
+
     def wait(self) -> float:
         """Wait for this request's slot; returns the seconds waited."""
         with self.lock:
             now = self.clock()
             self.started = now if self.started is None else self.started
             slot = max(now, self.next_at)
+            cap = self.cap()
+            if cap and _trim(self.sent, slot) >= cap:  # the minute before already holds them
+                slot = self.sent[-cap] + WINDOW
             self.next_at = slot + self.interval()
             self.sent.append(slot)
             _trim(self.sent, slot)
