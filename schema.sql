@@ -31,6 +31,9 @@
 --                   people outside me_org_id (or me_email's domain) are "external"
 --   events_checkpoint  a compliance officer's sync: the time up to which the events feed was
 --                   read completely (set with the feed's last page); see the events table
+--   learnt_rate, learnt_rate_at  the pace (requests a minute) a sync learnt from Webex's 429
+--                   answers, and when: later syncs start paced at it for a week
+--                   (sync --relearn-rate forgets it; etl/pacing.py)
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT

@@ -2,7 +2,7 @@
 
     python benchmarks/quota_bench.py [--scale 10] [--messages 100000] [--spaces 500]
                                      [--active 50] [--against CHECKOUT] [--only first,noop,changed]
-                                     [--max-rate N]
+                                     [--max-rate N] [--remembered] [--no-page-limit]
 
 The model: a quota of 300 requests a minute for the token (one budget, every path), each
 answer 150 ms plus 0.3 ms per item it lists, and ``/messages`` pages above 500 items answering
@@ -18,18 +18,26 @@ times shorter and the ratios stay the same (the quota window stays a minute). Th
   deletion in 10 of them (edits and deletions leave ``lastActivity`` as it was: the harder
   reading).
 
-For each: seconds, requests, 429 answers, the quota floor (requests / quota) and the ratio to
-it, messages archived, requests per message. ``--against CHECKOUT`` runs the same syncs by
-another checkout's code (the code before issue 14, say) in the same round, on the same
-emulator settings; the code before issue 14 does not shrink pages on a 504 (it retries at the
-same size and gives up), so its first sync is also run, and its runs over many spaces only,
-against an emulator without the page limit, to count the requests it makes.
+For each: seconds, the sync process's CPU seconds, requests, 429 answers, the quota floor
+(requests / quota) and the ratio to it, messages archived, requests per message.
+``--remembered`` runs the first sync again into a new archive holding only the pace the first
+learnt (``meta.learnt_rate``, as an archive that had one run before would): "pace remembered".
+``--no-page-limit`` serves every page (this checkout's runs too), to count requests against
+the code before under identical conditions.
+
+``--against CHECKOUT`` runs the same syncs by another checkout's code (the code before issue
+14, say) in the same round, on the same emulator settings; the code before issue 14 does not
+shrink pages on a 504 (it retries at the same size and gives up), so its first sync is also
+run, and its runs over many spaces only, against an emulator without the page limit, to count
+the requests it makes.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -38,6 +46,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from etl import store
 from webex_emulator import DataSet, Emulator, Latency, Quirks, Quota, generate
 
 CLI = [sys.executable, "-m", "webex_archive"]
@@ -48,6 +57,7 @@ QUOTA, FIXED, PER_ITEM, PAGE_LIMIT = 300, 0.150, 0.0003, 500
 @dataclass
 class Outcome:
     seconds: float
+    cpu: float  # the sync process's user + system seconds
     requests: int
     limited: int  # 429 answers
     messages: int  # archived by the run (new ones)
@@ -69,19 +79,25 @@ def sync(emu: Emulator, archive: Path, checkout: Path, *extra: str) -> Outcome:
     """One `webex-archive sync --all` process by ``checkout``'s code."""
     emu.log.clear()
     env = {**os.environ, "WEBEX_API_URL": emu.api_url, "WEBEX_ARCHIVE_TOKEN": emu.token}
-    started = time.perf_counter()
+    started, before = time.perf_counter(), _children_cpu()
     result = subprocess.run(
         [*CLI, "--archive", str(archive), "sync", "--all", *extra],
         env=env, capture_output=True, text=True, cwd=checkout,
     )  # fmt: skip
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _children_cpu() - before
     entries = emu.log.entries()
-    last = (result.stderr.strip().splitlines() or [""])[-1]
+    lines = result.stderr.strip().splitlines() or [""]
+    last = next((x for x in reversed(lines) if x.startswith("synced ")), lines[-1])
     new = int(last.split(": ", 1)[1].split(" new")[0]) if " new," in last else 0
     return Outcome(
-        seconds, len(entries), sum(e.status == 429 for e in entries), new,
+        seconds, cpu, len(entries), sum(e.status == 429 for e in entries), new,
         result.returncode == 0, "" if result.returncode == 0 else last[:150],
     )  # fmt: skip
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def line(label: str, outcome: Outcome, scale: float) -> str:
@@ -89,7 +105,8 @@ def line(label: str, outcome: Outcome, scale: float) -> str:
     per = f"{outcome.requests / outcome.messages:.4f}" if outcome.messages else "-"
     state = "ok" if outcome.ok else f"FAILED: {outcome.error}"
     return (
-        f"| {label} | {outcome.seconds:.1f} | {outcome.requests} | {outcome.limited} | "
+        f"| {label} | {outcome.seconds:.1f} | {outcome.cpu:.1f} | {outcome.requests} | "
+        f"{outcome.limited} | "
         f"{floor:.1f} | {outcome.seconds / floor:.2f} | {outcome.messages} | {per} | {state} |"
     )
 
@@ -111,13 +128,34 @@ def ours_only(args: argparse.Namespace, mark: str) -> list[str]:
 def run_first(args: argparse.Namespace, codes: list[tuple[str, Path]], work: Path) -> None:
     ds = generate(seed=1, spaces=1, messages=args.messages, hostile_rate=0)
     for mark, checkout in codes:
-        with Emulator(ds, **settings(args.scale)) as emu:
+        with Emulator(ds, **settings(args.scale, limit=args.page_limit)) as emu:
             outcome = sync(emu, work / f"first{mark}", checkout, *ours_only(args, mark))
         print(line(f"first sync{mark}", outcome, args.scale), flush=True)
+        if args.remembered and not mark:  # a new emulator: the quota's window empty
+            with Emulator(ds, **settings(args.scale, limit=args.page_limit)) as emu:
+                again = remembered(work / "first", work / "first-again")
+                repeat = sync(emu, work / "first-again", checkout)
+            label = f"first sync, pace remembered ({again})"
+            print(line(label, repeat, args.scale), flush=True)
         if mark and not outcome.ok:  # the code before issue 14: its requests, without a limit
             with Emulator(ds, **settings(args.scale, limit=False)) as emu:
                 outcome = sync(emu, work / f"first-nolimit{mark}", checkout)
             print(line(f"first sync{mark}, no page limit", outcome, args.scale), flush=True)
+
+
+def remembered(learnt: Path, fresh: Path) -> str:
+    """A new archive holding only the pace the archive ``learnt`` learnt (its meta rows);
+    says which."""
+    source = sqlite3.connect(learnt / "archive.db")
+    rows = source.execute("SELECT key, value FROM meta WHERE key LIKE 'learnt_rate%'").fetchall()
+    source.close()
+    target = store.open_archive(fresh)
+    with store.transaction(target):
+        for key, value in rows:
+            store.set_meta(target, key, value)
+    target.conn.close()
+    rate = dict(rows).get("learnt_rate")
+    return f"{float(rate):.0f}/min" if rate else "none learnt"
 
 
 def run_noop_and_changed(
@@ -125,9 +163,9 @@ def run_noop_and_changed(
 ) -> None:
     for mark, checkout in codes:
         ds, active = month_old_spaces(args.spaces, args.active)
-        if mark:  # the code before issue 14 retries a 504 at the same size, then gives up
-            mark += ", no page limit"
-        with Emulator(ds, **settings(args.scale, limit=not mark)) as emu:
+        if mark or not args.page_limit:  # the code before issue 14 retries a 504 at the
+            mark += ", no page limit"  # same size, then gives up
+        with Emulator(ds, **settings(args.scale, limit=args.page_limit and not mark)) as emu:
             for room in active:
                 emu.add_messages(room, 10, seed=3)
             archive = work / f"spaces{mark}"
@@ -169,16 +207,25 @@ def main() -> None:
     parser.add_argument(
         "--max-rate", type=int, help="pass --max-rate N to this checkout's syncs (the quota known)"
     )
+    parser.add_argument(
+        "--remembered", action="store_true",
+        help="the first sync again, into an archive holding only the pace the first learnt",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-page-limit", dest="page_limit", action="store_false",
+        help="no 504 for large pages, for this checkout's runs too",
+    )  # fmt: skip
     args = parser.parse_args()
     codes = [("", ROOT)] + ([(" (other)", args.against.resolve())] if args.against else [])
     print(
         f"quota {QUOTA * args.scale:g}/min, {FIXED / args.scale * 1000:g} ms + "
-        f"{PER_ITEM / args.scale * 1000:g} ms/item, 504 above {PAGE_LIMIT} items "
-        f"(scale {args.scale:g})\n"
+        f"{PER_ITEM / args.scale * 1000:g} ms/item, "
+        f"{f'504 above {PAGE_LIMIT} items' if args.page_limit else 'no page limit'} "
+        f"(scale {args.scale:g}), load {os.getloadavg()[0]:.1f}\n"
     )
-    print("| run | seconds | requests | 429s | quota floor s | vs floor | messages | "
+    print("| run | seconds | CPU s | requests | 429s | quota floor s | vs floor | messages | "
           "requests/message | outcome |")  # fmt: skip
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     with tempfile.TemporaryDirectory() as work:
         if "first" in args.only:
             run_first(args, codes, Path(work))

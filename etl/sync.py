@@ -30,6 +30,7 @@ from .byid import UNDECRYPTED, fetch_parents, fetch_undecrypted
 from .errors import SyncError
 from .filephase import FileOptions, download_avatars_of, sync_files
 from .files.names import folder_name
+from .pacing import keep_pace, start_paced
 from .pages import SpaceMessages
 from .paging import FLOOR, PageSize
 from .people import sync_members, sync_people
@@ -63,6 +64,7 @@ class SyncOptions:
     allow_unscannable: bool = False
     archive_dir: Path | None = None  # where downloads go (the archive folder)
     file_info_limit: int | None = None  # at most this many files asked about (HEAD) a run
+    relearn_rate: bool = False  # forget the pace an earlier run learnt (etl/pacing.py)
 
 
 @dataclass
@@ -161,6 +163,7 @@ def _sync_spaces(
     progress = progress or (lambda line, done=None, total=None: None)
     with transaction(db):
         run_id = store.start_run(db, arguments or {}, space_ids)
+        start_paced(db, client.pacer, options.relearn_rate, client.notify)
     results: list[SpaceResult] = []
     try:
         me = client.get_json("people/me")
@@ -191,6 +194,7 @@ def _sync_spaces(
             with transaction(db):
                 message = " ".join(str(error).split()) or status
                 store.finish_run(db, run_id, status, _counters(client, results), message)
+                keep_pace(db, client.pacer)
         except sqlite3.Error:
             pass  # the archive cannot take even that (disk full): the error below says why
         raise
@@ -200,6 +204,7 @@ def _sync_spaces(
         store.finish_run(
             db, run_id, "failed" if failed else "ok", _counters(client, results), summary
         )
+        keep_pace(db, client.pacer)
     return results
 
 

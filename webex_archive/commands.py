@@ -134,7 +134,12 @@ def spaces(app: App, search: str | None, as_json: bool) -> None:
     "--max-rate",
     type=count_type(1, 100_000),
     help="At most N requests a minute (a token shared with other tools). "
-    "Default: as fast as Webex allows, learnt from its 429 answers.",
+    "Default: as fast as Webex allows, learnt from its 429 answers and remembered.",
+)
+@click.option(
+    "--relearn-rate",
+    is_flag=True,
+    help="Forget the pace earlier runs learnt from Webex's 429s and learn it again.",
 )
 @click.option(
     "--file-info-limit",
@@ -163,6 +168,7 @@ def sync(
     custodians_file: tuple[str, ...] | None,
     events_retention: float,
     max_rate: int | None,
+    relearn_rate: bool,
     file_info_limit: int | None,
 ) -> None:
     """Pull SPACE(s) (ids, or title searches matching one space) into the archive."""
@@ -173,7 +179,7 @@ def sync(
     options = sync_options(
         app, since, days, last, rescan, full, download, avatars, allow_unscannable, workers
     )
-    options.file_info_limit = file_info_limit
+    options.file_info_limit, options.relearn_rate = file_info_limit, relearn_rate
     reporter = app.reporter()
     started = time.monotonic()
     with (

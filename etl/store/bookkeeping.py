@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from sqlite_utils import Database
 
-from .database import _json
+from .database import _json, get_meta, set_meta
 
 
 def last_sync(db: Database, space_id: str) -> tuple[str | None, str | None]:
@@ -95,3 +95,20 @@ def members_listed_at(db: Database, space_id: str) -> str | None:
 
 def members_listed(db: Database, space_id: str, now: str) -> None:
     db.execute("UPDATE spaces SET members_listed_at = ? WHERE id = ?", [now, space_id])
+
+
+def learnt_rate(db: Database) -> tuple[float | None, str | None]:
+    """(the pace a run learnt from Webex's 429s, requests a minute; when), or (None, None):
+    see etl/pacing.py. A value that does not read as a positive number counts as none."""
+    text, at = get_meta(db, "learnt_rate"), get_meta(db, "learnt_rate_at")
+    try:
+        rate = float(text) if text is not None else None
+    except ValueError:
+        rate = None
+    return (rate, at) if rate is not None and 0 < rate < float("inf") else (None, None)
+
+
+def save_learnt_rate(db: Database, rate: float | None, now: str | None) -> None:
+    """Remember the pace learnt (None: forget it, so that the next run learns again)."""
+    set_meta(db, "learnt_rate", None if rate is None else f"{rate:.1f}")
+    set_meta(db, "learnt_rate_at", None if rate is None else now)

@@ -183,6 +183,42 @@ def test_max_rate_spaces_the_command_s_requests_and_says_so(emu, tmp_path):
     assert refused.returncode == 2 and "--max-rate" in refused.stderr
 
 
+def test_a_remembered_pace_paces_the_command_and_relearn_rate_forgets_it(emu, tmp_path):
+    """An archive that learnt 600 a minute: `sync --all` is paced at it once the archive's run
+    begins (after the one `/rooms` listing that chose the spaces), 0.1 s apart as Webex saw
+    them arrive; `--relearn-rate` forgets it, and that run is not
+    paced at all (the emulator keeps no quota: nothing to learn again)."""
+    archive = tmp_path / "archive"
+    env = {
+        "WEBEX_API_URL": emu.api_url,
+        "WEBEX_ARCHIVE_TOKEN": emu.token,
+        "WEBEX_ARCHIVE_DIR": str(archive),
+    }
+    db = store.open_archive(archive)
+    with store.transaction(db):
+        store.save_learnt_rate(db, 600.0, store.utc_now())
+    db.close()
+    result = run("sync", "--all", "--download", "no", env=env)
+    assert result.returncode == 0, result.stderr
+    day = store.utc_now()[:10]
+    said = f"pacing requests at 600 a minute, as Webex's 429s taught on {day} (sync --relearn-rate"
+    assert said in result.stderr
+    listing = [e for e in emu.log.entries() if e.path.startswith("/v1/rooms?")]
+    starts = sorted(e.started for e in emu.log.entries() if e not in listing)
+    assert len(listing) == 1 and len(starts) >= 10
+    assert (starts[-1] - starts[0]) >= 0.1 * (len(starts) - 1) - 0.05
+    emu.log.clear()
+    again = run("sync", "--all", "--full", "--download", "no", "--relearn-rate", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "pacing requests" not in again.stderr
+    assert len(emu.log.entries()) >= 10
+    conn = sqlite3.connect(archive / "archive.db")
+    paced = [row[0] for row in conn.execute("SELECT paced_seconds FROM sync_runs ORDER BY id")]
+    kept = conn.execute("SELECT key FROM meta WHERE key LIKE 'learnt_rate%'").fetchall()
+    conn.close()
+    assert paced[0] > 0.5 and paced[1] == 0 and kept == []
+
+
 def summary(stderr: str) -> str:
     """The sync's last line of its own (a warning about the token may follow it)."""
     return [line for line in stderr.splitlines() if line.startswith("synced ")][-1]

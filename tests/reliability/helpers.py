@@ -104,13 +104,17 @@ def _value(name: str, value: Any) -> Any:
     return value is not None if name in AS_FLAG else value
 
 
+RUN_KEYS = ("archive_id", "learnt_rate", "learnt_rate_at")  # meta keys of the run, not the history
+
+
 def snapshot(db: Any, tables: Iterable[str] = TABLES) -> dict[str, list]:
     """Every table's rows without bookkeeping times; coverage by its ends (see module doc)."""
     result: dict[str, list] = {}
     for table in tables:
-        # Each archive names itself once, at random (meta.archive_id): two archives of the
-        # same history differ there and nowhere else.
-        where = " WHERE key != 'archive_id'" if table == "meta" else ""
+        # Each archive names itself once, at random (meta.archive_id), and remembers the pace
+        # Webex's 429s taught it (meta.learnt_rate): two archives of the same history differ
+        # there and nowhere else.
+        where = f" WHERE key NOT IN {RUN_KEYS}" if table == "meta" else ""
         rows = db.execute(f"SELECT * FROM {table}{where}")
         names = [d[0] for d in rows.description]
         result[table] = sorted(

@@ -333,3 +333,18 @@ def test_a_file_url_on_another_host_is_not_sent_the_token(emu, client, db, room)
     error = db.execute("SELECT error FROM files WHERE url LIKE 'https://evil%'").fetchone()[0]
     assert error == "not a Webex file URL (https://evil.example/v1/contents/x): not sent the token"
     assert len(heads(emu)) == 17
+
+
+def test_a_json_file_s_head_is_its_answer_not_a_malformed_body(
+    dataset, emu, client, sleeps, db, room
+):
+    """A HEAD has no body, whatever its type: a file of type application/json gets its info
+    from one HEAD, not five retries for "a malformed JSON body" and a failure."""
+    cid = room_contents(dataset, room["id"])[0]
+    dataset.contents[cid].content_type = "application/json"
+
+    counts = fetch_file_info(db, client, room["id"], CHECKED)
+
+    assert counts == {**ZERO, "checked": 17, "info": 17}
+    assert rows(db, room["id"])[cid]["content_type"] == "application/json"
+    assert [status for c, status in heads(emu) if c == cid] == [200] and sleeps == []
