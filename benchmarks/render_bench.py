@@ -28,12 +28,15 @@ the time), so build it once with ``--download no`` and keep it::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from sqlite_utils import Database
 
 from etl import store
 from webex_emulator import Emulator, generate
@@ -55,6 +58,54 @@ def archive_for(messages: int, work: Path, download: str = "info") -> Path:
         command = [*CLI, "-q", "--archive", str(archive), "sync", "--all", "--download", download]
         subprocess.run(command, env=env, check=True)
     return archive
+
+
+def grown_archive(messages: int, source: Path, work: Path) -> Path:
+    """An archive of ``messages`` messages made from the synced archive ``source`` by storing
+    copies of its messages, each three years earlier (made once, kept in ``work``)."""
+    archive = work / f"archive-{messages}"
+    if (archive / "archive.db").exists():
+        store.open_archive(archive).conn.close()
+        return archive
+    archive.mkdir(parents=True)
+    temp = archive / "archive.db.grow"
+    shutil.copyfile(source / "archive.db", temp)
+    temp.rename(archive / "archive.db")  # a partial copy is never taken for an archive
+    db = store.open_archive(archive)
+    try:
+        originals = db.conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+        for copy in range(1, messages // originals):
+            _store_copy(db, copy)
+    finally:
+        db.conn.close()
+    store.open_archive(archive).conn.close()  # puts back the full-text trigger
+    return archive
+
+
+def _store_copy(db: Database, copy: int) -> None:
+    """Every original message again, ``3 * copy`` years earlier, 1,000 per page."""
+    rows = db.conn.execute("SELECT raw FROM messages WHERE id NOT LIKE '%-%' ORDER BY rowid")
+    page: list[dict] = []
+    for (raw,) in rows.fetchall():
+        message = json.loads(raw)
+        message["id"] = f"{message['id']}-{copy}"
+        if message.get("parentId"):
+            message["parentId"] = f"{message['parentId']}-{copy}"
+        for key in ("created", "updated"):
+            if message.get(key):
+                year = int(message[key][:4]) - 3 * copy
+                message[key] = f"{year:04d}{message[key][4:]}".replace("-02-29T", "-02-28T")
+        page.append(message)
+        if len(page) == 1000:
+            _save(db, page)
+    _save(db, page)
+
+
+def _save(db: Database, page: list[dict]) -> None:
+    if page:
+        with db.conn:
+            store.save_messages(db, page, page[0]["created"], index_new=True)
+        page.clear()
 
 
 def timed(command: list[str], cwd: Path = ROOT) -> tuple[float, float, int]:
@@ -110,6 +161,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--download", default="info", choices=("info", "no"))
     parser.add_argument("--against", type=Path, help="another checkout to time in the same runs")
+    parser.add_argument("--grow-from", type=int, help="grow each size from this synced one")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     for tool in ("sqlite3", "/usr/bin/time"):
@@ -121,7 +173,11 @@ def main() -> None:
         + (f" {'other s':>8} {'vs other':>8}" if args.against else "")
     )
     for size in (int(n) for n in args.messages.split(",")):
-        archive = archive_for(size, args.work, args.download)
+        if args.grow_from and size > args.grow_from:
+            source = archive_for(args.grow_from, args.work, args.download)
+            archive = grown_archive(size, source, args.work)
+        else:
+            archive = archive_for(size, args.work, args.download)
         total = size + max(5, size // 10)  # the group space and the direct one
         for fmt in args.formats.split(","):
             runs, others = [], []

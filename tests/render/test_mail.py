@@ -15,7 +15,7 @@ import pytest
 
 from render import RenderOptions, render_spaces
 from render.mail import EML_NAME, eml_name, message_id
-from render.query import Filters
+from render.query import Filters, RenderError
 from render.text import clean_text
 from tests.render.conftest import PEOPLE, SPACE_ID
 
@@ -312,3 +312,37 @@ def test_text_parts_are_7bit_only_when_mail_allows_it():
         assert base64.b64decode(body.replace("\r\n", "")).decode() == text
     quoted = text_part("plain", "From me\nnot From you\nFrom", "\n", True)[1]
     assert quoted == ">From me\nnot From you\nFrom"
+
+
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def test_a_second_process_writes_the_same_files_as_this_one(archive, monkeypatch):
+    """From FORK_FROM messages on, the files are written by a forked sink, BATCH at a time:
+    byte for byte the files the in-process writer gives, stale mails removed as there."""
+    here = folder_bytes(render(archive, "eml", Filters()))
+    render(archive, "eml", Filters(last=2))  # three mails left: the next run adds the rest
+    monkeypatch.setattr("render.mail.FORK_FROM", 1)
+    monkeypatch.setattr("render.mail.BATCH", 3)  # several batches, the last one short
+    forked = render(archive, "eml", Filters())
+    assert folder_bytes(forked) == here and len(here) == 14
+    monkeypatch.setattr("render.mail.can_fork", lambda: False)  # it would not fork: in-process
+    assert folder_bytes(render(archive, "eml", Filters())) == here
+
+
+@pytest.mark.parametrize("fork_from", [1, 10**9], ids=["forked", "in-process"])
+def test_a_mail_that_cannot_be_written_fails_the_render(archive, monkeypatch, fork_from):
+    """A write error in the sink is raised here, as the in-process writer raises it (the
+    space fails in one line), and leaves no temporary file; the other mails are whole."""
+    monkeypatch.setattr("render.mail.FORK_FROM", fork_from)
+    monkeypatch.setattr("render.mail.BATCH", 2)
+    folder = render(archive, "eml", Filters())
+    names = sorted(p.name for p in folder.iterdir())
+    (folder / names[5]).unlink()
+    (folder / names[5]).mkdir()  # a folder where a mail goes: the rename onto it fails
+    with pytest.raises(RenderError, match=r"1 of 1 spaces failed: .*Is a directory"):
+        render(archive, "eml", Filters())
+    assert sorted(p.name for p in folder.iterdir()) == names
+    for name in names[:5] + names[6:]:
+        assert email.message_from_bytes((folder / name).read_bytes())["X-Webex-Message-Id"]
