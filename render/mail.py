@@ -53,6 +53,7 @@ from .worker import Sink, can_fork
 DOMAIN = "webex-archive.invalid"  # Message-IDs are ours, not Webex's: a domain that is no one's
 SUBJECT_LENGTH = 72  # characters of a message's first line in its subject
 EML_NAME = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{16}\.eml")  # the only names the EML writer gives
+_UTC_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")  # the archive's times
 _ID_SAFE = re.compile(r"[A-Za-z0-9+/=_-]{1,200}")  # dot-atom text: a Webex id as it is
 FALLBACK = f"unknown@{DOMAIN}"  # the address of an author whose email no reader accepts
 BATCH = 256  # mails handed to the process that writes them at a time (about 350 kB)
@@ -62,13 +63,28 @@ _DOCUMENT = '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n{
 
 def write_mbox(page: Page) -> None:
     """Every mail of ``page`` into one mbox file, streamed."""
+    senders: dict[str, str] = {}
+    days: dict[str, tuple[str, str]] = {}
     with atomic_write(page.path, page.root, text=False) as out:
         for item, data in mails(page, "\n"):
-            email = clean_line(item.email)
-            sender = email if mime.valid_address(email) else FALLBACK
-            moment = parse_utc(item.created or "1970-01-01T00:00:00.000Z")
-            out.write(f"From {sender} {time.asctime(moment.utctimetuple())}\n".encode())
-            out.write(data + b"\n")
+            sender = senders.get(item.email)
+            if sender is None:
+                email = clean_line(item.email)
+                sender = senders[item.email] = email if mime.valid_address(email) else FALLBACK
+            moment = from_date(item.created or "1970-01-01T00:00:00.000Z", days)
+            out.write(b"".join((f"From {sender} {moment}\n".encode(), data, b"\n")))
+
+
+def from_date(created: str, days: dict[str, tuple[str, str]]) -> str:
+    """The ``From `` line's date (``Tue Mar  5 08:15:00 2024``, UTC): ``asctime``'s, its
+    date part made once per day (``days``) from the archive's usual form of a time."""
+    if not _UTC_TIME.fullmatch(created):
+        return time.asctime(parse_utc(created).utctimetuple())
+    parts = days.get(created[:10])
+    if parts is None:
+        whole = time.asctime(parse_utc(created[:10] + "T00:00:00Z").utctimetuple())
+        parts = days[created[:10]] = (whole[:11], whole[19:])  # "Tue Mar  5 ", " 2024"
+    return parts[0] + created[11:19] + parts[1]
 
 
 def write_eml(page: Page) -> None:

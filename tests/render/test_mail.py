@@ -7,14 +7,16 @@ import base64
 import email
 import json
 import mailbox
+import time
 from email import policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from render import RenderOptions, render_spaces
-from render.mail import EML_NAME, eml_name, message_id
+from render import RenderOptions, mime, render_spaces
+from render.clock import parse_utc
+from render.mail import EML_NAME, eml_name, from_date, message_id
 from render.query import Filters, RenderError
 from render.text import clean_text
 from tests.render.conftest import PEOPLE, SPACE_ID
@@ -346,3 +348,30 @@ def test_a_mail_that_cannot_be_written_fails_the_render(archive, monkeypatch, fo
     assert sorted(p.name for p in folder.iterdir()) == names
     for name in names[:5] + names[6:]:
         assert email.message_from_bytes((folder / name).read_bytes())["X-Webex-Message-Id"]
+
+
+@pytest.mark.parametrize(
+    "created",
+    ["2024-03-05T08:15:00.123Z", "2024-02-29T23:59:59.999Z", "1969-12-31T23:59:59.500Z",
+     "0999-01-01T00:00:00.000Z", "2024-03-05T08:15:00Z", "2024-03-05T09:15:00+01:00"],
+)  # fmt: skip
+def test_the_mbox_from_line_date_is_asctime_of_the_utc_time(created):
+    days: dict[str, tuple[str, str]] = {}
+    expected = time.asctime(parse_utc(created).utctimetuple())
+    assert from_date(created, days) == expected
+    assert from_date(created, days) == expected  # its day remembered
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "Y2lzY29zcGFyazovL3VzL01FU1NBR0UvNmU3ZDVhODAtMzVmZi00OWQyLWFjMDctNjYyZmZjNThlYzkz",
+     "2024-03-05T08:15:00.123Z", "x" * 1200, "tab\there", "caf\u00e9", "a\r\nX-Injected:yes"],
+)  # fmt: skip
+def test_a_header_value_without_spaces_is_kept_as_it_is(value):
+    """unstructured's shortcut for values with no space (ids, times): the value itself when
+    it is printable ASCII (nothing to fold at), else encoded words; either reads back."""
+    folded = mime.unstructured(value, "\r\n")
+    assert (folded == value) == (value.isascii() and value.isprintable())
+    parsed = email.message_from_bytes(f"X-Test: {folded}\r\n\r\n".encode(),
+                                      policy=policy.default)  # fmt: skip
+    assert parsed["X-Test"] == value
