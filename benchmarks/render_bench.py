@@ -11,7 +11,9 @@ seconds, messages/s, output bytes, peak RSS), and the baseline: `sqlite3 -json` 
 same columns of the same rows. Any render format can be timed (``--formats
 eml,mbox,slack,seed-json``), and ``parquet`` times ``webex-archive export --all --parquet``.
 Prints one table; the ratio column is render time over the
-baseline time, measured in the same run. With --repeat N each figure is the fastest of N runs
+baseline time, measured in the same run. After an ``eml`` row, a ``files`` row times merely
+creating as many files of the mean size (os.open/os.write/os.close, one process): the floor
+the file system sets for a folder of mails. With --repeat N each figure is the fastest of N runs
 (the machine is shared: the fastest run is the one least disturbed).
 
 ``--against CHECKOUT`` also times the same render by another checkout of the project (the code
@@ -138,6 +140,32 @@ def baseline(archive: Path, out: Path) -> float:
     return time.perf_counter() - started
 
 
+_CREATE = """
+import os, sys
+folder, count, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+os.mkdir(folder)
+data = b"x" * size
+for n in range(count):
+    fd = os.open(os.path.join(folder, f"{n:08d}.eml"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    os.write(fd, data)
+    os.close(fd)
+"""
+
+
+def file_floor(out: Path, work: Path) -> tuple[float, float, int]:
+    """(seconds, CPU seconds, files) of merely creating as many files of the mean size as
+    the rendering in ``out`` wrote, with os.open/os.write/os.close in one process: what an
+    EML folder costs the file system before any mail is made."""
+    files = [f for f in out.rglob("*.eml") if f.is_file()]
+    size = sum(f.stat().st_size for f in files) // max(len(files), 1)
+    folder = work / "file-floor"
+    shutil.rmtree(folder, ignore_errors=True)
+    seconds, cpu, _ = timed([sys.executable, "-c", _CREATE, str(folder), str(len(files)),
+                             str(size)])  # fmt: skip
+    shutil.rmtree(folder, ignore_errors=True)
+    return seconds, cpu, len(files)
+
+
 def render(
     archive: Path, fmt: str, out: Path, checkout: Path = ROOT
 ) -> tuple[float, float, int, int]:
@@ -196,6 +224,13 @@ def main() -> None:
                 f"{seconds / floor:>6.1f}{other}",
                 flush=True,
             )
+            if fmt == "eml":  # the file system's own floor, measured now
+                create, create_cpu, files = file_floor(out, args.work)
+                print(
+                    f"{'':>9} {'files':>6} {create:>8.2f} {create_cpu:>7.2f}  creating "
+                    f"{files:,} files alone; eml / that: {seconds / create:.1f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":
