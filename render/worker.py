@@ -18,6 +18,9 @@ main thread builds the next chunk and reads results: a task is far larger than a
 so a writer that only wrote while waiting for a result would leave the worker idle while rows
 are read, and the two processes would take turns instead of working at once. Neither side can
 block the other with a full pipe: each pipe has one reader that never waits on the other.
+
+``Sink`` is the one-way kind (the EML writer's files): tasks go to it, nothing comes back
+until the end, so it needs no thread and is tied to its parent in the same three ways.
 """
 
 from __future__ import annotations
