@@ -105,13 +105,27 @@ def write_statement(path: Path, root: Path, about: dict, written: list[Path],
         "tool": {"name": "webex-space-archive", "version": VERSION},
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         **about,
-        "outputs": [_entry(folder, file) for file in _files(dict.fromkeys(written))],
+        "outputs": [],
         "attachments": attachments or [],
         "attachments_withheld": withheld,
     }  # fmt: skip
+    # The outputs are streamed into their place in the document, each as json.dumps would
+    # indent it there: an EML folder of a million mails is a million entries. A literal line
+    # break in the text is indentation (strings escape theirs), so the top level's key is
+    # found exactly.
+    head, tail = json.dumps(record, ensure_ascii=False, indent=1).split(_OUTPUTS, 1)
     with atomic_write(path, root) as out:
-        out.write(json.dumps(record, ensure_ascii=False, indent=1) + "\n")
+        out.write(head + '\n "outputs": [')
+        separator = "\n  "
+        for file in _files(dict.fromkeys(written)):
+            entry = json.dumps(_entry(folder, file), ensure_ascii=False, indent=1)
+            out.write(separator + entry.replace("\n", "\n  "))
+            separator = ",\n  "
+        out.write(("\n ]" if separator != "\n  " else "]") + tail + "\n")
     return path
+
+
+_OUTPUTS = '\n "outputs": []'  # the empty list in the document, where the entries go
 
 
 def _files(written: Iterable[Path]) -> Iterator[Path]:
@@ -119,9 +133,27 @@ def _files(written: Iterable[Path]) -> Iterator[Path]:
     regular files in it, which are what a reader of the statement must be able to check."""
     for path in written:
         if path.is_dir() and not path.is_symlink():
-            yield from sorted(p for p in path.iterdir() if p.is_file() and not p.is_symlink())
+            yield from _sorted_files(path)
         else:
             yield path
+
+
+def _sorted_files(folder: Path) -> Iterator[Path]:
+    """The regular files in ``folder`` by name, sorted in a temporary SQLite file rather than
+    in a list: a million mails' names would hold 100 MB. The names are kept as the bytes of
+    their file system form, whose order is the order of their characters for UTF-8 names
+    (what Python's ``sorted`` gives)."""
+    names = sqlite3.connect("")  # a private temporary file, gone when closed
+    try:
+        names.execute("CREATE TABLE names (name BLOB)")
+        with os.scandir(folder) as entries, names:
+            names.executemany("INSERT INTO names VALUES (?)", (
+                (os.fsencode(entry.name),) for entry in entries
+                if entry.is_file(follow_symlinks=False)))  # fmt: skip
+        for (name,) in names.execute("SELECT name FROM names ORDER BY name"):
+            yield folder / os.fsdecode(name)
+    finally:
+        names.close()
 
 
 def _entry(folder: Path, file: Path, sha256: str | None = None) -> dict:
