@@ -29,6 +29,7 @@ import json
 import os
 import re
 import sqlite3
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -117,25 +118,53 @@ def write_statement(path: Path, root: Path, about: dict, written: list[Path],
     with atomic_write(path, root) as out:
         out.write(head + '\n "outputs": [')
         separator = "\n  "
-        for file in _files(dict.fromkeys(written)):
-            entry = json.dumps(_entry(folder, file), ensure_ascii=False, indent=1)
-            out.write(separator + entry.replace("\n", "\n  "))
+        for file, name in _files(dict.fromkeys(written), folder):
+            digest, size = _facts(file)
+            out.write(f'{separator}{{\n   "path": {_TEXT(name)},\n   "sha256": {_TEXT(digest)},'
+                      f'\n   "size": {_TEXT(size)}\n  }}')  # fmt: skip
             separator = ",\n  "
         out.write(("\n ]" if separator != "\n  " else "]") + tail + "\n")
     return path
 
 
 _OUTPUTS = '\n "outputs": []'  # the empty list in the document, where the entries go
+_TEXT = json.JSONEncoder(ensure_ascii=False).encode  # a value as json.dumps writes it
+_READ = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
-def _files(written: Iterable[Path]) -> Iterator[Path]:
-    """The files written: a folder an output is (EML's, one mail a file) stands for the
-    regular files in it, which are what a reader of the statement must be able to check."""
+def _files(written: Iterable[Path], folder: Path) -> Iterator[tuple[Path, str]]:
+    """The files written, each with its path relative to ``folder`` (``/``-separated): a
+    folder an output is (EML's, one mail a file) stands for the regular files in it, which
+    are what a reader of the statement must be able to check."""
     for path in written:
+        relative = Path(os.path.relpath(path, folder)).as_posix()
         if path.is_dir() and not path.is_symlink():
-            yield from _sorted_files(path)
+            inside = "" if relative == "." else f"{relative}/"
+            for file in _sorted_files(path):
+                yield file, inside + file.name
         else:
-            yield path
+            yield path, relative
+
+
+def _facts(path: Path) -> tuple[str | None, int | None]:
+    """(sha256, size) of a regular file (a link to one counts), or (None, None): one open
+    and one fstat, where is_file, a hash and a stat were three lookups of the path (an EML
+    folder has a file per mail). Opened without blocking, so a FIFO put there cannot stall
+    the rendering: it is no regular file, so it is reported as no file."""
+    try:
+        handle = os.open(path, _READ)
+    except OSError:
+        return None, None
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            return None, None
+        digest = hashlib.sha256()
+        while chunk := os.read(handle, 1 << 20):
+            digest.update(chunk)
+        return digest.hexdigest(), info.st_size
+    finally:
+        os.close(handle)
 
 
 def _sorted_files(folder: Path) -> Iterator[Path]:
