@@ -76,7 +76,8 @@ def grown_archive(messages: int, source: Path, work: Path) -> Path:
     db = store.open_archive(archive)
     try:
         originals = db.conn.execute("SELECT count(*) FROM messages").fetchone()[0]
-        for copy in range(1, messages // originals):
+        total = messages + max(5, messages // 10)  # as archive_for's: the direct space too
+        for copy in range(1, total // originals):
             _store_copy(db, copy)
     finally:
         db.conn.close()
