@@ -18,7 +18,8 @@ the file system sets for a folder of mails. With --repeat N each figure is the f
 
 ``--against CHECKOUT`` also times the same render by another checkout of the project (the code
 before a change, say), run for run in the same rounds, and adds its seconds and the ratio
-ours/theirs: a change is "unchanged within noise" when that ratio stays near 1.
+ours/theirs, and its CPU seconds and peak MB: a change is "unchanged within noise" when that
+ratio stays near 1.
 
 A 1,000,000-message archive takes a while to sync (the emulator generates the data, then the
 sync pages through it; with ``--download info`` a HEAD request per attachment adds most of
@@ -199,7 +200,7 @@ def main() -> None:
     print(
         f"{'messages':>9} {'format':>6} {'seconds':>8} {'cpu s':>7} {'msg/s':>9} {'MB out':>8} "
         f"{'peak MB':>8} {'floor s':>8} {'ratio':>6}"
-        + (f" {'other s':>8} {'vs other':>8}" if args.against else "")
+        + (f" {'other s':>8} {'vs other':>8} {'other cpu':>9} {'peak':>5}" if args.against else "")
     )
     for size in (int(n) for n in args.messages.split(",")):
         if args.grow_from and size > args.grow_from:
@@ -215,10 +216,14 @@ def main() -> None:
                 floor = baseline(archive, args.work / "floor.json")
                 runs.append((*render(archive, fmt, out), floor))
                 if args.against:
-                    others.append(render(archive, fmt, out, args.against.resolve())[0])
+                    others.append(render(archive, fmt, out, args.against.resolve())[:3])
             seconds, cpu, peak, written = min(r[:4] for r in runs)
             floor = min(r[4] for r in runs)
-            other = f" {min(others):>8.2f} {seconds / min(others):>8.2f}" if others else ""
+            other = ""
+            if others:  # its fastest run, that run's CPU seconds, its peak MB
+                theirs, their_cpu, their_peak = min(others)
+                other = (f" {theirs:>8.2f} {seconds / theirs:>8.2f} {their_cpu:>9.2f} "
+                         f"{their_peak / 1024:>5.0f}")  # fmt: skip
             print(
                 f"{size:>9} {fmt:>6} {seconds:>8.2f} {cpu:>7.2f} {total / seconds:>9,.0f} "
                 f"{written / 1e6:>8.1f} {peak / 1024:>8.0f} {floor:>8.2f} "
