@@ -116,12 +116,14 @@ def write_eml(page: Page) -> None:
         if sink is not None:
             sink.finish()
     # What this rendering did not write is older than its start. Remembering the names
-    # written instead would hold 100 MB at 1,000,000 messages.
-    for old in folder.iterdir():
-        if EML_NAME.fullmatch(old.name) and not old.is_symlink():
-            with contextlib.suppress(FileNotFoundError):
-                if old.stat().st_mtime_ns < started:
-                    old.unlink()
+    # written instead would hold 100 MB at 1,000,000 messages, and so would a list of the
+    # folder's names (iterdir): scandir streams them.
+    with os.scandir(folder) as entries:
+        for old in entries:
+            if EML_NAME.fullmatch(old.name) and not old.is_symlink():
+                with contextlib.suppress(FileNotFoundError):
+                    if old.stat(follow_symlinks=False).st_mtime_ns < started:
+                        os.unlink(old.path)
     if hasattr(os, "sync"):
         os.sync()
 
