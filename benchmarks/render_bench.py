@@ -11,12 +11,15 @@ seconds, messages/s, output bytes, peak RSS), and the baseline: `sqlite3 -json` 
 same columns of the same rows. Any render format can be timed (``--formats
 eml,mbox,slack,seed-json``), and ``parquet`` times ``webex-archive export --all --parquet``.
 Prints one table; the ratio column is render time over the
-baseline time, measured in the same run. With --repeat N each figure is the fastest of N runs
+baseline time, measured in the same run. After an ``eml`` row, a ``files`` row times merely
+creating as many files of the mean size (os.open/os.write/os.close, one process): the floor
+the file system sets for a folder of mails. With --repeat N each figure is the fastest of N runs
 (the machine is shared: the fastest run is the one least disturbed).
 
 ``--against CHECKOUT`` also times the same render by another checkout of the project (the code
 before a change, say), run for run in the same rounds, and adds its seconds and the ratio
-ours/theirs: a change is "unchanged within noise" when that ratio stays near 1.
+ours/theirs, and its CPU seconds and peak MB: a change is "unchanged within noise" when that
+ratio stays near 1.
 
 A 1,000,000-message archive takes a while to sync (the emulator generates the data, then the
 sync pages through it; with ``--download info`` a HEAD request per attachment adds most of
@@ -28,12 +31,15 @@ the time), so build it once with ``--download no`` and keep it::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from sqlite_utils import Database
 
 from etl import store
 from webex_emulator import Emulator, generate
@@ -55,6 +61,55 @@ def archive_for(messages: int, work: Path, download: str = "info") -> Path:
         command = [*CLI, "-q", "--archive", str(archive), "sync", "--all", "--download", download]
         subprocess.run(command, env=env, check=True)
     return archive
+
+
+def grown_archive(messages: int, source: Path, work: Path) -> Path:
+    """An archive of ``messages`` messages made from the synced archive ``source`` by storing
+    copies of its messages, each three years earlier (made once, kept in ``work``)."""
+    archive = work / f"archive-{messages}"
+    if (archive / "archive.db").exists():
+        store.open_archive(archive).conn.close()
+        return archive
+    archive.mkdir(parents=True)
+    temp = archive / "archive.db.grow"
+    shutil.copyfile(source / "archive.db", temp)
+    temp.rename(archive / "archive.db")  # a partial copy is never taken for an archive
+    db = store.open_archive(archive)
+    try:
+        originals = db.conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+        total = messages + max(5, messages // 10)  # as archive_for's: the direct space too
+        for copy in range(1, total // originals):
+            _store_copy(db, copy)
+    finally:
+        db.conn.close()
+    store.open_archive(archive).conn.close()  # puts back the full-text trigger
+    return archive
+
+
+def _store_copy(db: Database, copy: int) -> None:
+    """Every original message again, ``3 * copy`` years earlier, 1,000 per page."""
+    rows = db.conn.execute("SELECT raw FROM messages WHERE id NOT LIKE '%-%' ORDER BY rowid")
+    page: list[dict] = []
+    for (raw,) in rows.fetchall():
+        message = json.loads(raw)
+        message["id"] = f"{message['id']}-{copy}"
+        if message.get("parentId"):
+            message["parentId"] = f"{message['parentId']}-{copy}"
+        for key in ("created", "updated"):
+            if message.get(key):
+                year = int(message[key][:4]) - 3 * copy
+                message[key] = f"{year:04d}{message[key][4:]}".replace("-02-29T", "-02-28T")
+        page.append(message)
+        if len(page) == 1000:
+            _save(db, page)
+    _save(db, page)
+
+
+def _save(db: Database, page: list[dict]) -> None:
+    if page:
+        with db.conn:
+            store.save_messages(db, page, page[0]["created"], index_new=True)
+        page.clear()
 
 
 def timed(command: list[str], cwd: Path = ROOT) -> tuple[float, float, int]:
@@ -87,6 +142,32 @@ def baseline(archive: Path, out: Path) -> float:
     return time.perf_counter() - started
 
 
+_CREATE = """
+import os, sys
+folder, count, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+os.mkdir(folder)
+data = b"x" * size
+for n in range(count):
+    fd = os.open(os.path.join(folder, f"{n:08d}.eml"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    os.write(fd, data)
+    os.close(fd)
+"""
+
+
+def file_floor(out: Path, work: Path) -> tuple[float, float, int]:
+    """(seconds, CPU seconds, files) of merely creating as many files of the mean size as
+    the rendering in ``out`` wrote, with os.open/os.write/os.close in one process: what an
+    EML folder costs the file system before any mail is made."""
+    files = [f for f in out.rglob("*.eml") if f.is_file()]
+    size = sum(f.stat().st_size for f in files) // max(len(files), 1)
+    folder = work / "file-floor"
+    shutil.rmtree(folder, ignore_errors=True)
+    seconds, cpu, _ = timed([sys.executable, "-c", _CREATE, str(folder), str(len(files)),
+                             str(size)])  # fmt: skip
+    shutil.rmtree(folder, ignore_errors=True)
+    return seconds, cpu, len(files)
+
+
 def render(
     archive: Path, fmt: str, out: Path, checkout: Path = ROOT
 ) -> tuple[float, float, int, int]:
@@ -110,6 +191,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--download", default="info", choices=("info", "no"))
     parser.add_argument("--against", type=Path, help="another checkout to time in the same runs")
+    parser.add_argument("--grow-from", type=int, help="grow each size from this synced one")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     for tool in ("sqlite3", "/usr/bin/time"):
@@ -118,10 +200,14 @@ def main() -> None:
     print(
         f"{'messages':>9} {'format':>6} {'seconds':>8} {'cpu s':>7} {'msg/s':>9} {'MB out':>8} "
         f"{'peak MB':>8} {'floor s':>8} {'ratio':>6}"
-        + (f" {'other s':>8} {'vs other':>8}" if args.against else "")
+        + (f" {'other s':>8} {'vs other':>8} {'other cpu':>9} {'peak':>5}" if args.against else "")
     )
     for size in (int(n) for n in args.messages.split(",")):
-        archive = archive_for(size, args.work, args.download)
+        if args.grow_from and size > args.grow_from:
+            source = archive_for(args.grow_from, args.work, args.download)
+            archive = grown_archive(size, source, args.work)
+        else:
+            archive = archive_for(size, args.work, args.download)
         total = size + max(5, size // 10)  # the group space and the direct one
         for fmt in args.formats.split(","):
             runs, others = [], []
@@ -130,16 +216,27 @@ def main() -> None:
                 floor = baseline(archive, args.work / "floor.json")
                 runs.append((*render(archive, fmt, out), floor))
                 if args.against:
-                    others.append(render(archive, fmt, out, args.against.resolve())[0])
+                    others.append(render(archive, fmt, out, args.against.resolve())[:3])
             seconds, cpu, peak, written = min(r[:4] for r in runs)
             floor = min(r[4] for r in runs)
-            other = f" {min(others):>8.2f} {seconds / min(others):>8.2f}" if others else ""
+            other = ""
+            if others:  # its fastest run, that run's CPU seconds, its peak MB
+                theirs, their_cpu, their_peak = min(others)
+                other = (f" {theirs:>8.2f} {seconds / theirs:>8.2f} {their_cpu:>9.2f} "
+                         f"{their_peak / 1024:>5.0f}")  # fmt: skip
             print(
                 f"{size:>9} {fmt:>6} {seconds:>8.2f} {cpu:>7.2f} {total / seconds:>9,.0f} "
                 f"{written / 1e6:>8.1f} {peak / 1024:>8.0f} {floor:>8.2f} "
                 f"{seconds / floor:>6.1f}{other}",
                 flush=True,
             )
+            if fmt == "eml":  # the file system's own floor, measured now
+                create, create_cpu, files = file_floor(out, args.work)
+                print(
+                    f"{'':>9} {'files':>6} {create:>8.2f} {create_cpu:>7.2f}  creating "
+                    f"{files:,} files alone; eml / that: {seconds / create:.1f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ import json
 import os
 import re
 import sqlite3
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -119,24 +120,86 @@ def write_statement(path: Path, root: Path, about: dict, written: list[Path],
         "tool": {"name": "webex-space-archive", "version": VERSION},
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         **about,
-        "outputs": [_entry(folder, file, (known or {}).get(file))
-                    for file in _files(dict.fromkeys(written))],
+        "outputs": [],
         "attachments": attachments or [],
         "attachments_withheld": withheld,
     }  # fmt: skip
+    # The outputs are streamed into their place in the document, each as json.dumps would
+    # indent it there: an EML folder of a million mails is a million entries. A literal line
+    # break in the text is indentation (strings escape theirs), so the top level's key is
+    # found exactly.
+    head, tail = json.dumps(record, ensure_ascii=False, indent=1).split(_OUTPUTS, 1)
     with atomic_write(path, root) as out:
-        out.write(json.dumps(record, ensure_ascii=False, indent=1) + "\n")
+        out.write(head + '\n "outputs": [')
+        separator = "\n  "
+        for file, name in _files(dict.fromkeys(written), folder):
+            digest, size = _facts(file, (known or {}).get(file))
+            out.write(f'{separator}{{\n   "path": {_TEXT(name)},\n   "sha256": {_TEXT(digest)},'
+                      f'\n   "size": {_TEXT(size)}\n  }}')  # fmt: skip
+            separator = ",\n  "
+        out.write(("\n ]" if separator != "\n  " else "]") + tail + "\n")
     return path
 
 
-def _files(written: Iterable[Path]) -> Iterator[Path]:
-    """The files written: a folder an output is (EML's, one mail a file) stands for the
-    regular files in it, which are what a reader of the statement must be able to check."""
+_OUTPUTS = '\n "outputs": []'  # the empty list in the document, where the entries go
+_TEXT = json.JSONEncoder(ensure_ascii=False).encode  # a value as json.dumps writes it
+_READ = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _files(written: Iterable[Path], folder: Path) -> Iterator[tuple[Path, str]]:
+    """The files written, each with its path relative to ``folder`` (``/``-separated): a
+    folder an output is (EML's, one mail a file) stands for the regular files in it, which
+    are what a reader of the statement must be able to check."""
     for path in written:
+        relative = Path(os.path.relpath(path, folder)).as_posix()
         if path.is_dir() and not path.is_symlink():
-            yield from sorted(p for p in path.iterdir() if p.is_file() and not p.is_symlink())
+            inside = "" if relative == "." else f"{relative}/"
+            for file in _sorted_files(path):
+                yield file, inside + file.name
         else:
-            yield path
+            yield path, relative
+
+
+def _facts(path: Path, known: str | None = None) -> tuple[str | None, int | None]:
+    """(sha256, size) of a regular file (a link to one counts), or (None, None): one open
+    and one fstat, where is_file, a hash and a stat were three lookups of the path (an EML
+    folder has a file per mail). Opened without blocking, so a FIFO put there cannot stall
+    the rendering: it is no regular file, so it is reported as no file. ``known``: its
+    sha256 as recorded when it was last read (a kept --split part), not read again."""
+    try:
+        handle = os.open(path, _READ)
+    except OSError:
+        return None, None
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            return None, None
+        if known:
+            return known, info.st_size
+        digest = hashlib.sha256()
+        while chunk := os.read(handle, 1 << 20):
+            digest.update(chunk)
+        return digest.hexdigest(), info.st_size
+    finally:
+        os.close(handle)
+
+
+def _sorted_files(folder: Path) -> Iterator[Path]:
+    """The regular files in ``folder`` by name, sorted in a temporary SQLite file rather than
+    in a list: a million mails' names would hold 100 MB. The names are kept as the bytes of
+    their file system form, whose order is the order of their characters for UTF-8 names
+    (what Python's ``sorted`` gives)."""
+    names = sqlite3.connect("")  # a private temporary file, gone when closed
+    try:
+        names.execute("CREATE TABLE names (name BLOB)")
+        with os.scandir(folder) as entries, names:
+            names.executemany("INSERT INTO names VALUES (?)", (
+                (os.fsencode(entry.name),) for entry in entries
+                if entry.is_file(follow_symlinks=False)))  # fmt: skip
+        for (name,) in names.execute("SELECT name FROM names ORDER BY name"):
+            yield folder / os.fsdecode(name)
+    finally:
+        names.close()
 
 
 def _entry(folder: Path, file: Path, sha256: str | None = None) -> dict:

@@ -48,24 +48,43 @@ from .clock import parse_utc
 from .model import Item, attached_path, human_size
 from .page import Page
 from .text import clean_line, clean_text
+from .worker import Sink, can_fork
 
 DOMAIN = "webex-archive.invalid"  # Message-IDs are ours, not Webex's: a domain that is no one's
 SUBJECT_LENGTH = 72  # characters of a message's first line in its subject
 EML_NAME = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{16}\.eml")  # the only names the EML writer gives
+_UTC_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")  # the archive's times
 _ID_SAFE = re.compile(r"[A-Za-z0-9+/=_-]{1,200}")  # dot-atom text: a Webex id as it is
 FALLBACK = f"unknown@{DOMAIN}"  # the address of an author whose email no reader accepts
+BATCH = 256  # mails handed to the process that writes them at a time (about 350 kB)
+FORK_FROM = 2000  # messages in the window from which that process is worth its fork
 _DOCUMENT = '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n{}\n</body></html>\n'
 
 
 def write_mbox(page: Page) -> None:
     """Every mail of ``page`` into one mbox file, streamed."""
+    senders: dict[str, str] = {}
+    days: dict[str, tuple[str, str]] = {}
     with atomic_write(page.path, page.root, text=False) as out:
         for item, data in mails(page, "\n"):
-            email = clean_line(item.email)
-            sender = email if mime.valid_address(email) else FALLBACK
-            moment = parse_utc(item.created or "1970-01-01T00:00:00.000Z")
-            out.write(f"From {sender} {time.asctime(moment.utctimetuple())}\n".encode())
-            out.write(data + b"\n")
+            sender = senders.get(item.email)
+            if sender is None:
+                email = clean_line(item.email)
+                sender = senders[item.email] = email if mime.valid_address(email) else FALLBACK
+            moment = from_date(item.created or "1970-01-01T00:00:00.000Z", days)
+            out.write(b"".join((f"From {sender} {moment}\n".encode(), data, b"\n")))
+
+
+def from_date(created: str, days: dict[str, tuple[str, str]]) -> str:
+    """The ``From `` line's date (``Tue Mar  5 08:15:00 2024``, UTC): ``asctime``'s, its
+    date part made once per day (``days``) from the archive's usual form of a time."""
+    if not _UTC_TIME.fullmatch(created):
+        return time.asctime(parse_utc(created).utctimetuple())
+    parts = days.get(created[:10])
+    if parts is None:
+        whole = time.asctime(parse_utc(created[:10] + "T00:00:00Z").utctimetuple())
+        parts = days[created[:10]] = (whole[:11], whole[19:])  # "Tue Mar  5 ", " 2024"
+    return parts[0] + created[11:19] + parts[1]
 
 
 def write_eml(page: Page) -> None:
@@ -75,24 +94,44 @@ def write_eml(page: Page) -> None:
 
     Each file is written under a temporary name and renamed when whole; the data reaches
     the disk with one ``sync`` at the end, not one ``fsync`` per file (3 ms each: 5 minutes
-    at 100,000)."""
+    at 100,000). Creating a file costs the kernel about as much CPU as making the mail, so for
+    a large space a second process (render/worker.py's ``Sink``) creates them on the other
+    core while this one makes the next mails; it writes each batch as this process would."""
     folder = check_inside(page.path, page.root)
     folder.mkdir(parents=True, exist_ok=True)
     check_inside(folder, page.root)  # what mkdir made must not have changed the answer
     remove_leftovers(folder)
     temp = folder / f"{TEMP_PREFIX}eml-{os.getpid()}-{secrets.token_hex(4)}{TEMP_SUFFIX}"
     started = _now_on_disk(temp)
-    for item, data in mails(page, "\r\n"):
-        _write_whole(temp, folder / eml_name(item), data)
+    forked = page.stats.get("in_window", 0) >= FORK_FROM and can_fork()
+    with Sink(write_files) if forked else contextlib.nullcontext() as sink:
+        write = sink.submit if sink is not None else write_files
+        batch: list[tuple[str, bytes]] = []
+        for item, data in mails(page, "\r\n"):
+            batch.append((eml_name(item), data))
+            if len(batch) == BATCH:
+                write(str(folder), str(temp), batch)
+                batch = []
+        write(str(folder), str(temp), batch)
+        if sink is not None:
+            sink.finish()
     # What this rendering did not write is older than its start. Remembering the names
-    # written instead would hold 100 MB at 1,000,000 messages.
-    for old in folder.iterdir():
-        if EML_NAME.fullmatch(old.name) and not old.is_symlink():
-            with contextlib.suppress(FileNotFoundError):
-                if old.stat().st_mtime_ns < started:
-                    old.unlink()
+    # written instead would hold 100 MB at 1,000,000 messages, and so would a list of the
+    # folder's names (iterdir): scandir streams them.
+    with os.scandir(folder) as entries:
+        for old in entries:
+            if EML_NAME.fullmatch(old.name) and not old.is_symlink():
+                with contextlib.suppress(FileNotFoundError):
+                    if old.stat(follow_symlinks=False).st_mtime_ns < started:
+                        os.unlink(old.path)
     if hasattr(os, "sync"):
         os.sync()
+
+
+def write_files(folder: str, temp: str, batch: list[tuple[str, bytes]]) -> None:
+    """Each (name, mail) of ``batch`` into ``folder``, whole (``temp``: see _write_whole)."""
+    for name, data in batch:
+        _write_whole(temp, os.path.join(folder, name), data)
 
 
 def eml_name(item: Item) -> str:
@@ -111,7 +150,7 @@ def _now_on_disk(temp: Path) -> int:
     return moment
 
 
-def _write_whole(temp: Path, path: Path, data: bytes) -> None:
+def _write_whole(temp: str, path: str, data: bytes) -> None:
     """``data`` under the temporary name ``temp`` (locked while written, as every temporary
     file of the archive is: see webex_layout/atomic.py), then renamed to ``path``. One name
     serves every mail of a rendering, in turn: 110,000 ``mkstemp`` calls cost more than the
@@ -119,7 +158,7 @@ def _write_whole(temp: Path, path: Path, data: bytes) -> None:
     for _ in range(3):
         with open(temp, "xb") as out:
             if not try_lock(out):  # a cleaner holds it, to remove it: let it, then again
-                temp.unlink(missing_ok=True)
+                _discard(temp)
                 continue
             try:
                 out.write(data)
@@ -128,9 +167,14 @@ def _write_whole(temp: Path, path: Path, data: bytes) -> None:
             except FileNotFoundError:
                 continue
             except BaseException:
-                temp.unlink(missing_ok=True)
+                _discard(temp)
                 raise
-    raise OSError(f"could not write {path.name}: its temporary file kept disappearing")
+    raise OSError(f"could not write {os.path.basename(path)}: its temporary file kept disappearing")
+
+
+def _discard(temp: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temp)
 
 
 def mails(page: Page, linesep: str) -> Iterator[tuple[Item, bytes]]:

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 _ATEXT = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]*")  # a phrase with no quoting needed
 _PRINTABLE = re.compile(r"[ -~]*")  # printable ASCII: a header value as it is
+_WORD = re.compile(r"[!-~]*")  # printable ASCII without a space
 _ADDRESS = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
@@ -33,6 +34,8 @@ _LONG_LINE = re.compile(f"[^\n]{{{LINE + 1}}}")
 def unstructured(text: str, linesep: str) -> str:
     """A header value: itself when it is printable ASCII (folded at spaces when long), else
     RFC 2047 encoded words, one per line."""
+    if _WORD.fullmatch(text):  # an id, a time: most values, as they are (no space to fold at)
+        return text
     if text.isascii() and text.isprintable() and not text.startswith(" "):
         return text if len(text) <= 76 else _fold(text, linesep)
     return encoded_words(text, linesep)

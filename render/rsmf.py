@@ -92,6 +92,9 @@ class _Slices:
     def __init__(self, page: Page, conn: sqlite3.Connection, limit: int,
                  pool: ThreadPoolExecutor):  # fmt: skip
         self.page, self.limit, self.written = page, limit, []
+        check_inside(page.path, page.root)  # every file goes beside page.path: checked once
+        page.path.parent.mkdir(parents=True, exist_ok=True)
+        self.folder = check_inside(page.path, page.root).parent  # mkdir changed nothing
         self.pool, self.tasks = pool, deque[Future]()
         meta, blur = query.meta(conn), page.options.blur
         self.archive = archive_folder(conn)
@@ -199,7 +202,8 @@ class _Slices:
         number = self.parts[day] = self.parts.get(day, 0) + 1
         stem = f"{self.page.path.stem}-{day}" + (f"-{number}" if number > 1 else "")
         self.current = _File(self.page, day, self.page.path.with_name(f"{stem}.rsmf"),
-                             Participants(self.page.options.blur, self.avatars))  # fmt: skip
+                             Participants(self.page.options.blur, self.avatars),
+                             self.folder)  # fmt: skip
         for when, kind, member in self.joins.pop(day, []):
             who = self._who(member.get("person_id"), member["name"], member.get("email"))
             self._put(membership_event(kind, when, who, self.page.space["id"]))
@@ -242,16 +246,17 @@ def _avatars(conn: sqlite3.Connection, archive: Path, space_id: str) -> dict[str
 class _File:
     """One .rsmf being written: the manifest streams into a zip on a temporary file."""
 
-    def __init__(self, page: Page, day: str, path: Path, participants: Participants):
+    def __init__(self, page: Page, day: str, path: Path, participants: Participants,
+                 folder: Path):  # fmt: skip
+        """``folder``: where ``path`` goes, already checked to be inside the root: the zip
+        is made there under a new temporary name (the .rsmf's own write checks ``path``)."""
         self.page, self.day, self.path, self.participants = page, day, path, participants
         self.count, self.attachments, self.first, self.last = 0, 0, "", ""
         self.files: dict[Path, str] = {}  # source file -> its name in the zip
         self.ids: set[str] = set()  # the event ids in this file, for parents
         self.pending: list[str] = []  # events not yet written, and how many were
         self.written = 0
-        check_inside(path, page.root)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle, self.temp = new_temp(check_inside(path, page.root).parent)
+        self.handle, self.temp = new_temp(folder)
         self.zip = zipfile.ZipFile(self.handle, "w", zipfile.ZIP_DEFLATED)
         self.out = self.zip.open(_entry(MANIFEST, day), "w", force_zip64=True)
         collection = dumps(page.space["id"])

@@ -47,6 +47,7 @@ from .page import Page
 from .text import clean_line, clean_text
 
 UNKNOWN_USER = "UUNKNOWN"
+_UTC_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")  # the archive's usual times
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
@@ -73,12 +74,21 @@ def channel_name(title: str, space_id: str) -> str:
     return name or f"space-{slack_id('', space_id).lower()[:8]}"
 
 
-def slack_ts(created: str, message_id: str) -> str:
-    """``1709626500.000123``: seconds, milliseconds, three digits from the id."""
-    moment = parse_utc(created)
-    seconds = int(moment.timestamp())
+def slack_ts(created: str, message_id: str, days: dict[str, int] | None = None) -> str:
+    """``1709626500.000123``: seconds, milliseconds, three digits from the id. ``days``
+    remembers the seconds of each day's midnight: a time in the archive's usual form from
+    1970 on is then read from its digits (the same answer, without a datetime)."""
     spread = int(hashlib.sha256(message_id.encode("utf-8", "surrogatepass")).hexdigest()[:6], 16)
-    return f"{seconds}.{moment.microsecond // 1000:03d}{spread % 1000:03d}"
+    if days is not None and _UTC_MS.fullmatch(created):
+        midnight = days.get(created[:10])
+        if midnight is None:
+            midnight = days[created[:10]] = int(parse_utc(f"{created[:10]}T00:00:00Z").timestamp())
+        if midnight >= 0:  # before 1970, int() of a timestamp rounds towards zero: below
+            hours, minutes, rest = int(created[11:13]), int(created[14:16]), int(created[17:19])
+            seconds = midnight + hours * 3600 + minutes * 60 + rest
+            return f"{seconds}.{created[20:23]}{spread % 1000:03d}"
+    moment = parse_utc(created)
+    return f"{int(moment.timestamp())}.{moment.microsecond // 1000:03d}{spread % 1000:03d}"
 
 
 def slack_text(text: str) -> str:
@@ -96,6 +106,8 @@ class _Export:
         self.conversation = slack_id(prefix, space["id"])
         self.folder = self.conversation if self.direct else channel_name(page.title, space["id"])
         self.users: dict[str, dict] = {}
+        self.uids: dict[str, str] = {}  # person id -> user id, made once
+        self.days: dict[str, int] = {}  # a UTC day -> its midnight's seconds (slack_ts)
         self.archive: zipfile.ZipFile | None = None
         moment = page.generated_at
         self.stamp = (max(moment.year, 1980), moment.month, moment.day, moment.hour,
@@ -104,10 +116,15 @@ class _Export:
     def user_id(self, person_id: str | None) -> str:
         if not person_id:
             return UNKNOWN_USER
-        blur = self.page.pseudonyms
-        if blur is not None:
-            return f"UHIDDEN{blur.people.get(person_id, 0):04d}"
-        return slack_id("U", person_id)
+        uid = self.uids.get(person_id)
+        if uid is None:
+            blur = self.page.pseudonyms
+            if blur is not None:
+                uid = f"UHIDDEN{blur.people.get(person_id, 0):04d}"
+            else:
+                uid = slack_id("U", person_id)
+            self.uids[person_id] = uid
+        return uid
 
     def add_user(self, person_id: str | None, name: str, email: str, left: bool) -> str:
         uid = self.user_id(person_id)
@@ -217,12 +234,12 @@ class _Export:
     def message(self, item: Item) -> dict:
         uid = self.add_user(item.author_id, item.author, item.email, False)
         created = item.created or "1970-01-01T00:00:00.000Z"
-        ts = slack_ts(created, item.id)
+        ts = slack_ts(created, item.id, self.days)
         message: dict = {"type": "message", "user": uid, "text": slack_text(item.plain),
                          "ts": ts, "user_profile": {"real_name": self.users[uid]["real_name"],
                                                     "name": self.users[uid]["name"]}}  # fmt: skip
         if item.updated:
-            message["edited"] = {"user": uid, "ts": slack_ts(item.updated, item.id)}
+            message["edited"] = {"user": uid, "ts": slack_ts(item.updated, item.id, self.days)}
         if item.files:
             message["files"] = [self.file(item, n, info) for n, info in enumerate(item.files)]
         message["webex"] = {

@@ -18,10 +18,14 @@ main thread builds the next chunk and reads results: a task is far larger than a
 so a writer that only wrote while waiting for a result would leave the worker idle while rows
 are read, and the two processes would take turns instead of working at once. Neither side can
 block the other with a full pipe: each pipe has one reader that never waits on the other.
+
+``Sink`` is the one-way kind (the EML writer's files): tasks go to it, nothing comes back
+until the end, so it needs no thread and is tied to its parent in the same three ways.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import os
@@ -121,6 +125,97 @@ class Worker:
                 while self._outbox.get() is not None:
                     pass
                 return
+
+
+class Sink:
+    """One forked process that runs ``function(*task)`` for each task sent, answering only
+    once, at the end: for work whose result is a side effect (files written), so that this
+    process never waits for it until ``finish``.
+
+    It has no sender thread (a task is written here; a full pipe makes this process wait for
+    the sink, which only reads), so a ``Worker`` may still be forked after it (``can_fork``).
+    The first error ends the sink; the next ``submit`` or ``finish`` raises it here."""
+
+    def __init__(self, function: Callable[..., Any]):
+        parent = os.getpid()
+        tasks_r, self._tasks = os.pipe()
+        self._results, results_w = os.pipe()
+        _widen(self._tasks)
+        self.pid = os.fork()
+        if self.pid == 0:  # the sink: never returns into the caller's code
+            code = 1
+            try:
+                _drain(function, tasks_r, results_w, parent)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(tasks_r)
+        os.close(results_w)
+
+    def __enter__(self) -> Sink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._tasks >= 0:  # left by an exception: the work is abandoned
+            os.kill(self.pid, signal.SIGKILL)
+            self._end()
+
+    def submit(self, *task: Any) -> None:
+        try:
+            _write_all(self._tasks, pickle.dumps(task, pickle.HIGHEST_PROTOCOL))
+        except BrokenPipeError:  # the sink ended: its error says why
+            self.finish()
+
+    def finish(self) -> None:
+        """Wait until every task is done; raise the error that ended the sink, if one did."""
+        os.close(self._tasks)  # end-of-file: the sink answers and exits
+        self._tasks = -1
+        message = _read_message(self._results)
+        self._end()
+        if message is None:
+            raise RenderError(
+                "the process that writes the files ended unexpectedly (out of memory?): "
+                "render again"
+            )
+        ok, value = pickle.loads(message)
+        if not ok:
+            raise value
+
+    def _end(self) -> None:
+        if self._tasks >= 0:
+            os.close(self._tasks)
+            self._tasks = -1
+        os.close(self._results)
+        os.waitpid(self.pid, 0)
+
+
+def _widen(fd: int) -> None:
+    """A 1 MB pipe where Linux allows it (64 kB by default): the writer fills it while the
+    reader works, instead of waiting for it after every 64 kB."""
+    try:
+        import fcntl  # POSIX only, as fork is
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)  # type: ignore[attr-defined]
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
+def _drain(function: Callable[..., Any], tasks: int, results: int, parent: int) -> None:
+    """The sink's life: tied to its parent, it runs tasks until end-of-file or an error, then
+    answers once."""
+    _die_with(parent)
+    _close_all_but(tasks, results)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    gc.freeze()
+    reply: tuple[bool, Any] = (True, None)
+    try:
+        while (task := _read_message(tasks)) is not None:
+            function(*pickle.loads(task))
+    except Exception as error:
+        reply = (False, error)
+    os.close(tasks)  # the parent's next submit fails at once
+    with contextlib.suppress(BrokenPipeError):
+        _write_all(results, pickle.dumps(reply, pickle.HIGHEST_PROTOCOL))
 
 
 def _serve(function: Callable[..., Any], tasks: int, results: int, parent: int) -> None:

@@ -43,7 +43,11 @@ def remove_leftovers(folder: Path) -> None:
     """Delete the temporary files killed writers left in ``folder``: those nobody holds."""
     if not folder.is_dir():
         return
-    for stale in folder.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
+    # The names are picked while the folder streams by (scandir): glob would first hold every
+    # entry of a folder of a million mails (EML's).
+    with os.scandir(folder) as entries:
+        names = [e.name for e in entries if e.name.startswith(TEMP_PREFIX)]
+    for stale in (folder / name for name in names if name.endswith(TEMP_SUFFIX)):
         with contextlib.suppress(OSError):  # gone already, or (Windows) still open
             if WINDOWS:  # Windows refuses to delete a file its writer holds open
                 stale.unlink()

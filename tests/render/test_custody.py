@@ -222,3 +222,31 @@ def test_a_folder_of_mails_is_stated_mail_by_mail(archive):
         f"missing: {removed}",
         f"added: {planted}",
     ]
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_a_streamed_statement_is_the_document_json_would_write(tmp_path, count):
+    """The outputs are streamed into the statement; the bytes are json.dumps(indent=1)'s
+    of the whole record, whatever a title holds (a line break, the key itself)."""
+    folder = tmp_path / "out"
+    mails = folder / "Space-eml"
+    mails.mkdir(parents=True)
+    names = ["b.eml", "\u00e9t\u00e9.eml", "A.eml", "z\u4e2d.eml", "a b.eml", "\U0001f600.eml"]
+    for n, name in enumerate(names[: count * 2]):
+        (mails / name).write_bytes(b"mail %d" % n)
+    (mails / "sub").mkdir()  # not a file: not listed
+    (mails / "link.eml").symlink_to(mails / "sub")  # nor a link
+    title = 'x\n "outputs": []\n "outputs": [' + '"'
+    about = {"space": {"title": title}, "formats": ["eml"]}
+    written = [mails] if count else []
+    path = write_statement(folder / f"Space{SUFFIX}", folder, about, written)
+    text = path.read_text(encoding="utf-8")
+    record = json.loads(text)
+    assert text == json.dumps(record, ensure_ascii=False, indent=1) + "\n"
+    assert record["space"]["title"] == title
+    assert [e["path"] for e in record["outputs"]] == [
+        f"Space-eml/{name}" for name in sorted(names[: count * 2])
+    ]
+    for entry in record["outputs"]:
+        data = (folder / entry["path"]).read_bytes()
+        assert (entry["sha256"], entry["size"]) == (hashlib.sha256(data).hexdigest(), len(data))

@@ -7,15 +7,17 @@ import base64
 import email
 import json
 import mailbox
+import time
 from email import policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from render import RenderOptions, render_spaces
-from render.mail import EML_NAME, eml_name, message_id
-from render.query import Filters
+from render import RenderOptions, mime, render_spaces
+from render.clock import parse_utc
+from render.mail import EML_NAME, eml_name, from_date, message_id
+from render.query import Filters, RenderError
 from render.text import clean_text
 from tests.render.conftest import PEOPLE, SPACE_ID
 
@@ -312,3 +314,64 @@ def test_text_parts_are_7bit_only_when_mail_allows_it():
         assert base64.b64decode(body.replace("\r\n", "")).decode() == text
     quoted = text_part("plain", "From me\nnot From you\nFrom", "\n", True)[1]
     assert quoted == ">From me\nnot From you\nFrom"
+
+
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def test_a_second_process_writes_the_same_files_as_this_one(archive, monkeypatch):
+    """From FORK_FROM messages on, the files are written by a forked sink, BATCH at a time:
+    byte for byte the files the in-process writer gives, stale mails removed as there."""
+    here = folder_bytes(render(archive, "eml", Filters()))
+    render(archive, "eml", Filters(last=2))  # three mails left: the next run adds the rest
+    monkeypatch.setattr("render.mail.FORK_FROM", 1)
+    monkeypatch.setattr("render.mail.BATCH", 3)  # several batches, the last one short
+    forked = render(archive, "eml", Filters())
+    assert folder_bytes(forked) == here and len(here) == 14
+    monkeypatch.setattr("render.mail.can_fork", lambda: False)  # it would not fork: in-process
+    assert folder_bytes(render(archive, "eml", Filters())) == here
+
+
+@pytest.mark.parametrize("fork_from", [1, 10**9], ids=["forked", "in-process"])
+def test_a_mail_that_cannot_be_written_fails_the_render(archive, monkeypatch, fork_from):
+    """A write error in the sink is raised here, as the in-process writer raises it (the
+    space fails in one line), and leaves no temporary file; the other mails are whole."""
+    monkeypatch.setattr("render.mail.FORK_FROM", fork_from)
+    monkeypatch.setattr("render.mail.BATCH", 2)
+    folder = render(archive, "eml", Filters())
+    names = sorted(p.name for p in folder.iterdir())
+    (folder / names[5]).unlink()
+    (folder / names[5]).mkdir()  # a folder where a mail goes: the rename onto it fails
+    with pytest.raises(RenderError, match=r"1 of 1 spaces failed: .*Is a directory"):
+        render(archive, "eml", Filters())
+    assert sorted(p.name for p in folder.iterdir()) == names
+    for name in names[:5] + names[6:]:
+        assert email.message_from_bytes((folder / name).read_bytes())["X-Webex-Message-Id"]
+
+
+@pytest.mark.parametrize(
+    "created",
+    ["2024-03-05T08:15:00.123Z", "2024-02-29T23:59:59.999Z", "1969-12-31T23:59:59.500Z",
+     "0999-01-01T00:00:00.000Z", "2024-03-05T08:15:00Z", "2024-03-05T09:15:00+01:00"],
+)  # fmt: skip
+def test_the_mbox_from_line_date_is_asctime_of_the_utc_time(created):
+    days: dict[str, tuple[str, str]] = {}
+    expected = time.asctime(parse_utc(created).utctimetuple())
+    assert from_date(created, days) == expected
+    assert from_date(created, days) == expected  # its day remembered
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "Y2lzY29zcGFyazovL3VzL01FU1NBR0UvNmU3ZDVhODAtMzVmZi00OWQyLWFjMDctNjYyZmZjNThlYzkz",
+     "2024-03-05T08:15:00.123Z", "x" * 1200, "tab\there", "caf\u00e9", "a\r\nX-Injected:yes"],
+)  # fmt: skip
+def test_a_header_value_without_spaces_is_kept_as_it_is(value):
+    """unstructured's shortcut for values with no space (ids, times): the value itself when
+    it is printable ASCII (nothing to fold at), else encoded words; either reads back."""
+    folded = mime.unstructured(value, "\r\n")
+    assert (folded == value) == (value.isascii() and value.isprintable())
+    parsed = email.message_from_bytes(f"X-Test: {folded}\r\n\r\n".encode(),
+                                      policy=policy.default)  # fmt: skip
+    assert parsed["X-Test"] == value

@@ -221,3 +221,19 @@ def test_slack_export_viewer_reads_the_export(archive, tmp_path):
     first, second = page.index("Noted."), page.index("Two<br>lines.")
     assert start < first < second < page.index("After the clock change.")
     assert page.count('class="reply"') == 3  # msg-04, msg-13, msg-14 (msg-11's start is lost)
+
+
+@pytest.mark.parametrize(
+    "created",
+    ["2024-03-05T08:15:00.123Z", "2024-02-29T23:59:59.999Z", "1970-01-01T00:00:00.000Z",
+     "2038-01-19T03:14:08.001Z", "1969-12-31T23:59:59.500Z", "1901-06-01T12:00:00.250Z",
+     "2024-03-05T08:15:00Z", "2024-03-05T08:15:00.5Z", "2024-03-05T09:15:00.123+01:00"],
+)  # fmt: skip
+def test_a_ts_read_from_the_digits_is_the_one_a_datetime_gives(created):
+    """slack_ts with its per-day memory (the fast path for the archive's usual times) says
+    what it says without it, before 1970 and for other forms of a time too."""
+    from render.slack import slack_ts
+
+    days: dict[str, int] = {}
+    assert slack_ts(created, "msg-1", days) == slack_ts(created, "msg-1")
+    assert slack_ts(created, "msg-1", days) == slack_ts(created, "msg-1")  # remembered day

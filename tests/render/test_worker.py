@@ -223,3 +223,54 @@ def test_a_parent_gone_before_the_worker_asked_is_noticed():
     sees a parent that is not the one it was forked by, and ends."""
     result = run("from render import worker\nworker._die_with(-1)\nprint('alive')")
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+SINK = """
+import os, signal, sys
+from render.query import RenderError
+from render.worker import Sink
+
+def put(path, text):
+    if text == "fail":
+        raise ValueError("no room for " + path)
+    with open(path, "a") as out:
+        out.write(text)
+
+folder = sys.argv[1]
+with Sink(put) as sink:  # the tasks run in order, in the sink; finish waits for them all
+    for n in range(2000):
+        sink.submit(os.path.join(folder, "log"), f"{n},")
+    sink.finish()
+print(open(os.path.join(folder, "log")).read() == "".join(f"{n}," for n in range(2000)))
+try:
+    with Sink(put) as sink:  # an error ends the sink; the next submit or finish raises it
+        sink.submit(folder, "fail")
+        for n in range(100000):
+            sink.submit(os.path.join(folder, "late"), "x" * 1000)
+        sink.finish()
+except ValueError as error:
+    print(str(error) == "no room for " + folder, os.path.exists(folder + "/late"))
+try:
+    with Sink(put) as sink:  # killed: said in one line, not a hang
+        os.kill(sink.pid, signal.SIGKILL)
+        sink.finish()
+except RenderError as error:
+    print(error)
+with Sink(put) as sink:  # left by an exception: killed and reaped at once
+    sink.submit(os.path.join(folder, "log"), "more")
+try:
+    os.waitpid(sink.pid, os.WNOHANG)
+except ChildProcessError:
+    print("reaped")
+"""
+
+
+def test_a_sink_runs_tasks_in_order_and_raises_its_first_error_here(tmp_path):
+    result = run(SINK, str(tmp_path))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [
+        "True",
+        "True False",
+        "the process that writes the files ended unexpectedly (out of memory?): render again",
+        "reaped",
+    ]
