@@ -20,7 +20,7 @@ import time
 import pytest
 
 from tests.test_cli import CLI
-from webex_archive.progress import Reporter, duration
+from webex_archive.progress import Reporter, duration, end_line
 
 SYNC = ["sync", "--all", "--download", "files", "--avatars", "download"]
 
@@ -136,3 +136,38 @@ def test_a_counted_phase_shows_its_rate_and_eta():
     assert "file info: 300/300" in text
     assert (duration(59.6), duration(200), duration(7300)) == ("1 min 00 s", "3 min 20 s",
                                                                    "2 h 01 min")  # fmt: skip
+
+
+class _InterruptedTerminal:
+    """A terminal whose flush is where Ctrl-C lands: the text is out (a reader may have seen
+    it and sent the signal), and the write's caller is interrupted as the call returns."""
+
+    def __init__(self) -> None:
+        self.text, self.interrupt = "", True
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> None:
+        self.text += text
+
+    def flush(self) -> None:
+        if self.interrupt:
+            self.interrupt = False
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_as_a_status_line_is_written_still_gets_its_own_line():
+    """The interrupt notice's race, made exact: under load Ctrl-C arrived as the status
+    line's write returned, before the reporter had counted the line as shown, so the notice
+    was printed on the end of it (1 run in 2 of test_the_interrupt_notice_starts_its_own_line
+    on a loaded machine). And no status line may be drawn after the line was ended (the
+    backfill's and file phase's threads still report while the command unwinds)."""
+    terminal = _InterruptedTerminal()
+    reporter = Reporter(stream=terminal)
+    with pytest.raises(KeyboardInterrupt):
+        reporter.status("Grace Hopper: 1 pages, 12 new messages")
+    end_line()
+    time.sleep(0.11)  # past the ten-a-second limit: a thread reporting a moment later
+    reporter.status("file info", 3, 9)
+    assert terminal.text == "\rGrace Hopper: 1 pages, 12 new messages\n"

@@ -10,19 +10,26 @@ from __future__ import annotations
 
 import shutil
 import sys
+import threading
 import time
 
 import click
 
 # The reporter whose status line is on the screen now: an interrupt (Ctrl-C) ends that line
-# before its notice (end_line), wherever the command was.
+# before its notice (end_line), wherever the command was. Worker threads (the backfill, the
+# file phase) may still report after the main thread was interrupted: drawing and ending the
+# line hold one lock, and once the line is ended for good nothing draws again.
 _showing: Reporter | None = None
+_screen = threading.Lock()
+_ended = False
 
 
 class Reporter:
     """``status`` redraws one line (terminal only); ``notice`` prints a line (unless quiet)."""
 
     def __init__(self, quiet: bool = False, stream=None):
+        global _ended
+        _ended = False  # a new command's reporter (tests run several in one process)
         self.stream = stream or sys.stderr
         self.quiet = quiet
         self.live = not quiet and self.stream.isatty()
@@ -60,10 +67,15 @@ class Reporter:
     def _show(self, line: str) -> None:
         global _showing
         text = line[: shutil.get_terminal_size().columns - 1]
-        self.stream.write("\r" + text.ljust(self._width))
-        self.stream.flush()
-        self._width = len(text)
-        _showing = self
+        with _screen:
+            if _ended:
+                return
+            # The line counts as shown before it is written: Ctrl-C lands as the write
+            # returns (the terminal's reader saw the text), and end_line must still end it.
+            padded = text.ljust(self._width)
+            self._width, _showing = len(text), self
+            self.stream.write("\r" + padded)
+            self.stream.flush()
 
     def notice(self, line: str) -> None:
         if self.quiet:
@@ -73,23 +85,27 @@ class Reporter:
 
     def clear(self) -> None:
         global _showing
-        if self.live and self._width:
-            self.stream.write("\r" + " " * self._width + "\r")
-            self.stream.flush()
-            self._width = 0
-        if _showing is self:
-            _showing = None
+        with _screen:
+            if self.live and self._width:
+                self.stream.write("\r" + " " * self._width + "\r")
+                self.stream.flush()
+                self._width = 0
+            if _showing is self:
+                _showing = None
 
 
 def end_line() -> None:
-    """End the status line on the screen, if any, keeping it: what comes next (the
-    interrupt's notice) starts on its own line."""
-    global _showing
-    if _showing is not None and _showing._width:
-        _showing.stream.write("\n")
-        _showing.stream.flush()
-        _showing._width = 0
-    _showing = None
+    """End the status line on the screen, if any, keeping it, and draw no status line
+    after it: what comes next (the interrupt's notice) starts on its own line and stays
+    the last thing on the screen, whatever threads still report."""
+    global _showing, _ended
+    with _screen:
+        _ended = True
+        if _showing is not None and _showing._width:
+            _showing.stream.write("\n")
+            _showing.stream.flush()
+            _showing._width = 0
+        _showing = None
 
 
 def duration(seconds: float) -> str:
