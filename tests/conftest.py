@@ -67,3 +67,11 @@ def _no_real_keyring() -> None:
     there first (auto), and subprocesses inherit this. The null backend keeps nothing, so such
     a command finds no keyring and looks in the credentials file (reading only)."""
     os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: two workers per core. Many tests wait on something real (an emulator's
+    latency, a quota window, a subprocess starting, Chromium): with one worker per core
+    those waits leave the core idle (on two cores the suite used 7 CPU minutes in 5.7
+    wall minutes); a second worker per core fills them (4.8 wall minutes)."""
+    return 2 * (os.cpu_count() or 1)

@@ -26,7 +26,8 @@ required: without them there is no row to write (and the emulator cannot even ho
 message), so message_row refuses them with ValueError.
 
 Bounded: one emulator for the module, EXAMPLES examples of the whole path, no deadline;
-about 25 s in all. A deeper search: FUZZ_EXAMPLES=2000 pytest tests/test_fuzz.py --timeout 0.
+about 40 s of CPU, in SHARDS tests that run side by side. A deeper search:
+FUZZ_EXAMPLES=2000 pytest tests/test_fuzz.py --timeout 0.
 
 Found and fixed with it (each has its own test below): the sync crashed on a message whose
 ``created`` was missing, null, a number or a list (KeyError, TypeError, NOT NULL and binding
@@ -75,6 +76,10 @@ RESERVED = {*KNOWN, "errors"}
 NOW = "2026-11-01T12:00:00.000Z"
 # Examples of the whole path per run; FUZZ_EXAMPLES=2000 for a deeper search (about 4 min).
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
+# The whole path's examples are drawn in this many tests of EXAMPLES // SHARDS each (each a
+# separate search: Hypothesis keys its examples by the test's id), so that the slowest test of
+# the suite (about 40 s alone) does not hold one worker while the others have finished.
+SHARDS = 3
 
 # ----- strategies ----------------------------------------------------------------------------
 
@@ -227,14 +232,15 @@ def room_ids() -> st.SearchStrategy[str]:
 # ----- the whole path --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("shard", range(SHARDS))  # xdist runs the shards side by side
 @settings(
-    max_examples=EXAMPLES,
+    max_examples=EXAMPLES // SHARDS,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(data=st.data())
 def test_any_message_is_stored_and_rendered(
-    emu: Emulator, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+    emu: Emulator, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject, shard: int
 ) -> None:
     people, contents = people_and_contents(emu.dataset)
     room_id = make_id("ROOM", str(uuid.uuid4()))  # a new space each time, replays included
