@@ -53,6 +53,26 @@ def can_fork() -> bool:
     return threading.active_count() == 1
 
 
+def _fork(loop: Callable[..., None], function: Callable[..., Any]) -> tuple[int, int, int]:
+    """Fork a process that runs ``loop(function, tasks, results, parent)`` and exits (it never
+    returns into the caller's code); return its pid, the writing end of its task pipe and the
+    reading end of its results."""
+    parent = os.getpid()
+    tasks_r, tasks_w = os.pipe()
+    results_r, results_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            loop(function, tasks_r, results_w, parent)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(tasks_r)
+    os.close(results_w)
+    return pid, tasks_w, results_r
+
+
 class Worker:
     """One forked process that runs ``function(*task)`` for each task submitted, in order.
 
@@ -60,19 +80,7 @@ class Worker:
     (killing it first if tasks are still in flight, as after an exception)."""
 
     def __init__(self, function: Callable[..., Any]):
-        parent = os.getpid()
-        tasks_r, self._tasks = os.pipe()
-        self._results, results_w = os.pipe()
-        self.pid = os.fork()
-        if self.pid == 0:  # the worker: never returns into the caller's code
-            code = 1
-            try:
-                _serve(function, tasks_r, results_w, parent)
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(tasks_r)
-        os.close(results_w)
+        self.pid, self._tasks, self._results = _fork(_serve, function)
         self._in_flight = 0
         self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._sender = threading.Thread(target=self._send, name="worker-tasks", daemon=True)
@@ -137,20 +145,8 @@ class Sink:
     The first error ends the sink; the next ``submit`` or ``finish`` raises it here."""
 
     def __init__(self, function: Callable[..., Any]):
-        parent = os.getpid()
-        tasks_r, self._tasks = os.pipe()
-        self._results, results_w = os.pipe()
+        self.pid, self._tasks, self._results = _fork(_drain, function)
         _widen(self._tasks)
-        self.pid = os.fork()
-        if self.pid == 0:  # the sink: never returns into the caller's code
-            code = 1
-            try:
-                _drain(function, tasks_r, results_w, parent)
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(tasks_r)
-        os.close(results_w)
 
     def __enter__(self) -> Sink:
         return self
