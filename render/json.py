@@ -83,6 +83,7 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from typing import TextIO
 
 from .clock import Clock
 from .model import Item
@@ -124,16 +125,22 @@ def write_json(page: Page) -> None:
         for key, value in head(page).items():
             out.write(f"{dumps(key)}: {dumps(value)},\n")
         out.write('"messages": [')
-        separator = "\n"
-        batch: list[str] = []
-        for thread in threads(page.items, page.options.blur, page.clock):
-            batch.append(_escape(thread))
-            if len(batch) == BATCH:
-                out.write(separator + ",\n".join(batch))
-                separator, batch = ",\n", []
-        if batch:
-            out.write(separator + ",\n".join(batch))
+        items = threads(page.items, page.options.blur, page.clock)
+        write_joined(out, (_escape(thread) for thread in items), ",\n", "\n")
         out.write("\n]}\n")
+
+
+def write_joined(out: TextIO, texts: Iterable[str], joiner: str, lead: str = "") -> None:
+    """Write ``lead`` and the texts joined by ``joiner`` (nothing if there are none),
+    ``BATCH`` at a time: one write per batch instead of per item."""
+    separator, batch = lead, []
+    for text in texts:
+        batch.append(text)
+        if len(batch) == BATCH:
+            out.write(separator + joiner.join(batch))
+            separator, batch = joiner, []
+    if batch:
+        out.write(separator + joiner.join(batch))
 
 
 def head(page: Page) -> dict:

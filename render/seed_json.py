@@ -24,6 +24,7 @@ from datetime import timedelta
 from itertools import chain
 
 from .clock import parse_utc
+from .json import write_joined
 from .model import Pseudonyms
 from .output import open_output
 from .page import Page
@@ -36,7 +37,6 @@ PLACEHOLDER_HTML = (
 PLACEHOLDER_PERSON = "placeholder-xxXXxx"
 PLACEHOLDER_EMAIL = "placeholder@user_removed_their_msg.com"
 PLACEHOLDER_BEFORE = timedelta(minutes=20)
-BATCH = 500  # objects per write
 
 
 def write_seed_json(page: Page) -> None:
@@ -48,16 +48,10 @@ def write_seed_json(page: Page) -> None:
     rows, missing = page.window.raw_newest_first(), page.window.missing_parents()
     with open_output(page) as out, closing(rows), closing(missing):
         out.write("[")
-        separator, batch = "", []
         objects = (json.loads(raw) for (raw,) in rows)
         stand_ins = (placeholder(*row, space_id) for row in missing)
-        for value in chain(objects, stand_ins):
-            batch.append(json.dumps(hide.hide(value) if hide else value))
-            if len(batch) == BATCH:
-                out.write(separator + ", ".join(batch))
-                separator, batch = ", ", []
-        if batch:
-            out.write(separator + ", ".join(batch))
+        values = chain(objects, stand_ins)
+        write_joined(out, (json.dumps(hide.hide(v) if hide else v) for v in values), ", ")
         out.write("]")
 
 

@@ -30,6 +30,16 @@ class Clock:
             self.now += seconds
 
 
+def sent(requests: int, every: float = 0.0) -> tuple[Clock, Pacer]:
+    """A pacer on a test clock that has let ``requests`` through, ``every`` seconds apart."""
+    clock = Clock()
+    pacer = Pacer(clock, clock.sleep)
+    for _ in range(requests):
+        pacer.wait()
+        clock.sleep(every)
+    return clock, pacer
+
+
 def test_no_rate_stated_and_none_learnt_never_waits():
     clock = Clock()
     pacer = Pacer(clock, clock.sleep)
@@ -71,10 +81,7 @@ def test_threads_share_the_budget_and_get_distinct_slots():
 
 
 def test_one_429_is_waited_out_but_teaches_no_pace():
-    clock = Clock()
-    pacer = Pacer(clock, clock.sleep)
-    for _ in range(50):
-        pacer.wait()
+    _, pacer = sent(50)
     assert pacer.rate_limited() is None
     assert pacer.wait() == 0.0
 
@@ -82,11 +89,7 @@ def test_one_429_is_waited_out_but_teaches_no_pace():
 def test_a_second_429_within_a_minute_teaches_what_was_accepted():
     """100 requests in a minute, the 101st and 102nd refused: the pace becomes 100 a minute
     less the headroom; a request sent after that waits its slot."""
-    clock = Clock()
-    pacer = Pacer(clock, clock.sleep)
-    for _ in range(100):
-        pacer.wait()
-        clock.sleep(0.6)
+    _, pacer = sent(100, every=0.6)
     pacer.wait()
     assert pacer.rate_limited() is None
     pacer.wait()
@@ -99,11 +102,7 @@ def test_a_second_429_within_a_minute_teaches_what_was_accepted():
 def test_a_quota_met_in_the_first_seconds_is_spread_over_the_retry_after_too():
     """100 accepted in the run's first 10 s, then refused with Retry-After 50: a window of a
     minute (the run's 10 s and the 50 s until it frees), so 100 a minute, not 600."""
-    clock = Clock()
-    pacer = Pacer(clock, clock.sleep)
-    for _ in range(100):
-        pacer.wait()
-        clock.sleep(0.1)
+    _, pacer = sent(100, every=0.1)
     pacer.wait()
     pacer.rate_limited(50)
     pacer.wait()
@@ -114,11 +113,7 @@ def test_without_a_retry_after_a_first_burst_reads_as_a_minute_rate_then_correct
     """100 accepted in the first 10 s with no Retry-After to go by read as 600 a minute (a
     quota per second would be just that); when the quota is per minute, the next 429s, a
     minute on, teach 100."""
-    clock = Clock()
-    pacer = Pacer(clock, clock.sleep)
-    for _ in range(100):
-        pacer.wait()
-        clock.sleep(0.1)
+    clock, pacer = sent(100, every=0.1)
     pacer.wait()
     pacer.rate_limited()
     pacer.wait()
@@ -136,11 +131,7 @@ def test_without_a_retry_after_a_first_burst_reads_as_a_minute_rate_then_correct
 def test_429s_after_few_requests_teach_nothing():
     """Refused after 29 requests in a minute: not a quota this run can pace under (Webex's is
     about 300), so only Retry-After counts."""
-    clock = Clock()
-    pacer = Pacer(clock, clock.sleep)
-    for _ in range(MIN_EVIDENCE - 1 + 2):
-        pacer.wait()
-        clock.sleep(60 / 33)
+    _, pacer = sent(MIN_EVIDENCE - 1 + 2, every=60 / 33)
     pacer.rate_limited()
     assert pacer.rate_limited() is None  # 29 accepted
     pacer.wait()
@@ -150,10 +141,7 @@ def test_429s_after_few_requests_teach_nothing():
 
 
 def test_429s_more_than_a_minute_apart_teach_nothing():
-    clock = Clock()
-    pacer = Pacer(clock, clock.sleep)
-    for _ in range(100):
-        pacer.wait()
+    clock, pacer = sent(100)
     assert pacer.rate_limited() is None
     clock.sleep(61)
     for _ in range(100):
@@ -162,10 +150,7 @@ def test_429s_more_than_a_minute_apart_teach_nothing():
 
 
 def test_a_stated_rate_below_the_learnt_one_wins():
-    clock = Clock()
-    pacer = Pacer(clock, clock.sleep)
-    for _ in range(100):
-        pacer.wait()
+    _, pacer = sent(100)
     pacer.limit(30)
     pacer.rate_limited()
     assert pacer.rate_limited() == 30  # learnt (100 - 2) * HEADROOM, stated 30
@@ -174,11 +159,7 @@ def test_a_stated_rate_below_the_learnt_one_wins():
 def test_a_learnt_pace_does_not_rise_by_itself():
     """Learnt at 97 a minute; minutes without a 429 leave it there: a rise would be a probe
     paid in 429s (a remembered pace is learnt again after RELEARN_DAYS instead)."""
-    clock = Clock()
-    pacer = Pacer(clock, clock.sleep)
-    for _ in range(100):
-        pacer.wait()
-        clock.sleep(0.6)
+    clock, pacer = sent(100, every=0.6)
     pacer.rate_limited()
     learnt = pacer.rate_limited()
     assert learnt == pytest.approx(100 * HEADROOM, rel=0.05) and pacer.taught
