@@ -16,7 +16,6 @@ bodies, so it would pay only on spaces several chunks larger, and it is not done
 from __future__ import annotations
 
 import itertools
-from collections import deque
 from collections.abc import Iterable, Iterator
 
 from .sanitize import message_html, redact, redact_html, strip_tags, text_html
@@ -79,12 +78,10 @@ def with_bodies(rows: Iterable[tuple], columns: tuple[int, int],
         for row in first:
             yield row, body(row[html_at], row[text_at], *options)
         return
-    pending: deque[list[tuple]] = deque()
+    jobs = (
+        (chunk, ([(row[html_at], row[text_at]) for row in chunk], *options))
+        for chunk in itertools.chain([first], chunks)
+    )
     with Worker(_chunk_bodies) as worker:
-        for chunk in itertools.chain([first], chunks):
-            worker.submit([(row[html_at], row[text_at]) for row in chunk], *options)
-            pending.append(chunk)
-            if len(pending) >= AHEAD:
-                yield from zip(pending.popleft(), worker.result(), strict=True)
-        while pending:
-            yield from zip(pending.popleft(), worker.result(), strict=True)
+        for chunk, bodies in worker.map(jobs, AHEAD):
+            yield from zip(chunk, bodies, strict=True)

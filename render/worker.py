@@ -35,14 +35,16 @@ import signal
 import struct
 import sys
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 from .query import RenderError
 
 HEADER = struct.Struct("!Q")  # the length of the pickled message that follows
 READ_SIZE = 1 << 20
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+T = TypeVar("T")
 
 
 def can_fork() -> bool:
@@ -110,6 +112,19 @@ class Worker:
         if not ok:
             raise value
         return value
+
+    def map(self, jobs: Iterable[tuple[T, tuple]], ahead: int) -> Iterator[tuple[T, Any]]:
+        """Each job's ``context`` with its task's result, in order, for ``(context, task)``
+        jobs; at most ``ahead`` tasks in flight, so memory stays flat for any number of jobs
+        while this process makes the next job as the worker runs the last."""
+        pending: deque[T] = deque()
+        for context, task in jobs:
+            self.submit(*task)
+            pending.append(context)
+            if len(pending) >= ahead:
+                yield pending.popleft(), self.result()
+        while pending:
+            yield pending.popleft(), self.result()
 
     def close(self) -> None:
         if self._tasks < 0:

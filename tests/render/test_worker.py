@@ -79,6 +79,30 @@ def test_results_in_order_errors_carried_and_no_deadlock():
     ]
 
 
+MAP = """
+from render.worker import Worker
+def work(n):
+    return n * n
+made = []
+def jobs():
+    for n in range(7):
+        made.append(n)
+        yield f"job {n}", (n,)
+with Worker(work) as w:
+    for context, result in w.map(jobs(), 3):
+        print(context, result, len(made))  # how far the jobs were read: at most 3 ahead
+"""
+
+
+def test_map_pairs_each_context_with_its_result_in_order_at_most_ahead_in_flight():
+    result = run(MAP)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [
+        "job 0 0 3", "job 1 1 4", "job 2 4 5", "job 3 9 6", "job 4 16 7",
+        "job 5 25 7", "job 6 36 7",
+    ]  # fmt: skip
+
+
 OVERLAP = """
 import sys, time
 from pathlib import Path
