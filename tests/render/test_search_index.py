@@ -10,12 +10,16 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import random
 import re
+import tracemalloc
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from render import RenderOptions, render_spaces
+from render.search_index import BLOCK, SearchIndex, index_path
 from tests.render.conftest import PEOPLE, SPACE_ID
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -126,3 +130,33 @@ def test_an_output_file_gets_its_search_file_beside_it(small_archive: Path, tmp_
     assert page == tmp_path / "out" / "report.html"
     data, lines = read(page)
     assert data["parts"] == ["report.html"] and lines == LINES
+
+
+def test_a_text_of_many_blocks_is_written_whole(tmp_path):
+    """The compressed text goes through a temporary file and is base64-encoded block by block
+    (flat memory at a million messages): across blocks it must decode to every line, the
+    JSON around it unchanged, its keys in order with the text last."""
+    rng = random.Random(7)
+    letters = "abcdefghijklmnopqrstuvwxyz0123456789 "
+    # whole batches: none is packed inside write, which alone is measured
+    lines = ["".join(rng.choices(letters, k=400)).strip() for _ in range(8000)]
+    index = SearchIndex('Tit"le', "page.search.js")
+    index.part("page.html")
+    for line in lines:
+        index.add(SimpleNamespace(plain=line, files=[]))
+    page = tmp_path / "page.html"
+    tracemalloc.start()
+    try:
+        index.write(index_path(page), tmp_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    script = index_path(page).read_text(encoding="ascii")
+    data = json.loads(script[len(PREFIX) : -3])
+    assert list(data) == ["v", "title", "parts", "counts", "sources", "split", "text"]
+    packed = len(base64.b64decode(data["text"]))
+    assert packed > 10 * BLOCK  # many blocks
+    assert peak < packed / 2, (peak, packed)  # a block at a time (whole: about 4 times packed)
+    words = [" ".join(line.split()) for line in lines]
+    assert read(page)[1] == words
+    assert data["title"] == 'Tit"le' and data["counts"] == [8000]
