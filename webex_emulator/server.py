@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from . import changes, compliance
 from .api import WebexApi
+from .clock import Clock
 from .control import Control
 from .fault_answers import TOO_MANY, cap_max, fault_after, fault_before
 from .faults import Faults, LogEntry, RequestLog, Rule
@@ -116,6 +117,12 @@ class Emulator:
     @property
     def token(self) -> str:
         return self.dataset.owner_token()
+
+    @property
+    def clock(self) -> Clock:
+        """The data set's clock, which everything timed here reads: ``emu.clock.advance(61)``
+        is a minute passing for tokens, the quota and new data (clock.py)."""
+        return self.dataset.clock
 
     @property
     def quirks(self) -> Quirks:
@@ -242,7 +249,8 @@ class Emulator:
     def _limit(self, request: Request) -> None:
         """The quota (429 with the seconds until a slot frees) and the page limit (504 after
         the time the page would have taken), both as a gateway in front of the API answers."""
-        retry_after = self.quota.admit(request.person_id, request.path)
+        now = self.clock.monotonic()
+        retry_after = self.quota.admit(request.person_id, request.path, now)
         if retry_after is not None:
             raise ApiError(429, TOO_MANY, {"Retry-After": str(retry_after), FAULT_HEADER: "quota"})
         size = self.latency.too_large(request, strict=self.quirks.over_cap == "400")
