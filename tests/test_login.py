@@ -186,9 +186,13 @@ def test_a_sync_outlives_several_access_tokens(emu, env, dataset, tmp_path):
 
 
 def test_an_expired_refresh_token_is_one_line_and_exit_1(emu, env, tmp_path):
-    emu.dataset.oauth = OAuthSettings(access_token_seconds=1, refresh_token_seconds=1)
+    """Both tokens past their lifetimes: the emulator's clock moved beyond the refresh
+    token's, and the stored access token (the client's clock) expired: it renews and is
+    refused."""
+    emu.dataset.oauth = OAuthSettings(access_token_seconds=60, refresh_token_seconds=120)
     assert login_pasting(env)[0].returncode == 0
-    time.sleep(1.2)
+    emu.clock.advance(121)
+    rewrite(env, expires_at=time.time() - 5)
     expected = (
         "Error: the Webex sign-in has expired or was revoked (invalid_grant): "
         "run `webex-archive login` again"

@@ -4,6 +4,7 @@ It stands in for ``https://webexapis.com/v1`` and imports nothing from ``etl`` o
 it must not share code with the client it is used to test.
 """
 
+from .clock import Clock
 from .faults import Faults, Rule
 from .generate import generate
 from .integrations import Integration, OAuthSettings
@@ -15,6 +16,7 @@ from .server import Emulator
 from .settings import Settings
 
 __all__ = [
+    "Clock",
     "Content",
     "DataSet",
     "Emulator",

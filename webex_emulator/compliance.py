@@ -14,7 +14,6 @@ scope.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
 
 from .events import EventLog
 from .ids import format_time, make_id, normalise_time, parse_time
@@ -116,7 +115,7 @@ def list_events(
         raise ApiError(400, f"Invalid resource '{resource}'.")
     if kind is not None and kind not in TYPE_ENUM:
         raise ApiError(400, f"Invalid type '{kind}'.")
-    now = format_time(datetime.now(timezone.utc))
+    now = format_time(events.clock.now())
     after = max(_time(request, "from") or "", events.oldest_kept())
     up_to = _time(request, "to") or "9999"  # default: up to the present, whatever comes
     if up_to != "9999" and parse_time(up_to) > parse_time(now):

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from . import changes
 from .faults import Faults, RequestLog
+from .ids import format_time
 from .integrations import Integration, OAuthSettings
 from .model import DataSet
 from .oauth import OAuth
@@ -79,6 +80,8 @@ class Control:
             ("PUT", route(r"/_emulator/oauth"), self.put_oauth),
             ("POST", route(r"/_emulator/integrations"), self.add_integration),
             ("DELETE", route(r"/_emulator/integrations/([^/]+)/grants"), self.revoke_grants),
+            ("GET", route(r"/_emulator/clock"), self.get_clock),
+            ("POST", route(r"/_emulator/clock"), self.advance_clock),
         ]
 
     def dispatch(self, request: Request) -> Response:
@@ -241,3 +244,16 @@ class Control:
         if client_id not in self.emu.dataset.integrations:
             raise KeyError(client_id)
         return Response.json({"revoked": self.emu.revoke_grants(client_id)})
+
+    def get_clock(self, request: Request) -> Response:
+        """The emulator's present and how far it was moved (clock.py)."""
+        clock = self.emu.dataset.clock
+        return Response.json({"now": format_time(clock.now()), "offset": clock.offset})
+
+    def advance_clock(self, request: Request) -> Response:
+        """``{"advance": seconds}``: that much time passes at once, for everything timed."""
+        body = request.json()
+        if not isinstance(body, dict) or set(body) != {"advance"}:
+            raise ValueError('the body is {"advance": seconds}')
+        self.emu.dataset.clock.advance(body["advance"])
+        return self.get_clock(request)

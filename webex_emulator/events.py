@@ -18,8 +18,9 @@ import random
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
+from .clock import Clock
 from .ids import format_time, make_id, new_uuid, normalise_time
 
 RESOURCES = ("messages", "memberships", "rooms", "attachmentActions", "files")
@@ -31,19 +32,17 @@ ID_KEYS = ("id", "roomId", "roomType", "personId", "personOrgId")
 _rng = random.Random()
 
 
-def now_text() -> str:
-    return format_time(datetime.now(timezone.utc))
-
-
 @dataclass
 class EventLog:
-    """The recorded events in time order (``(created, seq)``), and how long they are kept."""
+    """The recorded events in time order (``(created, seq)``), and how long they are kept by
+    ``clock`` (the data set's own: ``DataSet`` links it in)."""
 
     retention_days: float = DEFAULT_RETENTION_DAYS
     _events: list[dict] = field(default_factory=list)
     _keys: list[tuple[str, int]] = field(default_factory=list)
     _seq: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    clock: Clock = field(default_factory=Clock, repr=False, compare=False)
 
     def record(
         self,
@@ -64,7 +63,7 @@ class EventLog:
             "type": kind,
             "actorId": actor_id,
             "orgId": org_id,
-            "created": normalise_time(created) if created else now_text(),
+            "created": normalise_time(created) if created else format_time(self.clock.now()),
             "data": dict(data),
         }
         self.add(event)
@@ -80,7 +79,7 @@ class EventLog:
 
     def oldest_kept(self) -> str:
         """The start of the retention window: older events are gone."""
-        return format_time(datetime.now(timezone.utc) - timedelta(days=self.retention_days))
+        return format_time(self.clock.now() - timedelta(days=self.retention_days))
 
     def newest_first(
         self, after: str, up_to: str, below: tuple[str, int] | None
@@ -108,8 +107,8 @@ class EventLog:
             return [dict(e) for e in self._events]
 
     @classmethod
-    def from_json(cls, events: list[dict], retention_days: float) -> EventLog:
-        log = cls(retention_days=retention_days)
+    def from_json(cls, events: list[dict], retention_days: float, clock: Clock) -> EventLog:
+        log = cls(retention_days=retention_days, clock=clock)
         for event in events:
             log.add(dict(event))
         return log

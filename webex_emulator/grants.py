@@ -1,8 +1,9 @@
 """What the OAuth endpoints have issued: authorization codes, access and refresh tokens.
 
 Kept while the emulator runs, never in the data-set file (Webex does not export them either).
-Times are ``time.monotonic()`` so that a test's 1-second lifetimes are not fooled by the wall
-clock. A code is single use; presenting it a second time also revokes the tokens it gave, as
+Times are the data set's clock's ``monotonic()`` (clock.py): the machine's monotonic clock,
+not fooled by changes to the wall clock, moved forward when a test advances the emulator's.
+A code is single use; presenting it a second time also revokes the tokens it gave, as
 RFC 6749 §4.1.2 asks ("SHOULD revoke"). Revoking a refresh token revokes the access tokens
 issued from it, as Webex documents for its Authorizations API.
 """
@@ -11,9 +12,9 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
 from dataclasses import dataclass, field
 
+from .clock import Clock
 from .integrations import OAuthSettings
 
 
@@ -77,7 +78,8 @@ class Issued:
 class Grants:
     """Thread-safe store of codes and tokens; every lookup checks expiry."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
         self.lock = threading.Lock()
         self.codes: dict[str, Code] = {}
         self.access: dict[str, tuple[str, float, str]] = {}  # token → person, expiry, client
@@ -94,7 +96,7 @@ class Grants:
         revokes the tokens the first one gave."""
         with self.lock:
             code = self.codes.get(value)
-            if code is None or time.monotonic() >= code.expires:
+            if code is None or self.clock.monotonic() >= code.expires:
                 return None
             if code.used:
                 self._revoke_grant(code.grant)
@@ -106,7 +108,7 @@ class Grants:
         """Whom an issued access token authenticates, while it lives."""
         with self.lock:
             entry = self.access.get(token)
-            if entry is None or time.monotonic() >= entry[1]:
+            if entry is None or self.clock.monotonic() >= entry[1]:
                 return None
             return entry[0]
 
@@ -118,7 +120,7 @@ class Grants:
                 code.client_id,
                 code.scopes,
                 code.person_id,
-                time.monotonic() + settings.refresh_token_seconds,
+                self.clock.monotonic() + settings.refresh_token_seconds,
             )
             self.refresh[refresh_token] = code.grant
             return self._answer(refresh_token, code.scopes, settings)
@@ -130,7 +132,7 @@ class Grants:
         the refresh token; ``asked`` may narrow the scopes, never widen them (RFC 6749 §6)."""
         with self.lock:
             grant = self.refresh.get(token)
-            if grant is None or time.monotonic() >= grant.expires:
+            if grant is None or self.clock.monotonic() >= grant.expires:
                 raise OAuthError("invalid_grant", "The refresh token is invalid or expired.")
             if grant.client_id != client_id:
                 raise OAuthError("invalid_grant", "The refresh token was issued to another client.")
@@ -141,20 +143,20 @@ class Grants:
                 del self.refresh[token]
                 token = new_token()
                 self.refresh[token] = grant
-            grant.expires = time.monotonic() + settings.refresh_token_seconds
+            grant.expires = self.clock.monotonic() + settings.refresh_token_seconds
             return self._answer(token, scopes, settings)
 
     def _answer(self, refresh_token: str, scopes: list[str], settings: OAuthSettings) -> Issued:
         grant = self.refresh[refresh_token]
         access_token = new_token()
-        expires = time.monotonic() + settings.access_token_seconds
+        expires = self.clock.monotonic() + settings.access_token_seconds
         self.access[access_token] = (grant.person_id, expires, grant.client_id)
         grant.access_tokens.append(access_token)
         return Issued(
             access_token,
             settings.access_token_seconds,
             refresh_token,
-            max(0.0, grant.expires - time.monotonic()),
+            max(0.0, grant.expires - self.clock.monotonic()),
             scopes,
         )
 

@@ -24,10 +24,10 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .clock import Clock
 from .events import DEFAULT_RETENTION_DAYS, EventLog
 from .ids import add_ms, format_time, id_uuid, make_id, normalise_time
 from .integrations import Integration, OAuthSettings
@@ -130,6 +130,10 @@ class DataSet:
     _key: dict[str, tuple[str, int]] = field(default_factory=dict, repr=False)
     _by_key: dict[tuple[str, int], str] = field(default_factory=dict, repr=False)
     _seq: int = 0
+    clock: Clock = field(default_factory=Clock, repr=False, compare=False)  # its time (clock.py)
+
+    def __post_init__(self) -> None:
+        self.events.clock = self.clock  # the feed's times and retention are the data's
 
     # ----- reading -------------------------------------------------------------------------
 
@@ -261,13 +265,13 @@ class DataSet:
             "isMonitor": False,
             "isRoomHidden": False,
             "roomType": room["type"],
-            "created": format_time(datetime.now(timezone.utc)),
+            "created": format_time(self.clock.now()),
         }
         return membership
 
     def now_after(self, moment: str) -> str:
         """Now, but never earlier than ``moment``: the emulator's clock must not run backwards."""
-        now = format_time(datetime.now(timezone.utc))
+        now = format_time(self.clock.now())
         return now if now > moment else moment
 
     def next_created(self, room_id: str) -> str:
@@ -275,7 +279,7 @@ class DataSet:
         with self.lock:
             keys = self._order.get(room_id)
             newest = keys[-1][0] if keys else ""
-            now = format_time(datetime.now(timezone.utc))
+            now = format_time(self.clock.now())
             return now if now > newest else add_ms(newest, 1)
 
     # ----- the data-set file ----------------------------------------------------------------
@@ -323,7 +327,7 @@ class DataSet:
         dataset.settings = Settings.from_json(data.get("settings", {}))
         dataset.officers = list(data.get("complianceOfficers", []))
         retention = float(data.get("eventRetentionDays", DEFAULT_RETENTION_DAYS))
-        dataset.events = EventLog.from_json(data.get("events", []), retention)
+        dataset.events = EventLog.from_json(data.get("events", []), retention, dataset.clock)
         for message in sorted(data.get("messages", []), key=lambda m: order_time(m.get("created"))):
             if message["roomId"] not in dataset.rooms:
                 raise ValueError(f"message {message['id']} names unknown room {message['roomId']}")

@@ -26,7 +26,6 @@ import hashlib
 import math
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit, urlunsplit
 
@@ -72,7 +71,7 @@ class OAuth:
 
     def __init__(self, dataset: DataSet):
         self.ds = dataset
-        self.grants = Grants()
+        self.grants = Grants(dataset.clock)
         self.person_id: str | None = None
         self.pending: dict[str, AuthRequest] = {}
 
@@ -117,7 +116,7 @@ class OAuth:
             )
         consent = secrets.token_urlsafe(24)
         with self.grants.lock:
-            now = time.monotonic()
+            now = self.ds.clock.monotonic()
             self.pending = {k: v for k, v in self.pending.items() if v.expires > now}
             self.pending[consent] = AuthRequest(
                 integration.client_id,
@@ -158,7 +157,7 @@ class OAuth:
         consent = (form.get("consent") or [""])[-1]
         with self.grants.lock:
             pending = self.pending.pop(consent, None)
-        if pending is None or pending.expires <= time.monotonic():
+        if pending is None or pending.expires <= self.ds.clock.monotonic():
             return error_page(400, "This consent form has expired or was already answered.")
         decision = (form.get("decision") or [""])[-1]
         if decision == "deny":
@@ -175,7 +174,7 @@ class OAuth:
             pending.redirect_uri,
             pending.scopes,
             pending.person_id,
-            time.monotonic() + self.ds.oauth.code_seconds,
+            self.ds.clock.monotonic() + self.ds.oauth.code_seconds,
             pending.challenge,
             pending.method,
         )

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -51,13 +50,13 @@ class Quota:
             return segment
         return OTHER if OTHER in self.limits else None
 
-    def admit(self, user: str, path: str) -> int | None:
+    def admit(self, user: str, path: str, now: float) -> int | None:
         """None when the request may go ahead (and it is counted), else the ``Retry-After``
-        seconds until the window frees a slot for it (at least 1)."""
+        seconds until the window frees a slot for it (at least 1). ``now`` is the emulator's
+        clock's ``monotonic()``."""
         name = self.path_class(path)
         if name is None:
             return None
-        now = time.monotonic()
         with self._lock:
             admitted = self._admitted.setdefault((user, name), deque())
             while admitted and admitted[0] <= now - self.window:

@@ -7,6 +7,7 @@ read ``api_url`` and ``token``, change its data or faults while it serves, read 
 from __future__ import annotations
 
 import contextlib
+import selectors
 import socket
 import sys
 import threading
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 
 from . import changes, compliance
 from .api import WebexApi
+from .clock import Clock
 from .control import Control
 from .fault_answers import TOO_MANY, cap_max, fault_after, fault_before
 from .faults import Faults, LogEntry, RequestLog, Rule
@@ -73,18 +75,15 @@ class Emulator:
         server.daemon_threads = True
         server.emulator = self  # type: ignore[attr-defined]
         self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            name="webex-emulator",
-            kwargs={"poll_interval": 0.1},
-            daemon=True,
-        )
+        self._thread = threading.Thread(target=server.serve, name="webex-emulator", daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
+            self._server.stop()
+            if self._thread is not None:
+                self._thread.join()
             self._server.server_close()
             self._server = None
 
@@ -116,6 +115,12 @@ class Emulator:
     @property
     def token(self) -> str:
         return self.dataset.owner_token()
+
+    @property
+    def clock(self) -> Clock:
+        """The data set's clock, which everything timed here reads: ``emu.clock.advance(61)``
+        is a minute passing for tokens, the quota and new data (clock.py)."""
+        return self.dataset.clock
 
     @property
     def quirks(self) -> Quirks:
@@ -242,7 +247,8 @@ class Emulator:
     def _limit(self, request: Request) -> None:
         """The quota (429 with the seconds until a slot frees) and the page limit (504 after
         the time the page would have taken), both as a gateway in front of the API answers."""
-        retry_after = self.quota.admit(request.person_id, request.path)
+        now = self.clock.monotonic()
+        retry_after = self.quota.admit(request.person_id, request.path, now)
         if retry_after is not None:
             raise ApiError(429, TOO_MANY, {"Retry-After": str(retry_after), FAULT_HEADER: "quota"})
         size = self.latency.too_large(request, strict=self.quirks.over_cap == "400")
@@ -301,7 +307,34 @@ class Emulator:
 
 class _Server(ThreadingHTTPServer):
     """The standard server, quiet about clients that hang up (a killed or timed-out client
-    is what fault tests are about, not an emulator error)."""
+    is what fault tests are about, not an emulator error), whose loop ``stop`` wakes at once:
+    ``shutdown`` waits for a polling loop to look (a tenth of a second, paid by every test
+    that stops an emulator), and polling faster costs an idle emulator CPU."""
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]):
+        # Made first: a failed bind closes the server (and so these) inside __init__.
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._stopping = threading.Event()
+        super().__init__(address, handler)
+
+    def serve(self) -> None:
+        """Accept connections (each answered on its thread) until ``stop``."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self, selectors.EVENT_READ)
+            selector.register(self._wake_reader, selectors.EVENT_READ)
+            while not self._stopping.is_set():
+                ready = [key.fileobj for key, _ in selector.select()]
+                if self in ready and not self._stopping.is_set():
+                    self._handle_request_noblock()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake_writer.send(b"x")
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._wake_reader.close()
+        self._wake_writer.close()
 
     def handle_error(self, request: object, client_address: object) -> None:
         error = sys.exc_info()[1]

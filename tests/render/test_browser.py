@@ -16,7 +16,8 @@ from etl import store
 from etl.api import WebexClient
 from etl.sync import SyncOptions, sync_spaces
 from render import RenderOptions, render_spaces
-from tests.conftest import group_room
+from tests.conftest import group_room, make_dataset
+from webex_emulator import Emulator
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -40,12 +41,15 @@ def browser():
         launched.close()
 
 
-@pytest.fixture
-def page_path(emu, dataset, tmp_path) -> Path:
-    """A rendered space with one image 'downloaded' so that it shows as a thumbnail."""
+@pytest.fixture(scope="module")
+def page_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A rendered space with one image 'downloaded' so that it shows as a thumbnail. Built once
+    for the module (an emulator, a sync, a rendering): its tests only open the page."""
+    dataset = make_dataset()
     room = group_room(dataset)
+    tmp_path = tmp_path_factory.mktemp("page")
     db = store.open_archive(tmp_path)
-    with WebexClient(emu.token, emu.api_url) as client:
+    with Emulator(dataset) as emu, WebexClient(emu.token, emu.api_url) as client:
         sync_spaces(db, client, [room["id"]], SyncOptions())
     folder = tmp_path / "Project Atlas" / "images"
     folder.mkdir(parents=True)

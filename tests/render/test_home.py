@@ -17,8 +17,10 @@ from etl import store
 from etl.api import WebexClient
 from etl.sync import SyncOptions, sync_spaces
 from render import RenderOptions, render_spaces
+from tests.conftest import make_dataset
 from tests.render.conftest import PEOPLE
 from tests.render.test_browser import browser, open_page  # noqa: F401 (a fixture)
+from webex_emulator import Emulator
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 HOSTILE_TITLE = 'Q3 </td><script>alert(1)</script><img src=x onerror="alert(2)"> \u202eevil\x07'
@@ -106,11 +108,14 @@ def test_blurred_renderings_get_a_home_page_of_their_own_without_names(small_arc
     ]
 
 
-@pytest.fixture
-def archive(emu, dataset, tmp_path) -> Path:
-    """The emulator's four spaces synced and rendered, two of them split by month."""
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The emulator's four spaces synced and rendered, two of them split by month. Built once
+    for the module: its tests only open the pages."""
+    dataset = make_dataset()
+    tmp_path = tmp_path_factory.mktemp("home")
     db = store.open_archive(tmp_path)
-    with WebexClient(emu.token, emu.api_url) as client:
+    with Emulator(dataset) as emu, WebexClient(emu.token, emu.api_url) as client:
         sync_spaces(db, client, list(dataset.rooms), SyncOptions())
     db.conn.close()
     render(tmp_path)

@@ -1,8 +1,10 @@
 """One hostile archive for the whole security suite: synced over HTTP, rendered every way.
 
-Building it costs a few seconds (the emulator, a sync with every file and avatar, eleven
-spaces rendered as HTML, JSON and TXT, with --blur and with --split month), so it is built
-once per session and only read by the tests. The data set is the generator's (three group
+Building it costs some fifteen CPU seconds (the emulator, a sync with every file and avatar,
+eleven spaces rendered as HTML, JSON and TXT, with --blur and with --split month), so it is
+built once per run, by the first xdist worker that needs it, under a lock that the others wait
+on, and only read by the tests (a test that must write copies what it needs; every worker
+checks at its end that the shared tree is as built). The data set is the generator's (three group
 spaces, one of them with the hostile title and every ``hostile.MESSAGES`` and ``FILE_NAMES``
 entry planted, plus a direct space) and ``hostile_spaces.add_spaces`` on top: the catalogue
 space with the heavy messages, hostile people and every file name, and one space per hostile
@@ -14,8 +16,13 @@ climbing out with ``../`` would land somewhere the tests look.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import json
+import os
+import shutil
 import sqlite3
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -93,9 +100,8 @@ RENDERINGS = {
 OUTSIDE_TARGETS = [Path("/tmp/pwned.txt"), Path("/tmp/absolute.txt"), Path("/etc/shadow.txt")]
 
 
-@pytest.fixture(scope="session")
-def hostile_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
-    sandbox = tmp_path_factory.mktemp("sandbox")
+def build(sandbox: Path) -> Hostile:
+    """Sync the hostile data set into ``sandbox/a/b/c/archive`` and render it every way."""
     archive = sandbox / "a" / "b" / "c" / "archive"
     dataset, catalogue = hostile_dataset()
     existed = {path for path in OUTSIDE_TARGETS if path.exists()}
@@ -115,6 +121,79 @@ def hostile_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostil
         options = RenderOptions(zone=ZONE, zone_name="Europe/Amsterdam", **settings)
         rendered[variant] = render_spaces(archive, [], True, options)
     created = [path for path in OUTSIDE_TARGETS if path.exists() and path not in existed]
-    yield Hostile(
+    return Hostile(
         sandbox, archive, dataset, catalogue, after_sync, tree(sandbox), created, rendered
     )
+
+
+def to_record(built: Hostile) -> dict:
+    """What another worker needs of a build, as JSON (the data set is regenerated: it is
+    deterministic, and its message ids are kept to prove it)."""
+    return {
+        "sandbox": str(built.sandbox),
+        "archive": str(built.archive),
+        "messages": list(built.dataset.messages),
+        "after_sync": {str(path): sha for path, sha in built.after_sync.items()},
+        "after_render": {str(path): sha for path, sha in built.after_render.items()},
+        "created_outside": [str(path) for path in built.created_outside],
+        "rendered": {name: [str(p) for p in paths] for name, paths in built.rendered.items()},
+    }
+
+
+def from_record(record: dict) -> Hostile:
+    dataset, catalogue = hostile_dataset()
+    assert list(dataset.messages) == record["messages"], "the hostile data set is not the same"
+    return Hostile(
+        Path(record["sandbox"]),
+        Path(record["archive"]),
+        dataset,
+        catalogue,
+        {Path(path): sha for path, sha in record["after_sync"].items()},
+        {Path(path): sha for path, sha in record["after_render"].items()},
+        [Path(path) for path in record["created_outside"]],
+        {name: [Path(p) for p in paths] for name, paths in record["rendered"].items()},
+    )
+
+
+def shared_build(shared: Path) -> Hostile:
+    """The build in ``shared``, made by whichever worker takes the lock first; the others wait
+    for it and read its record. A failed build is recorded too, so that every worker fails on
+    it at once instead of each trying again."""
+    record, failure = shared / "hostile.json", shared / "hostile.failed"
+    with open(shared / "hostile.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if failure.exists():
+            pytest.fail(
+                f"the hostile archive failed to build in another worker:\n{failure.read_text()}"
+            )
+        if not record.exists():
+            sandbox = shared / "hostile"
+            shutil.rmtree(sandbox, ignore_errors=True)
+            sandbox.mkdir()
+            try:
+                built = build(sandbox)
+            except BaseException:
+                failure.write_text(traceback.format_exc())
+                raise
+            record.write_text(json.dumps(to_record(built)))
+            return built
+    return from_record(json.loads(record.read_text()))
+
+
+def without_companions(files: dict[Path, str]) -> dict[Path, str]:
+    """SQLite's -wal and -shm files come and go with connections (a reader makes them too)."""
+    return {p: sha for p, sha in files.items() if not p.name.endswith(("-wal", "-shm"))}
+
+
+@pytest.fixture(scope="session")
+def hostile_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
+    """The hostile archive, shared by every xdist worker of the run (their base folders share
+    a parent, private to the run); without xdist, built in this session's own folder."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        built = shared_build(tmp_path_factory.getbasetemp().parent)
+    else:
+        built = build(tmp_path_factory.mktemp("sandbox"))
+    yield built
+    now = without_companions(tree(built.sandbox))
+    changed = sorted(set(now.items()) ^ set(without_companions(built.after_render).items()))
+    assert changed == [], f"a test changed the shared hostile archive: {changed[:5]}"

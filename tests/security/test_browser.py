@@ -16,6 +16,7 @@ about twenty seconds.
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -225,29 +226,32 @@ def test_the_catalogue_page_really_exercises_the_browser(tab: Page, hostile_arch
     assert '" onerror="window.__pwned=1.png' in names
 
 
-def test_the_harness_notices_an_injection(tab: Page, hostile_archive: Hostile) -> None:
+def test_the_harness_notices_an_injection(
+    tab: Page, hostile_archive: Hostile, tmp_path: Path
+) -> None:
     """A zero from visit() means something only if it fires on a page that lets one hostile
     string through: unescaped with the page's CSP (the CSP refuses it, which is a console
     error), and unescaped without it (the script runs and sets the sentinel). The smallest
-    page that shows the string will do: the catalogue's takes fifteen seconds a visit."""
+    page that shows the string will do: the catalogue's takes fifteen seconds a visit. The
+    broken page goes into a copy of its space folder (beside its files, so its links still
+    work): the hostile archive is shared by every worker, read only."""
     escaped = '<div class="body">&lt;script&gt;window.__pwned=1&lt;/script&gt;</div>'
     showing = [p for p in hostile_archive.html("page") if escaped in p.read_text("utf-8")]
     assert showing  # the first hostile message, as the pages show it
     page = min(showing, key=lambda p: p.stat().st_size)
+    archive = tmp_path / "archive"
+    folder = shutil.copytree(page.parent, archive / page.parent.name, symlinks=True)
     original = page.read_text(encoding="utf-8")
     injected = original.replace(escaped, "<script>window.__pwned=1</script>", 1)
     without_csp = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", injected)
     assert without_csp != injected
-    broken = page.with_name("injected.html")  # beside the page, so its links still work
-    try:
-        broken.write_text(injected, encoding="utf-8")
-        problems = visit(tab, broken, hostile_archive.archive)
-        assert any("Content Security Policy" in p for p in problems), problems
-        broken.write_text(without_csp, encoding="utf-8")
-        problems = visit(tab, broken, hostile_archive.archive)
-        assert "window.__pwned is set" in problems and "2 scripts" in problems, problems
-    finally:
-        broken.unlink()
+    broken = folder / "injected.html"
+    broken.write_text(injected, encoding="utf-8")
+    problems = visit(tab, broken, archive)
+    assert any("Content Security Policy" in p for p in problems), problems
+    broken.write_text(without_csp, encoding="utf-8")
+    problems = visit(tab, broken, archive)
+    assert "window.__pwned is set" in problems and "2 scripts" in problems, problems
 
 
 # Type the words into the search box, wait for the results, go to each result in the page,

@@ -1,12 +1,12 @@
 """The emulator's OAuth integration side over real HTTP: the code flow approved and denied,
-every error of both endpoints, single-use codes, PKCE, expiry with short lifetimes, refresh
-rotation, revocation and the data-set file round trip."""
+every error of both endpoints, single-use codes, PKCE, expiry (on either side of each lifetime,
+the emulator's clock moved instead of waiting), refresh rotation, revocation and the data-set
+file round trip."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import time
 
 import pytest
 import requests
@@ -232,10 +232,12 @@ def test_a_code_of_another_client_is_refused_and_used_up(emu):
 
 
 def test_codes_expire(emu):
-    emu.dataset.oauth = OAuthSettings(code_seconds=0.3)
-    code = get_code(emu)
-    time.sleep(0.5)
-    oauth_error(exchange(emu, code), 400, "invalid_grant")
+    """A code lives ``codeSeconds`` (600 by default) of the emulator's clock."""
+    fresh, stale = get_code(emu), get_code(emu)
+    emu.clock.advance(590)
+    assert exchange(emu, fresh).status_code == 200
+    emu.clock.advance(11)
+    oauth_error(exchange(emu, stale), 400, "invalid_grant")
 
 
 def _challenge(verifier: str) -> str:
@@ -260,10 +262,12 @@ def test_pkce_s256_and_plain(emu):
 
 
 def test_access_tokens_expire_and_refresh_gives_working_ones(emu):
-    emu.dataset.oauth = OAuthSettings(access_token_seconds=1)
+    emu.dataset.oauth = OAuthSettings(access_token_seconds=3600)
     first = tokens(emu)
-    assert first["expires_in"] == 1 and me(emu, first["access_token"]).status_code == 200
-    time.sleep(1.2)
+    assert first["expires_in"] == 3600 and me(emu, first["access_token"]).status_code == 200
+    emu.clock.advance(3590)
+    assert me(emu, first["access_token"]).status_code == 200
+    emu.clock.advance(11)
     expired = me(emu, first["access_token"])
     assert expired.status_code == 401
     assert expired.json()["message"] == (
@@ -271,7 +275,7 @@ def test_access_tokens_expire_and_refresh_gives_working_ones(emu):
     )
     second = refresh(emu, first["refresh_token"]).json()
     assert me(emu, second["access_token"]).json()["id"] == emu.dataset.tokens[emu.token]
-    assert second["scope"] == SCOPE and second["expires_in"] == 1
+    assert second["scope"] == SCOPE and second["expires_in"] == 3600
 
 
 def test_refresh_tokens_rotate_by_default(emu):
@@ -289,19 +293,23 @@ def test_renewed_refresh_token_is_the_same_and_lives_on_while_used(emu):
     emu.dataset.oauth = OAuthSettings(refresh_token_seconds=1.5, refresh_rotation="renew")
     first = tokens(emu)
     for _ in range(3):  # 3 s in all, twice the lifetime: each use restarts it
-        time.sleep(1)
+        emu.clock.advance(1)
         again = refresh(emu, first["refresh_token"]).json()
         assert again["refresh_token"] == first["refresh_token"]
         assert again["refresh_token_expires_in"] == 2  # 1.5 s, rounded up
-    time.sleep(1.7)
+    emu.clock.advance(1.7)
     oauth_error(refresh(emu, first["refresh_token"]), 400, "invalid_grant")
 
 
 def test_refresh_tokens_expire(emu):
-    emu.dataset.oauth = OAuthSettings(refresh_token_seconds=1)
-    first = tokens(emu)
-    time.sleep(1.2)
-    oauth_error(refresh(emu, first["refresh_token"]), 400, "invalid_grant")
+    """90 days by default, as Webex documents: a grant used a moment before works, another
+    one issued with it is refused a moment after."""
+    used, unused = tokens(emu), tokens(emu)
+    assert used["refresh_token_expires_in"] == 90 * 86_400
+    emu.clock.advance(90 * 86_400 - 10)
+    assert refresh(emu, used["refresh_token"]).status_code == 200
+    emu.clock.advance(11)
+    oauth_error(refresh(emu, unused["refresh_token"]), 400, "invalid_grant")
 
 
 def test_refresh_errors(emu):
