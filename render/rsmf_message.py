@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from email.header import Header
 from email.utils import format_datetime, formataddr
 from pathlib import Path
+from typing import IO
 
 from .clock import parse_utc
 from .html import VERSION
@@ -52,9 +53,9 @@ def address(name: str, email: str | None) -> str | None:
     return formataddr((name, email), charset="utf-8")
 
 
-def write_message(path: Path, root: Path, head: bytes, text: str, zip_path: Path,
+def write_message(path: Path, root: Path, head: bytes, text: str, zip_data: IO[bytes],
                   boundary: str) -> None:  # fmt: skip
-    """``path``: the header fields ``head``, the text part and ``zip_path`` as ``rsmf.zip``,
+    """``path``: the header fields ``head``, the text part and ``zip_data`` as ``rsmf.zip``,
     the one attachment (base64, read in chunks: memory stays flat for any zip)."""
     with open_binary(path, root) as out:
         out.write(head)
@@ -65,9 +66,9 @@ def write_message(path: Path, root: Path, head: bytes, text: str, zip_path: Path
         out.write(f"\r\n--{boundary}\r\nContent-Type: application/zip; name=\"rsmf.zip\"\r\n"
                   "Content-Disposition: attachment; filename=\"rsmf.zip\"\r\n"
                   "Content-Transfer-Encoding: base64\r\n\r\n".encode())  # fmt: skip
-        with zip_path.open("rb") as data:
-            while chunk := data.read(_CHUNK):
-                out.write(base64.encodebytes(chunk).replace(b"\n", b"\r\n"))
+        zip_data.seek(0)
+        while chunk := zip_data.read(_CHUNK):
+            out.write(base64.encodebytes(chunk).replace(b"\n", b"\r\n"))
         out.write(f"\r\n--{boundary}--\r\n".encode())
 
 
@@ -87,15 +88,15 @@ class Summary:
     participants: list[dict]
 
 
-def write_rsmf_message(summary: Summary, root: Path, zip_path: Path) -> None:
+def write_rsmf_message(summary: Summary, root: Path, zip_data: IO[bytes]) -> None:
     """``summary.path``: its header fields, a text part that says what it holds, and
-    ``zip_path`` as ``rsmf.zip``, written whole inside ``root``."""
+    ``zip_data`` as ``rsmf.zip``, written whole inside ``root``."""
     boundary = "rsmf-" + hashlib.sha256(summary.path.name.encode()).hexdigest()[:24]
     text = (f"Webex space {summary.title!r}, {summary.day}: {summary.count} events, "
             f"{summary.attachments} attachments. The messages are in rsmf.zip "
             f"(RSMF {RSMF_VERSION}), for a review platform's short message "
             "viewer.\r\n")  # fmt: skip
-    write_message(summary.path, root, _headers(summary), text, zip_path, boundary)
+    write_message(summary.path, root, _headers(summary), text, zip_data, boundary)
 
 
 def _headers(summary: Summary) -> bytes:

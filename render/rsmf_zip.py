@@ -3,10 +3,13 @@
 render/rsmf.py decides what each file holds (events, participants, attachments) and sends
 ``Zips`` commands, in order, one file at a time: ``start`` a day's zip, its ``events`` in
 batches, ``end`` it with the manifest's tail, the files it attaches and the ``Summary`` its
-message says; ``finish`` waits for the last. The zip goes to a temporary file, the message is
-written around it in base64 chunks, so memory stays flat at any size; each finished message
+message says; ``finish`` waits for the last. The message is written around the zip in
+base64 chunks, so memory stays flat at any size; each finished message
 is written (fsync, rename) by one of ``WORKERS`` threads while the next zip fills, so that
-their fsyncs overlap.
+their fsyncs overlap. A zip is held in memory up to ``SPOOL`` bytes (most days' are a few
+kB), beyond that in a file without a name in the space's folder: creating and removing a
+named temporary file per day cost more than making its zip, and a nameless one is never
+left behind, however the rendering ends.
 
 Encoding the events, deflating and base64 are about a third of an RSMF rendering's CPU,
 and the files' creation and fsyncs are most of its waiting. Done by threads of the
@@ -21,20 +24,20 @@ would write. A failed write fails the rendering; the zip being filled is removed
 
 from __future__ import annotations
 
+import tempfile
 import zipfile
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
-
-from webex_layout import new_temp
+from typing import IO, Any
 
 from .json import dumps
 from .rsmf_message import RSMF_VERSION, Summary, write_rsmf_message
 
 MANIFEST = "rsmf_manifest.json"
 WORKERS = 4  # messages written around their zips at once: their fsyncs overlap
+SPOOL = 1 << 20  # bytes of a zip held in memory; a larger one goes on to a nameless file
 
 
 class Zips:
@@ -76,10 +79,10 @@ class Zips:
         not pile up on disk."""
         assert self.zip is not None
         current, self.zip = self.zip, None
-        temp = current.close(participants, conversation, attached)
+        data = current.close(participants, conversation, attached)
         if self.pool is None:
             self.pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="rsmf")
-        self.tasks.append(self.pool.submit(_write, summary, self.root, temp))
+        self.tasks.append(self.pool.submit(_write, summary, self.root, data))
         while len(self.tasks) > 2 * WORKERS:
             self.tasks.popleft().result()
 
@@ -107,20 +110,18 @@ class Zips:
             self.pool = None
 
 
-def _write(summary: Summary, root: Path, temp: Path) -> None:
-    """The message around the zip at ``temp`` (on a thread), then the zip removed."""
-    try:
-        write_rsmf_message(summary, root, temp)
-    finally:
-        temp.unlink(missing_ok=True)
+def _write(summary: Summary, root: Path, data: IO[bytes]) -> None:
+    """The message around the zip ``data`` (on a thread), then the zip dropped."""
+    with data:
+        write_rsmf_message(summary, root, data)
 
 
 class _Zip:
-    """One zip on a temporary file, its manifest entry streamed event batch by batch."""
+    """One zip being made, its manifest entry streamed event batch by batch."""
 
     def __init__(self, folder: Path, day: str, head: bytes):
         self.day, self.written = day, 0
-        self.handle, self.temp = new_temp(folder)
+        self.handle = tempfile.SpooledTemporaryFile(SPOOL, dir=folder)  # noqa: SIM115 (see drop, _write)
         try:
             self.zip = zipfile.ZipFile(self.handle, "w", zipfile.ZIP_DEFLATED)
             self.out = self.zip.open(_entry(MANIFEST, day), "w", force_zip64=True)
@@ -137,8 +138,8 @@ class _Zip:
             self.written += len(events)
 
     def close(self, participants: list[dict], conversation: dict,
-              attached: list[tuple[Path, str]]) -> Path:  # fmt: skip
-        """The manifest's tail, the attached files, the zip's directory; its path."""
+              attached: list[tuple[Path, str]]) -> IO[bytes]:  # fmt: skip
+        """The manifest's tail, the attached files, the zip's directory; the zip."""
         try:
             self.out.write(f'],"participants":{dumps(participants)},'
                            f'"conversations":[{dumps(conversation)}]}}'.encode())  # fmt: skip
@@ -152,12 +153,10 @@ class _Zip:
         except BaseException:
             self.drop()
             raise
-        self.handle.close()
-        return self.temp
+        return self.handle
 
     def drop(self) -> None:
         self.handle.close()
-        self.temp.unlink(missing_ok=True)
 
 
 def _entry(name: str, day: str) -> zipfile.ZipInfo:
