@@ -11,11 +11,17 @@ original name is the attachment's ``display``.
 Splitting follows Relativity's guidance: one file per conversation (a space) per period (a
 day, in the rendering's time zone, of each thread's first message: a thread stays in one
 file), at most ``MAX_EVENTS`` events per file: ``<page>-2024-03-31.rsmf``, then
-``<page>-2024-03-31-2.rsmf`` and so on. The manifest is streamed into its zip entry event by
-event (its ``events`` come first, ``participants`` and ``conversations`` after them: JSON
-objects are unordered), the zip goes to a temporary file, and the message is written around
-it in base64 chunks, so memory stays flat at any size. See render/rsmf_events.py for what
+``<page>-2024-03-31-2.rsmf`` and so on. The manifest is streamed into its zip entry batch by
+batch (its ``events`` come first, ``participants`` and ``conversations`` after them: JSON
+objects are unordered), so memory stays flat at any size. See render/rsmf_events.py for what
 each event carries.
+
+This module decides what each file holds; render/rsmf_zip.py makes the bytes (the events
+encoded, deflated, the message around the zip, the file written whole). For a window of
+``FORK_FROM`` messages or more, where forking is safe (render/worker.py's ``can_fork``),
+that runs in a forked ``Sink`` on the other core while this process reads the rows and
+makes the next events (at 100,000 messages each side has about half of the CPU time); the
+commands go to it in order, so the files are the bytes this process would write.
 """
 
 from __future__ import annotations
