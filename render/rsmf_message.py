@@ -22,7 +22,6 @@ from typing import IO
 
 from .clock import parse_utc
 from .html import VERSION
-from .output import open_binary
 
 RSMF_VERSION = "2.0.0"
 GENERATOR = f"webex-space-archive {VERSION}"
@@ -53,23 +52,22 @@ def address(name: str, email: str | None) -> str | None:
     return formataddr((name, email), charset="utf-8")
 
 
-def write_message(path: Path, root: Path, head: bytes, text: str, zip_data: IO[bytes],
+def write_message(out: IO[bytes], head: bytes, text: str, zip_data: IO[bytes],
                   boundary: str) -> None:  # fmt: skip
-    """``path``: the header fields ``head``, the text part and ``zip_data`` as ``rsmf.zip``,
-    the one attachment (base64, read in chunks: memory stays flat for any zip)."""
-    with open_binary(path, root) as out:
-        out.write(head)
-        out.write(f"Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n"
-                  f"--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                  "Content-Transfer-Encoding: base64\r\n\r\n".encode())  # fmt: skip
-        out.write(base64.encodebytes(text.encode()).replace(b"\n", b"\r\n"))
-        out.write(f"\r\n--{boundary}\r\nContent-Type: application/zip; name=\"rsmf.zip\"\r\n"
-                  "Content-Disposition: attachment; filename=\"rsmf.zip\"\r\n"
-                  "Content-Transfer-Encoding: base64\r\n\r\n".encode())  # fmt: skip
-        zip_data.seek(0)
-        while chunk := zip_data.read(_CHUNK):
-            out.write(base64.encodebytes(chunk).replace(b"\n", b"\r\n"))
-        out.write(f"\r\n--{boundary}--\r\n".encode())
+    """Into ``out``: the header fields ``head``, the text part and ``zip_data`` as
+    ``rsmf.zip``, the one attachment (base64, read in chunks: memory stays flat for any zip)."""
+    out.write(head)
+    out.write(f"Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n"
+              f"--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+              "Content-Transfer-Encoding: base64\r\n\r\n".encode())  # fmt: skip
+    out.write(base64.encodebytes(text.encode()).replace(b"\n", b"\r\n"))
+    out.write(f"\r\n--{boundary}\r\nContent-Type: application/zip; name=\"rsmf.zip\"\r\n"
+              "Content-Disposition: attachment; filename=\"rsmf.zip\"\r\n"
+              "Content-Transfer-Encoding: base64\r\n\r\n".encode())  # fmt: skip
+    zip_data.seek(0)
+    while chunk := zip_data.read(_CHUNK):
+        out.write(base64.encodebytes(chunk).replace(b"\n", b"\r\n"))
+    out.write(f"\r\n--{boundary}--\r\n".encode())
 
 
 @dataclass(frozen=True)
@@ -88,15 +86,15 @@ class Summary:
     participants: list[dict]
 
 
-def write_rsmf_message(summary: Summary, root: Path, zip_data: IO[bytes]) -> None:
-    """``summary.path``: its header fields, a text part that says what it holds, and
-    ``zip_data`` as ``rsmf.zip``, written whole inside ``root``."""
+def write_rsmf_message(summary: Summary, out: IO[bytes], zip_data: IO[bytes]) -> None:
+    """Into ``out``: the header fields of ``summary.path``, a text part that says what it
+    holds, and ``zip_data`` as ``rsmf.zip``."""
     boundary = "rsmf-" + hashlib.sha256(summary.path.name.encode()).hexdigest()[:24]
     text = (f"Webex space {summary.title!r}, {summary.day}: {summary.count} events, "
             f"{summary.attachments} attachments. The messages are in rsmf.zip "
             f"(RSMF {RSMF_VERSION}), for a review platform's short message "
             "viewer.\r\n")  # fmt: skip
-    write_message(summary.path, root, _headers(summary), text, zip_data, boundary)
+    write_message(out, _headers(summary), text, zip_data, boundary)
 
 
 def _headers(summary: Summary) -> bytes:
