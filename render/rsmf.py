@@ -78,9 +78,12 @@ def write_rsmf(page: Page, limit: int = MAX_EVENTS) -> list[Path]:
             close = getattr(page.items, "close", None)
             if close:  # its open cursor would keep the window's table from being dropped
                 close()  # and that error would hide this one
-            if sink is None:  # (a sink is killed on the way out: its leftovers are removed
-                with contextlib.suppress(Exception):  # by the next rendering, as a killed
-                    zips("abandon")  # one's; a sink that failed removed its own)
+            # The zip being filled is removed here. A sink is killed on the way out (the next
+            # rendering removes its temporary files, as a killed rendering's), or it failed
+            # and removed them itself.
+            if sink is None:
+                with contextlib.suppress(Exception):  # the error being raised says more
+                    zips("abandon")
             raise
         if sink is not None:
             sink.finish()

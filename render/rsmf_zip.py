@@ -40,7 +40,7 @@ from .output import begin_binary, finish_binary
 from .rsmf_message import RSMF_VERSION, Summary, write_rsmf_message
 
 MANIFEST = "rsmf_manifest.json"
-WORKERS = 4  # messages written around their zips at once: their fsyncs overlap
+WORKERS = 4  # files synced and renamed at once: their fsyncs overlap
 SPOOL = 1 << 20  # bytes of a zip held in memory; a larger one goes on to a nameless file
 
 
@@ -99,7 +99,7 @@ class Zips:
             self.tasks.popleft().result()
 
     def finish(self) -> None:
-        """Wait for every message; the first failed write fails the rendering."""
+        """Wait for every file; the first failed write fails the rendering."""
         try:
             while self.tasks:
                 self.tasks.popleft().result()
