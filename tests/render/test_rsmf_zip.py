@@ -106,6 +106,9 @@ def check_failed(archive: Path, broken: Path, before: list[Path]) -> None:
 
 def test_a_file_that_cannot_be_written_fails_the_render(falcon):  # noqa: F811 (the fixture)
     broken, before = break_one_day(falcon)
+    with pytest.raises(IsADirectoryError):  # the writer's own error, not a later step's
+        written_bytes(falcon, 10_000)
+    check_failed(falcon, broken, before)
     with pytest.raises(RenderError, match=r"1 of 1 spaces failed: .*Is a directory"):
         render_spaces(falcon, [SPACE_ID], False, RenderOptions(formats=("rsmf",)))
     check_failed(falcon, broken, before)
@@ -114,27 +117,27 @@ def test_a_file_that_cannot_be_written_fails_the_render(falcon):  # noqa: F811 (
 FAILS = """
 import sys
 from pathlib import Path
-from render import RenderOptions, render_spaces, rsmf
-from render.query import RenderError
-from tests.render.conftest import SPACE_ID
-from tests.render.test_rsmf_zip import break_one_day, check_failed
+from render import rsmf, worker
+from tests.render.test_rsmf_zip import break_one_day, check_failed, written_bytes
 archive = Path(sys.argv[1])
 broken, before = break_one_day(archive)
+forks = []
+start = worker.Sink.__init__
+worker.Sink.__init__ = lambda self, function: (forks.append(1), start(self, function))[1]
 rsmf.FORK_FROM, rsmf.BATCH = 1, 1
 try:
-    render_spaces(archive, [SPACE_ID], False, RenderOptions(formats=("rsmf",)))
-except RenderError as error:
-    print(error)
+    written_bytes(archive, 10_000)
+except IsADirectoryError as error:
+    print(type(error).__name__, str(error.filename2) == str(broken))
+assert forks == [1], forks
 check_failed(archive, broken, before)
 """
 
 
 @FORKS
 def test_a_file_the_sink_cannot_write_fails_the_render(falcon):  # noqa: F811 (the fixture)
-    """The sink's error is raised here, the same one line as in-process."""
+    """The sink's error is raised here, as in-process: the same exception, the same file."""
     result = subprocess.run(
         [sys.executable, "-c", FAILS, str(falcon)], capture_output=True, text=True, timeout=60
     )
-    assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout.startswith("1 of 1 spaces failed: ")
-    assert "Is a directory" in result.stdout and result.stdout.count("\n") == 1
+    assert (result.returncode, result.stderr, result.stdout) == (0, "", "IsADirectoryError True\n")
