@@ -36,6 +36,7 @@ from pathlib import Path
 from webex_layout import check_inside
 
 from . import query
+from .json import dumps
 from .model import Item
 from .page import Page
 from .rsmf_events import (
@@ -55,7 +56,7 @@ from .worker import Sink, can_fork
 
 MAX_EVENTS = 10_000  # per file: Relativity's guidance
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}")
-BATCH = 200  # events per command to the zips: one pickle, one compressed write
+BATCH = 200  # events per command to the zips: one encoding, one compressed write
 FORK_FROM = 2000  # messages in the window from which the sink is worth its fork
 Send = Callable[..., None]  # ``Zips`` here, or a sink's ``submit``: (command, *args)
 
@@ -250,6 +251,7 @@ class _File:
         self.files: dict[Path, str] = {}  # source file -> its name in the zip
         self.ids: set[str] = set()  # the event ids in this file, for parents
         self.pending: list[dict] = []  # events not yet sent
+        self.sent = False  # whether a batch was
         self.send = send
         send("start", day)
 
@@ -278,10 +280,13 @@ class _File:
             self._flush()
 
     def _flush(self) -> None:
-        """Send the events held back: one command (and one compressed write) per batch."""
+        """Send the events held back, encoded: one command (and one compressed write) per
+        batch. ``dumps`` of a list is its items' ``dumps`` joined by commas; encoding here
+        balances the two processes (the sink deflates and writes)."""
         if self.pending:
-            self.send("events", self.pending)
-            self.pending = []
+            text = dumps(self.pending)[1:-1]
+            self.send("events", ("," + text if self.sent else text).encode())
+            self.sent, self.pending = True, []
 
     def close(self, me: str | None) -> None:
         """Send the last events, the manifest's tail and what the message says."""

@@ -1,9 +1,9 @@
 """The bytes of the .rsmf files: each manifest deflated into its zip, the message around it.
 
 render/rsmf.py decides what each file holds (events, participants, attachments) and sends
-``Zips`` commands, in order, one file at a time: ``start`` a day's zip, its ``events`` in
-batches, ``end`` it with the manifest's tail, the files it attaches and the ``Summary`` its
-message says; ``finish`` waits for the last. The message is written around the zip in
+``Zips`` commands, in order, one file at a time: ``start`` a day's zip, its ``events`` (JSON,
+in batches), ``end`` it with the manifest's tail, the files it attaches and the ``Summary``
+its message says; ``finish`` waits for the last. The message is written around the zip in
 base64 chunks to a temporary file, so memory stays flat at any size. A zip is held in
 memory up to ``SPOOL`` bytes (most days' are a few kB), beyond that in a file without a
 name in the space's folder: creating and removing a named temporary file per day cost more
@@ -14,7 +14,7 @@ fills: fsyncs that run at once share the file system's journal commits (one at a
 to 280 files a second here; four at once: 1,500 to 2,200). The threads only wait on the
 disk; every byte is made by the calling thread, so they hardly ever hold the GIL.
 
-Encoding the events, deflating and base64 are about a third of an RSMF rendering's CPU. Done
+Deflating, base64 and writing the files are about a third of an RSMF rendering's CPU. Done
 by threads of the rendering process, they also slowed the reading of rows: every SQLite step
 releases the GIL, and taking it back from a thread that holds it waits up to the switch
 interval (a profile showed it as ``Window.rows`` taking 3.1 s where other formats take
@@ -72,9 +72,9 @@ class Zips:
         """A new zip, its manifest entry open after the head (``day``: the entries' date)."""
         self.zip = _Zip(self.folder, day, self.head)
 
-    def events(self, events: list[dict]) -> None:
+    def events(self, data: bytes) -> None:
         assert self.zip is not None
-        self.zip.events(events)
+        self.zip.events(data)
 
     def end(self, participants: list[dict], conversation: dict,
             attached: list[tuple[Path, str]], summary: Summary) -> None:  # fmt: skip
@@ -126,7 +126,7 @@ class _Zip:
     """One zip being made, its manifest entry streamed event batch by batch."""
 
     def __init__(self, folder: Path, day: str, head: bytes):
-        self.day, self.written = day, 0
+        self.day = day
         self.handle = tempfile.SpooledTemporaryFile(SPOOL, dir=folder)  # noqa: SIM115 (see drop, _write)
         try:
             self.zip = zipfile.ZipFile(self.handle, "w", zipfile.ZIP_DEFLATED)
@@ -136,12 +136,9 @@ class _Zip:
             self.drop()
             raise
 
-    def events(self, events: list[dict]) -> None:
-        """One compressed write per batch, its events encoded together (``dumps`` of a list
-        is its items' ``dumps`` joined by commas)."""
-        if events:
-            self.out.write(((",", "")[self.written == 0] + dumps(events)[1:-1]).encode())
-            self.written += len(events)
+    def events(self, data: bytes) -> None:
+        """A batch of encoded events (after the first, starting with a comma)."""
+        self.out.write(data)
 
     def close(self, participants: list[dict], conversation: dict,
               attached: list[tuple[Path, str]]) -> IO[bytes]:  # fmt: skip
