@@ -1,6 +1,6 @@
 """Where and how render writes a file: inside its root, under a temporary name, renamed whole.
 
-Every writer (html.py, json.py, text.py, split.py, rsmf_message.py) opens its file here, so
+Every writer (html.py, json.py, text.py, split.py, rsmf_zip.py) opens its file here, so
 that every file render writes follows ``webex_layout``'s rules, the same as the sync's
 downloads: the path must
 resolve inside the archive (or the ``--output`` folder), and the page appears under its final
@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from webex_layout import atomic_write, check_inside, remove_leftovers
+from webex_layout import atomic_write, check_inside, commit, new_temp, remove_leftovers
 
 from .page import Page
 
@@ -32,6 +32,18 @@ def open_binary(path: Path, root: Path) -> Iterator[BinaryIO]:
     """``path``, one of the files of a rendering inside ``root`` (RSMF's days), for bytes."""
     with atomic_write(path, root, text=False) as out:
         yield out
+
+
+def begin_binary(path: Path, root: Path) -> tuple[BinaryIO, Path]:
+    """``path``'s temporary file (``path`` checked to be inside ``root``) and its name, for a
+    writer that fills it here and has ``finish_binary`` sync and rename it elsewhere (RSMF's
+    threads, whose fsyncs overlap)."""
+    return new_temp(check_inside(path, root).parent)
+
+
+def finish_binary(raw: BinaryIO, temp: Path, path: Path) -> None:
+    """``begin_binary``'s file synced, renamed to ``path`` and closed (removed on failure)."""
+    commit(raw, temp, path)
 
 
 def clear_leftovers(page: Page) -> None:

@@ -11,32 +11,31 @@ original name is the attachment's ``display``.
 Splitting follows Relativity's guidance: one file per conversation (a space) per period (a
 day, in the rendering's time zone, of each thread's first message: a thread stays in one
 file), at most ``MAX_EVENTS`` events per file: ``<page>-2024-03-31.rsmf``, then
-``<page>-2024-03-31-2.rsmf`` and so on. The manifest is streamed into its zip entry event by
-event (its ``events`` come first, ``participants`` and ``conversations`` after them: JSON
-objects are unordered), the zip goes to a temporary file, and the message is written around
-it in base64 chunks, so memory stays flat at any size. See render/rsmf_events.py for what
+``<page>-2024-03-31-2.rsmf`` and so on. The manifest is streamed into its zip entry batch by
+batch (its ``events`` come first, ``participants`` and ``conversations`` after them: JSON
+objects are unordered), so memory stays flat at any size. See render/rsmf_events.py for what
 each event carries.
+
+This module decides what each file holds; render/rsmf_zip.py makes the bytes (the events
+encoded, deflated, the message around the zip, the file written whole). For a window of
+``FORK_FROM`` messages or more, where forking is safe (render/worker.py's ``can_fork``),
+that runs in a forked ``Sink`` on the other core while this process reads the rows and
+makes the next events (at 100,000 messages each side has about half of the CPU time); the
+commands go to it in order, so the files are the bytes this process would write.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
+import contextlib
 import os
 import re
 import sqlite3
-import zipfile
-from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
-from email.utils import format_datetime
 from pathlib import Path
 
-from webex_layout import check_inside, new_temp
+from webex_layout import check_inside
 
 from . import query
-from .clock import parse_utc
-from .html import VERSION
 from .json import dumps
 from .model import Item
 from .page import Page
@@ -51,33 +50,45 @@ from .rsmf_events import (
     message_event,
     pseudonyms,
 )
-from .rsmf_message import address, field, write_message
+from .rsmf_message import Summary
+from .rsmf_zip import Zips
+from .worker import Sink, can_fork
 
-RSMF_VERSION = "2.0.0"
 MAX_EVENTS = 10_000  # per file: Relativity's guidance
-MANIFEST = "rsmf_manifest.json"
-GENERATOR = f"webex-space-archive {VERSION}"
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}")
-BATCH = 200  # events per write into the zip
-WORKERS = 4  # files written around their zips at once: their fsyncs overlap
+BATCH = 200  # events per command to the zips: one encoding, one compressed write
+FORK_FROM = 2000  # messages in the window from which the sink is worth its fork
+Send = Callable[..., None]  # ``Zips`` here, or a sink's ``submit``: (command, *args)
 
 
 def write_rsmf(page: Page, limit: int = MAX_EVENTS) -> list[Path]:
-    """Write the page's events as .rsmf files beside ``page.path``; return them in order."""
+    """Write the page's events as .rsmf files beside ``page.path``; return them in order.
+    From FORK_FROM messages on, a forked sink makes the files' bytes (render/rsmf_zip.py)."""
     if page.conn is None:
         raise ValueError("an RSMF rendering reads revisions and memberships: it needs conn")
-    with ThreadPoolExecutor(WORKERS, thread_name_prefix="rsmf") as pool:
-        slices = _Slices(page, page.conn, max(limit, 2), pool)
+    check_inside(page.path, page.root)  # every file goes beside page.path: checked once
+    page.path.parent.mkdir(parents=True, exist_ok=True)
+    folder = check_inside(page.path, page.root).parent  # mkdir changed nothing
+    zips = Zips(page.root, folder, page.space["id"])
+    forked = page.stats.get("in_window", 0) >= FORK_FROM and can_fork()
+    with Sink(zips) if forked else contextlib.nullcontext() as sink:
+        send: Send = sink.submit if sink is not None else zips
         try:
-            for item in page.items:
-                slices.add(item)
-            return slices.finish()
+            written = _Slices(page, page.conn, max(limit, 2), send).run(page.items)
         except BaseException:
-            slices.abandon()
             close = getattr(page.items, "close", None)
             if close:  # its open cursor would keep the window's table from being dropped
                 close()  # and that error would hide this one
+            # The zip being filled is removed here. A sink is killed on the way out (the next
+            # rendering removes its temporary files, as a killed rendering's), or it failed
+            # and removed them itself.
+            if sink is None:
+                with contextlib.suppress(Exception):  # the error being raised says more
+                    zips("abandon")
             raise
+        if sink is not None:
+            sink.finish()
+        return written
 
 
 def archive_folder(conn: sqlite3.Connection) -> Path:
@@ -89,13 +100,8 @@ def archive_folder(conn: sqlite3.Connection) -> Path:
 class _Slices:
     """The page's items cut into files: per local day of each thread, ``limit`` events each."""
 
-    def __init__(self, page: Page, conn: sqlite3.Connection, limit: int,
-                 pool: ThreadPoolExecutor):  # fmt: skip
-        self.page, self.limit, self.written = page, limit, []
-        check_inside(page.path, page.root)  # every file goes beside page.path: checked once
-        page.path.parent.mkdir(parents=True, exist_ok=True)
-        self.folder = check_inside(page.path, page.root).parent  # mkdir changed nothing
-        self.pool, self.tasks = pool, deque[Future]()
+    def __init__(self, page: Page, conn: sqlite3.Connection, limit: int, send: Send):
+        self.page, self.limit, self.send, self.written = page, limit, send, []
         meta, blur = query.meta(conn), page.options.blur
         self.archive = archive_folder(conn)
         blurred = pseudonyms(conn, blur)
@@ -203,37 +209,28 @@ class _Slices:
         stem = f"{self.page.path.stem}-{day}" + (f"-{number}" if number > 1 else "")
         self.current = _File(self.page, day, self.page.path.with_name(f"{stem}.rsmf"),
                              Participants(self.page.options.blur, self.avatars),
-                             self.folder)  # fmt: skip
+                             self.send)  # fmt: skip
         for when, kind, member in self.joins.pop(day, []):
             who = self._who(member.get("person_id"), member["name"], member.get("email"))
             self._put(membership_event(kind, when, who, self.page.space["id"]))
 
     def _close(self) -> None:
-        """Finish the current file; a worker writes it while the next one fills (at most
-        2 × WORKERS waiting, so finished zips do not pile up on disk)."""
+        """Finish the current file: its bytes are made while the next one fills."""
         if self.current is not None:
-            task = self.current.close(self.me)
+            self.current.close(self.me)
             self.written.append(self.current.path)
             self.current = None
-            self.tasks.append(self.pool.submit(task))
-            while len(self.tasks) > 2 * WORKERS:
-                self.tasks.popleft().result()
 
-    def finish(self) -> list[Path]:
+    def run(self, items: Iterable[Item]) -> list[Path]:
+        """Every item into its file, then the days that only have memberships; the paths."""
+        for item in items:
+            self.add(item)
         self._close()
         for day in sorted(self.joins):
             self._open(day)
         self._close()
-        while self.tasks:
-            self.tasks.popleft().result()  # a failed write fails the rendering
+        self.send("finish")  # a failed write fails the rendering
         return self.written
-
-    def abandon(self) -> None:
-        """After a failure: drop the file being filled (the workers finish theirs)."""
-        if self.current is not None:
-            self.current.handle.close()
-            self.current.temp.unlink(missing_ok=True)
-            self.current = None
 
 
 def _avatars(conn: sqlite3.Connection, archive: Path, space_id: str) -> dict[str, Path]:
@@ -244,24 +241,19 @@ def _avatars(conn: sqlite3.Connection, archive: Path, space_id: str) -> dict[str
 
 
 class _File:
-    """One .rsmf being written: the manifest streams into a zip on a temporary file."""
+    """One .rsmf being filled: what its manifest and message say, counted here; its events
+    go to ``send`` (``Zips``, here or in the sink) BATCH at a time."""
 
     def __init__(self, page: Page, day: str, path: Path, participants: Participants,
-                 folder: Path):  # fmt: skip
-        """``folder``: where ``path`` goes, already checked to be inside the root: the zip
-        is made there under a new temporary name (the .rsmf's own write checks ``path``)."""
+                 send: Send):  # fmt: skip
         self.page, self.day, self.path, self.participants = page, day, path, participants
         self.count, self.attachments, self.first, self.last = 0, 0, "", ""
         self.files: dict[Path, str] = {}  # source file -> its name in the zip
         self.ids: set[str] = set()  # the event ids in this file, for parents
-        self.pending: list[str] = []  # events not yet written, and how many were
-        self.written = 0
-        self.handle, self.temp = new_temp(folder)
-        self.zip = zipfile.ZipFile(self.handle, "w", zipfile.ZIP_DEFLATED)
-        self.out = self.zip.open(_entry(MANIFEST, day), "w", force_zip64=True)
-        collection = dumps(page.space["id"])
-        self.out.write(f'{{"version":"{RSMF_VERSION}","eventcollectionid":{collection},'
-                       '"events":['.encode())  # fmt: skip
+        self.pending: list[dict] = []  # events not yet sent
+        self.sent = False  # whether a batch was
+        self.send = send
+        send("start", day)
 
     def add(self, event: dict, files: Iterable[tuple[dict, Path]]) -> None:
         attached = []
@@ -282,41 +274,30 @@ class _File:
         if when:
             self.first = min(self.first or when, when)
             self.last = max(self.last, when)
-        self.pending.append(dumps(event))
+        self.pending.append(event)
         self.count += 1
         if len(self.pending) == BATCH:
             self._flush()
 
     def _flush(self) -> None:
-        """Write the events held back: one compressed write per batch, not per event."""
+        """Send the events held back, encoded: one command (and one compressed write) per
+        batch. ``dumps`` of a list is its items' ``dumps`` joined by commas; encoding here
+        balances the two processes (the sink deflates and writes)."""
         if self.pending:
-            self.out.write(((",", "")[self.written == 0] + ",".join(self.pending)).encode())
-            self.written += len(self.pending)
-            self.pending = []
+            text = dumps(self.pending)[1:-1]
+            self.send("events", ("," + text if self.sent else text).encode())
+            self.sent, self.pending = True, []
 
-    def close(self, me: str | None) -> Callable[[], None]:
-        """Finish the manifest and the zip; return the task that writes the .rsmf around
-        it (run on a worker thread: see _Slices)."""
-        try:
-            custodian, conversation = self._conversation(me)
-            avatars = self._avatars()
-            participants = list(self.participants.entries.values())
-            self._flush()
-            self.out.write(f'],"participants":{dumps(participants)},'
-                           f'"conversations":[{dumps(conversation)}]}}'.encode())  # fmt: skip
-            self.out.close()
-            for source, name in [*self.files.items(), *avatars]:
-                entry = self.zip.open(_entry(name, self.day), "w", force_zip64=True)
-                with source.open("rb") as data, entry:
-                    while chunk := data.read(1 << 20):
-                        entry.write(chunk)
-            self.zip.close()
-        except BaseException:
-            self.handle.close()
-            self.temp.unlink(missing_ok=True)
-            raise
-        self.handle.close()
-        return functools.partial(self._finish, custodian, participants)
+    def close(self, me: str | None) -> None:
+        """Send the last events, the manifest's tail and what the message says."""
+        custodian, conversation = self._conversation(me)
+        avatars = self._avatars()
+        participants = list(self.participants.entries.values())
+        self._flush()
+        summary = Summary(self.path, self.page.title, self.day, self.page.space["id"],
+                          self.count, self.attachments, self.first, self.last, custodian,
+                          participants)  # fmt: skip
+        self.send("end", participants, conversation, [*self.files.items(), *avatars], summary)
 
     def _conversation(self, me: str | None) -> tuple[dict | None, dict]:
         page = self.page
@@ -342,50 +323,3 @@ class _File:
             entry["avatar"] = name = f"avatar-{len(found) + 1:03d}{suffix}"
             found.append((source, name))
         return found
-
-    def _finish(self, custodian: dict | None, participants: list[dict]) -> None:
-        """Write the message around the finished zip (on a worker thread), then drop it."""
-        try:
-            name = self.path.name.encode()
-            boundary = "rsmf-" + hashlib.sha256(name).hexdigest()[:24]
-            text = (f"Webex space {self.page.title!r}, {self.day}: {self.count} events, "
-                    f"{self.attachments} attachments. The messages are in rsmf.zip "
-                    f"(RSMF {RSMF_VERSION}), for a review platform's short message "
-                    "viewer.\r\n")  # fmt: skip
-            write_message(self.path, self.page.root, self._headers(custodian, participants),
-                          text, self.temp, boundary)  # fmt: skip
-        finally:
-            self.temp.unlink(missing_ok=True)
-
-    def _headers(self, custodian: dict | None, participants: list[dict]) -> bytes:
-        begin = self.first or f"{self.day}T00:00:00.000Z"
-        sender = address(custodian["display"], custodian.get("email")) if custodian else None
-        to = [address(p["display"], p.get("email")) for p in participants if p is not custodian]
-        digest = hashlib.sha256(self.path.name.encode()).hexdigest()[:32]
-        fields = (
-            ("From", sender), ("To", ", ".join(a for a in to if a) or None),
-            ("Subject", f"{self.page.title} ({self.day})"),
-            ("Date", format_datetime(parse_utc(begin))),
-            ("Message-ID", f"<{digest}@rsmf.webex-space-archive>"),
-            ("MIME-Version", "1.0"),
-            ("X-RSMF-Version", RSMF_VERSION), ("X-RSMF-Generator", GENERATOR),
-            ("X-RSMF-Application", "Webex"),
-            ("X-RSMF-BeginDate", begin), ("X-RSMF-EndDate", self.last or begin),
-            ("X-RSMF-EventCount", str(self.count)),
-            ("X-RSMF-AttachmentCount", str(self.attachments)),
-            ("X-RSMF-Custodian", custodian["display"] if custodian else None),
-            ("X-RSMF-Participants", ", ".join(p["display"] for p in participants) or None),
-            ("X-RSMF-EventCollectionID", self.page.space["id"]),
-        )  # fmt: skip
-        return b"".join(field(name, value) for name, value in fields if value is not None)
-
-
-def _entry(name: str, day: str) -> zipfile.ZipInfo:
-    """A zip entry dated the file's day (deterministic: the same archive gives the same zip),
-    within what a zip can say: 1980 to 2107 (a message time can be anything)."""
-    year, month, date = (int(part) for part in day.split("-")) if day else (1980, 1, 1)
-    if not 1980 <= year <= 2107:
-        year, month, date = (1980, 1, 1) if year < 1980 else (2107, 12, 31)
-    info = zipfile.ZipInfo(name, (year, month, date, 0, 0, 0))
-    info.compress_type = zipfile.ZIP_DEFLATED
-    return info

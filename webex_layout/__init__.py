@@ -10,7 +10,7 @@ when complete). Only the standard library.
 
 from __future__ import annotations
 
-from .atomic import TEMP_PREFIX, TEMP_SUFFIX, atomic_write, new_temp, remove_leftovers
+from .atomic import TEMP_PREFIX, TEMP_SUFFIX, atomic_write, commit, new_temp, remove_leftovers
 from .inside import UnsafePath, check_inside, space_dir
 from .locks import same_file, try_lock
 from .reserved import (
@@ -29,6 +29,6 @@ from .reserved import (
 __all__ = [
     "BLURRED_FOLDER", "DB_NAME", "DEVICES", "HOME_PAGE", "LOCK_NAME", "RESERVED", "ROOT_FILES",
     "SQLITE_SIDECARS",
-    "TEMP_PREFIX", "TEMP_SUFFIX", "UnsafePath", "atomic_write", "check_inside", "fold",
+    "TEMP_PREFIX", "TEMP_SUFFIX", "UnsafePath", "atomic_write", "check_inside", "commit", "fold",
     "is_reserved", "new_temp", "remove_leftovers", "same_file", "space_dir", "try_lock",
 ]  # fmt: skip

@@ -67,13 +67,26 @@ def atomic_write(path: Path, root: Path, text: bool = True) -> Iterator[IO]:
     check_inside(path, root)  # what mkdir made must not have changed the answer
     raw, temp = new_temp(path.parent)
     try:
+        if text:
+            out = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="\n")
+            yield out
+            out.detach()  # flushes into raw, which stays open
+        else:
+            yield raw
+    except BaseException:
+        raw.close()
+        temp.unlink(missing_ok=True)
+        raise
+    commit(raw, temp, path)
+
+
+def commit(raw: BinaryIO, temp: Path, path: Path) -> None:
+    """The end of a file written to ``new_temp``'s (raw, temp): synced to disk, renamed to
+    ``path``, closed; on failure the temporary file is removed and ``path`` untouched.
+    ``atomic_write``'s last step, for a writer that hands it to a thread of its own (RSMF's
+    days: fsyncs running at once share the file system's journal commits)."""
+    try:
         with raw:
-            if text:
-                out = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="\n")
-                yield out
-                out.detach()  # flushes into raw, which stays open
-            else:
-                yield raw
             raw.flush()
             os.fsync(raw.fileno())
             if not WINDOWS:  # renamed while still locked: no cleaner can take it meanwhile

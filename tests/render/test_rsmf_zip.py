@@ -1,0 +1,146 @@
+"""The bytes of the .rsmf files (render/rsmf_zip.py): the same made by the forked sink as in
+this process, with the zips in memory or spilled to a nameless file, and a failed write
+fails the rendering in one line, leaving no temporary file and the other files whole."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from render import RenderOptions, render_spaces, rsmf_zip
+from render.page import build_page
+from render.query import RenderError, connect, meta
+from render.rsmf import write_rsmf
+from render.window import Window
+from tests.render.conftest import SPACE_ID
+from tests.render.test_rsmf import AMSTERDAM, falcon, read_all  # noqa: F401 (a fixture)
+
+FORKS = pytest.mark.skipif(
+    (os.cpu_count() or 1) < 2 or not hasattr(os, "fork") or sys.platform == "darwin",
+    reason="one core, no fork or macOS: render never forks the sink here",
+)
+
+
+def written_bytes(archive: Path, limit: int, blur: bool = False) -> dict[str, bytes]:
+    """Every .rsmf of the test space, at most ``limit`` events each (so that files split
+    and a thread's first message is repeated), by name."""
+    conn = connect(archive)
+    try:
+        space = dict(conn.execute("SELECT * FROM spaces WHERE id = ?", [SPACE_ID]).fetchone())
+        options = RenderOptions(formats=("rsmf",), zone=AMSTERDAM, blur=blur)
+        window = Window(conn, SPACE_ID, options.filters)
+        page = build_page(conn, archive, space, options, "rsmf", meta(conn), window)
+        paths = write_rsmf(page, limit)
+        window.close()
+        return {path.name: path.read_bytes() for path in paths}
+    finally:
+        conn.close()
+
+
+SAME_BYTES = """
+import sys
+from pathlib import Path
+from render import rsmf, rsmf_zip, worker
+from tests.render.test_rsmf_zip import written_bytes, leftovers
+archive = Path(sys.argv[1])
+forks = []
+start = worker.Sink.__init__
+worker.Sink.__init__ = lambda self, function: (forks.append(1), start(self, function))[1]
+assert worker.can_fork(), "a one-thread process on 2+ cores forks"
+for blur in (False, True):
+    rsmf.FORK_FROM, rsmf.BATCH, rsmf_zip.SPOOL = 1, 2, 64  # many batches; zips spill to files
+    forked = written_bytes(archive, 2, blur)
+    assert len(forks) == 1, forks
+    rsmf.FORK_FROM, rsmf.BATCH, rsmf_zip.SPOOL = 10**9, 200, 1 << 20
+    alone = written_bytes(archive, 2, blur)
+    assert len(forks) == 1, "in-process: no sink"
+    assert forked == alone
+    forks.clear()
+    print(blur, len(forked), sum(map(len, forked.values())) > 10_000)
+assert leftovers(archive) == []
+"""
+
+
+def leftovers(archive: Path) -> list[str]:
+    """What the writers' temporary files left in the space's folder."""
+    return [p.name for p in (archive / "Project Falcon").iterdir() if p.name.startswith(".webex")]
+
+
+@FORKS
+def test_the_sink_writes_the_bytes_this_process_writes(falcon):  # noqa: F811 (the fixture)
+    """In a fresh process (the suite's own has threads, where no sink is forked): two
+    events a file, two a batch, zips of more than 64 bytes on nameless files; --blur too."""
+    result = subprocess.run(
+        [sys.executable, "-c", SAME_BYTES, str(falcon)], capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == ["False 16 True", "True 16 True"]
+
+
+def test_spilled_zips_give_the_same_bytes(falcon, monkeypatch):  # noqa: F811 (the fixture)
+    """A zip beyond SPOOL bytes goes on to a file without a name: the same .rsmf bytes."""
+    held = written_bytes(falcon, 2)
+    monkeypatch.setattr(rsmf_zip, "SPOOL", 64)
+    assert written_bytes(falcon, 2) == held and len(held) == 16
+    assert read_all([falcon / "Project Falcon" / name for name in held])
+    assert leftovers(falcon) == []
+
+
+def break_one_day(archive: Path) -> tuple[Path, list[Path]]:
+    """Render once; then a folder where one day's file goes, so that its rename fails."""
+    render = render_spaces(archive, [SPACE_ID], False, RenderOptions(formats=("rsmf",)))
+    broken = render[3]
+    broken.unlink()
+    broken.mkdir()
+    return broken, render
+
+
+def check_failed(archive: Path, broken: Path, before: list[Path]) -> None:
+    """The others are whole, none is missing, no temporary file is left."""
+    assert broken.is_dir() and all(p.is_file() for p in before if p != broken)
+    assert read_all([p for p in before if p != broken])
+    assert leftovers(archive) == []
+
+
+def test_a_file_that_cannot_be_written_fails_the_render(falcon):  # noqa: F811 (the fixture)
+    broken, before = break_one_day(falcon)
+    with pytest.raises(IsADirectoryError):  # the writer's own error, not a later step's
+        written_bytes(falcon, 10_000)
+    check_failed(falcon, broken, before)
+    with pytest.raises(RenderError, match=r"1 of 1 spaces failed: .*Is a directory"):
+        render_spaces(falcon, [SPACE_ID], False, RenderOptions(formats=("rsmf",)))
+    check_failed(falcon, broken, before)
+
+
+FAILS = """
+import sys
+from pathlib import Path
+from render import rsmf, worker
+from tests.render.test_rsmf_zip import break_one_day, check_failed, written_bytes
+archive = Path(sys.argv[1])
+broken, before = break_one_day(archive)
+forks = []
+start = worker.Sink.__init__
+worker.Sink.__init__ = lambda self, function: (forks.append(1), start(self, function))[1]
+rsmf.FORK_FROM, rsmf.BATCH = 1, 1
+try:
+    written_bytes(archive, 10_000)
+except IsADirectoryError as error:
+    print(type(error).__name__, str(error.filename2) == str(broken))
+assert forks == [1], forks
+check_failed(archive, broken, before)
+"""
+
+
+@FORKS
+def test_a_file_the_sink_cannot_write_fails_the_render(falcon):  # noqa: F811 (the fixture)
+    """The sink's error is raised here, as in-process: the same exception, the same file."""
+    result = subprocess.run(
+        [sys.executable, "-c", FAILS, str(falcon)], capture_output=True, text=True, timeout=60
+    )
+    assert (result.returncode, result.stderr, result.stdout) == (0, "", "IsADirectoryError True\n")
