@@ -232,7 +232,7 @@ def test_slack_export_viewer_reads_the_export(archive, tmp_path):
 def test_a_ts_read_from_the_digits_is_the_one_a_datetime_gives(created):
     """slack_ts with its per-day memory (the fast path for the archive's usual times) says
     what it says without it, before 1970 and for other forms of a time too."""
-    from render.slack import slack_ts
+    from render.slack_entries import slack_ts
 
     days: dict[str, int] = {}
     assert slack_ts(created, "msg-1", days) == slack_ts(created, "msg-1")
