@@ -165,7 +165,7 @@ class _Export:
             for name, data in files:
                 archive.writestr(self.info(name), data)
             return
-        with Worker(deflate) as worker:
+        with Worker(deflate, "deflates the Slack export's day files") as worker:
             for (name, data), deflated in worker.map(((f, (f[1],)) for f in files), AHEAD):
                 write_deflated(archive, self.info(name), data, deflated)
 
@@ -204,7 +204,7 @@ class _Export:
         uploads (``fields``)."""
         maker = Entries(self.page.clock, self.author)
         if self.forked:
-            with Worker(maker.batch) as worker:
+            with Worker(maker.batch, "makes the Slack export's entries") as worker:
                 for _, rows in worker.map(self.batches(), AHEAD):
                     yield from rows
             return
