@@ -145,6 +145,7 @@ class _Export:
         current = [uid for uid, member in pairs if not member.get("left_at")]
         days = sqlite3.connect("")  # a private temporary file, gone when closed
         try:
+            days.execute("PRAGMA journal_mode = OFF")  # nothing to roll back: it is dropped
             days.execute("CREATE TABLE entries (day TEXT, ts TEXT, json TEXT)")
             with days:
                 days.executemany("INSERT INTO entries VALUES (?, ?, ?)", self.entries())
