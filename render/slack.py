@@ -26,36 +26,34 @@ window). With ``--blur`` names and emails are pseudonyms and user ids are number
 digests of a person's id.
 
 The days are gathered in a temporary SQLite file (the page streams threads in display order,
-a day file needs its day's messages in time order), so memory stays flat at any size.
+a day file needs its day's messages in time order), so memory stays flat at any size
+(render/slack_days.py); each message's JSON is render/slack_entries.py's.
 
 Both cores work on a large space (from ``FORK_FROM`` messages in the window, where forking
-is safe: render/worker.py). While this process reads the items, registers their authors and
-writes the uploads into the ZIP, a worker turns batches of their fields into the entries
-(render/slack_entries.py: the same code in-process otherwise, so the same bytes); then,
-while this process reads and joins each day from the temporary file, a second worker
-deflates the one before (render/deflate.py). A small space stays in one process: a fork
-and the pickling would cost more than they save.
+is safe: render/worker.py). This process reads the items, registers their authors, writes
+the uploads into the ZIP and sends the messages' fields, a batch at a time, to a worker that
+makes their entries and gathers them; then the worker makes each day's file while this one
+deflates the one before into the ZIP. The worker runs the very code that runs here for a
+small space, so the bytes are the same; a small space stays in one process, where a fork and
+the pickling would cost more than they save.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
-import operator
 import re
 import shutil
-import sqlite3
 import zipfile
 from collections.abc import Iterator
 
 from webex_layout import atomic_write
 
 from .clock import parse_utc
-from .deflate import deflate, write_deflated
 from .model import Item, attached_path
 from .page import Page
-from .slack_entries import ENCODER, Entries, Fields, Row, fields
+from .slack_days import Days
+from .slack_entries import ENCODER, Entries, Fields, fields
 from .text import clean_line
 from .worker import Worker, can_fork
 
@@ -102,7 +100,7 @@ class _Export:
         self.uids: dict[str, str] = {}  # person id -> user id, made once
         self.authors: set[str | None] = set()  # person ids of the authors seen
         self.archive: zipfile.ZipFile | None = None
-        self.forked = False  # whether a worker makes the entries and deflates the days
+        self.forked = False  # whether a worker makes the entries and the day files
         moment = page.generated_at
         self.stamp = (max(moment.year, 1980), moment.month, moment.day, moment.hour,
                       moment.minute, moment.second)  # fmt: skip
@@ -143,12 +141,8 @@ class _Export:
         ]  # fmt: skip
         pairs = zip(members, self.page.members, strict=True)
         current = [uid for uid, member in pairs if not member.get("left_at")]
-        days = sqlite3.connect("")  # a private temporary file, gone when closed
+        days = Days(Entries(self.page.clock, self.author))
         try:
-            days.execute("PRAGMA journal_mode = OFF")  # nothing to roll back: it is dropped
-            days.execute("CREATE TABLE entries (day TEXT, ts TEXT, json TEXT)")
-            with days:
-                days.executemany("INSERT INTO entries VALUES (?, ?, ?)", self.entries())
             self.write_days(archive, days)
         finally:
             days.close()
@@ -159,22 +153,21 @@ class _Export:
         info.compress_type = zipfile.ZIP_DEFLATED
         return info
 
-    def write_days(self, archive: zipfile.ZipFile, days: sqlite3.Connection) -> None:
-        """Each day's file, in order; deflated on the other core for a large space."""
-        files = self.day_files(days)
+    def write_days(self, archive: zipfile.ZipFile, days: Days) -> None:
+        """Gather the messages' entries, then write each day's file (render/slack_days.py);
+        ``days`` runs in a worker for a large space, while this process reads the items,
+        writes the uploads and deflates the files into the ZIP."""
         if not self.forked:
-            for name, data in files:
-                archive.writestr(self.info(name), data)
+            for _, task in self.batches():
+                days.task(*task)
+            for day, data in days.files():
+                archive.writestr(self.info(f"{self.folder}/{day}.json"), data)
             return
-        with Worker(deflate, "deflates the Slack export's day files") as worker:
-            for (name, data), deflated in worker.map(((f, (f[1],)) for f in files), AHEAD):
-                write_deflated(archive, self.info(name), data, deflated)
-
-    def day_files(self, days: sqlite3.Connection) -> Iterator[tuple[str, bytes]]:
-        rows = days.execute("SELECT day, json FROM entries ORDER BY day, ts")
-        for day, entries in itertools.groupby(rows, key=operator.itemgetter(0)):
-            data = "[\n" + ",\n".join(text for _, text in entries) + "\n]\n"
-            yield f"{self.folder}/{day}.json", data.encode("utf-8")
+        with Worker(days.task, "gathers the Slack export's days") as worker:
+            count = max(files for _, files in worker.map(self.batches(), AHEAD))  # the last
+            asks = ((None, ("file",)) for _ in range(count))
+            for _, (day, data) in worker.map(asks, AHEAD):
+                archive.writestr(self.info(f"{self.folder}/{day}.json"), data)
 
     def write_lists(self, archive: zipfile.ZipFile, current: list[str]) -> None:
         space = self.page.space
@@ -199,33 +192,15 @@ class _Export:
             text = json.dumps(value, ensure_ascii=False, indent=1) + "\n"
             archive.writestr(self.info(name), text.encode("utf-8"))
 
-    def entries(self) -> Iterator[Row]:
-        """(local day, ts, JSON) of every message (render/slack_entries.py), made on the
-        other core for a large space while this process reads the items and writes the
-        uploads (``fields``)."""
-        maker = Entries(self.page.clock, self.author)
-        if self.forked:
-            with Worker(maker.batch, "makes the Slack export's entries") as worker:
-                for _, rows in worker.map(self.batches(), AHEAD):
-                    yield from rows
-            return
-        rows: list[Row] = []
-        for item in self.page.items:
-            maker.add(self.fields(item), rows)
-            yield from rows
-            rows.clear()
-        maker.end(rows)
-        yield from rows
-
-    def batches(self) -> Iterator[tuple[None, tuple[list[Fields], bool]]]:
-        """The worker's tasks: ``BATCH`` messages' fields, the last batch marked."""
+    def batches(self) -> Iterator[tuple[None, tuple[str, list[Fields], bool]]]:
+        """The ``add`` tasks of ``Days``: ``BATCH`` messages' fields, the last batch marked."""
         batch: list[Fields] = []
         for item in self.page.items:
             batch.append(self.fields(item))
             if len(batch) == BATCH:
-                yield None, (batch, False)
+                yield None, ("add", batch, False)
                 batch = []
-        yield None, (batch, True)
+        yield None, ("add", batch, True)
 
     def fields(self, item: Item) -> Fields:
         """What the item's entry needs; its author registered as a user and its uploads
