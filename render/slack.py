@@ -40,7 +40,6 @@ the pickling would cost more than they save.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -53,7 +52,7 @@ from .clock import parse_utc
 from .model import Item, attached_path
 from .page import Page
 from .slack_days import Days
-from .slack_entries import ENCODER, Entries, Fields, fields
+from .slack_entries import Entries, Fields, fields, slack_id, upload_path
 from .text import clean_line
 from .worker import Worker, can_fork
 
@@ -71,12 +70,6 @@ def write_slack(page: Page) -> None:
         zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive,
     ):
         export.write(archive)
-
-
-def slack_id(prefix: str, webex_id: str) -> str:
-    """``U``/``C``/``D``/``F`` and 10 uppercase hex digits of a digest of a Webex id."""
-    digest = hashlib.sha256(webex_id.encode("utf-8", "surrogatepass")).hexdigest()
-    return prefix + digest[:10].upper()
 
 
 def channel_name(title: str, space_id: str) -> str:
@@ -210,7 +203,9 @@ class _Export:
             self.add_user(item.author_id, item.author, item.email, False)
         files = None
         if item.files:
-            files = ENCODER.encode([self.file(item, n, info) for n, info in enumerate(item.files)])
+            files = [(info["name"], info["content_type"], info["size"], info["label"],
+                      self.upload(item, number, info))
+                     for number, info in enumerate(item.files)]  # fmt: skip
         return fields(item, files)
 
     def author(self, person_id: str | None, name: str, email: str) -> tuple[str, str, str]:
@@ -219,21 +214,20 @@ class _Export:
         user = self.users[uid]
         return uid, user["real_name"], user["name"]
 
-    def file(self, item: Item, number: int, info: dict) -> dict:
-        file_id = slack_id("F", f"{item.id}/{number}")
-        name = re.sub(r"[/\\]", "_", clean_line(info["name"])).lstrip(".") or "file"
-        entry = {"id": file_id, "name": name, "title": name,
-                 "mimetype": info.get("content_type"), "size": info.get("size"),
-                 "mode": "hosted"}  # fmt: skip
+    def upload(self, item: Item, number: int, info: dict) -> bool:
+        """Write the attachment's bytes into the ZIP, where the archive has them (written
+        now: the days are only gathered meanwhile, the ZIP is free); whether it did."""
         path = attached_path(self.page.path.parent, info)
-        if path is not None and self.archive is not None:
-            upload = f"__uploads/{file_id}/{name}"
-            try:  # written now: the days are only gathered meanwhile, the ZIP is free
-                with open(path, "rb") as source, self.archive.open(self.info(upload), "w") as out:
-                    shutil.copyfileobj(source, out, 1 << 20)
-                entry["url_private"] = upload
-            except FileNotFoundError:
-                path = None
-        if path is None:
-            entry["webex_status"] = info.get("label") or "not downloaded"
-        return entry
+        if path is None or self.archive is None:
+            return False
+        try:
+            with (
+                open(path, "rb") as source,
+                self.archive.open(
+                    self.info(upload_path(item.id, number, info["name"])), "w"
+                ) as out,
+            ):
+                shutil.copyfileobj(source, out, 1 << 20)
+        except FileNotFoundError:
+            return False
+        return True

@@ -21,24 +21,56 @@ from collections.abc import Callable
 
 from .clock import Clock, parse_utc
 from .model import Item
-from .text import clean_text
+from .text import clean_line, clean_text
 
 ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _STR = json.encoder.encode_basestring  # a text as ENCODER writes it (its own C function)
 _UTC_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")  # the archive's usual times
 
 # What an entry needs of an Item: (id, placeholder, is_reply, thread, created, updated,
-# deleted, in_window, author_id, author, email, plain, files as JSON or None).
+# deleted, in_window, author_id, author, email, plain, files or None), each file (name,
+# content type, size, label, whether its bytes were written into the ZIP).
 Fields = tuple
 Row = tuple[str, str, str]  # (local day, ts, JSON)
 # The author's (Slack user id, real_name, name), registered as a user of the export.
 Author = Callable[[str | None, str, str], tuple[str, str, str]]
 
 
-def fields(item: Item, files: str | None) -> Fields:
+def fields(item: Item, files: list[tuple] | None) -> Fields:
     return (item.id, item.kind == "placeholder", item.is_reply, item.thread, item.created,
             item.updated, item.deleted, item.in_window, item.author_id, item.author,
             item.email, item.plain, files)  # fmt: skip
+
+
+def slack_id(prefix: str, webex_id: str) -> str:
+    """``U``/``C``/``D``/``F`` and 10 uppercase hex digits of a digest of a Webex id."""
+    digest = hashlib.sha256(webex_id.encode("utf-8", "surrogatepass")).hexdigest()
+    return prefix + digest[:10].upper()
+
+
+def file_name(name: str) -> str:
+    """An attachment's name in the export: one line, no separator, no leading dot."""
+    return re.sub(r"[/\\]", "_", clean_line(name)).lstrip(".") or "file"
+
+
+def upload_path(message_id: str, number: int, name: str) -> str:
+    """Where the ZIP holds an attachment's bytes: ``__uploads/<file id>/<name>``."""
+    return f"__uploads/{slack_id('F', f'{message_id}/{number}')}/{file_name(name)}"
+
+
+def file_entry(message_id: str, number: int, name: str, mimetype: str | None,
+               size: int | None, label: str, uploaded: bool) -> dict:  # fmt: skip
+    """An attachment in a message's ``files``: ``url_private`` when its bytes are in the
+    ZIP (``uploaded``), else ``webex_status`` saying why not."""
+    file_id = slack_id("F", f"{message_id}/{number}")
+    name = file_name(name)
+    entry = {"id": file_id, "name": name, "title": name, "mimetype": mimetype, "size": size,
+             "mode": "hosted"}  # fmt: skip
+    if uploaded:
+        entry["url_private"] = f"__uploads/{file_id}/{name}"
+    else:
+        entry["webex_status"] = label or "not downloaded"
+    return entry
 
 
 def slack_ts(created: str, message_id: str, days: dict[str, int] | None = None) -> str:
@@ -162,7 +194,8 @@ class Entries:
         if updated:
             head += f',"edited":{{"user":{user},"ts":"{_ts(updated, spread, self.days)}"}}'
         if files is not None:
-            head += f',"files":{files}'
+            entries = [file_entry(id_, number, *file) for number, file in enumerate(files)]
+            head += f',"files":{ENCODER.encode(entries)}'
         head += (f',"webex":{{"message_id":{_STR(id_)},'
                  f'"parent_id":{_value(thread if is_reply else None)},'
                  f'"edited":{_value(updated)},"deleted":{_value(deleted)},'
