@@ -5,7 +5,8 @@ for a thread's first message, its replies. So the writer hands ``Entries`` a tup
 ``fields`` per item, in the page's order, and gets back (local day, ts, JSON) rows, a
 thread's first message once its replies are known (they follow it). The same ``Entries``
 runs in the writer's process or, for a large space, in a forked worker on the other core
-(then the tuples go over a pipe in batches): either way the same code makes the same bytes.
+(render/slack_days.py's tasks; the tuples go over a pipe in batches): either way the same
+code makes the same bytes.
 
 The JSON is made as text, exactly as ``json`` writes these dicts (compact, keys in Slack's
 order): a dict per message and the encoder's walk over it cost more than the rest of the
@@ -127,15 +128,10 @@ class _Message:
         users = list(dict.fromkeys(user for user, _ in self.replies))
         replies = ",".join(f'{{"user":{_STR(user)},"ts":"{ts}"}}' for user, ts in self.replies)
         latest = max(ts for _, ts in self.replies)
-        return (
-            self.day,
-            self.ts,
-            (
-                f'{self.head},"replies":[{replies}],"thread_ts":"{self.ts}",'
+        text = (f'{self.head},"replies":[{replies}],"thread_ts":"{self.ts}",'
                 f'"reply_count":{len(self.replies)},"reply_users_count":{len(users)},'
-                f'"reply_users":{ENCODER.encode(users)},"latest_reply":"{latest}"}}'
-            ),
-        )
+                f'"reply_users":{ENCODER.encode(users)},"latest_reply":"{latest}"}}')  # fmt: skip
+        return self.day, self.ts, text
 
 
 class Entries:
