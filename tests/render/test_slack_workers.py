@@ -1,5 +1,5 @@
-"""The Slack export's workers (render/slack.py) must not change a byte: the same ZIP, whole,
-with the entries made and the days deflated in forked workers as in one process; forked only
+"""The Slack export's worker (render/slack.py) must not change a byte: the same ZIP, whole,
+with the entries made and the days gathered in a forked worker as in one process; forked only
 from FORK_FROM messages in the window; a failure in the worker fails the space as it does
 in-process."""
 
@@ -15,7 +15,7 @@ from tests.render.test_bodies import FORKS
 
 # Run in a fresh process: the suite's own has threads (emulator, browser), where render never
 # forks. ``export`` writes the test space's ZIP with a fixed generation time (the ZIP's
-# member times) and counts the tasks handed to workers.
+# member times) and counts the tasks handed to the worker.
 PRELUDE = """
 import sys
 from pathlib import Path
@@ -94,7 +94,7 @@ for fork_from in (messages + 1, messages):
 @FORKS
 def test_a_worker_is_forked_from_fork_from_messages_in_the_window(small_archive, tmp_path):
     """One message below FORK_FROM: no task leaves this process; at FORK_FROM the entries go
-    out in one batch with the last mark, and each day file to the deflate worker."""
+    out in one batch with the last mark, and each day file is asked for by a task of its own."""
     result = subprocess.run(
         [sys.executable, "-c", THRESHOLD, str(small_archive), str(tmp_path)],
         capture_output=True,
@@ -154,7 +154,7 @@ def test_a_small_space_stays_in_one_process(small_archive, monkeypatch):
 
 
 def test_render_writes_the_export_from_a_fresh_process(small_archive, tmp_path):
-    """As a user runs it (one thread, so the workers are forked where it can): the same
+    """As a user runs it (one thread, so the worker is forked where it can): the same
     members as the in-process rendering."""
     import zipfile
 
@@ -162,8 +162,11 @@ def test_render_writes_the_export_from_a_fresh_process(small_archive, tmp_path):
 
     here, _ = export(small_archive)
     expected = zipfile.ZipFile(here)
-    env_code = "import render.slack as s; s.FORK_FROM = 1; " + (
-        "import runpy, sys; sys.argv = ['webex-archive'] + sys.argv[1:]; "
+    env_code = (
+        "import atexit, runpy, sys; import render.slack as s; s.FORK_FROM = 1; "
+        "forked = []; s.Worker = lambda *task, W=s.Worker: forked.append(1) or W(*task); "
+        "atexit.register(lambda: print('forked', len(forked), file=sys.stderr)); "
+        "sys.argv = ['webex-archive'] + sys.argv[1:]; "
         "runpy.run_module('webex_archive', run_name='__main__')"
     )
     result = subprocess.run(
@@ -172,7 +175,7 @@ def test_render_writes_the_export_from_a_fresh_process(small_archive, tmp_path):
          str(tmp_path)],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
-    assert (result.returncode, result.stderr) == (0, "")
+    assert (result.returncode, result.stderr) == (0, "forked 1\n")
     written = zipfile.ZipFile(next(Path(tmp_path).glob("*.slack.zip")))
     assert written.namelist() == expected.namelist()
     for name in expected.namelist():
