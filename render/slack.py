@@ -26,16 +26,23 @@ window). With ``--blur`` names and emails are pseudonyms and user ids are number
 digests of a person's id.
 
 The days are gathered in a temporary SQLite file (the page streams threads in display order,
-a day file needs its day's messages in time order), so memory stays flat at any size.
+a day file needs its day's messages in time order), so memory stays flat at any size
+(render/slack_days.py); each message's JSON is render/slack_entries.py's.
+
+Both cores work on a large space (from ``FORK_FROM`` messages in the window, where forking
+is safe: render/worker.py). This process reads the items, registers their authors, writes
+the uploads into the ZIP and sends the messages' fields, a batch at a time, to a worker that
+makes their entries and gathers them; then the worker makes each day's file while this one
+deflates the one before into the ZIP. The worker runs the very code that runs here for a
+small space, so the bytes are the same; a small space stays in one process, where a fork and
+the pickling would cost more than they save.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
-import sqlite3
 import zipfile
 from collections.abc import Iterator
 
@@ -44,11 +51,15 @@ from webex_layout import atomic_write
 from .clock import parse_utc
 from .model import Item, attached_path
 from .page import Page
-from .text import clean_line, clean_text
+from .slack_days import Days
+from .slack_entries import Entries, Fields, fields, slack_id, upload_path
+from .text import clean_line
+from .worker import Worker, can_fork
 
 UNKNOWN_USER = "UUNKNOWN"
-_UTC_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")  # the archive's usual times
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+FORK_FROM = 2000  # messages in the window from which a worker is worth its fork
+BATCH = 1000  # messages per task: pickling stays a small part of a task
+AHEAD = 3  # batches in flight
 
 
 def write_slack(page: Page) -> None:
@@ -61,38 +72,11 @@ def write_slack(page: Page) -> None:
         export.write(archive)
 
 
-def slack_id(prefix: str, webex_id: str) -> str:
-    """``U``/``C``/``D``/``F`` and 10 uppercase hex digits of a digest of a Webex id."""
-    digest = hashlib.sha256(webex_id.encode("utf-8", "surrogatepass")).hexdigest()
-    return prefix + digest[:10].upper()
-
-
 def channel_name(title: str, space_id: str) -> str:
     """A Slack channel name from a title: lowercase ASCII letters, digits, ``-`` and ``_``, at
     most 80; ``space-<digest>`` when nothing of the title is left."""
     name = re.sub(r"[^a-z0-9_-]+", "-", title.lower()).strip("-_")[:80].strip("-_")
     return name or f"space-{slack_id('', space_id).lower()[:8]}"
-
-
-def slack_ts(created: str, message_id: str, days: dict[str, int] | None = None) -> str:
-    """``1709626500.000123``: seconds, milliseconds, three digits from the id. ``days``
-    remembers the seconds of each day's midnight: a time in the archive's usual form from
-    1970 on is then read from its digits (the same answer, without a datetime)."""
-    spread = int(hashlib.sha256(message_id.encode("utf-8", "surrogatepass")).hexdigest()[:6], 16)
-    if days is not None and _UTC_MS.fullmatch(created):
-        midnight = days.get(created[:10])
-        if midnight is None:
-            midnight = days[created[:10]] = int(parse_utc(f"{created[:10]}T00:00:00Z").timestamp())
-        if midnight >= 0:  # before 1970, int() of a timestamp rounds towards zero: below
-            hours, minutes, rest = int(created[11:13]), int(created[14:16]), int(created[17:19])
-            seconds = midnight + hours * 3600 + minutes * 60 + rest
-            return f"{seconds}.{created[20:23]}{spread % 1000:03d}"
-    moment = parse_utc(created)
-    return f"{int(moment.timestamp())}.{moment.microsecond // 1000:03d}{spread % 1000:03d}"
-
-
-def slack_text(text: str) -> str:
-    return clean_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class _Export:
@@ -107,8 +91,9 @@ class _Export:
         self.folder = self.conversation if self.direct else channel_name(page.title, space["id"])
         self.users: dict[str, dict] = {}
         self.uids: dict[str, str] = {}  # person id -> user id, made once
-        self.days: dict[str, int] = {}  # a UTC day -> its midnight's seconds (slack_ts)
+        self.authors: set[str | None] = set()  # person ids of the authors seen
         self.archive: zipfile.ZipFile | None = None
+        self.forked = False  # whether a worker makes the entries and the day files
         moment = page.generated_at
         self.stamp = (max(moment.year, 1980), moment.month, moment.day, moment.hour,
                       moment.minute, moment.second)  # fmt: skip
@@ -141,6 +126,7 @@ class _Export:
 
     def write(self, archive: zipfile.ZipFile) -> None:
         self.archive = archive
+        self.forked = self.page.stats.get("in_window", 0) >= FORK_FROM and can_fork()
         members = [
             self.add_user(m.get("person_id"), m.get("name") or "", m.get("email") or "",
                           bool(m.get("left_at")))
@@ -148,11 +134,8 @@ class _Export:
         ]  # fmt: skip
         pairs = zip(members, self.page.members, strict=True)
         current = [uid for uid, member in pairs if not member.get("left_at")]
-        days = sqlite3.connect("")  # a private temporary file, gone when closed
+        days = Days(Entries(self.page.clock, self.author))
         try:
-            days.execute("CREATE TABLE entries (day TEXT, ts TEXT, json TEXT)")
-            with days:
-                days.executemany("INSERT INTO entries VALUES (?, ?, ?)", self.entries())
             self.write_days(archive, days)
         finally:
             days.close()
@@ -163,21 +146,21 @@ class _Export:
         info.compress_type = zipfile.ZIP_DEFLATED
         return info
 
-    def write_days(self, archive: zipfile.ZipFile, days: sqlite3.Connection) -> None:
-        day, batch = None, []
-        rows = days.execute("SELECT day, json FROM entries ORDER BY day, ts")
-        for row_day, text in rows:
-            if row_day != day and batch:
-                self.write_day(archive, day, batch)
-                batch = []
-            day = row_day
-            batch.append(text)
-        if batch:
-            self.write_day(archive, day, batch)
-
-    def write_day(self, archive: zipfile.ZipFile, day: str | None, texts: list[str]) -> None:
-        data = "[\n" + ",\n".join(texts) + "\n]\n"
-        archive.writestr(self.info(f"{self.folder}/{day}.json"), data.encode("utf-8"))
+    def write_days(self, archive: zipfile.ZipFile, days: Days) -> None:
+        """Gather the messages' entries, then write each day's file (render/slack_days.py);
+        ``days`` runs in a worker for a large space, while this process reads the items,
+        writes the uploads and deflates the files into the ZIP."""
+        if not self.forked:
+            for _, task in self.batches():
+                days.task(*task)
+            for day, data in days.files():
+                archive.writestr(self.info(f"{self.folder}/{day}.json"), data)
+            return
+        with Worker(days.task, "gathers the Slack export's days") as worker:
+            count = max(files for _, files in worker.map(self.batches(), AHEAD))  # the last
+            asks = ((None, ("file",)) for _ in range(count))
+            for _, (day, data) in worker.map(asks, AHEAD):
+                archive.writestr(self.info(f"{self.folder}/{day}.json"), data)
 
     def write_lists(self, archive: zipfile.ZipFile, current: list[str]) -> None:
         space = self.page.space
@@ -202,69 +185,49 @@ class _Export:
             text = json.dumps(value, ensure_ascii=False, indent=1) + "\n"
             archive.writestr(self.info(name), text.encode("utf-8"))
 
-    def entries(self) -> Iterator[tuple[str, str, str]]:
-        """(local day, ts, JSON) of every message; a thread's first message once its
-        replies are known (they follow it in the page's order)."""
-        start: dict | None = None
+    def batches(self) -> Iterator[tuple[None, tuple[str, list[Fields], bool]]]:
+        """The ``add`` tasks of ``Days``: ``BATCH`` messages' fields, the last batch marked."""
+        batch: list[Fields] = []
         for item in self.page.items:
-            if not item.is_reply:
-                if start is not None:
-                    yield self.entry(start)
-                start = None if item.kind == "placeholder" else self.message(item)
-                continue
-            reply = self.message(item)
-            if start is not None and item.thread == start["webex"]["message_id"]:
-                reply["thread_ts"] = start["ts"]
-                reply["parent_user_id"] = start["user"]
-                start.setdefault("replies", []).append({"user": reply["user"], "ts": reply["ts"]})
-            yield self.entry(reply)
-        if start is not None:
-            yield self.entry(start)
+            batch.append(self.fields(item))
+            if len(batch) == BATCH:
+                yield None, ("add", batch, False)
+                batch = []
+        yield None, ("add", batch, True)
 
-    def entry(self, message: dict) -> tuple[str, str, str]:
-        replies = message.get("replies")
-        if replies:
-            users = list(dict.fromkeys(reply["user"] for reply in replies))
-            message |= {"thread_ts": message["ts"], "reply_count": len(replies),
-                        "reply_users_count": len(users), "reply_users": users,
-                        "latest_reply": max(reply["ts"] for reply in replies)}  # fmt: skip
-        day = message.pop("_day")
-        return day, message["ts"], _ENCODER.encode(message)
-
-    def message(self, item: Item) -> dict:
-        uid = self.add_user(item.author_id, item.author, item.email, False)
-        created = item.created or "1970-01-01T00:00:00.000Z"
-        ts = slack_ts(created, item.id, self.days)
-        message: dict = {"type": "message", "user": uid, "text": slack_text(item.plain),
-                         "ts": ts, "user_profile": {"real_name": self.users[uid]["real_name"],
-                                                    "name": self.users[uid]["name"]}}  # fmt: skip
-        if item.updated:
-            message["edited"] = {"user": uid, "ts": slack_ts(item.updated, item.id, self.days)}
+    def fields(self, item: Item) -> Fields:
+        """What the item's entry needs; its author registered as a user and its uploads
+        written (here: the ZIP is this process's)."""
+        if item.kind != "placeholder" and item.author_id not in self.authors:
+            self.authors.add(item.author_id)
+            self.add_user(item.author_id, item.author, item.email, False)
+        files = None
         if item.files:
-            message["files"] = [self.file(item, n, info) for n, info in enumerate(item.files)]
-        message["webex"] = {
-            "message_id": item.id, "parent_id": item.thread if item.is_reply else None,
-            "edited": item.updated, "deleted": item.deleted,
-            "outside_window": not item.in_window,
-        }  # fmt: skip
-        message["_day"] = self.page.clock.iso(created)[:10]
-        return message
+            files = [(info["name"], info["content_type"], info["size"], info["label"],
+                      self.upload(item, number, info))
+                     for number, info in enumerate(item.files)]  # fmt: skip
+        return fields(item, files)
 
-    def file(self, item: Item, number: int, info: dict) -> dict:
-        file_id = slack_id("F", f"{item.id}/{number}")
-        name = re.sub(r"[/\\]", "_", clean_line(info["name"])).lstrip(".") or "file"
-        entry = {"id": file_id, "name": name, "title": name,
-                 "mimetype": info.get("content_type"), "size": info.get("size"),
-                 "mode": "hosted"}  # fmt: skip
+    def author(self, person_id: str | None, name: str, email: str) -> tuple[str, str, str]:
+        """(user id, real_name, name) of a message's author (``Entries``' view of users)."""
+        uid = self.add_user(person_id, name, email, False)
+        user = self.users[uid]
+        return uid, user["real_name"], user["name"]
+
+    def upload(self, item: Item, number: int, info: dict) -> bool:
+        """Write the attachment's bytes into the ZIP, where the archive has them (written
+        now: the days are only gathered meanwhile, the ZIP is free); whether it did."""
         path = attached_path(self.page.path.parent, info)
-        if path is not None and self.archive is not None:
-            upload = f"__uploads/{file_id}/{name}"
-            try:  # written now: the days are only gathered meanwhile, the ZIP is free
-                with open(path, "rb") as source, self.archive.open(self.info(upload), "w") as out:
-                    shutil.copyfileobj(source, out, 1 << 20)
-                entry["url_private"] = upload
-            except FileNotFoundError:
-                path = None
-        if path is None:
-            entry["webex_status"] = info.get("label") or "not downloaded"
-        return entry
+        if path is None or self.archive is None:
+            return False
+        try:
+            with (
+                open(path, "rb") as source,
+                self.archive.open(
+                    self.info(upload_path(item.id, number, info["name"])), "w"
+                ) as out,
+            ):
+                shutil.copyfileobj(source, out, 1 << 20)
+        except FileNotFoundError:
+            return False
+        return True

@@ -81,8 +81,9 @@ class Worker:
     Use it as a context manager: leaving it closes the pipes, so the worker ends, and reaps it
     (killing it first if tasks are still in flight, as after an exception)."""
 
-    def __init__(self, function: Callable[..., Any]):
+    def __init__(self, function: Callable[..., Any], job: str = "sanitises message bodies"):
         self.pid, self._tasks, self._results = _fork(_serve, function)
+        self.job = job  # what the process does, for the error that says it died
         self._in_flight = 0
         self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._sender = threading.Thread(target=self._send, name="worker-tasks", daemon=True)
@@ -104,8 +105,7 @@ class Worker:
         message = _read_message(self._results)
         if message is None:
             raise RenderError(
-                "the process that sanitises message bodies ended unexpectedly "
-                "(out of memory?): render again"
+                f"the process that {self.job} ended unexpectedly (out of memory?): render again"
             )
         ok, value = pickle.loads(message)
         self._in_flight -= 1

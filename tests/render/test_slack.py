@@ -232,8 +232,31 @@ def test_slack_export_viewer_reads_the_export(archive, tmp_path):
 def test_a_ts_read_from_the_digits_is_the_one_a_datetime_gives(created):
     """slack_ts with its per-day memory (the fast path for the archive's usual times) says
     what it says without it, before 1970 and for other forms of a time too."""
-    from render.slack import slack_ts
+    from render.slack_entries import slack_ts
 
     days: dict[str, int] = {}
     assert slack_ts(created, "msg-1", days) == slack_ts(created, "msg-1")
     assert slack_ts(created, "msg-1", days) == slack_ts(created, "msg-1")  # remembered day
+
+
+@pytest.mark.parametrize("blur", [False, True])
+def test_each_day_file_is_the_json_the_encoder_writes_for_its_entries(archive, blur):
+    """The entries are made as text (render/slack_entries.py): byte for byte what ``json``
+    writes for the same dicts, compact, in Slack's key order (hostile text, edits, files,
+    threads and a lost thread start included)."""
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+    path, entries = export(archive, blur=blur)
+    with zipfile.ZipFile(path) as zipped:
+        days = [name for name in zipped.namelist() if name.endswith(".json") and "/" in name]
+        assert len(days) == 12
+        for name in days:
+            expected = "[\n" + ",\n".join(map(encoder.encode, entries[name])) + "\n]\n"
+            assert zipped.read(name) == expected.encode("utf-8"), name
+    start, reply = entries[days[8]][0], entries[days[-1]][0]
+    webex = ["type", "user", "text", "ts", "user_profile", "webex"]
+    assert list(start) == [*webex, "replies", "thread_ts", "reply_count", "reply_users_count",
+                           "reply_users", "latest_reply"]  # fmt: skip
+    assert list(reply) == [*webex, "thread_ts", "parent_user_id"]
+    edited = entries[days[4]][0]
+    assert list(edited) == ["type", "user", "text", "ts", "user_profile", "edited", "webex"]
+    assert list(entries[days[7]][0])[5] == "files"

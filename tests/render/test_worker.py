@@ -184,6 +184,11 @@ def test_a_worker_killed_is_a_render_error():
         "the process that sanitises message bodies ended unexpectedly (out of memory?): "
         "render again\n"
     )
+    result = run(DIES.replace("Worker(time.sleep)", 'Worker(time.sleep, "deflates days")'))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == (
+        "the process that deflates days ended unexpectedly (out of memory?): render again\n"
+    )
 
 
 EARLY = """
