@@ -24,24 +24,17 @@ archive never had) get no mail; their replies still point at them.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import operator
 import os
 import re
-import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from datetime import date
-from pathlib import Path
+from typing import NamedTuple
 
-from webex_layout import (
-    TEMP_PREFIX,
-    TEMP_SUFFIX,
-    atomic_write,
-    check_inside,
-    remove_leftovers,
-    try_lock,
-)
+from webex_layout import atomic_write
 
 from . import mime
 from .clock import parse_utc
@@ -52,27 +45,137 @@ from .worker import Sink, can_fork
 
 DOMAIN = "webex-archive.invalid"  # Message-IDs are ours, not Webex's: a domain that is no one's
 SUBJECT_LENGTH = 72  # characters of a message's first line in its subject
-EML_NAME = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{16}\.eml")  # the only names the EML writer gives
 _UTC_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")  # the archive's times
 _ID_SAFE = re.compile(r"[A-Za-z0-9+/=_-]{1,200}")  # dot-atom text: a Webex id as it is
 FALLBACK = f"unknown@{DOMAIN}"  # the address of an author whose email no reader accepts
-BATCH = 256  # mails handed to the process that writes them at a time (about 350 kB)
+BATCH = 256  # messages handed to the process that makes their mails at a time (about 350 kB)
 FORK_FROM = 2000  # messages in the window from which that process is worth its fork
 _DOCUMENT = '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n{}\n</body></html>\n'
 
 
-def write_mbox(page: Page) -> None:
-    """Every mail of ``page`` into one mbox file, streamed."""
-    senders: dict[str, str] = {}
-    days: dict[str, tuple[str, str]] = {}
-    with atomic_write(page.path, page.root, text=False) as out:
-        for item, data in mails(page, "\n"):
-            sender = senders.get(item.email)
+class Source(NamedTuple):
+    """What a mail is made of: an Item's fields (render/model.py) as a tuple, so that a batch
+    of them pickles cheaply to the process that makes the mails."""
+
+    id: str
+    kind: str
+    is_reply: bool
+    in_window: bool
+    thread: str
+    created: str | None
+    updated: str | None
+    deleted: str | None
+    author: str
+    email: str
+    author_id: str | None
+    body: str
+    plain: str
+    card: bool
+    files: list[dict]
+
+
+_FIELDS = operator.attrgetter(*Source._fields)  # an Item's Source, as a plain tuple
+Task = tuple[tuple | None, list[tuple]]  # (the thread's first message, BATCH messages)
+
+
+def tasks(items: Iterable[Item]) -> Iterator[Task]:
+    """The page's items, BATCH at a time, each batch with the first message of the thread
+    it starts inside (the subject of its first replies): a batch's mails are the same bytes
+    whichever process makes them, and in whatever order the batches are made."""
+    head, start, batch = None, None, []
+    for item in items:
+        fields = _FIELDS(item)
+        if not item.is_reply:
+            head = fields
+        batch.append(fields)
+        if len(batch) == BATCH:
+            yield start, batch
+            start, batch = head, []
+    if batch:
+        yield start, batch
+
+
+class Maker:
+    """Makes the mails of one page, batch after batch, in this process or a forked one; what
+    is the same for many mails (senders, the space's headers, a day's weekday) is made once
+    per process."""
+
+    def __init__(self, page: Page, linesep: str):
+        self.page, self.linesep, self.mbox = page, linesep, linesep == "\n"
+        self.heads = _Headers(page, linesep)
+        self.lost = mime.unstructured("Re: " + subject_of_lost(page), linesep)
+
+    def mails(self, start: tuple | None, batch: list[tuple]) -> Iterator[tuple[Source, bytes]]:
+        """Each message of the batch with its mail; ``start``: the first message of the
+        thread the batch starts inside (None: none), whose subject its replies take."""
+        thread, subject, reply = self._thread(None if start is None else Source._make(start))
+        lost, page, heads, linesep, mbox = self.lost, self.page, self.heads, self.linesep, self.mbox
+        for fields in batch:
+            item = Source._make(fields)
+            if not item.is_reply:
+                thread, subject, reply = self._thread(item)
+            if item.kind == "placeholder":
+                continue
+            this = (reply if item.thread == thread else lost) if item.is_reply else subject
+            yield item, mail(page, item, heads.lines(item, this), linesep, mbox)
+
+    def _thread(self, head: Source | None) -> tuple[str | None, str, str]:
+        """(id, subject, replies' subject) of the thread ``head`` starts."""
+        if head is None:
+            return None, self.lost, self.lost
+        first = thread_subject(self.page.title, head)
+        unstructured = mime.unstructured
+        return (
+            head.id,
+            unstructured(first, self.linesep),
+            unstructured("Re: " + first, self.linesep),
+        )
+
+
+class _Mbox(Maker):
+    """The mbox's mails, written batch after batch at the end of its open file ``fd`` (by
+    this process or a forked one, in the page's order)."""
+
+    def __init__(self, page: Page, fd: int):
+        super().__init__(page, "\n")
+        self.fd = fd
+        self.senders: dict[str, str] = {}
+        self.days: dict[str, tuple[str, str]] = {}
+
+    def write(self, start: tuple | None, batch: list[tuple]) -> None:
+        chunk = []
+        for item, data in self.mails(start, batch):
+            sender = self.senders.get(item.email)
             if sender is None:
                 email = clean_line(item.email)
-                sender = senders[item.email] = email if mime.valid_address(email) else FALLBACK
-            moment = from_date(item.created or "1970-01-01T00:00:00.000Z", days)
-            out.write(b"".join((f"From {sender} {moment}\n".encode(), data, b"\n")))
+                sender = email if mime.valid_address(email) else FALLBACK
+                self.senders[item.email] = sender
+            moment = from_date(item.created or "1970-01-01T00:00:00.000Z", self.days)
+            chunk += (f"From {sender} {moment}\n".encode(), data, b"\n")
+        write_all(self.fd, b"".join(chunk))
+
+
+def write_mbox(page: Page) -> None:
+    """Every mail of ``page`` into one mbox file, streamed. For a large space a forked
+    process (render/worker.py's ``Sink``) makes and writes the mails while this one reads
+    the rows and builds the items; the bytes are the same."""
+    forked = page.stats.get("in_window", 0) >= FORK_FROM and can_fork()
+    with atomic_write(page.path, page.root, text=False) as out:
+        out.flush()  # nothing buffered: the mails go to the file's descriptor itself
+        writer = _Mbox(page, out.fileno())
+        with Sink(writer.write, keep=(out.fileno(),)) if forked else nullcontext() as sink:
+            write = sink.submit if sink is not None else writer.write
+            for task in tasks(page.items):
+                write(*task)
+            if sink is not None:
+                sink.finish()
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """All of ``data`` to the file ``fd`` (a write may take only part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def from_date(created: str, days: dict[str, tuple[str, str]]) -> str:
@@ -87,115 +190,14 @@ def from_date(created: str, days: dict[str, tuple[str, str]]) -> str:
     return parts[0] + created[11:19] + parts[1]
 
 
-def write_eml(page: Page) -> None:
-    """One ``.eml`` file per message in the folder ``page.path``; files of an earlier rendering
-    that this one did not write (a narrower window, say) are removed, and only names this
-    writer gives: never a file a person put there.
-
-    Each file is written under a temporary name and renamed when whole; the data reaches
-    the disk with one ``sync`` at the end, not one ``fsync`` per file (3 ms each: 5 minutes
-    at 100,000). Creating a file costs the kernel about as much CPU as making the mail, so for
-    a large space a second process (render/worker.py's ``Sink``) creates them on the other
-    core while this one makes the next mails; it writes each batch as this process would."""
-    folder = check_inside(page.path, page.root)
-    folder.mkdir(parents=True, exist_ok=True)
-    check_inside(folder, page.root)  # what mkdir made must not have changed the answer
-    remove_leftovers(folder)
-    temp = folder / f"{TEMP_PREFIX}eml-{os.getpid()}-{secrets.token_hex(4)}{TEMP_SUFFIX}"
-    started = _now_on_disk(temp)
-    forked = page.stats.get("in_window", 0) >= FORK_FROM and can_fork()
-    with Sink(write_files) if forked else contextlib.nullcontext() as sink:
-        write = sink.submit if sink is not None else write_files
-        batch: list[tuple[str, bytes]] = []
-        for item, data in mails(page, "\r\n"):
-            batch.append((eml_name(item), data))
-            if len(batch) == BATCH:
-                write(str(folder), str(temp), batch)
-                batch = []
-        write(str(folder), str(temp), batch)
-        if sink is not None:
-            sink.finish()
-    # What this rendering did not write is older than its start. Remembering the names
-    # written instead would hold 100 MB at 1,000,000 messages, and so would a list of the
-    # folder's names (iterdir): scandir streams them.
-    with os.scandir(folder) as entries:
-        for old in entries:
-            if EML_NAME.fullmatch(old.name) and not old.is_symlink():
-                with contextlib.suppress(FileNotFoundError):
-                    if old.stat(follow_symlinks=False).st_mtime_ns < started:
-                        os.unlink(old.path)
-    if hasattr(os, "sync"):
-        os.sync()
-
-
-def write_files(folder: str, temp: str, batch: list[tuple[str, bytes]]) -> None:
-    """Each (name, mail) of ``batch`` into ``folder``, whole (``temp``: see _write_whole)."""
-    for name, data in batch:
-        _write_whole(temp, os.path.join(folder, name), data)
-
-
-def eml_name(item: Item) -> str:
+def eml_name(item: Source | Item) -> str:
     """``20240305T081500Z-<16 hex digits>.eml``: the UTC second, then a digest of the id."""
     created = item.created or "1970-01-01T00:00:00"
     stamp = re.sub(r"\D", "", created[:19])
     return f"{stamp[:8]}T{stamp[8:14]}Z-{_digest(item.id)[:16]}.eml"
 
 
-def _now_on_disk(temp: Path) -> int:
-    """The file system's clock now (a file's mtime, in ns): what the mails written after it
-    are at least, as the kernel stamps files more coarsely than ``time.time()`` reads."""
-    with open(temp, "xb") as out:
-        moment = os.fstat(out.fileno()).st_mtime_ns
-    temp.unlink()
-    return moment
-
-
-def _write_whole(temp: str, path: str, data: bytes) -> None:
-    """``data`` under the temporary name ``temp`` (locked while written, as every temporary
-    file of the archive is: see webex_layout/atomic.py), then renamed to ``path``. One name
-    serves every mail of a rendering, in turn: 110,000 ``mkstemp`` calls cost more than the
-    mails. A cleaner that removed it before it was locked costs one more try."""
-    for _ in range(3):
-        with open(temp, "xb") as out:
-            if not try_lock(out):  # a cleaner holds it, to remove it: let it, then again
-                _discard(temp)
-                continue
-            try:
-                out.write(data)
-                os.replace(temp, path)  # while still locked
-                return
-            except FileNotFoundError:
-                continue
-            except BaseException:
-                _discard(temp)
-                raise
-    raise OSError(f"could not write {os.path.basename(path)}: its temporary file kept disappearing")
-
-
-def _discard(temp: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(temp)
-
-
-def mails(page: Page, linesep: str) -> Iterator[tuple[Item, bytes]]:
-    """Each archived message of the page with its mail, in the page's order. The subject of a
-    thread's first message is remembered for its replies (``Re: ...``)."""
-    mbox = linesep == "\n"
-    lost = mime.unstructured("Re: " + subject_of_lost(page), linesep)
-    thread, subject, reply = None, lost, lost
-    heads = _Headers(page, linesep)
-    for item in page.items:
-        if not item.is_reply:
-            first, thread = thread_subject(page.title, item), item.id
-            subject = mime.unstructured(first, linesep)
-            reply = mime.unstructured("Re: " + first, linesep)
-        if item.kind == "placeholder":
-            continue
-        this = (reply if item.thread == thread else lost) if item.is_reply else subject
-        yield item, mail(page, item, heads.lines(item, this), linesep, mbox)
-
-
-def thread_subject(title: str, item: Item) -> str:
+def thread_subject(title: str, item: Source) -> str:
     """``[Space title] the first line of the message`` (shortened), or what it holds instead."""
     if item.kind == "placeholder":
         return f"[{title}] (earlier message not in the archive)"
@@ -223,7 +225,7 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def mail(page: Page, item: Item, headers: list[str], linesep: str, mbox: bool) -> bytes:
+def mail(page: Page, item: Source, headers: list[str], linesep: str, mbox: bool) -> bytes:
     """The mail of one archived message; see the module's doc for what goes where."""
     files, missing = _attachments(page, item)
     plain, html = body_text(item, missing), _DOCUMENT.format(item.body or "")
@@ -255,7 +257,7 @@ class _Headers:
         self.senders: dict[tuple[str, str], str] = {}
         self.weekdays: dict[str, str] = {}
 
-    def sender(self, item: Item) -> str:
+    def sender(self, item: Source) -> str:
         key = (item.author, item.email)
         line = self.senders.get(key)
         if line is None:
@@ -264,7 +266,7 @@ class _Headers:
             line = self.senders[key] = f"From: {value}"
         return line
 
-    def lines(self, item: Item, subject: str) -> list[str]:
+    def lines(self, item: Source, subject: str) -> list[str]:
         text = mime.unstructured
         lines = [self.sender(item), self.to, f"Subject: {subject}",
                  f"Date: {self.date(item.created)}",
@@ -293,7 +295,7 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def webex_headers(item: Item, person: bool) -> list[tuple[str, str]]:
+def webex_headers(item: Source, person: bool) -> list[tuple[str, str]]:
     """The ``X-Webex-*`` headers of a message: what Webex knows that mail has no header for
     (``person``: with the author's person id)."""
     headers = [("X-Webex-Message-Id", item.id), ("X-Webex-Created", item.created or "")]
@@ -312,7 +314,7 @@ def webex_headers(item: Item, person: bool) -> list[tuple[str, str]]:
     return headers
 
 
-def body_text(item: Item, missing: list[dict]) -> str:
+def body_text(item: Source, missing: list[dict]) -> str:
     """The plain part: the message's text, then a line per file the archive does not hold."""
     text = clean_text(item.plain).strip("\n")
     lines = [
@@ -323,7 +325,7 @@ def body_text(item: Item, missing: list[dict]) -> str:
     return "\n".join([text, *lines] if text else lines) + "\n"
 
 
-def _attachments(page: Page, item: Item) -> tuple[list[tuple[dict, bytes]], list[dict]]:
+def _attachments(page: Page, item: Source) -> tuple[list[tuple[dict, bytes]], list[dict]]:
     """(file, bytes) of the message's downloaded files, and the files it has none of."""
     found, missing = [], []
     for info in item.files:
