@@ -46,6 +46,7 @@ from .worker import Sink, can_fork
 DOMAIN = "webex-archive.invalid"  # Message-IDs are ours, not Webex's: a domain that is no one's
 SUBJECT_LENGTH = 72  # characters of a message's first line in its subject
 _UTC_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")  # the archive's times
+_FIRST_LINE = re.compile(r"\S[^\n]*")  # from a text's first non-space to the end of its line
 _ID_SAFE = re.compile(r"[A-Za-z0-9+/=_-]{1,200}")  # dot-atom text: a Webex id as it is
 FALLBACK = f"unknown@{DOMAIN}"  # the address of an author whose email no reader accepts
 BATCH = 256  # messages handed to the process that makes their mails at a time (about 350 kB)
@@ -107,29 +108,27 @@ class Maker:
 
     def mails(self, start: tuple | None, batch: list[tuple]) -> Iterator[tuple[Source, bytes]]:
         """Each message of the batch with its mail; ``start``: the first message of the
-        thread the batch starts inside (None: none), whose subject its replies take."""
-        thread, subject, reply = self._thread(None if start is None else Source._make(start))
-        lost, page, heads, linesep, mbox = self.lost, self.page, self.heads, self.linesep, self.mbox
+        thread the batch starts inside (None: none), whose subject its replies take. A
+        subject is encoded only when a mail has it: most threads have no reply."""
+        title, lost, heads, linesep = self.page.title, self.lost, self.heads, self.linesep
+        unstructured = mime.unstructured
+        thread, first, reply = None, "", lost
+        if start is not None:
+            head = Source._make(start)
+            thread, first, reply = head.id, thread_subject(title, head), ""
         for fields in batch:
             item = Source._make(fields)
             if not item.is_reply:
-                thread, subject, reply = self._thread(item)
+                thread, first, reply = item.id, thread_subject(title, item), ""
             if item.kind == "placeholder":
                 continue
-            this = (reply if item.thread == thread else lost) if item.is_reply else subject
-            yield item, mail(page, item, heads.lines(item, this), linesep, mbox)
-
-    def _thread(self, head: Source | None) -> tuple[str | None, str, str]:
-        """(id, subject, replies' subject) of the thread ``head`` starts."""
-        if head is None:
-            return None, self.lost, self.lost
-        first = thread_subject(self.page.title, head)
-        unstructured = mime.unstructured
-        return (
-            head.id,
-            unstructured(first, self.linesep),
-            unstructured("Re: " + first, self.linesep),
-        )
+            if not item.is_reply:
+                this = unstructured(first, linesep)
+            elif item.thread != thread:
+                this = lost
+            else:
+                this = reply = reply or unstructured("Re: " + first, linesep)
+            yield item, mail(self.page, item, heads.lines(item, this), linesep, self.mbox)
 
 
 class _Mbox(Maker):
@@ -201,8 +200,8 @@ def thread_subject(title: str, item: Source) -> str:
     """``[Space title] the first line of the message`` (shortened), or what it holds instead."""
     if item.kind == "placeholder":
         return f"[{title}] (earlier message not in the archive)"
-    lines = (line.strip() for line in clean_text(item.plain).split("\n"))
-    first = next((clean_line(line) for line in lines if line), "")
+    line = _FIRST_LINE.search(clean_text(item.plain))  # its first line with a non-space
+    first = clean_line(line.group().strip()) if line else ""
     if len(first) > SUBJECT_LENGTH:
         first = first[: SUBJECT_LENGTH - 1].rstrip() + "…"
     if not first:
@@ -229,18 +228,32 @@ def mail(page: Page, item: Source, headers: list[str], linesep: str, mbox: bool)
     """The mail of one archived message; see the module's doc for what goes where."""
     files, missing = _attachments(page, item)
     plain, html = body_text(item, missing), _DOCUMENT.format(item.body or "")
-    seed = mime.boundary_seed([plain, html, *(data for _, data in files)])
+    names = [clean_line(info["name"]) for info, _ in files]
+    mark = boundary(item.id, [plain, html, *names])
     parts = [
         mime.text_part("plain", plain, linesep, mbox),
         mime.text_part("html", html, linesep, mbox),
     ]
-    body = mime.multipart("alternative", parts, f"=_{seed}_1", linesep)
+    body = mime.multipart("alternative", parts, f"{mark}_1", linesep)
     if files:
-        attached = [mime.attachment_part(info.get("content_type"), clean_line(info["name"]),
-                                         data, linesep) for info, data in files]  # fmt: skip
-        body = mime.multipart("mixed", [body, *attached], f"=_{seed}_0", linesep)
+        attached = [mime.attachment_part(info.get("content_type"), name, data, linesep)
+                    for (info, data), name in zip(files, names, strict=True)]  # fmt: skip
+        body = mime.multipart("mixed", [body, *attached], f"{mark}_0", linesep)
     lines = [*headers, "MIME-Version: 1.0", *body[0], "", body[1], ""]
     return linesep.join(lines).encode("ascii")
+
+
+def boundary(webex_id: str, texts: list[str]) -> str:
+    """``=_`` and 40 hex digits of a digest of the message's id, the same in an .eml and an
+    mbox; its parts' delimiters add ``_0`` or ``_1``. None of them can be in a base64 body
+    (which has no ``_``), so it is checked only against the texts a mail holds as they are
+    (the 7bit parts, the file names): one a text holds (an edit can quote its own message's
+    boundary) gives way to a digest of the id and a count."""
+    seed, count = _digest(webex_id)[:40], 0
+    while any(seed in text for text in texts):
+        count += 1
+        seed = _digest(f"{webex_id}\n{count}")[:40]
+    return f"=_{seed}"
 
 
 class _Headers:
@@ -256,6 +269,7 @@ class _Headers:
                       f"X-Webex-Space-Title: {mime.unstructured(title, linesep)}"]  # fmt: skip
         self.senders: dict[tuple[str, str], str] = {}
         self.weekdays: dict[str, str] = {}
+        self.parent = ("", [""])  # the last thread replied to, and its two header lines
 
     def sender(self, item: Source) -> str:
         key = (item.author, item.email)
@@ -267,16 +281,21 @@ class _Headers:
         return line
 
     def lines(self, item: Source, subject: str) -> list[str]:
-        text = mime.unstructured
         lines = [self.sender(item), self.to, f"Subject: {subject}",
                  f"Date: {self.date(item.created)}",
                  f"Message-ID: {message_id(item.id)}"]  # fmt: skip
         if item.is_reply:
-            parent = message_id(item.thread)
-            lines += [f"In-Reply-To: {parent}", f"References: {parent}"]
+            if self.parent[0] != item.thread:
+                parent = message_id(item.thread)
+                self.parent = (item.thread, [f"In-Reply-To: {parent}", f"References: {parent}"])
+            lines += self.parent[1]
         lines += self.space
-        for name, value in webex_headers(item, self.person):
-            lines.append(f"{name}: {text(value, self.linesep)}")
+        headers = webex_headers(item, self.person)
+        if mime.is_word("".join([value for _, value in headers])):  # ids and times: as they are
+            lines += [f"{name}: {value}" for name, value in headers]
+        else:
+            linesep = self.linesep
+            lines += [f"{name}: {mime.unstructured(value, linesep)}" for name, value in headers]
         return lines
 
     def date(self, created: str | None) -> str:
