@@ -160,9 +160,13 @@ def write_statement(path: Path, root: Path, about: dict, written: list[Path],
         out.write(head + '\n "outputs": [')
         separator = "\n  "
         for file, name, facts in _files(dict.fromkeys(written), folder, ledgers or {}):
-            digest, size = facts or _facts(file, (known or {}).get(file))
-            out.write(f'{separator}{{\n   "path": {_TEXT(name)},\n   "sha256": {_TEXT(digest)},'
-                      f'\n   "size": {_TEXT(size)}\n  }}')  # fmt: skip
+            if facts:  # hex digits and a number: as json.dumps writes them
+                digest, size = f'"{facts[0]}"', str(facts[1])
+            else:
+                assert file is not None  # what no ledger vouches for is read
+                digest, size = map(_TEXT, _facts(file, (known or {}).get(file)))
+            out.write(f'{separator}{{\n   "path": {_TEXT(name)},\n   "sha256": {digest},'
+                      f'\n   "size": {size}\n  }}')  # fmt: skip
             separator = ",\n  "
         out.write(("\n ]" if separator != "\n  " else "]") + tail + "\n")
     return path
@@ -176,19 +180,22 @@ _READ = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 Facts = tuple[str, int]  # (sha256, size)
 
 
+Listed = tuple[Path | None, str, Facts | None]  # a file (None: not to be read), its name, facts
+
+
 def _files(written: Iterable[Path], folder: Path,
-           ledgers: dict[Path, Ledger]) -> Iterator[tuple[Path, str, Facts | None]]:  # fmt: skip
+           ledgers: dict[Path, Ledger]) -> Iterator[Listed]:  # fmt: skip
     """The files written, each with its path relative to ``folder`` (``/``-separated) and its
-    facts where its writer's ledger has them: a folder an output is (EML's, one mail a file)
-    stands for the regular files in it, which are what a reader of the statement must be
-    able to check."""
+    facts where its writer's ledger has them (then it is not read): a folder an output is
+    (EML's, one mail a file) stands for the regular files in it, which are what a reader of
+    the statement must be able to check."""
     for path in written:
         relative = Path(os.path.relpath(path, folder)).as_posix()
         if path.is_dir() and not path.is_symlink():
             inside = "" if relative == "." else f"{relative}/"
             ledger = ledgers.get(path)
-            for file, facts in _sorted_files(path, ledger or Ledger()):
-                yield file, inside + file.name, facts
+            for name, facts in _sorted_files(path, ledger or Ledger()):
+                yield (None if facts else path / name), inside + name, facts  # no Path to spare
         else:
             yield path, relative, None
 
@@ -217,10 +224,10 @@ def _facts(path: Path, known: str | None = None) -> tuple[str | None, int | None
         os.close(handle)
 
 
-def _sorted_files(folder: Path, ledger: Ledger) -> Iterator[tuple[Path, Facts | None]]:
-    """The regular files in ``folder`` by name, each with its facts if ``ledger`` has them,
-    sorted in the ledger's temporary SQLite file rather than in a list: a million mails'
-    names would hold 100 MB. The names are kept as the bytes of their file system form,
+def _sorted_files(folder: Path, ledger: Ledger) -> Iterator[tuple[str, Facts | None]]:
+    """The names of the regular files in ``folder``, each with its facts if ``ledger`` has
+    them, sorted in the ledger's temporary SQLite file rather than in a list: a million
+    mails' names would hold 100 MB. The names are kept as the bytes of their file system form,
     whose order is the order of their characters for UTF-8 names (what Python's ``sorted``
     gives). A name in the ledger that is no regular file of the folder now is not listed."""
     db = ledger.db
@@ -232,7 +239,7 @@ def _sorted_files(folder: Path, ledger: Ledger) -> Iterator[tuple[Path, Facts | 
                 if entry.is_file(follow_symlinks=False)))  # fmt: skip
         rows = db.execute("SELECT name, sha256, size FROM files WHERE seen ORDER BY name")
         for name, digest, size in rows:
-            yield folder / os.fsdecode(name), (digest, size) if digest else None
+            yield os.fsdecode(name), (digest, size) if digest else None
     finally:
         ledger.close()
 
