@@ -18,8 +18,21 @@ time, when it was edited and when the archive saw it deleted. render/mime.py mak
 ``mailbox``, Thunderbird and mutt read: a ``From `` line before each mail, body lines that
 start with ``From `` quoted as ``>From ``). ``--format eml`` writes a folder ``<stem>-eml/``
 with one ``<UTC time>-<digest of the id>.eml`` per message (CRLF line ends, as RFC 5322 asks),
-names that sort by time and that no message text can choose. Placeholders (parents the
-archive never had) get no mail; their replies still point at them.
+names that sort by time and that no message text can choose (render/eml.py creates the
+files). Placeholders (parents the archive never had) get no mail; their replies still point
+at them.
+
+Why it is made this way: a mail costs more CPU than any other format's message (headers,
+encodings, an attachment's base64), so for a large space the mails are made in a forked
+process (render/worker.py's ``Sink``; two for EML, which also create the files) while this
+one reads the rows and builds the items, and the bodies' worker sanitises on its side. The
+items go to it ``BATCH`` at a time as ``Source`` tuples, which pickle cheaply; each batch
+carries the first message of the thread it starts inside, so any process makes any batch's
+mails, the same bytes as this process makes them (``tasks``, ``Maker``). What many mails
+share is made once per process (a sender, the space's headers, a day's weekday, a thread's
+``In-Reply-To``); a reply's subject is encoded only when a thread has a reply; the
+boundary is a digest of the message's id, checked against the mail's texts (``boundary``),
+where a digest of every content cost three sha256 a mail.
 """
 
 from __future__ import annotations
