@@ -25,8 +25,8 @@ from .eml import write_eml
 from .home import write_home
 from .html import write_html
 from .json import write_json
-from .mail import write_mbox
 from .manifest import tidy
+from .mbox import write_mbox
 from .output import clear_leftovers
 from .page import FORMATS, RenderOptions, build_page, home_path, writes_into_archive
 from .progress import Feedback, Progress, Silent, empty_notice

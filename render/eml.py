@@ -40,12 +40,11 @@ from webex_layout import (
 )
 
 from .custody import Ledger
-from .mail import FORK_FROM, Maker, eml_name, tasks, write_all
+from .mail import FORK_FROM, SINKS, Maker, eml_name, tasks, write_all
 from .page import Page
 from .worker import Sink, can_fork
 
 EML_NAME = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{16}\.eml")  # the only names the EML writer gives
-SINKS = 2  # processes that make and write the mails of a large space (one per core)
 FOLDER_SUFFIX = "-eml"  # a new folder being filled: its lock file's name and this
 _FILLING = re.compile(re.escape(TEMP_PREFIX) + r"[^/\\]+" + re.escape(TEMP_SUFFIX + FOLDER_SUFFIX))
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)

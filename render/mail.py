@@ -14,25 +14,26 @@ of a file it does not hold is a line of the plain text. ``X-Webex-*`` headers ke
 has no header for: the space's id and title, the message's and its parent's ids, its exact UTC
 time, when it was edited and when the archive saw it deleted. render/mime.py makes the bytes.
 
-``--format mbox`` writes one ``<stem>.mbox`` (the classic "mboxo" form that Python's
-``mailbox``, Thunderbird and mutt read: a ``From `` line before each mail, body lines that
-start with ``From `` quoted as ``>From ``). ``--format eml`` writes a folder ``<stem>-eml/``
-with one ``<UTC time>-<digest of the id>.eml`` per message (CRLF line ends, as RFC 5322 asks),
-names that sort by time and that no message text can choose (render/eml.py creates the
-files). Placeholders (parents the archive never had) get no mail; their replies still point
-at them.
+``--format mbox`` writes one ``<stem>.mbox`` (render/mbox.py: the classic "mboxo" form that
+Python's ``mailbox``, Thunderbird and mutt read: a ``From `` line before each mail, body
+lines that start with ``From `` quoted as ``>From ``). ``--format eml`` writes a folder
+``<stem>-eml/`` with one ``<UTC time>-<digest of the id>.eml`` per message (CRLF line ends,
+as RFC 5322 asks), names that sort by time and that no message text can choose
+(render/eml.py creates the files). Placeholders (parents the archive never had) get no mail;
+their replies still point at them.
 
 Why it is made this way: a mail costs more CPU than any other format's message (headers,
-encodings, an attachment's base64), so for a large space the mails are made in a forked
-process (render/worker.py's ``Sink``; two for EML, which also create the files) while this
-one reads the rows and builds the items, and the bodies' worker sanitises on its side. The
-items go to it ``BATCH`` at a time as ``Source`` tuples, which pickle cheaply; each batch
-carries the first message of the thread it starts inside, so any process makes any batch's
-mails, the same bytes as this process makes them (``tasks``, ``Maker``). What many mails
-share is made once per process (a sender, the space's headers, a day's weekday, a thread's
-``In-Reply-To``); a reply's subject is encoded only when a thread has a reply; the
-boundary is a digest of the message's id, checked against the mail's texts (``boundary``),
-where a digest of every content cost three sha256 a mail.
+encodings, an attachment's base64), so for a large space the mails are made in SINKS forked
+processes (render/worker.py's ``Sink``; render/mbox.py and render/eml.py, which write the
+file and the folder) while this one reads the rows and builds the items, and the bodies'
+worker sanitises on its side. The items go to them ``BATCH`` at a time as ``Source`` tuples,
+which pickle cheaply; each batch carries the first message of the thread it starts inside,
+so any process makes any batch's mails, the same bytes as this process makes them
+(``tasks``, ``Maker``). What many mails share is made once per process (a sender, the
+space's headers, a day's weekday, a thread's ``In-Reply-To``); a reply's subject is encoded
+only when a thread has a reply; the boundary is a digest of the message's id, checked
+against the mail's texts (``boundary``), where a digest of every content cost three sha256 a
+mail.
 """
 
 from __future__ import annotations
@@ -41,29 +42,23 @@ import hashlib
 import operator
 import os
 import re
-import time
 from collections.abc import Iterable, Iterator
-from contextlib import nullcontext
 from datetime import date
 from typing import NamedTuple
 
-from webex_layout import atomic_write
-
 from . import mime
-from .clock import parse_utc
 from .model import Item, attached_path, human_size
 from .page import Page
 from .text import clean_line, clean_text
-from .worker import Sink, can_fork
 
 DOMAIN = "webex-archive.invalid"  # Message-IDs are ours, not Webex's: a domain that is no one's
 SUBJECT_LENGTH = 72  # characters of a message's first line in its subject
-_UTC_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")  # the archive's times
 _FIRST_LINE = re.compile(r"\S[^\n]*")  # from a text's first non-space to the end of its line
 _ID_SAFE = re.compile(r"[A-Za-z0-9+/=_-]{1,200}")  # dot-atom text: a Webex id as it is
 FALLBACK = f"unknown@{DOMAIN}"  # the address of an author whose email no reader accepts
 BATCH = 256  # messages handed to the process that makes their mails at a time (about 350 kB)
-FORK_FROM = 2000  # messages in the window from which that process is worth its fork
+FORK_FROM = 2000  # messages in the window from which those processes are worth their fork
+SINKS = 2  # processes that make the mails of a large space (one per core)
 _DOCUMENT = '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n{}\n</body></html>\n'
 
 
@@ -144,62 +139,11 @@ class Maker:
             yield item, mail(self.page, item, heads.lines(item, this), linesep, self.mbox)
 
 
-class _Mbox(Maker):
-    """The mbox's mails, written batch after batch at the end of its open file ``fd`` (by
-    this process or a forked one, in the page's order)."""
-
-    def __init__(self, page: Page, fd: int):
-        super().__init__(page, "\n")
-        self.fd = fd
-        self.senders: dict[str, str] = {}
-        self.days: dict[str, tuple[str, str]] = {}
-
-    def write(self, start: tuple | None, batch: list[tuple]) -> None:
-        chunk = []
-        for item, data in self.mails(start, batch):
-            sender = self.senders.get(item.email)
-            if sender is None:
-                email = clean_line(item.email)
-                sender = email if mime.valid_address(email) else FALLBACK
-                self.senders[item.email] = sender
-            moment = from_date(item.created or "1970-01-01T00:00:00.000Z", self.days)
-            chunk += (f"From {sender} {moment}\n".encode(), data, b"\n")
-        write_all(self.fd, b"".join(chunk))
-
-
-def write_mbox(page: Page) -> None:
-    """Every mail of ``page`` into one mbox file, streamed. For a large space a forked
-    process (render/worker.py's ``Sink``) makes and writes the mails while this one reads
-    the rows and builds the items; the bytes are the same."""
-    forked = page.stats.get("in_window", 0) >= FORK_FROM and can_fork()
-    with atomic_write(page.path, page.root, text=False) as out:
-        out.flush()  # nothing buffered: the mails go to the file's descriptor itself
-        writer = _Mbox(page, out.fileno())
-        with Sink(writer.write, keep=(out.fileno(),)) if forked else nullcontext() as sink:
-            write = sink.submit if sink is not None else writer.write
-            for task in tasks(page.items):
-                write(*task)
-            if sink is not None:
-                sink.finish()
-
-
 def write_all(fd: int, data: bytes) -> None:
     """All of ``data`` to the file ``fd`` (a write may take only part of it)."""
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
-
-
-def from_date(created: str, days: dict[str, tuple[str, str]]) -> str:
-    """The ``From `` line's date (``Tue Mar  5 08:15:00 2024``, UTC): ``asctime``'s, its
-    date part made once per day (``days``) from the archive's usual form of a time."""
-    if not _UTC_TIME.fullmatch(created):
-        return time.asctime(parse_utc(created).utctimetuple())
-    parts = days.get(created[:10])
-    if parts is None:
-        whole = time.asctime(parse_utc(created[:10] + "T00:00:00Z").utctimetuple())
-        parts = days[created[:10]] = (whole[:11], whole[19:])  # "Tue Mar  5 ", " 2024"
-    return parts[0] + created[11:19] + parts[1]
 
 
 def eml_name(item: Source | Item) -> str:

@@ -19,8 +19,9 @@ so a writer that only wrote while waiting for a result would leave the worker id
 are read, and the two processes would take turns instead of working at once. Neither side can
 block the other with a full pipe: each pipe has one reader that never waits on the other.
 
-``Sink`` is the one-way kind (the EML writer's files): tasks go to it, nothing comes back
-until the end, so it needs no thread and is tied to its parent in the same three ways.
+``Sink`` is the one-way kind (the mail writers: they write the mbox's parts, the EML files):
+tasks go to it, nothing comes back until the end, so it needs no thread and is tied to its
+parent in the same three ways.
 """
 
 from __future__ import annotations

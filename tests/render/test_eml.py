@@ -46,7 +46,7 @@ def render_to(archive: Path, fmt: str, out: Path, blur: bool = False) -> dict[st
 SAME_BYTES = """
 import sys
 from pathlib import Path
-from render import eml, mail, worker
+from render import eml, mail, mbox, worker
 from tests.render.test_eml import render_to
 archive, out = Path(sys.argv[1]), Path(sys.argv[2])
 mail.BATCH = 2  # the 14 messages in 7 batches: both sinks get several
@@ -55,14 +55,14 @@ submit = worker.Sink.submit
 worker.Sink.submit = lambda self, *task: (tasks.append(1), submit(self, *task))[1]
 for fmt in ("mbox", "eml"):
     for blur in (False, True):
-        mail.FORK_FROM = eml.FORK_FROM = 1
+        mbox.FORK_FROM = eml.FORK_FROM = 1
         forked = render_to(archive, fmt, out / f"forked-{fmt}-{blur}", blur)
         handed_out = len(tasks)
-        mail.FORK_FROM = eml.FORK_FROM = 10**9
+        mbox.FORK_FROM = eml.FORK_FROM = 10**9
         alone = render_to(archive, fmt, out / f"alone-{fmt}-{blur}", blur)
         assert len(tasks) == handed_out, "in-process: no batch handed out"
         assert forked == alone, (fmt, blur)
-        mail.FORK_FROM = eml.FORK_FROM = 1  # into the folder that exists now: replaced mails
+        mbox.FORK_FROM = eml.FORK_FROM = 1  # into the folder that exists now: replaced mails
         again = render_to(archive, fmt, out / f"alone-{fmt}-{blur}", blur)
         assert again == alone, (fmt, blur)
         print(fmt, blur, handed_out >= 7, len(alone))

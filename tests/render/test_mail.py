@@ -17,7 +17,8 @@ import pytest
 from render import RenderOptions, mime, render_spaces
 from render.clock import parse_utc
 from render.eml import EML_NAME
-from render.mail import eml_name, from_date, message_id
+from render.mail import eml_name, message_id
+from render.mbox import from_date
 from render.query import Filters, RenderError
 from render.text import clean_text
 from tests.render.conftest import PEOPLE, SPACE_ID
