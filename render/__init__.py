@@ -20,12 +20,13 @@ from pathlib import Path
 from webex_layout import UnsafePath
 
 from . import query
-from .custody import write_custody
+from .custody import Ledger, write_custody
+from .eml import write_eml
 from .home import write_home
 from .html import write_html
 from .json import write_json
-from .mail import write_eml, write_mbox
 from .manifest import tidy
+from .mbox import write_mbox
 from .output import clear_leftovers
 from .page import FORMATS, RenderOptions, build_page, home_path, writes_into_archive
 from .progress import Feedback, Progress, Silent, empty_notice
@@ -129,6 +130,7 @@ def _render_one(
     written: list[Path] = []  # what this rendering wrote
     outputs: list[Path] = []  # its files, written or (--split parts) kept as they were
     known: dict[Path, str] = {}  # the sha256 of the --split parts' files, where known
+    ledgers: dict[Path, Ledger] = {}  # what a writer of a folder of files wrote (EML)
     loaded = split_prepare(conn, archive, space, options)  # the months that changed, or None
     window = loaded.window if loaded else Window(conn, space["id"], options.filters)
     try:
@@ -153,6 +155,8 @@ def _render_one(
                 outputs.extend(split.files)
             else:
                 listed = writers[fmt](page)  # a writer of several files (rsmf) lists them
+                if isinstance(listed, Ledger):  # a folder's writer (EML) says what is in it
+                    ledgers[page.path], listed = listed, None
                 files = [page.path] if listed is None else listed
                 tidy(page, fmt, files)
                 written.extend(files)
@@ -161,7 +165,9 @@ def _render_one(
             searches = [index_path(p) for p in outputs if p.suffix == ".html"]
             outputs.extend(p for p in searches if p.is_file())  # the pages' search files
             table = None if loaded else window.table
-            write_custody(conn, archive, page, table, outputs, known)
+            write_custody(conn, archive, page, table, outputs, known, ledgers)
     finally:
         window.close()
+        for ledger in ledgers.values():
+            ledger.close()
     return written

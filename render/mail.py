@@ -14,193 +14,151 @@ of a file it does not hold is a line of the plain text. ``X-Webex-*`` headers ke
 has no header for: the space's id and title, the message's and its parent's ids, its exact UTC
 time, when it was edited and when the archive saw it deleted. render/mime.py makes the bytes.
 
-``--format mbox`` writes one ``<stem>.mbox`` (the classic "mboxo" form that Python's
-``mailbox``, Thunderbird and mutt read: a ``From `` line before each mail, body lines that
-start with ``From `` quoted as ``>From ``). ``--format eml`` writes a folder ``<stem>-eml/``
-with one ``<UTC time>-<digest of the id>.eml`` per message (CRLF line ends, as RFC 5322 asks),
-names that sort by time and that no message text can choose. Placeholders (parents the
-archive never had) get no mail; their replies still point at them.
+``--format mbox`` writes one ``<stem>.mbox`` (render/mbox.py: the classic "mboxo" form that
+Python's ``mailbox``, Thunderbird and mutt read: a ``From `` line before each mail, body
+lines that start with ``From `` quoted as ``>From ``). ``--format eml`` writes a folder
+``<stem>-eml/`` with one ``<UTC time>-<digest of the id>.eml`` per message (CRLF line ends,
+as RFC 5322 asks), names that sort by time and that no message text can choose
+(render/eml.py creates the files). Placeholders (parents the archive never had) get no mail;
+their replies still point at them.
+
+Why it is made this way: a mail costs more CPU than any other format's message (headers,
+encodings, an attachment's base64), so for a large space the mails are made in SINKS forked
+processes (render/worker.py's ``Sink``; render/mbox.py and render/eml.py, which write the
+file and the folder) while this one reads the rows and builds the items, and the bodies'
+worker sanitises on its side. The items go to them ``BATCH`` at a time as ``Source`` tuples,
+which pickle cheaply; each batch carries the first message of the thread it starts inside,
+so any process makes any batch's mails, the same bytes as this process makes them
+(``tasks``, ``Maker``). What many mails share is made once per process (a sender, the
+space's headers, a day's weekday, a thread's ``In-Reply-To``); a reply's subject is encoded
+only when a thread has a reply; the boundary is a digest of the message's id, checked
+against the mail's texts (``boundary``), where a digest of every content cost three sha256 a
+mail.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import operator
 import os
 import re
-import secrets
-import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
-from pathlib import Path
-
-from webex_layout import (
-    TEMP_PREFIX,
-    TEMP_SUFFIX,
-    atomic_write,
-    check_inside,
-    remove_leftovers,
-    try_lock,
-)
+from typing import NamedTuple
 
 from . import mime
-from .clock import parse_utc
 from .model import Item, attached_path, human_size
 from .page import Page
 from .text import clean_line, clean_text
-from .worker import Sink, can_fork
 
 DOMAIN = "webex-archive.invalid"  # Message-IDs are ours, not Webex's: a domain that is no one's
 SUBJECT_LENGTH = 72  # characters of a message's first line in its subject
-EML_NAME = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{16}\.eml")  # the only names the EML writer gives
-_UTC_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")  # the archive's times
+_FIRST_LINE = re.compile(r"\S[^\n]*")  # from a text's first non-space to the end of its line
 _ID_SAFE = re.compile(r"[A-Za-z0-9+/=_-]{1,200}")  # dot-atom text: a Webex id as it is
 FALLBACK = f"unknown@{DOMAIN}"  # the address of an author whose email no reader accepts
-BATCH = 256  # mails handed to the process that writes them at a time (about 350 kB)
-FORK_FROM = 2000  # messages in the window from which that process is worth its fork
+BATCH = 256  # messages handed to the process that makes their mails at a time (about 350 kB)
+FORK_FROM = 2000  # messages in the window from which those processes are worth their fork
+SINKS = 2  # processes that make the mails of a large space (one per core)
 _DOCUMENT = '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n{}\n</body></html>\n'
 
 
-def write_mbox(page: Page) -> None:
-    """Every mail of ``page`` into one mbox file, streamed."""
-    senders: dict[str, str] = {}
-    days: dict[str, tuple[str, str]] = {}
-    with atomic_write(page.path, page.root, text=False) as out:
-        for item, data in mails(page, "\n"):
-            sender = senders.get(item.email)
-            if sender is None:
-                email = clean_line(item.email)
-                sender = senders[item.email] = email if mime.valid_address(email) else FALLBACK
-            moment = from_date(item.created or "1970-01-01T00:00:00.000Z", days)
-            out.write(b"".join((f"From {sender} {moment}\n".encode(), data, b"\n")))
+class Source(NamedTuple):
+    """What a mail is made of: an Item's fields (render/model.py) as a tuple, so that a batch
+    of them pickles cheaply to the process that makes the mails."""
+
+    id: str
+    kind: str
+    is_reply: bool
+    in_window: bool
+    thread: str
+    created: str | None
+    updated: str | None
+    deleted: str | None
+    author: str
+    email: str
+    author_id: str | None
+    body: str
+    plain: str
+    card: bool
+    files: list[dict]
 
 
-def from_date(created: str, days: dict[str, tuple[str, str]]) -> str:
-    """The ``From `` line's date (``Tue Mar  5 08:15:00 2024``, UTC): ``asctime``'s, its
-    date part made once per day (``days``) from the archive's usual form of a time."""
-    if not _UTC_TIME.fullmatch(created):
-        return time.asctime(parse_utc(created).utctimetuple())
-    parts = days.get(created[:10])
-    if parts is None:
-        whole = time.asctime(parse_utc(created[:10] + "T00:00:00Z").utctimetuple())
-        parts = days[created[:10]] = (whole[:11], whole[19:])  # "Tue Mar  5 ", " 2024"
-    return parts[0] + created[11:19] + parts[1]
+_FIELDS = operator.attrgetter(*Source._fields)  # an Item's Source, as a plain tuple
+Task = tuple[tuple | None, list[tuple]]  # (the thread's first message, BATCH messages)
 
 
-def write_eml(page: Page) -> None:
-    """One ``.eml`` file per message in the folder ``page.path``; files of an earlier rendering
-    that this one did not write (a narrower window, say) are removed, and only names this
-    writer gives: never a file a person put there.
-
-    Each file is written under a temporary name and renamed when whole; the data reaches
-    the disk with one ``sync`` at the end, not one ``fsync`` per file (3 ms each: 5 minutes
-    at 100,000). Creating a file costs the kernel about as much CPU as making the mail, so for
-    a large space a second process (render/worker.py's ``Sink``) creates them on the other
-    core while this one makes the next mails; it writes each batch as this process would."""
-    folder = check_inside(page.path, page.root)
-    folder.mkdir(parents=True, exist_ok=True)
-    check_inside(folder, page.root)  # what mkdir made must not have changed the answer
-    remove_leftovers(folder)
-    temp = folder / f"{TEMP_PREFIX}eml-{os.getpid()}-{secrets.token_hex(4)}{TEMP_SUFFIX}"
-    started = _now_on_disk(temp)
-    forked = page.stats.get("in_window", 0) >= FORK_FROM and can_fork()
-    with Sink(write_files) if forked else contextlib.nullcontext() as sink:
-        write = sink.submit if sink is not None else write_files
-        batch: list[tuple[str, bytes]] = []
-        for item, data in mails(page, "\r\n"):
-            batch.append((eml_name(item), data))
-            if len(batch) == BATCH:
-                write(str(folder), str(temp), batch)
-                batch = []
-        write(str(folder), str(temp), batch)
-        if sink is not None:
-            sink.finish()
-    # What this rendering did not write is older than its start. Remembering the names
-    # written instead would hold 100 MB at 1,000,000 messages, and so would a list of the
-    # folder's names (iterdir): scandir streams them.
-    with os.scandir(folder) as entries:
-        for old in entries:
-            if EML_NAME.fullmatch(old.name) and not old.is_symlink():
-                with contextlib.suppress(FileNotFoundError):
-                    if old.stat(follow_symlinks=False).st_mtime_ns < started:
-                        os.unlink(old.path)
-    if hasattr(os, "sync"):
-        os.sync()
+def tasks(items: Iterable[Item]) -> Iterator[Task]:
+    """The page's items, BATCH at a time, each batch with the first message of the thread
+    it starts inside (the subject of its first replies): a batch's mails are the same bytes
+    whichever process makes them, and in whatever order the batches are made."""
+    head, start, batch = None, None, []
+    for item in items:
+        fields = _FIELDS(item)
+        if not item.is_reply:
+            head = fields
+        batch.append(fields)
+        if len(batch) == BATCH:
+            yield start, batch
+            start, batch = head, []
+    if batch:
+        yield start, batch
 
 
-def write_files(folder: str, temp: str, batch: list[tuple[str, bytes]]) -> None:
-    """Each (name, mail) of ``batch`` into ``folder``, whole (``temp``: see _write_whole)."""
-    for name, data in batch:
-        _write_whole(temp, os.path.join(folder, name), data)
+class Maker:
+    """Makes the mails of one page, batch after batch, in this process or a forked one; what
+    is the same for many mails (senders, the space's headers, a day's weekday) is made once
+    per process."""
+
+    def __init__(self, page: Page, linesep: str):
+        self.page, self.linesep, self.mbox = page, linesep, linesep == "\n"
+        self.heads = _Headers(page, linesep)
+        self.lost = mime.unstructured("Re: " + subject_of_lost(page), linesep)
+
+    def mails(self, start: tuple | None, batch: list[tuple]) -> Iterator[tuple[Source, bytes]]:
+        """Each message of the batch with its mail; ``start``: the first message of the
+        thread the batch starts inside (None: none), whose subject its replies take. A
+        subject is encoded only when a mail has it: most threads have no reply."""
+        title, lost, heads, linesep = self.page.title, self.lost, self.heads, self.linesep
+        unstructured = mime.unstructured
+        thread, first, reply = None, "", lost
+        if start is not None:
+            head = Source._make(start)
+            thread, first, reply = head.id, thread_subject(title, head), ""
+        for fields in batch:
+            item = Source._make(fields)
+            if not item.is_reply:
+                thread, first, reply = item.id, thread_subject(title, item), ""
+            if item.kind == "placeholder":
+                continue
+            if not item.is_reply:
+                this = unstructured(first, linesep)
+            elif item.thread != thread:
+                this = lost
+            else:
+                this = reply = reply or unstructured("Re: " + first, linesep)
+            yield item, mail(self.page, item, heads.lines(item, this), linesep, self.mbox)
 
 
-def eml_name(item: Item) -> str:
+def write_all(fd: int, data: bytes) -> None:
+    """All of ``data`` to the file ``fd`` (a write may take only part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def eml_name(item: Source | Item) -> str:
     """``20240305T081500Z-<16 hex digits>.eml``: the UTC second, then a digest of the id."""
     created = item.created or "1970-01-01T00:00:00"
     stamp = re.sub(r"\D", "", created[:19])
     return f"{stamp[:8]}T{stamp[8:14]}Z-{_digest(item.id)[:16]}.eml"
 
 
-def _now_on_disk(temp: Path) -> int:
-    """The file system's clock now (a file's mtime, in ns): what the mails written after it
-    are at least, as the kernel stamps files more coarsely than ``time.time()`` reads."""
-    with open(temp, "xb") as out:
-        moment = os.fstat(out.fileno()).st_mtime_ns
-    temp.unlink()
-    return moment
-
-
-def _write_whole(temp: str, path: str, data: bytes) -> None:
-    """``data`` under the temporary name ``temp`` (locked while written, as every temporary
-    file of the archive is: see webex_layout/atomic.py), then renamed to ``path``. One name
-    serves every mail of a rendering, in turn: 110,000 ``mkstemp`` calls cost more than the
-    mails. A cleaner that removed it before it was locked costs one more try."""
-    for _ in range(3):
-        with open(temp, "xb") as out:
-            if not try_lock(out):  # a cleaner holds it, to remove it: let it, then again
-                _discard(temp)
-                continue
-            try:
-                out.write(data)
-                os.replace(temp, path)  # while still locked
-                return
-            except FileNotFoundError:
-                continue
-            except BaseException:
-                _discard(temp)
-                raise
-    raise OSError(f"could not write {os.path.basename(path)}: its temporary file kept disappearing")
-
-
-def _discard(temp: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(temp)
-
-
-def mails(page: Page, linesep: str) -> Iterator[tuple[Item, bytes]]:
-    """Each archived message of the page with its mail, in the page's order. The subject of a
-    thread's first message is remembered for its replies (``Re: ...``)."""
-    mbox = linesep == "\n"
-    lost = mime.unstructured("Re: " + subject_of_lost(page), linesep)
-    thread, subject, reply = None, lost, lost
-    heads = _Headers(page, linesep)
-    for item in page.items:
-        if not item.is_reply:
-            first, thread = thread_subject(page.title, item), item.id
-            subject = mime.unstructured(first, linesep)
-            reply = mime.unstructured("Re: " + first, linesep)
-        if item.kind == "placeholder":
-            continue
-        this = (reply if item.thread == thread else lost) if item.is_reply else subject
-        yield item, mail(page, item, heads.lines(item, this), linesep, mbox)
-
-
-def thread_subject(title: str, item: Item) -> str:
+def thread_subject(title: str, item: Source) -> str:
     """``[Space title] the first line of the message`` (shortened), or what it holds instead."""
     if item.kind == "placeholder":
         return f"[{title}] (earlier message not in the archive)"
-    lines = (line.strip() for line in clean_text(item.plain).split("\n"))
-    first = next((clean_line(line) for line in lines if line), "")
+    line = _FIRST_LINE.search(clean_text(item.plain))  # its first line with a non-space
+    first = clean_line(line.group().strip()) if line else ""
     if len(first) > SUBJECT_LENGTH:
         first = first[: SUBJECT_LENGTH - 1].rstrip() + "…"
     if not first:
@@ -223,22 +181,36 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def mail(page: Page, item: Item, headers: list[str], linesep: str, mbox: bool) -> bytes:
+def mail(page: Page, item: Source, headers: list[str], linesep: str, mbox: bool) -> bytes:
     """The mail of one archived message; see the module's doc for what goes where."""
     files, missing = _attachments(page, item)
     plain, html = body_text(item, missing), _DOCUMENT.format(item.body or "")
-    seed = mime.boundary_seed([plain, html, *(data for _, data in files)])
+    names = [clean_line(info["name"]) for info, _ in files]
+    mark = boundary(item.id, [plain, html, *names])
     parts = [
         mime.text_part("plain", plain, linesep, mbox),
         mime.text_part("html", html, linesep, mbox),
     ]
-    body = mime.multipart("alternative", parts, f"=_{seed}_1", linesep)
+    body = mime.multipart("alternative", parts, f"{mark}_1", linesep)
     if files:
-        attached = [mime.attachment_part(info.get("content_type"), clean_line(info["name"]),
-                                         data, linesep) for info, data in files]  # fmt: skip
-        body = mime.multipart("mixed", [body, *attached], f"=_{seed}_0", linesep)
+        attached = [mime.attachment_part(info.get("content_type"), name, data, linesep)
+                    for (info, data), name in zip(files, names, strict=True)]  # fmt: skip
+        body = mime.multipart("mixed", [body, *attached], f"{mark}_0", linesep)
     lines = [*headers, "MIME-Version: 1.0", *body[0], "", body[1], ""]
     return linesep.join(lines).encode("ascii")
+
+
+def boundary(webex_id: str, texts: list[str]) -> str:
+    """``=_`` and 40 hex digits of a digest of the message's id, the same in an .eml and an
+    mbox; its parts' delimiters add ``_0`` or ``_1``. None of them can be in a base64 body
+    (which has no ``_``), so it is checked only against the texts a mail holds as they are
+    (the 7bit parts, the file names): one a text holds (an edit can quote its own message's
+    boundary) gives way to a digest of the id and a count."""
+    seed, count = _digest(webex_id)[:40], 0
+    while any(seed in text for text in texts):
+        count += 1
+        seed = _digest(f"{webex_id}\n{count}")[:40]
+    return f"=_{seed}"
 
 
 class _Headers:
@@ -254,8 +226,9 @@ class _Headers:
                       f"X-Webex-Space-Title: {mime.unstructured(title, linesep)}"]  # fmt: skip
         self.senders: dict[tuple[str, str], str] = {}
         self.weekdays: dict[str, str] = {}
+        self.parent = ("", [""])  # the last thread replied to, and its two header lines
 
-    def sender(self, item: Item) -> str:
+    def sender(self, item: Source) -> str:
         key = (item.author, item.email)
         line = self.senders.get(key)
         if line is None:
@@ -264,17 +237,22 @@ class _Headers:
             line = self.senders[key] = f"From: {value}"
         return line
 
-    def lines(self, item: Item, subject: str) -> list[str]:
-        text = mime.unstructured
+    def lines(self, item: Source, subject: str) -> list[str]:
         lines = [self.sender(item), self.to, f"Subject: {subject}",
                  f"Date: {self.date(item.created)}",
                  f"Message-ID: {message_id(item.id)}"]  # fmt: skip
         if item.is_reply:
-            parent = message_id(item.thread)
-            lines += [f"In-Reply-To: {parent}", f"References: {parent}"]
+            if self.parent[0] != item.thread:
+                parent = message_id(item.thread)
+                self.parent = (item.thread, [f"In-Reply-To: {parent}", f"References: {parent}"])
+            lines += self.parent[1]
         lines += self.space
-        for name, value in webex_headers(item, self.person):
-            lines.append(f"{name}: {text(value, self.linesep)}")
+        headers = webex_headers(item, self.person)
+        if mime.is_word("".join([value for _, value in headers])):  # ids and times: as they are
+            lines += [f"{name}: {value}" for name, value in headers]
+        else:
+            linesep = self.linesep
+            lines += [f"{name}: {mime.unstructured(value, linesep)}" for name, value in headers]
         return lines
 
     def date(self, created: str | None) -> str:
@@ -293,7 +271,7 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def webex_headers(item: Item, person: bool) -> list[tuple[str, str]]:
+def webex_headers(item: Source, person: bool) -> list[tuple[str, str]]:
     """The ``X-Webex-*`` headers of a message: what Webex knows that mail has no header for
     (``person``: with the author's person id)."""
     headers = [("X-Webex-Message-Id", item.id), ("X-Webex-Created", item.created or "")]
@@ -312,7 +290,7 @@ def webex_headers(item: Item, person: bool) -> list[tuple[str, str]]:
     return headers
 
 
-def body_text(item: Item, missing: list[dict]) -> str:
+def body_text(item: Source, missing: list[dict]) -> str:
     """The plain part: the message's text, then a line per file the archive does not hold."""
     text = clean_text(item.plain).strip("\n")
     lines = [
@@ -323,7 +301,7 @@ def body_text(item: Item, missing: list[dict]) -> str:
     return "\n".join([text, *lines] if text else lines) + "\n"
 
 
-def _attachments(page: Page, item: Item) -> tuple[list[tuple[dict, bytes]], list[dict]]:
+def _attachments(page: Page, item: Source) -> tuple[list[tuple[dict, bytes]], list[dict]]:
     """(file, bytes) of the message's downloaded files, and the files it has none of."""
     found, missing = [], []
     for info in item.files:

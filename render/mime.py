@@ -6,14 +6,13 @@ message becomes a mail of a fixed shape (a few headers, a text and an HTML part,
 so render/mail.py writes that shape directly here; the tests parse every mail back with
 ``email`` to prove it reads what was meant. Every value is untrusted: a header value is one
 line of printable ASCII, or RFC 2047 encoded words; bodies are 7bit when they are ASCII with
-short lines, base64 otherwise; a part's boundary is a digest of the mail's content, which no
-text of the mail can contain.
+short lines, base64 otherwise; a part's boundary (render/mail.py's) is checked to be in no
+text of the mail.
 """
 
 from __future__ import annotations
 
 import binascii
-import hashlib
 import re
 from urllib.parse import quote
 
@@ -39,6 +38,12 @@ def unstructured(text: str, linesep: str) -> str:
     if text.isascii() and text.isprintable() and not text.startswith(" "):
         return text if len(text) <= 76 else _fold(text, linesep)
     return encoded_words(text, linesep)
+
+
+def is_word(text: str) -> bool:
+    """Whether ``text`` is printable ASCII without a space: a header value as it is (one
+    check for several values joined)."""
+    return bool(_WORD.fullmatch(text))
 
 
 def encoded_words(text: str, linesep: str) -> str:
@@ -139,13 +144,3 @@ def multipart(
     delimiter = f"{linesep}--{boundary}{linesep}"
     body = f"--{boundary}{linesep}" + delimiter.join(sections) + f"{linesep}--{boundary}--"
     return [f'Content-Type: multipart/{subtype}; boundary="{boundary}"'], body
-
-
-def boundary_seed(contents: list[str | bytes]) -> str:
-    """40 hex digits of a digest of a mail's contents (before their transfer encoding, so
-    the same in an .eml and an mbox): a boundary that none of them can contain."""
-    digest = hashlib.sha256()
-    for content in contents:
-        data = content if isinstance(content, bytes) else content.encode("utf-8", "replace")
-        digest.update(hashlib.sha256(data).digest())
-    return digest.hexdigest()[:40]

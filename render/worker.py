@@ -19,8 +19,9 @@ so a writer that only wrote while waiting for a result would leave the worker id
 are read, and the two processes would take turns instead of working at once. Neither side can
 block the other with a full pipe: each pipe has one reader that never waits on the other.
 
-``Sink`` is the one-way kind (the EML writer's files): tasks go to it, nothing comes back
-until the end, so it needs no thread and is tied to its parent in the same three ways.
+``Sink`` is the one-way kind (the mail writers: they write the mbox's parts, the EML files):
+tasks go to it, nothing comes back until the end, so it needs no thread and is tied to its
+parent in the same three ways.
 """
 
 from __future__ import annotations
@@ -55,10 +56,13 @@ def can_fork() -> bool:
     return threading.active_count() == 1
 
 
-def _fork(loop: Callable[..., None], function: Callable[..., Any]) -> tuple[int, int, int]:
-    """Fork a process that runs ``loop(function, tasks, results, parent)`` and exits (it never
-    returns into the caller's code); return its pid, the writing end of its task pipe and the
-    reading end of its results."""
+def _fork(
+    loop: Callable[..., None], function: Callable[..., Any], keep: tuple[int, ...] = ()
+) -> tuple[int, int, int]:
+    """Fork a process that runs ``loop(function, tasks, results, parent, keep)`` and exits (it
+    never returns into the caller's code); return its pid, the writing end of its task pipe
+    and the reading end of its results. ``keep``: descriptors the process uses besides its
+    pipes (a file it writes), which it keeps open."""
     parent = os.getpid()
     tasks_r, tasks_w = os.pipe()
     results_r, results_w = os.pipe()
@@ -66,7 +70,7 @@ def _fork(loop: Callable[..., None], function: Callable[..., Any]) -> tuple[int,
     if pid == 0:
         code = 1
         try:
-            loop(function, tasks_r, results_w, parent)
+            loop(function, tasks_r, results_w, parent, keep)
             code = 0
         finally:
             os._exit(code)
@@ -157,10 +161,12 @@ class Sink:
 
     It has no sender thread (a task is written here; a full pipe makes this process wait for
     the sink, which only reads), so a ``Worker`` may still be forked after it (``can_fork``).
-    The first error ends the sink; the next ``submit`` or ``finish`` raises it here."""
+    The first error ends the sink; the next ``submit`` or ``finish`` raises it here.
+    ``keep``: descriptors of this process the sink writes to (the mbox being written, a
+    file of records), kept open in it where every other one is closed."""
 
-    def __init__(self, function: Callable[..., Any]):
-        self.pid, self._tasks, self._results = _fork(_drain, function)
+    def __init__(self, function: Callable[..., Any], keep: tuple[int, ...] = ()):
+        self.pid, self._tasks, self._results = _fork(_drain, function, keep)
         _widen(self._tasks)
 
     def __enter__(self) -> Sink:
@@ -211,11 +217,12 @@ def _widen(fd: int) -> None:
         pass
 
 
-def _drain(function: Callable[..., Any], tasks: int, results: int, parent: int) -> None:
+def _drain(function: Callable[..., Any], tasks: int, results: int, parent: int,
+           keep: tuple[int, ...]) -> None:  # fmt: skip
     """The sink's life: tied to its parent, it runs tasks until end-of-file or an error, then
     answers once."""
     _die_with(parent)
-    _close_all_but(tasks, results)
+    _close_all_but(tasks, results, *keep)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     gc.freeze()
     reply: tuple[bool, Any] = (True, None)
@@ -229,10 +236,11 @@ def _drain(function: Callable[..., Any], tasks: int, results: int, parent: int) 
         _write_all(results, pickle.dumps(reply, pickle.HIGHEST_PROTOCOL))
 
 
-def _serve(function: Callable[..., Any], tasks: int, results: int, parent: int) -> None:
+def _serve(function: Callable[..., Any], tasks: int, results: int, parent: int,
+           keep: tuple[int, ...]) -> None:  # fmt: skip
     """The worker's life: tied to its parent, it answers tasks until end-of-file."""
     _die_with(parent)
-    _close_all_but(tasks, results)
+    _close_all_but(tasks, results, *keep)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     gc.freeze()  # the inherited objects: never collected here (nor copied by the collector)
     while (task := _read_message(tasks)) is not None:

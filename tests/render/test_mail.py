@@ -16,7 +16,9 @@ import pytest
 
 from render import RenderOptions, mime, render_spaces
 from render.clock import parse_utc
-from render.mail import EML_NAME, eml_name, from_date, message_id
+from render.eml import EML_NAME
+from render.mail import eml_name, message_id
+from render.mbox import from_date
 from render.query import Filters, RenderError
 from render.text import clean_text
 from tests.render.conftest import PEOPLE, SPACE_ID
@@ -325,11 +327,11 @@ def test_a_second_process_writes_the_same_files_as_this_one(archive, monkeypatch
     byte for byte the files the in-process writer gives, stale mails removed as there."""
     here = folder_bytes(render(archive, "eml", Filters()))
     render(archive, "eml", Filters(last=2))  # three mails left: the next run adds the rest
-    monkeypatch.setattr("render.mail.FORK_FROM", 1)
+    monkeypatch.setattr("render.eml.FORK_FROM", 1)
     monkeypatch.setattr("render.mail.BATCH", 3)  # several batches, the last one short
     forked = render(archive, "eml", Filters())
     assert folder_bytes(forked) == here and len(here) == 14
-    monkeypatch.setattr("render.mail.can_fork", lambda: False)  # it would not fork: in-process
+    monkeypatch.setattr("render.eml.can_fork", lambda: False)  # it would not fork: in-process
     assert folder_bytes(render(archive, "eml", Filters())) == here
 
 
@@ -337,7 +339,7 @@ def test_a_second_process_writes_the_same_files_as_this_one(archive, monkeypatch
 def test_a_mail_that_cannot_be_written_fails_the_render(archive, monkeypatch, fork_from):
     """A write error in the sink is raised here, as the in-process writer raises it (the
     space fails in one line), and leaves no temporary file; the other mails are whole."""
-    monkeypatch.setattr("render.mail.FORK_FROM", fork_from)
+    monkeypatch.setattr("render.eml.FORK_FROM", fork_from)
     monkeypatch.setattr("render.mail.BATCH", 2)
     folder = render(archive, "eml", Filters())
     names = sorted(p.name for p in folder.iterdir())

@@ -1,0 +1,138 @@
+"""The MBOX writer: every mail of a space (render/mail.py's) in one ``<stem>.mbox``.
+
+The classic "mboxo" form that Python's ``mailbox``, Thunderbird and mutt read: a ``From ``
+line before each mail (its sender and UTC time), body lines that start with ``From ``
+quoted as ``>From `` (render/mime.py's text parts). The file is written whole under a
+temporary name (webex_layout's ``atomic_write``).
+
+Why the parts: making the mails is most of the CPU of this format, and one forked process
+making them all was the slowest of the three a large space runs (it, the one that reads the
+rows and builds the items, the bodies' worker). So SINKS forked processes make the mails,
+batch and batch about, each into a temporary part file beside the mbox, with each batch's
+size; the batches are then copied into the mbox in order (a read of the page cache). The
+bytes are those one process writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from webex_layout import atomic_write, new_temp
+
+from . import mime
+from .clock import parse_utc
+from .mail import FALLBACK, FORK_FROM, SINKS, Maker, tasks, write_all
+from .page import Page
+from .text import clean_line
+from .worker import Sink, can_fork
+
+_UTC_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")  # the archive's times
+
+
+class _Mbox(Maker):
+    """The mbox's mails, batch after batch, at the end of the open file ``fd``: the mbox
+    itself, or a forked process's part of it, whose batches' sizes go to ``sizes``."""
+
+    def __init__(self, page: Page, fd: int, sizes: int | None = None):
+        super().__init__(page, "\n")
+        self.fd, self.sizes = fd, sizes
+        self.senders: dict[str, str] = {}
+        self.days: dict[str, tuple[str, str]] = {}
+
+    def write(self, start: tuple | None, batch: list[tuple]) -> None:
+        chunk = []
+        for item, data in self.mails(start, batch):
+            sender = self.senders.get(item.email)
+            if sender is None:
+                email = clean_line(item.email)
+                sender = email if mime.valid_address(email) else FALLBACK
+                self.senders[item.email] = sender
+            moment = from_date(item.created or "1970-01-01T00:00:00.000Z", self.days)
+            chunk += (f"From {sender} {moment}\n".encode(), data, b"\n")
+        data = b"".join(chunk)
+        write_all(self.fd, data)
+        if self.sizes is not None:
+            write_all(self.sizes, b"%d\n" % len(data))
+
+
+def write_mbox(page: Page) -> None:
+    """Every mail of ``page`` into one mbox file, streamed. For a large space SINKS forked
+    processes make the mails while this one reads the rows and builds the items; the bytes
+    are the same."""
+    forked = page.stats.get("in_window", 0) >= FORK_FROM and can_fork()
+    with atomic_write(page.path, page.root, text=False) as out:
+        out.flush()  # nothing buffered: the mails go to the file's descriptor itself
+        if forked:
+            _write_parts(page, out.fileno())
+        else:
+            writer = _Mbox(page, out.fileno())
+            for task in tasks(page.items):
+                writer.write(*task)
+
+
+def _write_parts(page: Page, fd: int) -> None:
+    """The mails by SINKS forked processes, batch and batch about, each into a temporary
+    part file beside the mbox (removed after, or by the next rendering if this one is
+    killed) with the size of each batch; then the batches into the mbox ``fd``, in order.
+    One process making all the mails was the slowest of the three (it, this one, the
+    bodies' worker); the copy costs the page cache a read of the mbox."""
+    with contextlib.ExitStack() as stack:
+        parts = [stack.enter_context(_temporary(page.path.parent)) for _ in range(SINKS)]
+        sizes = [stack.enter_context(tempfile.TemporaryFile()) for _ in range(SINKS)]
+        writers = [_Mbox(page, part.fileno(), size.fileno())
+                   for part, size in zip(parts, sizes, strict=True)]  # fmt: skip
+        sinks = [stack.enter_context(Sink(w.write, keep=(w.fd, w.sizes))) for w in writers]
+        for number, task in enumerate(tasks(page.items)):
+            sinks[number % SINKS].submit(*task)
+        for sink in sinks:
+            sink.finish()
+        for part, size in zip(parts, sizes, strict=True):
+            os.lseek(part.fileno(), 0, os.SEEK_SET)
+            size.seek(0)
+        lengths = [(int(line) for line in size) for size in sizes]
+        for number in itertools.count():
+            length = next(lengths[number % SINKS], None)
+            if length is None:
+                return
+            _copy(parts[number % SINKS].fileno(), fd, length)
+
+
+@contextlib.contextmanager
+def _temporary(folder: Path) -> Iterator[IO[bytes]]:
+    """A temporary file in ``folder``, locked while open, removed after."""
+    out, path = new_temp(folder)
+    try:
+        yield out
+    finally:
+        out.close()
+        path.unlink(missing_ok=True)
+
+
+def _copy(source: int, target: int, length: int) -> None:
+    """``length`` bytes from the file ``source`` to ``target``, each at its position."""
+    while length:
+        data = os.read(source, min(length, 1 << 20))
+        if not data:
+            raise OSError("a part of the mbox ended before its recorded size: render again")
+        write_all(target, data)
+        length -= len(data)
+
+
+def from_date(created: str, days: dict[str, tuple[str, str]]) -> str:
+    """The ``From `` line's date (``Tue Mar  5 08:15:00 2024``, UTC): ``asctime``'s, its
+    date part made once per day (``days``) from the archive's usual form of a time."""
+    if not _UTC_TIME.fullmatch(created):
+        return time.asctime(parse_utc(created).utctimetuple())
+    parts = days.get(created[:10])
+    if parts is None:
+        whole = time.asctime(parse_utc(created[:10] + "T00:00:00Z").utctimetuple())
+        parts = days[created[:10]] = (whole[:11], whole[19:])  # "Tue Mar  5 ", " 2024"
+    return parts[0] + created[11:19] + parts[1]
