@@ -44,6 +44,7 @@ NAMES = {"eml": "-eml", "slack": ".slack.zip", "seed-json": ".seed.json"}
 # making a body is most of the cost of a message, so each format gets only those it uses.
 HTML_BODIES = {"html", "json", "eml", "mbox"}
 PLAIN_BODIES = {"html", "json", "txt", "eml", "mbox", "slack", "rsmf"}  # html: its search file
+MONTHS = {"html", "txt"}  # the formats that show months (render/model.py's ``sections``)
 BLURRED = BLURRED_FOLDER  # where --blur renderings go (a name the archive keeps for it)
 
 
@@ -179,7 +180,7 @@ def build_page(
                   me_domain=me_email.rsplit("@", 1)[-1].lower() if "@" in me_email else None,
                   output_dir=path.parent, archive_dir=archive, avatars=options.avatars,
                   blur=blur, html=fmt in HTML_BODIES, plain=fmt in PLAIN_BODIES,
-                  groups=fmt == "html")  # fmt: skip
+                  groups=fmt == "html", months=fmt in MONTHS)  # fmt: skip
     window = window or Window(conn, space["id"], options.filters)
     stats, toc = _figures(conn, window, figures)
     stats["top_authors"] = [a | {"name": clean_inline(a["name"])} for a in stats["top_authors"]]
