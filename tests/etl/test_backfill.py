@@ -14,7 +14,13 @@ from urllib.parse import parse_qs, urlsplit
 from etl import store
 from etl.api import RetryPolicy
 from tests.conftest import make_dataset
-from tests.reliability.helpers import assert_same, group_room_id, run_sync, snapshot
+from tests.reliability.helpers import (
+    assert_same,
+    group_room_id,
+    owned_space,
+    run_sync,
+    snapshot,
+)
 from webex_emulator import Emulator, Faults, Rule
 from webex_emulator.ids import make_id
 
@@ -70,15 +76,9 @@ def tied_space(emu: Emulator, per_ms: int, milliseconds: int) -> tuple[str, list
     ``milliseconds`` milliseconds after the space was created: every slice bound is a tie."""
     ds = emu.dataset
     owner = ds.tokens[emu.token]
-    room_id = make_id("ROOM", str(uuid.uuid4()))
     ids = []
     with ds.lock:
-        ds.rooms[room_id] = {
-            "id": room_id, "title": "Ties", "type": "group", "isLocked": False,
-            "lastActivity": "2024-01-01T00:00:00.100Z", "creatorId": owner,
-            "created": "2024-01-01T00:00:00.000Z",
-        }  # fmt: skip
-        ds.add_membership(ds.membership_for(room_id, owner))
+        room_id = owned_space(ds, owner, "Ties", "2024-01-01T00:00:00.100Z")
         for ms in range(1, milliseconds + 1):
             for n in range(per_ms):
                 message_id = make_id("MESSAGE", str(uuid.uuid4()))

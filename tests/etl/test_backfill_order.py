@@ -35,7 +35,7 @@ from etl.backfill import Backfill, Density, Slice
 from etl.pages import Page, Reader, SpaceMessages, commit
 from etl.paging import PageSize
 from tests.conftest import make_dataset
-from tests.reliability.helpers import FAST
+from tests.reliability.helpers import FAST, owned_space
 from webex_emulator import Emulator
 from webex_emulator.ids import make_id
 
@@ -64,15 +64,9 @@ def space() -> Iterator[tuple[Emulator, str, list[str]]]:
     ds = make_dataset(messages=5, spaces=1, seed=41, hostile_rate=0)
     with Emulator(ds) as emu:
         owner = ds.tokens[emu.token]
-        room = make_id("ROOM", str(uuid.uuid4()))
         ids = [make_id("MESSAGE", str(uuid.uuid4())) for _ in range(MESSAGES)]
         with ds.lock:
-            ds.rooms[room] = {
-                "id": room, "title": "Order", "type": "group", "isLocked": False,
-                "lastActivity": "2024-01-01T02:00:00.000Z", "creatorId": owner,
-                "created": "2024-01-01T00:00:00.000Z",
-            }  # fmt: skip
-            ds.add_membership(ds.membership_for(room, owner))
+            room = owned_space(ds, owner, "Order", "2024-01-01T02:00:00.000Z")
             for age, message_id in enumerate(ids):  # m0 is the newest
                 hour, minute = divmod(MESSAGES - age, 60)
                 created = f"2024-01-01T{hour:02d}:{minute:02d}:00.000Z"

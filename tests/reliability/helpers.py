@@ -14,6 +14,7 @@ import hashlib
 import os
 import sqlite3
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,18 @@ def add_file(ds: DataSet, message: dict, name: str, kind: str, recipe: Recipe) -
 
 def group_room_id(ds: DataSet) -> str:
     return next(r["id"] for r in ds.rooms.values() if r["type"] == "group")
+
+
+def owned_space(ds: DataSet, owner: str, title: str, last_activity: str) -> str:
+    """A new, empty group space created 2024-01-01 by ``owner``, a member: for a test that
+    places its own messages in it. Call it holding ``ds.lock``."""
+    room_id = make_id("ROOM", str(uuid.uuid4()))
+    ds.rooms[room_id] = {
+        "id": room_id, "title": title, "type": "group", "isLocked": False,
+        "lastActivity": last_activity, "creatorId": owner, "created": "2024-01-01T00:00:00.000Z",
+    }  # fmt: skip
+    ds.add_membership(ds.membership_for(room_id, owner))
+    return room_id
 
 
 def _value(name: str, value: Any) -> Any:

@@ -3,25 +3,17 @@ on (chunks of two rows, so the small test space takes many) and off."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
-
-import pytest
 
 from render import bodies, query
 from render.html import write_html
 from render.json import write_json
 from render.page import RenderOptions, build_page
 from tests.render.conftest import SPACE_ID
+from tests.render.forked import FORKS, fresh
 from tests.render.test_text_json import AMSTERDAM, GENERATED
 
 WRITERS = {"json": write_json, "html": write_html}
-FORKS = pytest.mark.skipif(
-    (os.cpu_count() or 1) < 2 or not hasattr(os, "fork") or sys.platform == "darwin",
-    reason="one core, no fork or macOS: render never forks the worker here",
-)
 
 
 def rendered(archive: Path, fmt: str, out: Path, **options: object) -> bytes:
@@ -68,12 +60,7 @@ for fmt in ("json", "html"):
 def test_worker_gives_the_same_bytes(small_archive, tmp_path):
     """Chunks of two rows, so the small test space takes many, in a fresh process: the
     suite's own has threads (emulator, browser), where the worker is never forked."""
-    result = subprocess.run(
-        [sys.executable, "-c", SAME_BYTES, str(small_archive), str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = fresh(SAME_BYTES, str(small_archive), str(tmp_path), timeout=60)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.splitlines() == [
         f"{fmt} {blur} True True" for fmt in ("json", "html") for blur in (False, True)
@@ -102,7 +89,5 @@ print("ok")
 @FORKS
 def test_a_forked_worker_keeps_order_in_a_fresh_process():
     """As `webex-archive render` runs it: one thread, so the worker is forked."""
-    result = subprocess.run(
-        [sys.executable, "-c", ORDER], capture_output=True, text=True, timeout=60
-    )
+    result = fresh(ORDER, timeout=60)
     assert (result.returncode, result.stdout, result.stderr) == (0, "ok\n", "")

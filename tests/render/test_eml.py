@@ -8,11 +8,8 @@ from __future__ import annotations
 import email
 import hashlib
 import json
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 from email import policy
 from pathlib import Path
 
@@ -23,11 +20,8 @@ from render.custody import SUFFIX
 from render.eml import EML_NAME
 from render.mail import boundary
 from tests.render.conftest import SPACE_ID
+from tests.render.forked import FORKS, fresh
 
-FORKS = pytest.mark.skipif(
-    (os.cpu_count() or 1) < 2 or not hasattr(os, "fork") or sys.platform == "darwin",
-    reason="one core, no fork or macOS: render never forks the mail makers here",
-)
 _GENERATED = re.compile(rb'\n "generated_at": "[^"]*",')
 
 
@@ -75,8 +69,7 @@ def test_forked_sinks_give_the_bytes_and_statement_of_one_process(small_archive,
     """In a fresh process (the suite's own may have threads, where nothing forks): batches
     of two messages, so the sinks take turns; mbox and EML, with and without --blur, a new
     folder and one that exists."""
-    command = [sys.executable, "-c", SAME_BYTES, str(small_archive), str(tmp_path)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    result = fresh(SAME_BYTES, str(small_archive), str(tmp_path))
     assert (result.returncode, result.stderr) == (0, "")
     files = {"mbox": 3, "eml": 16}  # mbox: the file, its statement, its record; EML: 14 mails
     assert result.stdout.splitlines() == [
@@ -134,8 +127,7 @@ render_to(archive, "eml", out)
 
 def kill_while_writing(archive: Path, out: Path, forked: bool) -> None:
     mode = "forked" if forked else "alone"
-    result = subprocess.run([sys.executable, "-c", KILLED, str(archive), str(out), mode],
-                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    result = fresh(KILLED, str(archive), str(out), mode)
     assert result.returncode == -9, result.stderr
 
 

@@ -4,9 +4,6 @@ fails the rendering in one line, leaving no temporary file and the other files w
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,12 +14,8 @@ from render.query import RenderError, connect, meta
 from render.rsmf import write_rsmf
 from render.window import Window
 from tests.render.conftest import SPACE_ID
+from tests.render.forked import FORKS, fresh
 from tests.render.test_rsmf import AMSTERDAM, falcon, read_all  # noqa: F401 (a fixture)
-
-FORKS = pytest.mark.skipif(
-    (os.cpu_count() or 1) < 2 or not hasattr(os, "fork") or sys.platform == "darwin",
-    reason="one core, no fork or macOS: render never forks the sink here",
-)
 
 
 def written_bytes(archive: Path, limit: int, blur: bool = False) -> dict[str, bytes]:
@@ -74,10 +67,7 @@ def leftovers(archive: Path) -> list[str]:
 def test_the_sink_writes_the_bytes_this_process_writes(falcon):  # noqa: F811 (the fixture)
     """In a fresh process (the suite's own has threads, where no sink is forked): two
     events a file, two a batch, zips of more than 64 bytes on nameless files; --blur too."""
-    result = subprocess.run(
-        [sys.executable, "-c", SAME_BYTES, str(falcon)], capture_output=True, text=True,
-        timeout=60,
-    )  # fmt: skip
+    result = fresh(SAME_BYTES, str(falcon), timeout=60)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.splitlines() == ["False 16 True", "True 16 True"]
 
@@ -140,7 +130,5 @@ check_failed(archive, broken, before)
 @FORKS
 def test_a_file_the_sink_cannot_write_fails_the_render(falcon):  # noqa: F811 (the fixture)
     """The sink's error is raised here, as in-process: the same exception, the same file."""
-    result = subprocess.run(
-        [sys.executable, "-c", FAILS, str(falcon)], capture_output=True, text=True, timeout=60
-    )
+    result = fresh(FAILS, str(falcon), timeout=60)
     assert (result.returncode, result.stderr, result.stdout) == (0, "", "IsADirectoryError True\n")

@@ -5,13 +5,11 @@ in-process."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.render.test_bodies import FORKS
+from tests.render.forked import FORKS, fresh
 
 # Run in a fresh process: the suite's own has threads (emulator, browser), where render never
 # forks. ``export`` writes the test space's ZIP with a fixed generation time (the ZIP's
@@ -69,12 +67,7 @@ def test_the_workers_give_the_same_zip_byte_for_byte(small_archive, tmp_path):
     """Batches of two messages (threads cut across batches, the thread started in one batch
     ending in the last), with and without --blur, all messages and a window whose thread
     starts are outside it: the whole ZIP is the same bytes."""
-    result = subprocess.run(
-        [sys.executable, "-c", SAME_BYTES, str(small_archive), str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = fresh(SAME_BYTES, str(small_archive), str(tmp_path))
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.splitlines() == ["False True True", "True True True"] * 2
 
@@ -95,12 +88,7 @@ for fork_from in (messages + 1, messages):
 def test_a_worker_is_forked_from_fork_from_messages_in_the_window(small_archive, tmp_path):
     """One message below FORK_FROM: no task leaves this process; at FORK_FROM the entries go
     out in one batch with the last mark, and each day file is asked for by a task of its own."""
-    result = subprocess.run(
-        [sys.executable, "-c", THRESHOLD, str(small_archive), str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = fresh(THRESHOLD, str(small_archive), str(tmp_path))
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.splitlines() == ["1 0", "0 13"]  # 1 batch, 12 day files
 
@@ -129,12 +117,7 @@ for fork_from in (1, 10**9):
 def test_an_error_in_the_worker_is_raised_here_as_in_process(small_archive, tmp_path):
     """An edit time that is no time: the worker's ValueError is raised in this process (the
     space fails in one line, as in-process), the worker is gone and no ZIP is left."""
-    result = subprocess.run(
-        [sys.executable, "-c", FAILURE, str(small_archive), str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = fresh(FAILURE, str(small_archive), str(tmp_path))
     assert (result.returncode, result.stderr) == (0, "")
     message = "Invalid isoformat string: 'not a time'"
     assert result.stdout.splitlines() == [
@@ -169,12 +152,9 @@ def test_render_writes_the_export_from_a_fresh_process(small_archive, tmp_path):
         "sys.argv = ['webex-archive'] + sys.argv[1:]; "
         "runpy.run_module('webex_archive', run_name='__main__')"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", env_code, "-q", "--archive", str(small_archive), "render",
-         "--all", "--format", "slack", "--tz", "Europe/Amsterdam", "--output",
-         str(tmp_path)],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    command = ["render", "--all", "--format", "slack", "--tz", "Europe/Amsterdam"]
+    result = fresh(env_code, "-q", "--archive", str(small_archive), *command,
+                   "--output", str(tmp_path))  # fmt: skip
     assert (result.returncode, result.stderr) == (0, "forked 1\n")
     written = zipfile.ZipFile(next(Path(tmp_path).glob("*.slack.zip")))
     assert written.namelist() == expected.namelist()

@@ -17,6 +17,7 @@ import pytest
 
 from render import worker
 from tests.reliability.processes import running, wait_until
+from tests.render.forked import fresh
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads /proc; the worker's Linux guarantees"
@@ -24,9 +25,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=60
-    )
+    return fresh(script, *args, timeout=60)
 
 
 def test_fork_only_where_safe(monkeypatch):
