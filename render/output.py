@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from webex_layout import atomic_write, check_inside, commit, new_temp, remove_leftovers
+from webex_layout import atomic_write, check_inside, new_temp, remove_leftovers
 
 from .page import Page
 
@@ -36,14 +36,9 @@ def open_binary(path: Path, root: Path) -> Iterator[BinaryIO]:
 
 def begin_binary(path: Path, root: Path) -> tuple[BinaryIO, Path]:
     """``path``'s temporary file (``path`` checked to be inside ``root``) and its name, for a
-    writer that fills it here and has ``finish_binary`` sync and rename it elsewhere (RSMF's
-    threads, whose fsyncs overlap)."""
+    writer that fills it here and has webex_layout's ``commit`` sync and rename it elsewhere
+    (RSMF's threads, whose fsyncs overlap)."""
     return new_temp(check_inside(path, root).parent)
-
-
-def finish_binary(raw: BinaryIO, temp: Path, path: Path) -> None:
-    """``begin_binary``'s file synced, renamed to ``path`` and closed (removed on failure)."""
-    commit(raw, temp, path)
 
 
 def clear_leftovers(page: Page) -> None:

@@ -35,8 +35,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
+from webex_layout import commit
+
 from .json import dumps
-from .output import begin_binary, finish_binary
+from .output import begin_binary
 from .rsmf_message import RSMF_VERSION, Summary, write_rsmf_message
 
 MANIFEST = "rsmf_manifest.json"
@@ -94,7 +96,7 @@ class Zips:
                 raise
         if self.pool is None:
             self.pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="rsmf")
-        self.tasks.append(self.pool.submit(finish_binary, out, temp, summary.path))
+        self.tasks.append(self.pool.submit(commit, out, temp, summary.path))
         while len(self.tasks) > 2 * WORKERS:
             self.tasks.popleft().result()
 
