@@ -48,8 +48,13 @@ SUFFIX = ".custody.json"
 FORMAT, FORMAT_VERSION = "webex-space-archive custody", 1
 _SHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
-# The downloaded attachments and avatars of the messages in a window (``{table}``).
-_REFERENCED = """
+# The downloaded attachments and avatars of the messages in a window (``{table}``), read from
+# whichever side is smaller: the window's rows, each joined to its message and its files
+# (``_BY_ROWS``: a --last window of a few rows), or the space's files and avatars, each
+# looked up among the window's rowids, which SQLite gathers once for ``IN`` (``_BY_FILES``:
+# a window of every message, where the rows are many: 0.85 s → 0.25 s at 100,000 messages
+# and 9,600 files). The ``+`` keeps SQLite from probing the person index once per rowid.
+_BY_ROWS = """
 SELECT f.local_path, f.sha256 FROM {table} AS o JOIN messages AS m ON m.rowid = o.rid
 JOIN files AS f ON f.message_id = m.id
 WHERE f.status = 'downloaded' AND f.local_path IS NOT NULL
@@ -57,6 +62,17 @@ UNION
 SELECT av.local_path, av.sha256 FROM {table} AS o JOIN messages AS m ON m.rowid = o.rid
 JOIN avatars AS av ON av.space_id = :space AND av.person_id = m.person_id
 WHERE :avatars
+ORDER BY 1
+"""
+_BY_FILES = """
+SELECT f.local_path, f.sha256 FROM files AS f JOIN messages AS m ON m.id = f.message_id
+WHERE f.space_id = :space AND f.status = 'downloaded' AND f.local_path IS NOT NULL
+  AND m.rowid IN (SELECT rid FROM {table})
+UNION
+SELECT av.local_path, av.sha256 FROM avatars AS av
+WHERE av.space_id = :space AND :avatars AND EXISTS (
+    SELECT 1 FROM messages AS m WHERE m.person_id = av.person_id
+    AND +m.rowid IN (SELECT rid FROM {table}))
 ORDER BY 1
 """
 # The same for a window of all the space's messages, read without it (an incremental --split
@@ -260,7 +276,7 @@ def _attachments(conn: sqlite3.Connection, archive: Path, folder: Path, page: Pa
     stored path names someone (their path would say the name)."""
     blur = Pseudonyms.build(people_names(conn)) if page.options.blur else None
     avatars = not blur and (page.options.avatar_files or "rsmf" in page.options.formats)
-    sql = _REFERENCED.format(table=table) if table else _REFERENCED_SPACE
+    sql = _referenced(conn, table, page.space["id"]) if table else _REFERENCED_SPACE
     rows = conn.execute(sql,
                         {"space": page.space["id"], "avatars": avatars})  # fmt: skip
     found, withheld = [], 0
@@ -270,6 +286,14 @@ def _attachments(conn: sqlite3.Connection, archive: Path, folder: Path, page: Pa
             continue
         found.append(_entry(folder, archive / local_path, sha256))
     return found, withheld
+
+
+def _referenced(conn: sqlite3.Connection, table: str, space_id: str) -> str:
+    """The statement that reads the attachments of the window ``table`` fastest (the two
+    give the same rows): from its rows when they are fewer than the space's files."""
+    rows = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    files = conn.execute("SELECT count(*) FROM files WHERE space_id = ?", [space_id])
+    return (_BY_FILES if files.fetchone()[0] < rows else _BY_ROWS).format(table=table)
 
 
 def archive_facts(conn: sqlite3.Connection) -> dict:

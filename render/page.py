@@ -23,7 +23,7 @@ from .clock import Clock
 from .events import change_item, interleave, membership_changes
 from .model import Context, Item, Pseudonyms, items
 from .sanitize import clean_inline, redact
-from .stats import statistics
+from .stats import counts, statistics
 from .toc import count_months
 from .window import Window
 
@@ -45,6 +45,7 @@ NAMES = {"eml": "-eml", "slack": ".slack.zip", "seed-json": ".seed.json"}
 HTML_BODIES = {"html", "json", "eml", "mbox"}
 PLAIN_BODIES = {"html", "json", "txt", "eml", "mbox", "slack", "rsmf"}  # html: its search file
 MONTHS = {"html", "txt"}  # the formats that show months (render/model.py's ``sections``)
+STATISTICS = {"html", "json", "txt"}  # the formats that show the statistics block
 BLURRED = BLURRED_FOLDER  # where --blur renderings go (a name the archive keeps for it)
 
 
@@ -182,14 +183,16 @@ def build_page(
                   blur=blur, html=fmt in HTML_BODIES, plain=fmt in PLAIN_BODIES,
                   groups=fmt == "html", months=fmt in MONTHS)  # fmt: skip
     window = window or Window(conn, space["id"], options.filters)
-    stats, toc = _figures(conn, window, figures)
-    stats["top_authors"] = [a | {"name": clean_inline(a["name"])} for a in stats["top_authors"]]
+    stats, toc = _figures(conn, window, figures, fmt in STATISTICS)
+    if "top_authors" in stats:  # the whole statistics block, not only its counts
+        authors = stats["top_authors"]
+        stats["top_authors"] = [a | {"name": clean_inline(a["name"])} for a in authors]
+        stats = _blur_stats(stats, blur) if blur else stats
     members = [
         m | {"name": clean_inline(m["name"] or m["email"] or "unknown")}
         for m in query.members(conn, space["id"])
     ]
     if blur:
-        stats = _blur_stats(stats, blur)
         members = [
             m | {"name": blur.name(m["person_id"]), "email": blur.email(m["person_id"])}
             for m in members
@@ -211,11 +214,18 @@ def build_page(
 
 
 def _figures(
-    conn: sqlite3.Connection, window: Window, figures: tuple[dict, list] | None
+    conn: sqlite3.Connection, window: Window, figures: tuple[dict, list] | None, block: bool
 ) -> tuple[dict, list | None]:
     """The statistics and the contents where they are known (summed from the parts), else
-    the statistics over the window and the contents to count (``_contents``)."""
-    return figures if figures else (statistics(conn, window), None)
+    the statistics over the window and the contents to count (``_contents``); ``block``:
+    the whole statistics block, else only the counts (render/stats.py's ``counts``). Each
+    is computed once per window, whatever the number of formats rendered from it."""
+    if figures:
+        return figures
+    known = window.figures.get(block) or window.figures.get(True)
+    if known is None:
+        known = window.figures[block] = statistics(conn, window) if block else counts(conn, window)
+    return dict(known), None
 
 
 def _contents(window: Window, clock: Clock, toc: list | None) -> list:

@@ -99,6 +99,30 @@ def statistics(conn: sqlite3.Connection, window: Window) -> dict:
 
 _EMPTY = {"count": 0, "bytes": 0, "sized": 0, "downloaded": 0}
 
+# The window's first and last message, read with its rows: with --last, the time from which
+# the window's rows are shown (render/page.py's membership changes, render/rsmf.py's dates).
+_BOUNDS = """
+SELECT min(m.created) AS first_message, max(m.created) AS last_message
+FROM {window} AS win JOIN messages AS m ON m.rowid = win.rid WHERE win.in_window
+"""
+
+
+def counts(conn: sqlite3.Connection, window: Window) -> dict:
+    """The figures every format needs, for those that show no statistics block (all but
+    HTML, JSON and TXT): how many messages the window shows and the archive holds, and with
+    --last the window's first and last message. The whole block reads every message of the
+    window (its mentions, its author): 0.3 s of a 100,000-message export's 4 s, for figures
+    such a format never shows."""
+    figures = {
+        "in_window": conn.execute(
+            f"SELECT count(*) FROM {window.table} WHERE in_window"
+        ).fetchone()[0],
+        "in_archive": conn.execute(f"SELECT {_COUNT}", {"space": window.space_id}).fetchone()[0],
+    }
+    if window.filters.last is not None:
+        figures |= dict(conn.execute(_BOUNDS.format(window=window.table)).fetchone())
+    return figures
+
 # Per part (a temporary table of (part, first, last) display positions): the author rows of
 # _AUTHORS, and the attachments of _FILES, of each part's rows.
 _PART_AUTHORS = """

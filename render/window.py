@@ -131,6 +131,7 @@ class Window:
     ):
         self.conn, self.space_id, self.filters = conn, space_id, filters
         self.table = f"temp.page_window_{next(_NAMES)}"
+        self.figures: dict[bool, dict] = {}  # render/page.py's statistics of it, made once
         last = _LAST if filters.last is not None else ""
         # ``only``: its rows drive the reading (by rowid); ``+`` keeps SQLite from reading
         # the space's index instead, which would visit every message of the space.

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from render import RenderOptions, render_spaces
-from render.custody import SUFFIX, check, verify, write_statement
+from render import query
+from render.custody import _BY_FILES, _BY_ROWS, SUFFIX, check, verify, write_statement
 from render.query import Filters, RenderError
+from render.window import Window
 from tests.render.conftest import PEOPLE, SPACE_ID
 from tests.test_cli import run
 
@@ -250,3 +252,38 @@ def test_a_streamed_statement_is_the_document_json_would_write(tmp_path, count):
     for entry in record["outputs"]:
         data = (folder / entry["path"]).read_bytes()
         assert (entry["sha256"], entry["size"]) == (hashlib.sha256(data).hexdigest(), len(data))
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (Filters(), ["Project Falcon/avatars/alice.png", "Project Falcon/avatars/eve.png",
+                     "Project Falcon/files/Alice Example.txt", "Project Falcon/files/slides.pdf"]),
+        (Filters(last=2), ["Project Falcon/avatars/alice.png"]),  # msg-13, msg-14 and msg-09
+        (Filters(since="2024-03-20T00:00:00.000Z", until="2024-03-21T00:00:00.000Z"),
+         ["Project Falcon/avatars/alice.png", "Project Falcon/files/Alice Example.txt",
+          "Project Falcon/files/slides.pdf"]),
+        (Filters(since="2030-01-01T00:00:00.000Z"), []),
+    ],
+)  # fmt: skip
+def test_both_ways_of_reading_the_attachments_give_the_same_rows(archive, filters, expected):
+    """The window's attachments are read from its rows or from the space's files, whichever
+    are fewer (render/custody.py): both statements must name the same files, whatever the
+    window. Dave's avatar is in the space, but none of his messages is in any window."""
+    with sqlite3.connect(archive / "archive.db") as conn:
+        conn.executemany(
+            "INSERT INTO avatars (space_id, person_id, url, local_path, fetched_at) "
+            "VALUES (?, ?, 'https://avatars.example/a', ?, '2024-04-05')",
+            [(SPACE_ID, pid, f"Project Falcon/avatars/{pid[2:]}.png")
+             for pid in ("p-alice", "p-eve", "p-dave")],
+        )  # fmt: skip
+    conn = query.connect(archive)
+    window = Window(conn, SPACE_ID, filters)
+    found = [
+        conn.execute(sql.format(table=window.table), {"space": SPACE_ID, "avatars": True})
+        for sql in (_BY_ROWS, _BY_FILES)
+    ]
+    by_rows, by_files = ([tuple(row) for row in rows] for rows in found)
+    assert [path for path, _ in by_rows] == expected
+    assert by_files == by_rows
+    conn.close()
