@@ -46,11 +46,12 @@ def stamp(moment: datetime) -> str:
 class _Date:
     """One local calendar date, as the prefixes of the texts that show it."""
 
-    __slots__ = ("iso", "month", "stamp", "when")
+    __slots__ = ("iso", "mail", "month", "stamp", "when")
 
     def __init__(self, day: date):
         weekday = WEEKDAYS[day.weekday()]
         self.iso = f"{day.isoformat()}T"
+        self.mail = f"{weekday}, {day.day:02d} {MONTHS[day.month - 1]} {day.year:04d} "
         self.when = f"{weekday} {day.day} {MONTHS[day.month - 1]} {day:%Y} "
         self.stamp = f"{weekday} {day:%Y-%m-%d} "
         self.month = (day.year, day.month)
@@ -60,13 +61,14 @@ class _Day:
     """One UTC day with a constant offset: ``minutes`` east of UTC, and the local dates
     its times fall on (the day before, the same, the day after)."""
 
-    __slots__ = ("dates", "micros", "minutes", "offset")
+    __slots__ = ("dates", "micros", "minutes", "numeric", "offset")
 
     def __init__(self, start: datetime, local: datetime):
         self.micros = (start - EPOCH) // _MICROSECOND
         offset = local.utcoffset() or timedelta(0)
         self.minutes = offset // timedelta(minutes=1)
         self.offset = local.isoformat()[19:]  # "+01:00", as isoformat writes it
+        self.numeric = self.offset.replace(":", "")  # "+0100", as mail writes it
         day = start.date()
         self.dates = tuple(_Date(day + timedelta(days=n)) for n in (-1, 0, 1))
 
@@ -136,6 +138,17 @@ class Clock:
             return self.local(text).isoformat(timespec="seconds")
         day, local, hour, minute = fast
         return f"{local.iso}{hour}:{minute}:{text[17:19]}{day.offset}"
+
+    def mail(self, text: str) -> str:
+        """``Mon, 04 Mar 2024 14:05:06 +0100``: a mail's Date (RFC 5322), in English."""
+        fast = self._fast(text)
+        if fast is None:
+            moment = self.local(text)
+            iso = moment.isoformat(timespec="seconds")  # an offset to the second: to the minute
+            day = f"{WEEKDAYS[moment.weekday()]}, {iso[8:10]} {MONTHS[moment.month - 1]}"
+            return f"{day} {iso[:4]} {iso[11:19]} {iso[19:22]}{iso[23:25]}"
+        day, local, hour, minute = fast
+        return f"{local.mail}{hour}:{minute}:{text[17:19]} {day.numeric}"
 
     def when(self, text: str) -> str:
         """``Mon 4 Mar 2024 14:05``: for the HTML page."""

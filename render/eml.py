@@ -144,8 +144,7 @@ def _replace_in(page: Page, folder: Path, ledger: Ledger) -> None:
 
 
 def _write_mails(page: Page, folder: str, temps: list[str | None], ledger: Ledger) -> None:
-    """Every mail of the page into ``folder``, by SINKS forked processes for a large space
-    (forked before the items are read, so the bodies' worker can still fork after them),
+    """Every mail of the page into ``folder``, by SINKS forked processes for a large space,
     else here; ``temps``: each process's temporary name (see _Files); their records go into
     ``ledger``."""
     forked = page.stats.get("in_window", 0) >= FORK_FROM and can_fork()

@@ -89,6 +89,7 @@ def change_item(change: Change, ctx: Context) -> Item:
     item.is_reply, item.in_window, item.card, item.deleted_exact = False, True, False, False
     item.created, item.updated, item.deleted = change.time, None, None
     item.author_id, item.body, item.plain, item.files = change.person_id, "", "", []
+    item.source = None
     item.group_start = True
     return item
 

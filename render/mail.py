@@ -25,8 +25,10 @@ their replies still point at them.
 Why it is made this way: a mail costs more CPU than any other format's message (headers,
 encodings, an attachment's base64), so for a large space the mails are made in SINKS forked
 processes (render/worker.py's ``Sink``; render/mbox.py and render/eml.py, which write the
-file and the folder) while this one reads the rows and builds the items, and the bodies'
-worker sanitises on its side. The items go to them ``BATCH`` at a time as ``Source`` tuples,
+file and the folder) while this one reads the rows and builds the items. They make the
+bodies too, from each row's html and text (render/model.py's ``Context.later``): in a worker
+of their own, the texts went twice more between processes, a fourth process on two cores.
+The items go to them ``BATCH`` at a time as ``Source`` tuples,
 which pickle cheaply; each batch carries the first message of the thread it starts inside,
 so any process makes any batch's mails, the same bytes as this process makes them
 (``tasks``, ``Maker``). What many mails share is made once per process (a sender, the
@@ -43,10 +45,10 @@ import operator
 import os
 import re
 from collections.abc import Iterable, Iterator
-from datetime import date
 from typing import NamedTuple
 
 from . import mime
+from .bodies import body
 from .model import Item, attached_path, human_size
 from .page import Page
 from .text import clean_line, clean_text
@@ -77,13 +79,13 @@ class Source(NamedTuple):
     author: str
     email: str
     author_id: str | None
-    body: str
-    plain: str
+    source: tuple[str | None, str | None] | None  # the row's html and text (Item.source)
     card: bool
     files: list[dict]
 
 
 _FIELDS = operator.attrgetter(*Source._fields)  # an Item's Source, as a plain tuple
+_NO_ROW = (None, None)  # the html and text of an item that is no message (a join, a leave)
 Task = tuple[tuple | None, list[tuple]]  # (the thread's first message, BATCH messages)
 
 
@@ -113,21 +115,28 @@ class Maker:
         self.page, self.linesep, self.mbox = page, linesep, linesep == "\n"
         self.heads = _Headers(page, linesep)
         self.lost = mime.unstructured("Re: " + subject_of_lost(page), linesep)
+        blur = page.context.blur
+        self.replacements = blur.replacements if blur else None  # --blur: in the bodies too
 
     def mails(self, start: tuple | None, batch: list[tuple]) -> Iterator[tuple[Source, bytes]]:
         """Each message of the batch with its mail; ``start``: the first message of the
         thread the batch starts inside (None: none), whose subject its replies take. A
-        subject is encoded only when a mail has it: most threads have no reply."""
+        subject is encoded only when a mail has it: most threads have no reply. The bodies
+        are made here, in the process that makes the mails (render/model.py's ``later``):
+        sanitising them in a worker of their own cost their texts two more trips between
+        processes, and a third process on two cores."""
         title, lost, heads, linesep = self.page.title, self.lost, self.heads, self.linesep
-        unstructured = mime.unstructured
+        unstructured, replacements = mime.unstructured, self.replacements
         thread, first, reply = None, "", lost
         if start is not None:
             head = Source._make(start)
-            thread, first, reply = head.id, thread_subject(title, head), ""
+            plain = body(*(head.source or _NO_ROW), replacements, False, True)[1]
+            thread, first, reply = head.id, thread_subject(title, head, plain), ""
         for fields in batch:
             item = Source._make(fields)
+            safe, plain = body(*(item.source or _NO_ROW), replacements, True, True)
             if not item.is_reply:
-                thread, first, reply = item.id, thread_subject(title, item), ""
+                thread, first, reply = item.id, thread_subject(title, item, plain), ""
             if item.kind == "placeholder":
                 continue
             if not item.is_reply:
@@ -136,7 +145,8 @@ class Maker:
                 this = lost
             else:
                 this = reply = reply or unstructured("Re: " + first, linesep)
-            yield item, mail(self.page, item, heads.lines(item, this), linesep, self.mbox)
+            headers = heads.lines(item, this)
+            yield item, mail(self.page, item, safe, plain, headers, linesep, self.mbox)
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -153,11 +163,12 @@ def eml_name(item: Source | Item) -> str:
     return f"{stamp[:8]}T{stamp[8:14]}Z-{_digest(item.id)[:16]}.eml"
 
 
-def thread_subject(title: str, item: Source) -> str:
-    """``[Space title] the first line of the message`` (shortened), or what it holds instead."""
+def thread_subject(title: str, item: Source, plain: str) -> str:
+    """``[Space title] the first line of the message`` (its ``plain`` text, shortened), or
+    what it holds instead."""
     if item.kind == "placeholder":
         return f"[{title}] (earlier message not in the archive)"
-    line = _FIRST_LINE.search(clean_text(item.plain))  # its first line with a non-space
+    line = _FIRST_LINE.search(clean_text(plain))  # its first line with a non-space
     first = clean_line(line.group().strip()) if line else ""
     if len(first) > SUBJECT_LENGTH:
         first = first[: SUBJECT_LENGTH - 1].rstrip() + "…"
@@ -181,10 +192,12 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def mail(page: Page, item: Source, headers: list[str], linesep: str, mbox: bool) -> bytes:
-    """The mail of one archived message; see the module's doc for what goes where."""
-    files, missing = _attachments(page, item)
-    plain, html = body_text(item, missing), _DOCUMENT.format(item.body or "")
+def mail(page: Page, item: Source, safe: str, text: str, headers: list[str], linesep: str,
+         mbox: bool) -> bytes:  # fmt: skip
+    """The mail of one archived message (``safe``: its sanitised HTML, ``text``: its plain
+    text); see the module's doc for what goes where."""
+    files, missing = _attachments(page, item) if item.files else ([], [])
+    plain, html = body_text(text, missing), _DOCUMENT.format(safe)
     names = [clean_line(info["name"]) for info, _ in files]
     mark = boundary(item.id, [plain, html, *names])
     parts = [
@@ -225,7 +238,6 @@ class _Headers:
         self.space = [f"X-Webex-Space-Id: {mime.unstructured(page.space['id'], linesep)}",
                       f"X-Webex-Space-Title: {mime.unstructured(title, linesep)}"]  # fmt: skip
         self.senders: dict[tuple[str, str], str] = {}
-        self.weekdays: dict[str, str] = {}
         self.parent = ("", [""])  # the last thread replied to, and its two header lines
 
     def sender(self, item: Source) -> str:
@@ -257,18 +269,7 @@ class _Headers:
 
     def date(self, created: str | None) -> str:
         """RFC 5322's date in the page's zone, in English whatever the locale."""
-        if not created:
-            return "Thu, 01 Jan 1970 00:00:00 +0000"
-        iso = self.clock.iso(created)  # 2024-03-04T14:05:06+01:00, fast and cached per day
-        weekday = self.weekdays.get(iso[:10])
-        if weekday is None:
-            weekday = self.weekdays[iso[:10]] = _DAYS[date.fromisoformat(iso[:10]).weekday()]
-        month = _MONTHS[int(iso[5:7]) - 1]
-        return f"{weekday}, {iso[8:10]} {month} {iso[:4]} {iso[11:19]} {iso[19:22]}{iso[23:25]}"
-
-
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+        return self.clock.mail(created) if created else "Thu, 01 Jan 1970 00:00:00 +0000"
 
 
 def webex_headers(item: Source, person: bool) -> list[tuple[str, str]]:
@@ -290,9 +291,9 @@ def webex_headers(item: Source, person: bool) -> list[tuple[str, str]]:
     return headers
 
 
-def body_text(item: Source, missing: list[dict]) -> str:
+def body_text(plain: str, missing: list[dict]) -> str:
     """The plain part: the message's text, then a line per file the archive does not hold."""
-    text = clean_text(item.plain).strip("\n")
+    text = clean_text(plain).strip("\n")
     lines = [
         f"[attachment not in the archive: {clean_line(info['name'])} "
         f"({human_size(info.get('size'))}) - {info.get('label') or 'not downloaded'}]"

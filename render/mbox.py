@@ -7,7 +7,7 @@ temporary name (webex_layout's ``atomic_write``).
 
 Why the parts: making the mails is most of the CPU of this format, and one forked process
 making them all was the slowest of the three a large space runs (it, the one that reads the
-rows and builds the items, the bodies' worker). So SINKS forked processes make the mails,
+rows and builds the items). So SINKS forked processes make the mails and their bodies,
 batch and batch about, each into a temporary part file beside the mbox, with each batch's
 size; the batches are then copied into the mbox in order (a read of the page cache). The
 bytes are those one process writes.
@@ -82,8 +82,8 @@ def _write_parts(page: Page, fd: int) -> None:
     """The mails by SINKS forked processes, batch and batch about, each into a temporary
     part file beside the mbox (removed after, or by the next rendering if this one is
     killed) with the size of each batch; then the batches into the mbox ``fd``, in order.
-    One process making all the mails was the slowest of the three (it, this one, the
-    bodies' worker); the copy costs the page cache a read of the mbox."""
+    One process making all the mails was slower than this one; the copy costs the page
+    cache a read of the mbox."""
     with contextlib.ExitStack() as stack:
         parts = [stack.enter_context(_temporary(page.path.parent)) for _ in range(SINKS)]
         sizes = [stack.enter_context(tempfile.TemporaryFile()) for _ in range(SINKS)]

@@ -121,7 +121,10 @@ class Context:
     cost of a message, and the transcript never shows it (the HTML page uses both: the plain
     text goes into its search file). ``groups`` asks for the HTML
     page's author grouping, ``months`` for each item's local month (the HTML and TXT show
-    months; the other formats would pay for it on every message: 3 % of an export's CPU)."""
+    months; the other formats would pay for it on every message: 3 % of an export's CPU).
+    ``later``: no bodies here; each item keeps its row's html and text (``Item.source``) for
+    the writer to make its bodies where it makes the rest of the message (the mail writers:
+    in the processes that make the mails, render/mail.py)."""
 
     zone: tzinfo
     me_org: str | None
@@ -134,6 +137,7 @@ class Context:
     plain: bool = True
     groups: bool = True
     months: bool = True
+    later: bool = False
     clock: Clock = field(init=False)
 
     def __post_init__(self) -> None:
@@ -150,7 +154,7 @@ class Item:
 
     __slots__ = ("author", "author_id", "avatar", "body", "card", "created", "deleted",
                  "deleted_exact", "email", "external", "files", "group_start", "id",
-                 "in_window", "is_reply", "kind", "month", "plain", "thread",
+                 "in_window", "is_reply", "kind", "month", "plain", "source", "thread",
                  "updated")  # fmt: skip
 
     id: str
@@ -170,6 +174,7 @@ class Item:
     avatar: str | None  # a URL or relative path; None: initials
     body: str  # sanitised HTML ("" when the writer does not use it)
     plain: str  # plain text ("" when the writer does not use it)
+    source: tuple[str | None, str | None] | None  # the row's html and text (Context.later)
     card: bool
     files: list[dict]
     group_start: bool  # shows its author (false: grouped under the previous message's)
@@ -188,9 +193,15 @@ def items(rows: Iterable[tuple], ctx: Context) -> Iterator[Item]:
     previous: Item | None = None
     previous_micros = 0
     replacements = ctx.blur.replacements if ctx.blur else None
-    bodies = with_bodies(rows, _BODY_COLUMNS, replacements, ctx.html, ctx.plain)
+    if ctx.later:
+        html_at, text_at = _BODY_COLUMNS
+        bodies = ((row, ("", "")) for row in rows)
+    else:
+        bodies = with_bodies(rows, _BODY_COLUMNS, replacements, ctx.html, ctx.plain)
     for row, (body, plain) in bodies:
         item = _item(row, body, plain, ctx, people)
+        if ctx.later:
+            item.source = (row[html_at], row[text_at])
         if ctx.groups:
             micros = ctx.clock.micros(item.created) if item.created else 0
             item.group_start = _starts_group(previous, item, micros - previous_micros)
@@ -219,7 +230,7 @@ def _item(row: tuple, body: str, plain: str, ctx: Context, people: dict) -> Item
     item.created, item.updated, item.deleted = created, updated, deleted
     item.deleted_exact = bool(exact)
     item.author_id = person_id
-    item.body, item.plain, item.card = body, plain, bool(cards)
+    item.body, item.plain, item.card, item.source = body, plain, bool(cards), None
     item.files = _files(files, ctx) if files else []
     item.group_start = True
     return item
@@ -232,6 +243,7 @@ def placeholder(id_: str, thread: str, month: tuple[int, int] | None) -> Item:
     item.is_reply = item.in_window = item.external = item.card = item.deleted_exact = False
     item.created = item.updated = item.deleted = item.author_id = item.avatar = None
     item.author = item.email = item.body = item.plain = ""
+    item.source = None
     item.files = []
     item.group_start = True
     return item

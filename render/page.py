@@ -42,8 +42,9 @@ FORMATS = (
 NAMES = {"eml": "-eml", "slack": ".slack.zip", "seed-json": ".seed.json"}
 # The formats that show a message's sanitised HTML, and those that show its plain text:
 # making a body is most of the cost of a message, so each format gets only those it uses.
-HTML_BODIES = {"html", "json", "eml", "mbox"}
-PLAIN_BODIES = {"html", "json", "txt", "eml", "mbox", "slack", "rsmf"}  # html: its search file
+HTML_BODIES = {"html", "json"}
+PLAIN_BODIES = {"html", "json", "txt", "slack", "rsmf"}  # html: its search file
+LATER_BODIES = {"eml", "mbox"}  # both bodies, made where the mails are (render/mail.py)
 MONTHS = {"html", "txt"}  # the formats that show months (render/model.py's ``sections``)
 STATISTICS = {"html", "json", "txt"}  # the formats that show the statistics block
 BLURRED = BLURRED_FOLDER  # where --blur renderings go (a name the archive keeps for it)
@@ -181,22 +182,13 @@ def build_page(
                   me_domain=me_email.rsplit("@", 1)[-1].lower() if "@" in me_email else None,
                   output_dir=path.parent, archive_dir=archive, avatars=options.avatars,
                   blur=blur, html=fmt in HTML_BODIES, plain=fmt in PLAIN_BODIES,
-                  groups=fmt == "html", months=fmt in MONTHS)  # fmt: skip
+                  groups=fmt == "html", months=fmt in MONTHS,
+                  later=fmt in LATER_BODIES)  # fmt: skip
     window = window or Window(conn, space["id"], options.filters)
     stats, toc = _figures(conn, window, figures, fmt in STATISTICS)
     if "top_authors" in stats:  # the whole statistics block, not only its counts
-        authors = stats["top_authors"]
-        stats["top_authors"] = [a | {"name": clean_inline(a["name"])} for a in authors]
-        stats = _blur_stats(stats, blur) if blur else stats
-    members = [
-        m | {"name": clean_inline(m["name"] or m["email"] or "unknown")}
-        for m in query.members(conn, space["id"])
-    ]
-    if blur:
-        members = [
-            m | {"name": blur.name(m["person_id"]), "email": blur.email(m["person_id"])}
-            for m in members
-        ]
+        stats = _shown_stats(stats, blur)
+    members = _members(conn, space["id"], blur)
     rows = items(window.rows(avatars=options.avatar_files), ctx)
     changes = _changes(conn, space["id"], options, stats)
     return Page(
@@ -257,6 +249,27 @@ def _changes(conn: sqlite3.Connection, space_id: str, options: RenderOptions, st
     filters = options.filters
     since = filters.since or (stats["first_message"] if filters.last is not None else None)
     return membership_changes(conn, space_id, since, filters.until)
+
+
+def _members(conn: sqlite3.Connection, space_id: str, blur: Pseudonyms | None) -> list[dict]:
+    """The space's members with their names as shown (pseudonyms with --blur)."""
+    members = [
+        m | {"name": clean_inline(m["name"] or m["email"] or "unknown")}
+        for m in query.members(conn, space_id)
+    ]
+    if blur:
+        members = [
+            m | {"name": blur.name(m["person_id"]), "email": blur.email(m["person_id"])}
+            for m in members
+        ]
+    return members
+
+
+def _shown_stats(stats: dict, blur: Pseudonyms | None) -> dict:
+    """The statistics block with its authors' names as shown (pseudonyms with --blur)."""
+    authors = [a | {"name": clean_inline(a["name"])} for a in stats["top_authors"]]
+    stats = stats | {"top_authors": authors}
+    return _blur_stats(stats, blur) if blur else stats
 
 
 def _blur_stats(stats: dict, blur: Pseudonyms) -> dict:

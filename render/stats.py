@@ -123,6 +123,7 @@ def counts(conn: sqlite3.Connection, window: Window) -> dict:
         figures |= dict(conn.execute(_BOUNDS.format(window=window.table)).fetchone())
     return figures
 
+
 # Per part (a temporary table of (part, first, last) display positions): the author rows of
 # _AUTHORS, and the attachments of _FILES, of each part's rows.
 _PART_AUTHORS = """

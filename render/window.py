@@ -132,6 +132,7 @@ class Window:
         self.conn, self.space_id, self.filters = conn, space_id, filters
         self.table = f"temp.page_window_{next(_NAMES)}"
         self.figures: dict[bool, dict] = {}  # render/page.py's statistics of it, made once
+        self._cursors: list[sqlite3.Cursor] = []  # those reading it, closed by close()
         last = _LAST if filters.last is not None else ""
         # ``only``: its rows drive the reading (by rowid); ``+`` keeps SQLite from reading
         # the space's index instead, which would visit every message of the space.
@@ -158,8 +159,7 @@ class Window:
         ``avatars``: with the path of each author's downloaded avatar (else NULL);
         ``ranges``: only the rows at these display positions (1-based, inclusive; the
         parts of a --split page that are written again, render/incremental.py)."""
-        cursor = self.conn.cursor()
-        cursor.row_factory = None
+        cursor = self._cursor()
         params: dict[str, object] = {"space": self.space_id}
         where = ""
         if ranges is not None:
@@ -186,8 +186,7 @@ class Window:
         """The thread anchor times in display order, without the rows: what the table of
         contents counts (render/toc.py) before the page body is written. Rows without an
         anchor (a placeholder's) have no month and are left out."""
-        cursor = self.conn.cursor()
-        cursor.row_factory = None
+        cursor = self._cursor()
         sql = f"SELECT anchor FROM {self.table} WHERE anchor IS NOT NULL ORDER BY seq"
         for (anchor,) in cursor.execute(sql):
             yield anchor
@@ -196,23 +195,18 @@ class Window:
         """The API objects (``raw``) of the window's archived messages, context parents
         included, newest first as the API lists them: the keys are sorted, then the objects
         read by rowid, so no object passes through the sorter."""
-        cursor = self.conn.cursor()
-        cursor.row_factory = None
+        cursor = self._cursor()
         sql = (
             f"SELECT m.raw FROM (SELECT o.rid FROM {self.table} AS o "
             "JOIN messages AS k ON k.rowid = o.rid ORDER BY k.created DESC, k.id DESC "
             "LIMIT -1) AS s JOIN messages AS m ON m.rowid = s.rid"
         )
-        try:  # a writer that fails midway must not leave the statement open: close() drops
-            yield from cursor.execute(sql)  # the table, which SQLite refuses while it is read
-        finally:
-            cursor.close()
+        yield from cursor.execute(sql)
 
     def missing_parents(self) -> Iterator[tuple[str, str, str | None]]:
         """(id, created of its first reply, room type) of each thread start the window needs
         and the archive never had, in the window's order."""
-        cursor = self.conn.cursor()
-        cursor.row_factory = None
+        cursor = self._cursor()
         sql = (
             "SELECT o.missing, (SELECT min(r.created) FROM messages AS r "
             "WHERE r.parent_id = o.missing AND r.space_id = :space), "
@@ -220,10 +214,19 @@ class Window:
             "WHERE r.parent_id = o.missing AND r.space_id = :space LIMIT 1) "
             f"FROM {self.table} AS o WHERE o.rid IS NULL ORDER BY o.seq"
         )
-        try:
-            yield from cursor.execute(sql, {"space": self.space_id})
-        finally:
-            cursor.close()
+        yield from cursor.execute(sql, {"space": self.space_id})
+
+    def _cursor(self) -> sqlite3.Cursor:
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        self._cursors.append(cursor)
+        return cursor
 
     def close(self) -> None:
+        """Drop the table; first close every cursor that reads it: a writer that failed
+        midway leaves its rows' cursor open, and SQLite refuses to drop a table being read
+        ("database table is locked"), an error that would hide the writer's own."""
+        for cursor in self._cursors:
+            cursor.close()
+        self._cursors.clear()
         self.conn.execute(f"DROP TABLE IF EXISTS {self.table}")

@@ -165,7 +165,8 @@ def make_item(**fields: object) -> Item:
     values = {"id": "m", "kind": "message", "is_reply": False, "in_window": True, "thread": "m",
               "created": None, "updated": None, "deleted": None, "month": None, "author": "a",
               "email": "", "author_id": "p", "external": False, "avatar": None, "body": "",
-              "plain": "", "card": False, "files": [], "group_start": True}  # fmt: skip
+              "plain": "", "card": False, "files": [], "group_start": True,
+              "source": None}  # fmt: skip
     assert set(fields) <= set(values), set(fields) - set(values)
     item = Item()
     for name, value in (values | fields).items():

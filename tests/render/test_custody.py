@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from render import RenderOptions, render_spaces
-from render import query
+from render import RenderOptions, query, render_spaces
 from render.custody import _BY_FILES, _BY_ROWS, SUFFIX, check, verify, write_statement
 from render.query import Filters, RenderError
 from render.window import Window

@@ -73,7 +73,7 @@ def test_rows_become_items_column_by_column(tmp_path: Path):
          "deleted_exact": False, "month": (2024, 3), "author": "", "email": "",
          "author_id": None, "external": False,
          "avatar": None, "body": "", "plain": "", "card": False, "files": [],
-         "group_start": True},
+         "group_start": True, "source": None},
         {"id": "m2", "kind": "message", "is_reply": True, "in_window": True, "thread": "m1",
          "created": "2024-03-01T10:00:00.000Z", "updated": "2024-03-01T10:05:00.000Z",
          "deleted": "2024-03-02T00:00:00.000Z", "deleted_exact": True, "month": (2024, 3),
@@ -83,8 +83,14 @@ def test_rows_become_items_column_by_column(tmp_path: Path):
          "files": [{"name": "a.png", "size": 2048, "size_text": "2.0 KB",
                     "content_type": "image/png", "image": True, "href": "../s/files/a.png",
                     "label": "", "local_path": "s/files/a.png"}],
-         "group_start": True},
+         "group_start": True, "source": None},
     ]  # fmt: skip
+    ctx.later = True  # the writer makes the bodies (the mails): the row's html and text kept
+    got = list(items([lost, message], ctx))
+    assert [(i.body, i.plain, i.source) for i in got] == [
+        ("", "", (None, None)),
+        ("", "", (None, "hello")),
+    ]
 
 
 def test_months_are_compared_by_year_and_month():

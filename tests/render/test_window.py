@@ -116,3 +116,21 @@ def test_the_rows_columns_are_named_as_the_model_reads_them(tmp_path: Path, avat
         assert len(cursor.fetchall()) == 15  # 14 messages and one placeholder
     finally:
         conn.close()
+
+
+def test_a_window_read_halfway_still_closes(tmp_path: Path) -> None:
+    """A writer that fails midway leaves its readers of the window open (generators not yet
+    closed): closing the window closes them first, so that dropping its table does not fail
+    with "database table is locked", an error that would hide the writer's own."""
+    archive = tangled_archive(tmp_path / "archive")
+    conn = query.connect(archive)
+    window = Window(conn, SPACE_ID, Filters())
+    readers = [window.rows(), window.anchors(), window.raw_newest_first(),
+               window.missing_parents()]  # fmt: skip
+    for reader in readers:
+        next(reader)  # each holds its statement open, halfway through
+    window.close()
+    assert conn.execute(f"SELECT count(*) FROM sqlite_temp_master WHERE name = "
+                        f"'{window.table.removeprefix('temp.')}'").fetchone()[0] == 0  # fmt: skip
+    with pytest.raises(sqlite3.ProgrammingError, match="closed cursor"):
+        next(readers[0])  # what is left of a closed window is not read
