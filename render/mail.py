@@ -192,7 +192,7 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def mail(page: Page, item: Source, safe: str, text: str, headers: list[str], linesep: str,
+def mail(page: Page, item: Source, safe: str, text: str, headers: str, linesep: str,
          mbox: bool) -> bytes:  # fmt: skip
     """The mail of one archived message (``safe``: its sanitised HTML, ``text``: its plain
     text); see the module's doc for what goes where."""
@@ -200,17 +200,14 @@ def mail(page: Page, item: Source, safe: str, text: str, headers: list[str], lin
     plain, html = body_text(text, missing), _DOCUMENT.format(safe)
     names = [clean_line(info["name"]) for info, _ in files]
     mark = boundary(item.id, [plain, html, *names])
-    parts = [
-        mime.text_part("plain", plain, linesep, mbox),
-        mime.text_part("html", html, linesep, mbox),
-    ]
-    body = mime.multipart("alternative", parts, f"{mark}_1", linesep)
+    body = mime.alternative(plain, html, f"{mark}_1", linesep, mbox)
     if files:
         attached = [mime.attachment_part(info.get("content_type"), name, data, linesep)
                     for (info, data), name in zip(files, names, strict=True)]  # fmt: skip
         body = mime.multipart("mixed", [body, *attached], f"{mark}_0", linesep)
-    lines = [*headers, "MIME-Version: 1.0", *body[0], "", body[1], ""]
-    return linesep.join(lines).encode("ascii")
+    (kind,), content = body
+    sep = linesep
+    return f"{headers}{sep}MIME-Version: 1.0{sep}{kind}{sep}{sep}{content}{sep}".encode("ascii")
 
 
 def boundary(webex_id: str, texts: list[str]) -> str:
@@ -219,8 +216,8 @@ def boundary(webex_id: str, texts: list[str]) -> str:
     (which has no ``_``), so it is checked only against the texts a mail holds as they are
     (the 7bit parts, the file names): one a text holds (an edit can quote its own message's
     boundary) gives way to a digest of the id and a count."""
-    seed, count = _digest(webex_id)[:40], 0
-    while any(seed in text for text in texts):
+    seed, count, joined = _digest(webex_id)[:40], 0, "\0".join(texts)  # no \0 in a seed
+    while seed in joined:
         count += 1
         seed = _digest(f"{webex_id}\n{count}")[:40]
     return f"=_{seed}"
@@ -235,10 +232,12 @@ class _Headers:
         self.person = not page.options.blur  # with --blur, no person id
         title = clean_line(page.title)
         self.to = f"To: {mime.group(title, linesep)}"
-        self.space = [f"X-Webex-Space-Id: {mime.unstructured(page.space['id'], linesep)}",
-                      f"X-Webex-Space-Title: {mime.unstructured(title, linesep)}"]  # fmt: skip
+        self.space = (
+            f"X-Webex-Space-Id: {mime.unstructured(page.space['id'], linesep)}"
+            f"{linesep}X-Webex-Space-Title: {mime.unstructured(title, linesep)}"
+        )
         self.senders: dict[tuple[str, str], str] = {}
-        self.parent = ("", [""])  # the last thread replied to, and its two header lines
+        self.parent = ("", "")  # the last thread replied to, and its two header lines
 
     def sender(self, item: Source) -> str:
         key = (item.author, item.email)
@@ -249,23 +248,24 @@ class _Headers:
             line = self.senders[key] = f"From: {value}"
         return line
 
-    def lines(self, item: Source, subject: str) -> list[str]:
+    def lines(self, item: Source, subject: str) -> str:
+        """The mail's header lines, up to its MIME headers, joined."""
+        sep = self.linesep
         lines = [self.sender(item), self.to, f"Subject: {subject}",
                  f"Date: {self.date(item.created)}",
                  f"Message-ID: {message_id(item.id)}"]  # fmt: skip
         if item.is_reply:
             if self.parent[0] != item.thread:
                 parent = message_id(item.thread)
-                self.parent = (item.thread, [f"In-Reply-To: {parent}", f"References: {parent}"])
-            lines += self.parent[1]
-        lines += self.space
+                self.parent = (item.thread, f"In-Reply-To: {parent}{sep}References: {parent}")
+            lines.append(self.parent[1])
+        lines.append(self.space)
         headers = webex_headers(item, self.person)
         if mime.is_word("".join([value for _, value in headers])):  # ids and times: as they are
             lines += [f"{name}: {value}" for name, value in headers]
         else:
-            linesep = self.linesep
-            lines += [f"{name}: {mime.unstructured(value, linesep)}" for name, value in headers]
-        return lines
+            lines += [f"{name}: {mime.unstructured(value, sep)}" for name, value in headers]
+        return sep.join(lines)
 
     def date(self, created: str | None) -> str:
         """RFC 5322's date in the page's zone, in English whatever the locale."""
@@ -294,6 +294,8 @@ def webex_headers(item: Source, person: bool) -> list[tuple[str, str]]:
 def body_text(plain: str, missing: list[dict]) -> str:
     """The plain part: the message's text, then a line per file the archive does not hold."""
     text = clean_text(plain).strip("\n")
+    if not missing:
+        return f"{text}\n"
     lines = [
         f"[attachment not in the archive: {clean_line(info['name'])} "
         f"({human_size(info.get('size'))}) - {info.get('label') or 'not downloaded'}]"

@@ -106,18 +106,28 @@ def content_type(kind: str | None) -> str:
     return kind if _TOKEN.fullmatch(kind) else "application/octet-stream"
 
 
-def text_part(subtype: str, text: str, linesep: str, mbox: bool) -> tuple[list[str], str]:
-    """(headers, body) of a text part: 7bit if ASCII with short lines, else base64. In an
+def text_body(text: str, linesep: str, mbox: bool) -> tuple[str, str]:
+    """(encoding, body) of a text part: 7bit if ASCII with short lines, else base64. In an
     mbox, a 7bit line starting ``From `` gets a ``>`` (the mbox's own quoting)."""
     if text.isascii() and "\r" not in text and not _LONG_LINE.search(text):
         if mbox and "From " in text:
             text = "\n".join(">" + x if x.startswith("From ") else x for x in text.split("\n"))
-        encoding, body = "7bit", text if linesep == "\n" else text.replace("\n", linesep)
-    else:
-        encoding, body = "base64", _base64(text.encode("utf-8", "replace"), linesep)
-    headers = [f'Content-Type: text/{subtype}; charset="utf-8"',
-               f"Content-Transfer-Encoding: {encoding}"]  # fmt: skip
-    return headers, body
+        return "7bit", text if linesep == "\n" else text.replace("\n", linesep)
+    return "base64", _base64(text.encode("utf-8", "replace"), linesep)
+
+
+def alternative(plain: str, html: str, boundary: str, linesep: str,
+                mbox: bool) -> tuple[list[str], str]:  # fmt: skip
+    """(headers, body) of the ``multipart/alternative`` of a plain and an HTML text part:
+    what ``multipart`` makes of the two parts, in one string (every mail has one)."""
+    plain_encoding, plain = text_body(plain, linesep, mbox)
+    html_encoding, html = text_body(html, linesep, mbox)
+    sep, mark = linesep, f"--{boundary}"
+    body = (f'{mark}{sep}Content-Type: text/plain; charset="utf-8"{sep}'
+            f"Content-Transfer-Encoding: {plain_encoding}{sep}{sep}{plain}{sep}"
+            f'{mark}{sep}Content-Type: text/html; charset="utf-8"{sep}'
+            f"Content-Transfer-Encoding: {html_encoding}{sep}{sep}{html}{sep}{mark}--")  # fmt: skip
+    return [f'Content-Type: multipart/alternative; boundary="{boundary}"'], body
 
 
 def attachment_part(kind: str | None, name: str, data: bytes, linesep: str) -> tuple[list, str]:

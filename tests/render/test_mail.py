@@ -304,18 +304,33 @@ def test_names_text_and_files_beyond_ascii_read_back_exactly(archive):
 
 
 def test_text_parts_are_7bit_only_when_mail_allows_it():
-    from render.mime import text_part
+    from render.mime import text_body
 
-    assert text_part("plain", "x" * 998 + "\nok", "\r\n", False) == (
-        ['Content-Type: text/plain; charset="utf-8"', "Content-Transfer-Encoding: 7bit"],
-        "x" * 998 + "\r\nok",
-    )
+    assert text_body("x" * 998 + "\nok", "\r\n", False) == ("7bit", "x" * 998 + "\r\nok")
     for text in ("x" * 999, "caf\u00e9", "a\rb"):  # too long a line, not ASCII, a bare CR
-        headers, body = text_part("plain", text, "\r\n", False)
-        assert headers[1] == "Content-Transfer-Encoding: base64"
+        encoding, body = text_body(text, "\r\n", False)
+        assert encoding == "base64"
         assert base64.b64decode(body.replace("\r\n", "")).decode() == text
-    quoted = text_part("plain", "From me\nnot From you\nFrom", "\n", True)[1]
+    quoted = text_body("From me\nnot From you\nFrom", "\n", True)[1]
     assert quoted == ">From me\nnot From you\nFrom"
+
+
+@pytest.mark.parametrize("linesep", ["\n", "\r\n"])
+def test_the_alternative_part_is_the_multipart_of_its_two_text_parts(linesep):
+    """``alternative`` writes in one string what ``multipart`` makes of the two parts."""
+    from render.mime import alternative, multipart, text_body
+
+    plain, html = "From here\ncaf\u00e9", "<p>ok</p>\nFrom there"
+    parts = []
+    for subtype, text in (("plain", plain), ("html", html)):
+        encoding, body = text_body(text, linesep, True)
+        parts.append(([f'Content-Type: text/{subtype}; charset="utf-8"',
+                       f"Content-Transfer-Encoding: {encoding}"], body))  # fmt: skip
+    assert alternative(plain, html, "=_b", linesep, True) == multipart(
+        "alternative", parts, "=_b", linesep
+    )
+    assert [headers[1] for headers, _ in parts] == [
+        "Content-Transfer-Encoding: base64", "Content-Transfer-Encoding: 7bit"]  # fmt: skip
 
 
 def folder_bytes(folder: Path) -> dict[str, bytes]:
