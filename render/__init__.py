@@ -14,31 +14,42 @@ months that changed (changes.py: which, from the archive's record of changes).
 
 from __future__ import annotations
 
+import importlib
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from webex_layout import UnsafePath
 
 from . import query
 from .custody import Ledger, write_custody
-from .eml import write_eml
-from .home import write_home
-from .html import write_html
-from .json import write_json
 from .manifest import tidy
-from .mbox import write_mbox
 from .output import clear_leftovers
 from .page import FORMATS, RenderOptions, build_page, home_path, writes_into_archive
 from .progress import Feedback, Progress, Silent, empty_notice
 from .query import Filters, RenderError
-from .rsmf import write_rsmf
 from .search_index import index_path
-from .seed_json import write_seed_json
-from .slack import write_slack
-from .split import prepare as split_prepare
-from .split import write_split
-from .text import write_text
 from .window import Window
+
+# Each format's writer (module, function), imported when a rendering asks for that format:
+# the HTML writer brings jinja2 and its page's modules, which an mbox export never uses, and
+# a start is part of every rendering's time.
+WRITERS = {
+    "html": ("html", "write_html"),
+    "json": ("json", "write_json"),
+    "txt": ("text", "write_text"),
+    "eml": ("eml", "write_eml"),
+    "mbox": ("mbox", "write_mbox"),
+    "slack": ("slack", "write_slack"),
+    "seed-json": ("seed_json", "write_seed_json"),
+    "rsmf": ("rsmf", "write_rsmf"),
+}
+
+
+def _writer(fmt: str) -> Callable:
+    module, function = WRITERS[fmt]
+    return getattr(importlib.import_module(f".{module}", __name__), function)
+
 
 __all__ = [
     "FORMATS",
@@ -64,16 +75,7 @@ def render_spaces(
     ``feedback`` hears how far each space is, and which spaces the filters left empty (their
     pages are written all the same: an empty window is an answer, not an error)."""
     feedback = feedback or Silent()
-    writers = {
-        "html": write_html,
-        "json": write_json,
-        "txt": write_text,
-        "eml": write_eml,
-        "mbox": write_mbox,
-        "slack": write_slack,
-        "seed-json": write_seed_json,
-        "rsmf": write_rsmf,
-    }
+    writers = {fmt: _writer(fmt) for fmt in options.formats}
     conn = query.connect(archive)
     try:
         chosen = query.find_spaces(conn, spaces, everything)
@@ -110,6 +112,8 @@ def _write_home(
     one line, or []."""
     if not writes_into_archive(archive, options.output):
         return []
+    from .home import write_home  # the HTML writer's modules: see WRITERS
+
     try:
         write_home(conn, archive, options, counted)
     except (OSError, sqlite3.Error, UnsafePath) as error:
@@ -131,7 +135,8 @@ def _render_one(
     outputs: list[Path] = []  # its files, written or (--split parts) kept as they were
     known: dict[Path, str] = {}  # the sha256 of the --split parts' files, where known
     ledgers: dict[Path, Ledger] = {}  # what a writer of a folder of files wrote (EML)
-    loaded = split_prepare(conn, archive, space, options)  # the months that changed, or None
+    split = importlib.import_module(".split", __name__) if options.split != "none" else None
+    loaded = split.prepare(conn, archive, space, options) if split else None  # months changed
     window = loaded.window if loaded else Window(conn, space["id"], options.filters)
     try:
         page = None
@@ -142,17 +147,17 @@ def _render_one(
             counted[space["id"]] = page.stats["in_archive"]
             clear_leftovers(page)
             if fmt == "html" and options.split != "none":
-                split = write_split(page, loaded)
-                if split is None:  # the incremental reading cannot vouch for a part
+                parts = split.write_split(page, loaded)
+                if parts is None:  # the incremental reading cannot vouch for a part
                     window.close()
                     window, loaded = Window(conn, space["id"], options.filters), None
                     page = build_page(conn, archive, space, options, fmt, meta, window)
-                    split = write_split(progress.follow(page))
-                    assert split is not None
-                tidy(page, fmt, split.files, split.built, split.cache)
-                known = split.known
-                written.extend(split.written)
-                outputs.extend(split.files)
+                    parts = split.write_split(progress.follow(page))
+                    assert parts is not None
+                tidy(page, fmt, parts.files, parts.built, parts.cache)
+                known = parts.known
+                written.extend(parts.written)
+                outputs.extend(parts.files)
             else:
                 listed = writers[fmt](page)  # a writer of several files (rsmf) lists them
                 if isinstance(listed, Ledger):  # a folder's writer (EML) says what is in it

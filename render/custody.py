@@ -38,11 +38,11 @@ from typing import IO
 
 from webex_layout import atomic_write
 
-from .html import VERSION
 from .manifest import PARTS
 from .model import Pseudonyms
 from .page import Page
 from .query import RenderError, people_names
+from .version import VERSION
 
 SUFFIX = ".custody.json"
 FORMAT, FORMAT_VERSION = "webex-space-archive custody", 1

@@ -25,12 +25,13 @@ from webex_layout import atomic_write, check_inside, remove_leftovers
 
 from . import query
 from .clock import parse_utc, when
-from .html import VERSION, environment, href
+from .html import environment, href
 from .manifest import SUFFIX, read_manifest
 from .model import Pseudonyms, human_size
 from .page import FORMATS, RenderOptions, blurred_title, default_path, home_path
 from .sanitize import clean_inline
 from .search_index import index_path
+from .version import VERSION
 
 # Per space: its messages, first and last (the space-order index alone), and current members.
 # The spaces just rendered (``:known``, their ids) were counted by their statistics in the same

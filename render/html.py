@@ -11,7 +11,6 @@ import functools
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import tzinfo
-from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import quote
 
 import jinja2
@@ -25,11 +24,7 @@ from .page import Page
 from .sanitize import strip_unsafe
 from .search_index import SearchIndex, index_path
 from .toc import anchor, years
-
-try:
-    VERSION = version("webex-space-archive")
-except PackageNotFoundError:
-    VERSION = "dev"
+from .version import VERSION
 
 
 def href(path: str) -> str:

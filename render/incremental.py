@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .clock import Clock, archive_form
-from .html import VERSION
 from .page import Page
 from .query import SCHEMA_VERSION
+from .version import VERSION
 
 NO_MONTH = (1970, 1)  # what render/model.py's sections() give rows without an anchor
 

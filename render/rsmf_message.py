@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from .clock import parse_utc
-from .html import VERSION
+from .version import VERSION
 
 RSMF_VERSION = "2.0.0"
 GENERATOR = f"webex-space-archive {VERSION}"
