@@ -7,6 +7,7 @@ import base64
 import email
 import json
 import mailbox
+import os
 import time
 from email import policy
 from pathlib import Path
@@ -392,3 +393,25 @@ def test_a_header_value_without_spaces_is_kept_as_it_is(value):
     parsed = email.message_from_bytes(f"X-Test: {folded}\r\n\r\n".encode(),
                                       policy=policy.default)  # fmt: skip
     assert parsed["X-Test"] == value
+
+
+@pytest.mark.parametrize("kernel", [True, False], ids=["copy_file_range", "read-write"])
+def test_a_part_is_copied_into_the_mbox_whole_or_the_render_fails(tmp_path, monkeypatch, kernel):
+    """The parts' batches go into the mbox by the kernel's copy where it can, else read and
+    written (another system, another file system): the same bytes from each file's position;
+    a part shorter than its recorded size is an error, never a short mbox."""
+    from render.mbox import _copy
+
+    if not kernel:
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    source, target = tmp_path / "part", tmp_path / "mbox"
+    source.write_bytes(b"skipped|" + bytes(range(256)) * 5000)
+    with open(source, "rb") as part, open(target, "wb") as out:
+        out.write(b"head|")
+        out.flush()
+        part.seek(8)
+        _copy(part.fileno(), out.fileno(), 256 * 4000)
+        _copy(part.fileno(), out.fileno(), 256)
+        with pytest.raises(OSError, match="ended before its recorded size"):
+            _copy(part.fileno(), out.fileno(), 256 * 1000)
+    assert target.read_bytes()[: 5 + 256 * 4001] == b"head|" + bytes(range(256)) * 4001
