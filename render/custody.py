@@ -109,8 +109,8 @@ class Ledger:
 
     def __init__(self) -> None:
         self.db = sqlite3.connect("")  # a private temporary file, gone when closed
-        self.db.execute("CREATE TABLE files (name BLOB PRIMARY KEY, sha256 TEXT, size INTEGER,"
-                        " seen INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID")  # fmt: skip
+        self.db.execute("CREATE TABLE files (name BLOB PRIMARY KEY, sha256 TEXT, size INTEGER)"
+                        " WITHOUT ROWID")  # fmt: skip
 
     def load(self, records: IO[bytes]) -> None:
         """Lines of ``name TAB sha256 TAB size`` (the writer's records)."""
@@ -248,12 +248,16 @@ def _sorted_files(folder: Path, ledger: Ledger) -> Iterator[tuple[str, Facts | N
     gives). A name in the ledger that is no regular file of the folder now is not listed."""
     db = ledger.db
     try:
+        # The folder's names in a table of their own, then sorted and joined to the
+        # ledger's: marking each name in the ledger cost an upsert a mail (1 s at 100,000),
+        # a table sorted as they went in 0.6 s.
         with os.scandir(folder) as entries, db:
-            db.executemany("INSERT INTO files (name, seen) VALUES (?, 1) "
-                           "ON CONFLICT (name) DO UPDATE SET seen = 1", (
+            db.execute("CREATE TABLE listed (name BLOB)")
+            db.executemany("INSERT INTO listed VALUES (?)", (
                 (os.fsencode(entry.name),) for entry in entries
                 if entry.is_file(follow_symlinks=False)))  # fmt: skip
-        rows = db.execute("SELECT name, sha256, size FROM files WHERE seen ORDER BY name")
+        rows = db.execute("SELECT l.name, f.sha256, f.size FROM listed AS l "
+                          "LEFT JOIN files AS f ON f.name = l.name ORDER BY l.name")  # fmt: skip
         for name, digest, size in rows:
             yield os.fsdecode(name), (digest, size) if digest else None
     finally:
