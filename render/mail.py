@@ -49,8 +49,10 @@ from typing import NamedTuple
 
 from . import mime
 from .bodies import body
+from .events import KINDS, change_line
 from .model import Item, attached_path, human_size
 from .page import Page
+from .sanitize import text_html
 from .text import clean_line, clean_text
 
 DOMAIN = "webex-archive.invalid"  # Message-IDs are ours, not Webex's: a domain that is no one's
@@ -134,7 +136,11 @@ class Maker:
             thread, first, reply = head.id, thread_subject(title, head, plain), ""
         for fields in batch:
             item = Source._make(fields)
-            safe, plain = body(*(item.source or _NO_ROW), replacements, True, True)
+            if item.kind in KINDS:  # a member joined or left (--events): that is its text
+                plain = change_line(item)
+                safe = text_html(plain)
+            else:
+                safe, plain = body(*(item.source or _NO_ROW), replacements, True, True)
             if not item.is_reply:
                 thread, first, reply = item.id, thread_subject(title, item, plain), ""
             if item.kind == "placeholder":

@@ -415,3 +415,21 @@ def test_a_part_is_copied_into_the_mbox_whole_or_the_render_fails(tmp_path, monk
         with pytest.raises(OSError, match="ended before its recorded size"):
             _copy(part.fileno(), out.fileno(), 256 * 1000)
     assert target.read_bytes()[: 5 + 256 * 4001] == b"head|" + bytes(range(256)) * 4001
+
+
+@pytest.mark.parametrize("blur", [False, True])
+def test_a_member_joining_or_leaving_is_a_mail_that_says_so(archive, blur):
+    """--events: each join and leave is a mail at its time, from that person, whose subject
+    and text say what happened (pseudonyms with --blur)."""
+    path = render(archive, "mbox", Filters(), events=True, blur=blur)
+    changes = [m for m in mailbox.mbox(path) if not m["X-Webex-Message-Id"].startswith("msg")]
+    dave = "Person 4" if blur else "Dave Departed"
+    assert [(m["X-Webex-Message-Id"], m["Subject"]) for m in changes][-2:] == [
+        ("joined-mem-p-mara",
+         f"[Project Falcon] {'Person 6' if blur else 'Mara Meijer'} joined the space"),
+        ("left-mem-p-dave", f"[Project Falcon] {dave} left the space"),
+    ]  # fmt: skip
+    plain, html = (part.get_payload(decode=True).decode() for part in changes[-1].get_payload())
+    assert plain == f"{dave} left the space\n"
+    assert f"<body>\n{dave} left the space\n</body>" in html
+    assert len(changes) == 7 and changes[-1]["From"].startswith(f"{dave} <")
