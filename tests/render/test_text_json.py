@@ -20,6 +20,7 @@ from render.json import write_json
 from render.page import RenderOptions, build_page
 from render.query import Filters
 from render.text import clean_line, write_text
+from render.window import Window
 from tests.render.conftest import ME, PEOPLE, SPACE_ID
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -333,3 +334,24 @@ def test_blur_hides_person_ids_in_json(small_archive):
     doc = document(small_archive, Filters(), blur=True)
     assert {m["author"]["id"] for m in flat(doc) if m["author"]} == {None}
     assert {m["id"] for m in doc["members"]} == {None}
+
+
+@pytest.mark.parametrize(("filters", "in_window", "shown"), FILTER_CASES)
+def test_formats_without_a_statistics_block_get_its_counts(small_archive, filters, in_window,
+                                                           shown):  # fmt: skip
+    """The formats that show no statistics block (mbox, RSMF …) get only its counts, the
+    same as the block's, and with --last the window's first and last message (where the
+    membership changes and RSMF's dates start). The block is made once per window: the
+    page of a second format that shows it gets the same figures."""
+    conn = query.connect(small_archive)
+    [space] = query.find_spaces(conn, [SPACE_ID], False)
+    meta, options = query.meta(conn), RenderOptions(filters=filters)
+    window = Window(conn, SPACE_ID, filters)
+    counts = build_page(conn, small_archive, space, options, "mbox", meta, window).stats
+    block = build_page(conn, small_archive, space, options, "json", meta, window).stats
+    bounds = ("first_message", "last_message") if filters.last is not None else ()
+    assert set(counts) == {"in_window", "in_archive", *bounds}
+    assert counts == {key: block[key] for key in counts} and counts["in_window"] == in_window
+    assert build_page(conn, small_archive, space, options, "txt", meta, window).stats == block
+    assert list(window.figures) == [False, True]  # each made once
+    conn.close()
