@@ -30,7 +30,7 @@ import contextlib
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from webex_layout import check_inside
@@ -59,6 +59,7 @@ _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}")
 BATCH = 200  # events per command to the zips: one encoding, one compressed write
 FORK_FROM = 2000  # messages in the window from which the sink is worth its fork
 Send = Callable[..., None]  # ``Zips`` here, or a sink's ``submit``: (command, *args)
+Attached = Sequence[tuple[dict, Path]]  # the files of an event: (what the item says, file)
 
 
 def write_rsmf(page: Page, limit: int = MAX_EVENTS) -> list[Path]:
@@ -116,6 +117,8 @@ class _Slices:
         self.start: dict | None = None  # the event of the current thread's first message
         self.missing: str | None = None  # a thread start the archive never had
         self.people: dict[str, tuple] = {}  # participant id -> (person id, name, email)
+        self.whos: dict[tuple, str] = {}  # (person id, name, email) -> participant id
+        self.space_id = page.space["id"]
         self.joins = self._memberships(page)
 
     def _memberships(self, page: Page) -> dict[str, list[tuple[str, str, dict]]]:
@@ -130,36 +133,41 @@ class _Slices:
         return by_day
 
     def _day(self, created: str) -> str:
-        return (self.page.clock.iso(created) or "")[:10]
+        return self.page.clock.date(created)
 
     def add(self, item: Item) -> None:
         if item.kind == "placeholder":
             self.missing, self.thread, self.start = item.id, None, None  # replies start anew
             return
-        new_thread = not (item.is_reply and item.thread == self.thread)
+        is_reply = item.is_reply
+        new_thread = not (is_reply and item.thread == self.thread)
         if new_thread:
             self.thread, self.start = item.thread, None
             day = self._day(item.created or "")
             if self.current is None or day != self.current.day:
                 self._open(day)
-        event, files = self._event(item)
+        event, files = self._event(item, is_reply)
         self._put(event, files)
-        if new_thread and not item.is_reply:
+        if new_thread and not is_reply:
             self.start = event
 
-    def _event(self, item: Item) -> tuple[dict, list[tuple[dict, Path]]]:
+    def _event(self, item: Item, is_reply: bool) -> tuple[dict, Attached]:
         """The event of ``item`` in the current file, and the files it attaches."""
         assert self.current is not None
         who = self._who(item.author_id, item.author, item.email or None)
-        event = message_event(item, self.page.space["id"], who, self.me)
-        if item.is_reply and item.thread == self.missing:
+        event = message_event(item, self.space_id, who, self.me)
+        if is_reply and item.thread == self.missing:
             del event["parent"]  # it would name an event no manifest has
             lost = f"a message the archive does not have ({item.thread})"
             event.setdefault("custom", []).append({"name": "Reply to", "value": lost})
         if item.updated:
             event["edits"] = self.revisions.edits(item, who)
+        return event, self._attach(event, item.files) if item.files else ()
+
+    def _attach(self, event: dict, listed: list[dict]) -> Attached:
+        """The files of a message that the archive holds; the others said in ``custom``."""
         files = []
-        for info in item.files:
+        for info in listed:
             path = self.archive / info["local_path"] if info.get("local_path") else None
             if path is not None and path.is_file():
                 files.append((info, path))
@@ -169,17 +177,20 @@ class _Slices:
             event.setdefault("custom", []).append(
                 {"name": "Attachment not included", "value": f"{info['name']} ({why})"}
             )
-        return event, files
+        return files
 
-    def _put(self, event: dict, files: Iterable[tuple[dict, Path]] = ()) -> None:
+    def _put(self, event: dict, files: Attached = ()) -> None:
         """Add ``event`` to the current file, or to the next when it is full. A ``parent``
         must name an event of the same file: a long thread's first message is repeated at
         the top of its next file; any other parent elsewhere is said, not named."""
-        assert self.current is not None
-        if self.current.count >= self.limit:
-            self._open(self.current.day)
+        current = self.current
+        assert current is not None
+        if current.count >= self.limit:
+            self._open(current.day)
+            current = self.current
+            assert current is not None
         parent = event.get("parent")
-        if parent is not None and parent not in self.current.ids:
+        if parent is not None and parent not in current.ids:
             if self.start is not None and parent == self.start["id"]:
                 self._add(context_copy(self.start), ())
             else:
@@ -189,18 +200,25 @@ class _Slices:
         self._add(event, files)
 
     def _who(self, person_id: str | None, name: str, email: str | None) -> str:
-        """The participant id of a person, remembered for the files that follow."""
+        """The participant id of a person (in the current file's list from now on),
+        remembered for the files that follow."""
         assert self.current is not None
-        who = self.current.participants.add(person_id, name, email)
-        self.people[who] = (person_id, name, email)
+        person = (person_id, name, email)
+        who = self.whos.get(person)
+        if who is None or who not in self.current.participants.entries:
+            who = self.whos[person] = self.current.participants.add(person_id, name, email)
+        self.people[who] = person
         return who
 
-    def _add(self, event: dict, files: Iterable[tuple[dict, Path]]) -> None:
+    def _add(self, event: dict, files: Attached) -> None:
         """``event`` into the current file, its participant in the file's list (a file
         opened because the last was full has not seen them yet)."""
-        assert self.current is not None
-        self.current.participants.add(*self.people[event["participant"]])
-        self.current.add(event, files)
+        current = self.current
+        assert current is not None
+        who = event["participant"]
+        if who not in current.participants.entries:
+            current.participants.add(*self.people[who])
+        current.add(event, files)
 
     def _open(self, day: str) -> None:
         """Close the current file and start the next one of ``day``, with its memberships."""
@@ -212,7 +230,7 @@ class _Slices:
                              self.send)  # fmt: skip
         for when, kind, member in self.joins.pop(day, []):
             who = self._who(member.get("person_id"), member["name"], member.get("email"))
-            self._put(membership_event(kind, when, who, self.page.space["id"]))
+            self._put(membership_event(kind, when, who, self.space_id))
 
     def _close(self) -> None:
         """Finish the current file: its bytes are made while the next one fills."""
@@ -255,7 +273,25 @@ class _File:
         self.send = send
         send("start", day)
 
-    def add(self, event: dict, files: Iterable[tuple[dict, Path]]) -> None:
+    def add(self, event: dict, files: Attached) -> None:
+        if files:
+            self._attach(event, files)
+        if "id" in event:
+            self.ids.add(event["id"])
+        when = event.get("timestamp")
+        if when:
+            if not self.first or when < self.first:
+                self.first = when
+            if when > self.last:
+                self.last = when
+        pending = self.pending
+        pending.append(event)
+        self.count += 1
+        if len(pending) == BATCH:
+            self._flush()
+
+    def _attach(self, event: dict, files: Attached) -> None:
+        """The event's files in the zip, each once, under a neutral name."""
         attached = []
         for info, source in files:
             name = self.files.get(source)
@@ -265,19 +301,8 @@ class _File:
                 name = self.files[source] = f"attachment-{len(self.files) + 1:05d}{suffix}"
             attached.append({"id": name, "display": info["name"],
                              "size": source.stat().st_size})  # fmt: skip
-        if attached:
-            event["attachments"] = attached
-            self.attachments += len(attached)
-        if "id" in event:
-            self.ids.add(event["id"])
-        when = event.get("timestamp")
-        if when:
-            self.first = min(self.first or when, when)
-            self.last = max(self.last, when)
-        self.pending.append(event)
-        self.count += 1
-        if len(self.pending) == BATCH:
-            self._flush()
+        event["attachments"] = attached
+        self.attachments += len(attached)
 
     def _flush(self) -> None:
         """Send the events held back, encoded: one command (and one compressed write) per
