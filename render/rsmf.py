@@ -57,7 +57,8 @@ from .worker import Sink, can_fork
 MAX_EVENTS = 10_000  # per file: Relativity's guidance
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}")
 BATCH = 200  # events per command to the zips: one encoding, one compressed write
-FORK_FROM = 2000  # messages in the window from which the sink is worth its fork
+FORK_FROM = 2000  # messages in the window from which the sinks are worth their fork
+SINKS = 2  # forked processes that make the files of a large space, a file to each in turn
 Send = Callable[..., None]  # ``Zips`` here, or a sink's ``submit``: (command, *args)
 Attached = Sequence[tuple[dict, Path]]  # the files of an event: (what the item says, file)
 
@@ -72,24 +73,37 @@ def write_rsmf(page: Page, limit: int = MAX_EVENTS) -> list[Path]:
     folder = check_inside(page.path, page.root).parent  # mkdir changed nothing
     zips = Zips(page.root, folder, page.space["id"])
     forked = page.stats.get("in_window", 0) >= FORK_FROM and can_fork()
-    with Sink(zips) if forked else contextlib.nullcontext() as sink:
-        send: Send = sink.submit if sink is not None else zips
+    with contextlib.ExitStack() as stack:
+        sinks = [stack.enter_context(Sink(zips)) for _ in range(SINKS if forked else 0)]
+        sends: list[Send] = [sink.submit for sink in sinks] or [zips]
         try:
-            written = _Slices(page, page.conn, max(limit, 2), send).run(page.items)
+            written = _Slices(page, page.conn, max(limit, 2), sends).run(page.items)
         except BaseException:
             close = getattr(page.items, "close", None)
             if close:  # its open cursor would keep the window's table from being dropped
                 close()  # and that error would hide this one
-            # The zip being filled is removed here. A sink is killed on the way out (the next
-            # rendering removes its temporary files, as a killed rendering's), or it failed
-            # and removed them itself.
-            if sink is None:
+            # The zip being filled is removed here. The sinks are killed on the way out (the
+            # next rendering removes their temporary files, as a killed rendering's), or one
+            # failed and removed its own.
+            if not sinks:
                 with contextlib.suppress(Exception):  # the error being raised says more
                     zips("abandon")
             raise
-        if sink is not None:
-            sink.finish()
+        _finish(sinks)
         return written
+
+
+def _finish(sinks: list[Sink]) -> None:
+    """Wait for every sink (each was told to finish: none is left with a file half made),
+    then raise the first one's error, if any."""
+    errors = []
+    for sink in sinks:
+        try:
+            sink.finish()
+        except Exception as error:
+            errors.append(error)
+    if errors:
+        raise errors[0]
 
 
 def archive_folder(conn: sqlite3.Connection) -> Path:
@@ -101,8 +115,8 @@ def archive_folder(conn: sqlite3.Connection) -> Path:
 class _Slices:
     """The page's items cut into files: per local day of each thread, ``limit`` events each."""
 
-    def __init__(self, page: Page, conn: sqlite3.Connection, limit: int, send: Send):
-        self.page, self.limit, self.send, self.written = page, limit, send, []
+    def __init__(self, page: Page, conn: sqlite3.Connection, limit: int, sends: list[Send]):
+        self.page, self.limit, self.sends, self.written = page, limit, sends, []
         meta, blur = query.meta(conn), page.options.blur
         self.archive = archive_folder(conn)
         blurred = pseudonyms(conn, blur)
@@ -112,6 +126,7 @@ class _Slices:
         # the owner's participant id (see Participants.add): the custodian of every file
         self.me = (blurred.name(me) if blurred else me) if me else None
         self.parts: dict[str, int] = {}
+        self.opened = 0  # files opened: each goes to the next of ``sends``
         self.current: _File | None = None
         self.thread: str | None = None
         self.start: dict | None = None  # the event of the current thread's first message
@@ -227,7 +242,8 @@ class _Slices:
         stem = f"{self.page.path.stem}-{day}" + (f"-{number}" if number > 1 else "")
         self.current = _File(self.page, day, self.page.path.with_name(f"{stem}.rsmf"),
                              Participants(self.page.options.blur, self.avatars),
-                             self.send)  # fmt: skip
+                             self.sends[self.opened % len(self.sends)])  # fmt: skip
+        self.opened += 1
         for when, kind, member in self.joins.pop(day, []):
             who = self._who(member.get("person_id"), member["name"], member.get("email"))
             self._put(membership_event(kind, when, who, self.space_id))
@@ -247,7 +263,8 @@ class _Slices:
         for day in sorted(self.joins):
             self._open(day)
         self._close()
-        self.send("finish")  # a failed write fails the rendering
+        for send in self.sends:
+            send("finish")  # a failed write fails the rendering
         return self.written
 
 
