@@ -74,9 +74,12 @@ class Zips:
         """A new zip, its manifest entry open after the head (``day``: the entries' date)."""
         self.zip = _Zip(self.folder, day, self.head)
 
-    def events(self, data: bytes) -> None:
+    def events(self, events: list[dict], more: bool) -> None:
+        """A batch of events into the manifest (``more``: after an earlier batch). ``dumps``
+        of a list is its items' ``dumps`` joined by commas: the batches make one list."""
         assert self.zip is not None
-        self.zip.events(data)
+        text = dumps(events)[1:-1]
+        self.zip.events(("," + text if more else text).encode())
 
     def end(self, participants: list[dict], conversation: dict,
             attached: list[tuple[Path, str]], summary: Summary) -> None:  # fmt: skip
