@@ -19,9 +19,15 @@ each event carries.
 This module decides what each file holds; render/rsmf_zip.py makes the bytes (the events
 encoded, deflated, the message around the zip, the file written whole). For a window of
 ``FORK_FROM`` messages or more, where forking is safe (render/worker.py's ``can_fork``),
-that runs in a forked ``Sink`` on the other core while this process reads the rows and
-makes the next events (at 100,000 messages each side has about half of the CPU time); the
-commands go to it in order, so the files are the bytes this process would write.
+that runs in ``SINKS`` forked ``Sink``s, each day's file going to the next in turn, while
+this process reads the rows and makes the next events. Each file's commands go to one sink
+in order, so the files are the bytes this process would write. This process is the
+critical path of a large space (the rows, the items, the files' decisions: at 100,000
+messages about 1.6 CPU seconds against about 1.2 for each sink), so what can be done
+elsewhere is: the events are sent as their dicts, which pickle for a seventh of what
+encoding them costs, and encoded by the sinks. One sink was not enough where a space has
+many days and few messages a day (the 10,000 of the benchmark's direct space make 900
+files): its per-file work, from the zip to the synced file, was the bottleneck.
 """
 
 from __future__ import annotations
@@ -64,7 +70,7 @@ Attached = Sequence[tuple[dict, Path]]  # the files of an event: (what the item 
 
 def write_rsmf(page: Page, limit: int = MAX_EVENTS) -> list[Path]:
     """Write the page's events as .rsmf files beside ``page.path``; return them in order.
-    From FORK_FROM messages on, a forked sink makes the files' bytes (render/rsmf_zip.py)."""
+    From FORK_FROM messages on, forked sinks make the files' bytes (render/rsmf_zip.py)."""
     if page.conn is None:
         raise ValueError("an RSMF rendering reads revisions and memberships: it needs conn")
     check_inside(page.path, page.root)  # every file goes beside page.path: checked once
@@ -276,7 +282,7 @@ def _avatars(conn: sqlite3.Connection, archive: Path, space_id: str) -> dict[str
 
 class _File:
     """One .rsmf being filled: what its manifest and message say, counted here; its events
-    go to ``send`` (``Zips``, here or in the sink) BATCH at a time."""
+    go to ``send`` (``Zips``, here or in one of the sinks) BATCH at a time."""
 
     def __init__(self, page: Page, day: str, path: Path, participants: Participants,
                  send: Send):  # fmt: skip
