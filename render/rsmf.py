@@ -25,9 +25,10 @@ in order, so the files are the bytes this process would write. This process is t
 critical path of a large space (the rows, the items, the files' decisions: at 100,000
 messages 1.6 to 2.1 CPU seconds on a loaded machine, against 1.4 to 1.5 for each sink), so
 what can be done elsewhere is: the events are sent as their dicts, which pickle for a
-seventh of what encoding them costs, and encoded by the sinks. One sink was not enough where a space has
-many days and few messages a day (the 10,000 of the benchmark's direct space make 900
-files): its per-file work, from the zip to the synced file, was the bottleneck.
+seventh of what encoding them costs, and encoded by the sinks. One sink was not enough
+where a space has many days and few messages a day (the 10,000 of the benchmark's direct
+space make 900 files): its per-file work, from the zip to the synced file, was the
+bottleneck.
 """
 
 from __future__ import annotations
