@@ -59,9 +59,10 @@ class _Date:
 
 class _Day:
     """One UTC day with a constant offset: ``minutes`` east of UTC, and the local dates
-    its times fall on (the day before, the same, the day after)."""
+    its times fall on (the day before, the same, the day after). The local date changes
+    once in the day, at the UTC ``turn`` (``HH:MM``): ``before`` it, then ``after``."""
 
-    __slots__ = ("dates", "micros", "minutes", "numeric", "offset")
+    __slots__ = ("after", "before", "dates", "micros", "minutes", "numeric", "offset", "turn")
 
     def __init__(self, start: datetime, local: datetime):
         self.micros = (start - EPOCH) // _MICROSECOND
@@ -71,6 +72,10 @@ class _Day:
         self.numeric = self.offset.replace(":", "")  # "+0100", as mail writes it
         day = start.date()
         self.dates = tuple(_Date(day + timedelta(days=n)) for n in (-1, 0, 1))
+        turn = 1440 - self.minutes if self.minutes >= 0 else -self.minutes
+        self.turn = f"{turn // 60:02d}:{turn % 60:02d}"  # 24:00 at UTC: no turn
+        first = 1 if self.minutes >= 0 else 0
+        self.before, self.after = (self.dates[n].iso[:10] for n in (first, first + 1))
 
 
 def _day(key: str, zone: tzinfo) -> _Day | None:
@@ -172,6 +177,19 @@ class Clock:
             moment = self.local(text)
             return moment.year, moment.month
         return fast[1].month
+
+    def date(self, text: str) -> str:
+        """``2024-03-04``: the local date of ``text`` (RSMF's files are per local day). Asked
+        for every thread, so a steady day answers by comparing the time with its turn."""
+        if archive_form(text) and text[11:13] < "24":
+            key = text[:10]
+            try:
+                day = self._days[key]
+            except KeyError:
+                day = self._days[key] = _day(key, self.zone)
+            if day is not None:
+                return day.before if text[11:16] < day.turn else day.after
+        return self.local(text).isoformat()[:10]
 
     def steady(self, text: str) -> bool:
         """Whether ``text`` is in the archive's form and its UTC day has one offset all day:

@@ -19,9 +19,16 @@ each event carries.
 This module decides what each file holds; render/rsmf_zip.py makes the bytes (the events
 encoded, deflated, the message around the zip, the file written whole). For a window of
 ``FORK_FROM`` messages or more, where forking is safe (render/worker.py's ``can_fork``),
-that runs in a forked ``Sink`` on the other core while this process reads the rows and
-makes the next events (at 100,000 messages each side has about half of the CPU time); the
-commands go to it in order, so the files are the bytes this process would write.
+that runs in ``SINKS`` forked ``Sink``s, each day's file going to the next in turn, while
+this process reads the rows and makes the next events. Each file's commands go to one sink
+in order, so the files are the bytes this process would write. This process is the
+critical path of a large space (the rows, the items, the files' decisions: at 100,000
+messages 1.6 to 2.1 CPU seconds on a loaded machine, against 1.4 to 1.5 for each sink), so
+what can be done elsewhere is: the events are sent as their dicts, which pickle for a
+seventh of what encoding them costs, and encoded by the sinks. One sink was not enough
+where a space has many days and few messages a day (the 10,000 of the benchmark's direct
+space make 900 files): its per-file work, from the zip to the synced file, was the
+bottleneck.
 """
 
 from __future__ import annotations
@@ -30,13 +37,12 @@ import contextlib
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from webex_layout import check_inside
 
 from . import query
-from .json import dumps
 from .model import Item
 from .page import Page
 from .rsmf_events import (
@@ -57,13 +63,15 @@ from .worker import Sink, can_fork
 MAX_EVENTS = 10_000  # per file: Relativity's guidance
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}")
 BATCH = 200  # events per command to the zips: one encoding, one compressed write
-FORK_FROM = 2000  # messages in the window from which the sink is worth its fork
+FORK_FROM = 2000  # messages in the window from which the sinks are worth their fork
+SINKS = 2  # forked processes that make the files of a large space, a file to each in turn
 Send = Callable[..., None]  # ``Zips`` here, or a sink's ``submit``: (command, *args)
+Attached = Sequence[tuple[dict, Path]]  # the files of an event: (what the item says, file)
 
 
 def write_rsmf(page: Page, limit: int = MAX_EVENTS) -> list[Path]:
     """Write the page's events as .rsmf files beside ``page.path``; return them in order.
-    From FORK_FROM messages on, a forked sink makes the files' bytes (render/rsmf_zip.py)."""
+    From FORK_FROM messages on, forked sinks make the files' bytes (render/rsmf_zip.py)."""
     if page.conn is None:
         raise ValueError("an RSMF rendering reads revisions and memberships: it needs conn")
     check_inside(page.path, page.root)  # every file goes beside page.path: checked once
@@ -71,24 +79,37 @@ def write_rsmf(page: Page, limit: int = MAX_EVENTS) -> list[Path]:
     folder = check_inside(page.path, page.root).parent  # mkdir changed nothing
     zips = Zips(page.root, folder, page.space["id"])
     forked = page.stats.get("in_window", 0) >= FORK_FROM and can_fork()
-    with Sink(zips) if forked else contextlib.nullcontext() as sink:
-        send: Send = sink.submit if sink is not None else zips
+    with contextlib.ExitStack() as stack:
+        sinks = [stack.enter_context(Sink(zips)) for _ in range(SINKS if forked else 0)]
+        sends: list[Send] = [sink.submit for sink in sinks] or [zips]
         try:
-            written = _Slices(page, page.conn, max(limit, 2), send).run(page.items)
+            written = _Slices(page, page.conn, max(limit, 2), sends).run(page.items)
         except BaseException:
             close = getattr(page.items, "close", None)
             if close:  # its open cursor would keep the window's table from being dropped
                 close()  # and that error would hide this one
-            # The zip being filled is removed here. A sink is killed on the way out (the next
-            # rendering removes its temporary files, as a killed rendering's), or it failed
-            # and removed them itself.
-            if sink is None:
+            # The zip being filled is removed here. The sinks are killed on the way out (the
+            # next rendering removes their temporary files, as a killed rendering's), or one
+            # failed and removed its own.
+            if not sinks:
                 with contextlib.suppress(Exception):  # the error being raised says more
                     zips("abandon")
             raise
-        if sink is not None:
-            sink.finish()
+        _finish(sinks)
         return written
+
+
+def _finish(sinks: list[Sink]) -> None:
+    """Wait for every sink (each was told to finish: none is left with a file half made),
+    then raise the first one's error, if any."""
+    errors = []
+    for sink in sinks:
+        try:
+            sink.finish()
+        except Exception as error:
+            errors.append(error)
+    if errors:
+        raise errors[0]
 
 
 def archive_folder(conn: sqlite3.Connection) -> Path:
@@ -100,8 +121,8 @@ def archive_folder(conn: sqlite3.Connection) -> Path:
 class _Slices:
     """The page's items cut into files: per local day of each thread, ``limit`` events each."""
 
-    def __init__(self, page: Page, conn: sqlite3.Connection, limit: int, send: Send):
-        self.page, self.limit, self.send, self.written = page, limit, send, []
+    def __init__(self, page: Page, conn: sqlite3.Connection, limit: int, sends: list[Send]):
+        self.page, self.limit, self.sends, self.written = page, limit, sends, []
         meta, blur = query.meta(conn), page.options.blur
         self.archive = archive_folder(conn)
         blurred = pseudonyms(conn, blur)
@@ -111,11 +132,14 @@ class _Slices:
         # the owner's participant id (see Participants.add): the custodian of every file
         self.me = (blurred.name(me) if blurred else me) if me else None
         self.parts: dict[str, int] = {}
+        self.opened = 0  # files opened: each goes to the next of ``sends``
         self.current: _File | None = None
         self.thread: str | None = None
         self.start: dict | None = None  # the event of the current thread's first message
         self.missing: str | None = None  # a thread start the archive never had
         self.people: dict[str, tuple] = {}  # participant id -> (person id, name, email)
+        self.whos: dict[tuple, str] = {}  # (person id, name, email) -> participant id
+        self.space_id = page.space["id"]
         self.joins = self._memberships(page)
 
     def _memberships(self, page: Page) -> dict[str, list[tuple[str, str, dict]]]:
@@ -130,36 +154,41 @@ class _Slices:
         return by_day
 
     def _day(self, created: str) -> str:
-        return (self.page.clock.iso(created) or "")[:10]
+        return self.page.clock.date(created)
 
     def add(self, item: Item) -> None:
         if item.kind == "placeholder":
             self.missing, self.thread, self.start = item.id, None, None  # replies start anew
             return
-        new_thread = not (item.is_reply and item.thread == self.thread)
+        is_reply = item.is_reply
+        new_thread = not (is_reply and item.thread == self.thread)
         if new_thread:
             self.thread, self.start = item.thread, None
             day = self._day(item.created or "")
             if self.current is None or day != self.current.day:
                 self._open(day)
-        event, files = self._event(item)
+        event, files = self._event(item, is_reply)
         self._put(event, files)
-        if new_thread and not item.is_reply:
+        if new_thread and not is_reply:
             self.start = event
 
-    def _event(self, item: Item) -> tuple[dict, list[tuple[dict, Path]]]:
+    def _event(self, item: Item, is_reply: bool) -> tuple[dict, Attached]:
         """The event of ``item`` in the current file, and the files it attaches."""
         assert self.current is not None
         who = self._who(item.author_id, item.author, item.email or None)
-        event = message_event(item, self.page.space["id"], who, self.me)
-        if item.is_reply and item.thread == self.missing:
+        event = message_event(item, self.space_id, who, self.me)
+        if is_reply and item.thread == self.missing:
             del event["parent"]  # it would name an event no manifest has
             lost = f"a message the archive does not have ({item.thread})"
             event.setdefault("custom", []).append({"name": "Reply to", "value": lost})
         if item.updated:
             event["edits"] = self.revisions.edits(item, who)
+        return event, self._attach(event, item.files) if item.files else ()
+
+    def _attach(self, event: dict, listed: list[dict]) -> Attached:
+        """The files of a message that the archive holds; the others said in ``custom``."""
         files = []
-        for info in item.files:
+        for info in listed:
             path = self.archive / info["local_path"] if info.get("local_path") else None
             if path is not None and path.is_file():
                 files.append((info, path))
@@ -169,17 +198,20 @@ class _Slices:
             event.setdefault("custom", []).append(
                 {"name": "Attachment not included", "value": f"{info['name']} ({why})"}
             )
-        return event, files
+        return files
 
-    def _put(self, event: dict, files: Iterable[tuple[dict, Path]] = ()) -> None:
+    def _put(self, event: dict, files: Attached = ()) -> None:
         """Add ``event`` to the current file, or to the next when it is full. A ``parent``
         must name an event of the same file: a long thread's first message is repeated at
         the top of its next file; any other parent elsewhere is said, not named."""
-        assert self.current is not None
-        if self.current.count >= self.limit:
-            self._open(self.current.day)
+        current = self.current
+        assert current is not None
+        if current.count >= self.limit:
+            self._open(current.day)
+            current = self.current
+            assert current is not None
         parent = event.get("parent")
-        if parent is not None and parent not in self.current.ids:
+        if parent is not None and parent not in current.ids:
             if self.start is not None and parent == self.start["id"]:
                 self._add(context_copy(self.start), ())
             else:
@@ -189,18 +221,25 @@ class _Slices:
         self._add(event, files)
 
     def _who(self, person_id: str | None, name: str, email: str | None) -> str:
-        """The participant id of a person, remembered for the files that follow."""
+        """The participant id of a person (in the current file's list from now on),
+        remembered for the files that follow."""
         assert self.current is not None
-        who = self.current.participants.add(person_id, name, email)
-        self.people[who] = (person_id, name, email)
+        person = (person_id, name, email)
+        who = self.whos.get(person)
+        if who is None or who not in self.current.participants.entries:
+            who = self.whos[person] = self.current.participants.add(person_id, name, email)
+        self.people[who] = person
         return who
 
-    def _add(self, event: dict, files: Iterable[tuple[dict, Path]]) -> None:
+    def _add(self, event: dict, files: Attached) -> None:
         """``event`` into the current file, its participant in the file's list (a file
         opened because the last was full has not seen them yet)."""
-        assert self.current is not None
-        self.current.participants.add(*self.people[event["participant"]])
-        self.current.add(event, files)
+        current = self.current
+        assert current is not None
+        who = event["participant"]
+        if who not in current.participants.entries:
+            current.participants.add(*self.people[who])
+        current.add(event, files)
 
     def _open(self, day: str) -> None:
         """Close the current file and start the next one of ``day``, with its memberships."""
@@ -209,10 +248,11 @@ class _Slices:
         stem = f"{self.page.path.stem}-{day}" + (f"-{number}" if number > 1 else "")
         self.current = _File(self.page, day, self.page.path.with_name(f"{stem}.rsmf"),
                              Participants(self.page.options.blur, self.avatars),
-                             self.send)  # fmt: skip
+                             self.sends[self.opened % len(self.sends)])  # fmt: skip
+        self.opened += 1
         for when, kind, member in self.joins.pop(day, []):
             who = self._who(member.get("person_id"), member["name"], member.get("email"))
-            self._put(membership_event(kind, when, who, self.page.space["id"]))
+            self._put(membership_event(kind, when, who, self.space_id))
 
     def _close(self) -> None:
         """Finish the current file: its bytes are made while the next one fills."""
@@ -229,7 +269,8 @@ class _Slices:
         for day in sorted(self.joins):
             self._open(day)
         self._close()
-        self.send("finish")  # a failed write fails the rendering
+        for send in self.sends:
+            send("finish")  # a failed write fails the rendering
         return self.written
 
 
@@ -242,7 +283,7 @@ def _avatars(conn: sqlite3.Connection, archive: Path, space_id: str) -> dict[str
 
 class _File:
     """One .rsmf being filled: what its manifest and message say, counted here; its events
-    go to ``send`` (``Zips``, here or in the sink) BATCH at a time."""
+    go to ``send`` (``Zips``, here or in one of the sinks) BATCH at a time."""
 
     def __init__(self, page: Page, day: str, path: Path, participants: Participants,
                  send: Send):  # fmt: skip
@@ -255,7 +296,25 @@ class _File:
         self.send = send
         send("start", day)
 
-    def add(self, event: dict, files: Iterable[tuple[dict, Path]]) -> None:
+    def add(self, event: dict, files: Attached) -> None:
+        if files:
+            self._attach(event, files)
+        if "id" in event:
+            self.ids.add(event["id"])
+        when = event.get("timestamp")
+        if when:
+            if not self.first or when < self.first:
+                self.first = when
+            if when > self.last:
+                self.last = when
+        pending = self.pending
+        pending.append(event)
+        self.count += 1
+        if len(pending) == BATCH:
+            self._flush()
+
+    def _attach(self, event: dict, files: Attached) -> None:
+        """The event's files in the zip, each once, under a neutral name."""
         attached = []
         for info, source in files:
             name = self.files.get(source)
@@ -265,27 +324,15 @@ class _File:
                 name = self.files[source] = f"attachment-{len(self.files) + 1:05d}{suffix}"
             attached.append({"id": name, "display": info["name"],
                              "size": source.stat().st_size})  # fmt: skip
-        if attached:
-            event["attachments"] = attached
-            self.attachments += len(attached)
-        if "id" in event:
-            self.ids.add(event["id"])
-        when = event.get("timestamp")
-        if when:
-            self.first = min(self.first or when, when)
-            self.last = max(self.last, when)
-        self.pending.append(event)
-        self.count += 1
-        if len(self.pending) == BATCH:
-            self._flush()
+        event["attachments"] = attached
+        self.attachments += len(attached)
 
     def _flush(self) -> None:
-        """Send the events held back, encoded: one command (and one compressed write) per
-        batch. ``dumps`` of a list is its items' ``dumps`` joined by commas; encoding here
-        balances the two processes (the sink deflates and writes)."""
+        """Send the events held back: one command (and one compressed write) per batch. They
+        are encoded where they are written (``Zips.events``): pickling a batch to a sink
+        costs this process a seventh of encoding it, and this process reads the rows."""
         if self.pending:
-            text = dumps(self.pending)[1:-1]
-            self.send("events", ("," + text if self.sent else text).encode())
+            self.send("events", self.pending, self.sent)
             self.sent, self.pending = True, []
 
     def close(self, me: str | None) -> None:

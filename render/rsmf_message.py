@@ -12,6 +12,7 @@ events are; the message is written where the zip is (render/rsmf_zip.py).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ _CHUNK = 57 * 1024  # bytes per base64 chunk: whole 76-character lines
 
 def field(name: str, value: str) -> bytes:
     """``Name: value`` folded (see the module doc)."""
+    if len(name) + 2 + len(value) <= 78 and value.isascii():  # a line: nothing to fold
+        return f"{name}: {value}\r\n".encode("ascii")
     if not value.isascii():
         encoded = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
         return f"{name}: {encoded}\r\n".encode("ascii")
@@ -44,6 +47,7 @@ def field(name: str, value: str) -> bytes:
     return ("\r\n".join([*lines, line]) + "\r\n").encode("ascii")
 
 
+@functools.lru_cache(maxsize=4096)  # the same people in file after file of a space
 def address(name: str, email: str | None) -> str | None:
     """``"Name" <email>`` when the email is a plain one every parser reads back whole, else
     None (the person is still named in X-RSMF-Participants and the manifest)."""

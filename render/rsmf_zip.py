@@ -1,13 +1,14 @@
 """The bytes of the .rsmf files: each manifest deflated into its zip, the message around it.
 
 render/rsmf.py decides what each file holds (events, participants, attachments) and sends
-``Zips`` commands, in order, one file at a time: ``start`` a day's zip, its ``events`` (JSON,
-in batches), ``end`` it with the manifest's tail, the files it attaches and the ``Summary``
-its message says; ``finish`` waits for the last. The message is written around the zip in
-base64 chunks to a temporary file, so memory stays flat at any size. A zip is held in
-memory up to ``SPOOL`` bytes (most days' are a few kB), beyond that in a file without a
-name in the space's folder: creating and removing a named temporary file per day cost more
-than making its zip, and a nameless one is never left behind, however the rendering ends.
+``Zips`` commands, in order, one file at a time: ``start`` a day's zip, its ``events`` (in
+batches, encoded here as JSON), ``end`` it with the manifest's tail, the files it attaches
+and the ``Summary`` its message says; ``finish`` waits for the last. The message is written
+around the zip in base64 chunks to a temporary file, so memory stays flat at any size. A
+zip is held in memory up to ``SPOOL`` bytes (most days' are a few kB), beyond that in a
+file without a name in the space's folder: creating and removing a named temporary file
+per day cost more than making its zip, and a nameless one is never left behind, however
+the rendering ends.
 
 Each finished file is synced and renamed by one of ``WORKERS`` threads while the next zip
 fills: fsyncs that run at once share the file system's journal commits (one at a time: 150
@@ -19,10 +20,10 @@ by threads of the rendering process, they also slowed the reading of rows: every
 releases the GIL, and taking it back from a thread that holds it waits up to the switch
 interval (a profile showed it as ``Window.rows`` taking 3.1 s where other formats take
 0.6 s; the stepping alone is 0.5 CPU seconds, with or without the revision queries between
-steps). So for a large space ``Zips`` runs in a forked ``Sink`` (render/worker.py: it never
-outlives the render) on the other core, and its threads live there; the commands reach it
-in order, so its files are the bytes this process would write. A failed write fails the
-rendering; the zip and the file being made are removed either way.
+steps). So for a large space ``Zips`` runs in forked ``Sink``s (render/worker.py: they never
+outlive the render), each with its own threads, each making every other file; a file's
+commands reach its sink in order, so its bytes are the ones this process would write. A
+failed write fails the rendering; the zip and the file being made are removed either way.
 """
 
 from __future__ import annotations
@@ -74,9 +75,12 @@ class Zips:
         """A new zip, its manifest entry open after the head (``day``: the entries' date)."""
         self.zip = _Zip(self.folder, day, self.head)
 
-    def events(self, data: bytes) -> None:
+    def events(self, events: list[dict], more: bool) -> None:
+        """A batch of events into the manifest (``more``: after an earlier batch). ``dumps``
+        of a list is its items' ``dumps`` joined by commas: the batches make one list."""
         assert self.zip is not None
-        self.zip.events(data)
+        text = dumps(events)[1:-1]
+        self.zip.events(("," + text if more else text).encode())
 
     def end(self, participants: list[dict], conversation: dict,
             attached: list[tuple[Path, str]], summary: Summary) -> None:  # fmt: skip

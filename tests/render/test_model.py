@@ -169,3 +169,19 @@ def test_the_clock_agrees_with_zoneinfo_around_transitions(zone: str):
             assert clock.when(form) == f"{local:%a} {local.day} {local:%b %Y %H:%M}"
             assert (clock.stamp(form), clock.clock(form)) == (stamp(local), f"{local:%H:%M}")
             assert clock.month(form) == (local.year, local.month)
+            assert clock.date(form) == local.date().isoformat()
+
+
+@pytest.mark.parametrize(
+    "zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago", "Asia/Kathmandu", "Europe/Amsterdam", "UTC"]
+)
+def test_the_local_date_turns_at_its_minute(zone: str):
+    """``Clock.date`` answers a steady UTC day by comparing the time with the minute at which
+    the local date turns (RSMF asks it for every thread): every minute of a day (+14:00,
+    -11:00, +05:45, a day with a change of offset, none) must give zoneinfo's date."""
+    clock, tz = Clock(ZoneInfo(zone)), ZoneInfo(zone)
+    for day in ("2024-03-31", "2024-07-01"):
+        for minute in range(1440):
+            for second in ("00.000", "59.999"):
+                text = f"{day}T{minute // 60:02d}:{minute % 60:02d}:{second}Z"
+                assert clock.date(text) == local_time(text, tz).date().isoformat(), text
