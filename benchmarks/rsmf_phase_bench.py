@@ -40,7 +40,9 @@ def timed(page, *args, **kwargs):
         print(json.dumps([page.stats.get("in_window", 0), time.perf_counter() - wall,
                           time.process_time() - cpu, sinks]), file=sys.stderr)
 
-render.write_rsmf = timed  # render_spaces looks it up there for each call
+# render_spaces finds the writer in render/rsmf.py when it is asked for (render/__init__.py's
+# WRITERS); code before that looked it up in render: both are wrapped.
+render.write_rsmf = rsmf.write_rsmf = timed
 sys.argv = ["webex-archive", "-q", "--archive", archive, "render", "--all", "--format", "rsmf",
             "--output", out]
 try:
