@@ -215,6 +215,11 @@ class RequestLog:
             self._count += 1
             return self._count
 
+    def arrived(self) -> int:
+        """How many requests have arrived since the last ``clear``, answered or still held."""
+        with self._lock:
+            return self._count
+
     def add(self, entry: LogEntry) -> None:
         with self._lock:
             self._entries.append(entry)
