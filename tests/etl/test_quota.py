@@ -1,7 +1,7 @@
 """The sync against an emulator that keeps a quota (429 + Retry-After): with ``--max-rate``
 under the quota no 429 at all; without it a few (at most one per thread and one more), then
 the run paces itself and the 429s stop; the next run starts at the pace the archive kept and
-meets none. The quota's window is 4 s here (Webex's is a minute) so that the runs take
+meets none. The quota's window is seconds here (Webex's is a minute) so that the runs take
 seconds: 40 requests in it, more than the 30 a quota must allow to be learnt (MIN_EVIDENCE)."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from tests.conftest import make_dataset
 from tests.reliability.helpers import assert_same, snapshot
 from webex_emulator import Emulator, Quota
 
-# max_retry_after: at least the longest quota window here (6 s), so that the client waits as
+# max_retry_after: at least the longest quota window here (8 s), so that the client waits as
 # long as Retry-After asks, as it does by default (an hour). Capped below it (it was 3 s), a
 # client retries into a window still full: one 429 more for certain, and under load, where a
 # thread sends before another's 429 has paused it, more.
-PATIENT = RetryPolicy(tries=3, backoff=0.01, backoff_cap=0.05, max_retry_after=6)
+PATIENT = RetryPolicy(tries=3, backoff=0.01, backoff_cap=0.05, max_retry_after=8)
 OPTIONS = {"page_size": 50, "download": "info", "workers": 4}
 
 
@@ -56,13 +56,15 @@ def test_without_a_stated_rate_a_few_429s_teach_the_pace(tmp_path):
     """The same quota, no --max-rate: the first 429s teach the rate (each thread in flight
     may meet one, and one more if the run was slower than the quota at first: a lone 429 is
     only waited out), then the run paces itself: a few refusals, not a storm, and the archive
-    is complete. The paced run keeps 3 % of the window free (0.12 s here): a request that
-    reaches Webex later than that after its slot, on a machine loaded beyond that, can still
-    meet a 429, which lowers the pace again (docs/design.md, "Pacing")."""
+    is complete. The window is 8 s, twice the other tests': the run must be faster than the
+    quota to learn it (5 requests a second; on a machine with a load of 13 a 4 s window was
+    met only once, a lone 429), and the paced run keeps 3 % of the window free (0.24 s): a
+    request that reaches the emulator later than that after its slot can meet a 429, which
+    lowers the pace again (docs/design.md, "Pacing")."""
     ds = make_dataset(messages=150, spaces=2, seed=8, hostile_rate=0)
     with Emulator(ds) as emu:
         clean, _ = sync_all(emu, tmp_path / "clean")
-        emu.quota = Quota(limits={"other": 40}, window=4.0)
+        emu.quota = Quota(limits={"other": 40}, window=8.0)
         emu.log.clear()
         db, stats = sync_all(emu, tmp_path / "learnt")
         log = emu.log.entries()
