@@ -82,8 +82,10 @@ def test_the_next_run_starts_at_the_pace_the_archive_kept_and_meets_no_429(tmp_p
     than the quota's window allows), is paced from its first request: not one 429. (A window
     of 12 s here: the first run must be faster than the quota to learn it, 5 requests a
     second, and the second run's threads may reach the emulator up to the 3 % of the window
-    the pace leaves free, 0.36 s, after their slots: so on a loaded machine too.)"""
-    ds = make_dataset(messages=300, spaces=4, seed=8, hostile_rate=0)
+    the pace leaves free, 0.36 s, after their slots: so on a loaded machine too. The first
+    run asks some 120 requests: if its first 429 is a lone one, a thread alone at that moment,
+    the 60 after the pause meet the second that teaches; with 90 they did not, once.)"""
+    ds = make_dataset(messages=400, spaces=4, seed=8, hostile_rate=0)
     groups = sorted(r["id"] for r in ds.rooms.values() if r["type"] == "group")
     with Emulator(ds, quota=Quota(limits={"other": 60}, window=12.0)) as emu:
         db, first = sync_all(emu, tmp_path, only=lambda room: room in groups[:2])
