@@ -21,7 +21,6 @@ import click
 from etl import DEFAULT_API_URL
 from webex_layout import DB_NAME
 
-from . import __version__
 from .progress import Reporter, end_line
 
 if TYPE_CHECKING:
@@ -272,8 +271,24 @@ def api_url_option(ctx: click.Context, param: click.Parameter, value: str) -> st
     return text
 
 
+def show_version(ctx: click.Context, value: bool) -> None:
+    """``--version`` as click's own option words it, the version read only then."""
+    if value and not ctx.resilient_parsing:
+        from . import __version__
+
+        click.echo(f"webex-archive, version {__version__}")
+        ctx.exit()
+
+
 @click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="webex-archive")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=lambda ctx, _param, value: show_version(ctx, value),
+    help="Show the version and exit.",
+)
 @click.option(
     "--archive",
     type=click.Path(file_okay=False),  # a str: archive_option refuses "" (Path("") is ".")

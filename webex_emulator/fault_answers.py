@@ -6,9 +6,8 @@ next link elsewhere). ``faults.py`` decides which request a fault strikes; this 
 from __future__ import annotations
 
 import json
-import time
 
-from .faults import LIST_KINDS, Rule
+from .faults import LIST_KINDS, Faults, Rule
 from .latency import GATEWAY_TIMEOUT
 from .wire import ApiError, Request, Response
 
@@ -25,14 +24,15 @@ STATUS_TEXT = {
 }
 
 
-def fault_before(rule: Rule | None) -> Response | None:
-    """Faults that answer before the API is asked (or delay it): a status, a pause, a redirect."""
+def fault_before(rule: Rule | None, faults: Faults) -> Response | None:
+    """Faults that answer before the API is asked (or delay it): a status, a pause (held by
+    ``faults``, which can end it early), a redirect."""
     if rule is None:
         return None
     if rule.kind == "status":
         raise fault_error(rule)
     if rule.kind == "delay":
-        time.sleep(rule.seconds)
+        faults.hold(rule.seconds)
     if rule.kind == "redirect":
         status = rule.status if 300 <= rule.status < 400 else 302
         return Response(status, b"", {"Location": rule.location})

@@ -132,6 +132,18 @@ class Faults:
         self._rng = random.Random(self.seed)
         self._lock = threading.Lock()
         self._locked: dict[str, int] = {}
+        self._released = threading.Event()
+
+    def hold(self, seconds: float) -> None:
+        """A ``delay`` fault: hold the answer ``seconds``, or until ``release``."""
+        self._released.wait(seconds)
+
+    def release(self) -> None:
+        """End every held answer now, and hold none from here on. A test that proves a
+        client did not wait out a slow answer holds it far longer than any load could delay
+        the client (``seconds=30``), then releases it when the client is done: the proof is
+        that the client moved on while the answer was held, not a margin of wall time."""
+        self._released.set()
 
     def pick(self, number: int, path: str) -> Rule | None:
         """The rule that strikes this request, if any (the first that matches)."""
@@ -201,6 +213,11 @@ class RequestLog:
     def next_number(self) -> int:
         with self._lock:
             self._count += 1
+            return self._count
+
+    def arrived(self) -> int:
+        """How many requests have arrived since the last ``clear``, answered or still held."""
+        with self._lock:
             return self._count
 
     def add(self, entry: LogEntry) -> None:

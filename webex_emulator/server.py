@@ -201,9 +201,10 @@ class Emulator:
             return self.control.dispatch(request), None
         number = self.log.next_number()
         started = time.time()
-        self.faults.wait_latency()
-        rule = self.faults.pick(number, request.target)
-        response = self._respond(request, number, rule)
+        faults = self.faults  # one set for the whole answer, even if a test swaps them
+        faults.wait_latency()
+        rule = faults.pick(number, request.target)
+        response = self._respond(request, number, rule, faults)
         if not request.path.startswith("/avatars/"):  # the avatar CDN is another service
             self.latency.wait(response.items)
         gateway = response.headers.pop(FAULT_HEADER, "")
@@ -222,9 +223,11 @@ class Emulator:
         response.headers.setdefault("TrackingID", tracking_id())
         return response, rule
 
-    def _respond(self, request: Request, number: int, rule: Rule | None) -> Response:
+    def _respond(
+        self, request: Request, number: int, rule: Rule | None, faults: Faults
+    ) -> Response:
         try:
-            early = fault_before(rule)
+            early = fault_before(rule, faults)
             if early is not None:
                 return early
             if request.path.startswith("/avatars/"):

@@ -110,7 +110,11 @@ def test_messages_sharing_a_time_at_slice_bounds_are_neither_lost_nor_doubled(
 
 def test_a_429_on_one_worker_pauses_all_of_them(tmp_path: Path) -> None:
     """Retry-After 1 on a message page in the middle of the backfill: no worker sends a
-    request in the second that follows, and the archive is complete afterwards."""
+    request in the second that follows, but for those already on their way when the 429
+    came (at most one each of the other three: under load, one that passed the pause before
+    the 429 was read may reach the emulator after it), and the archive is complete
+    afterwards. A worker that ignored the pause would go on fetching its slice in it, a page
+    every few milliseconds."""
     ds = make_dataset(messages=300, spaces=1, seed=9, hostile_rate=0)
     room = group_room_id(ds)
     with Emulator(ds, Faults(latency_ms=5)) as emu:
@@ -126,8 +130,8 @@ def test_a_429_on_one_worker_pauses_all_of_them(tmp_path: Path) -> None:
     assert [r.error for r in results] == [None]
     [struck] = [e for e in log if e.status == 429]
     answered = struck.started + struck.seconds
-    during = [e for e in log if answered + 0.05 < e.started < answered + 0.9]
-    assert during == []  # every worker waited out the pause
+    during = [e for e in log if answered < e.started < answered + 0.9]
+    assert len(during) <= 3, during  # every worker waited out the pause
     after = [e for e in log if e.started >= answered + 0.9 and "/v1/messages" in e.path]
     assert len(after) >= 2
     assert_same(snapshot(db), clean, "after a 429 mid-backfill")

@@ -207,6 +207,7 @@ def kind_of(entry: LogEntry) -> str:
         "/v1/memberships": "members",
         "/v1/people": "people",
         "/v1/rooms": "rooms",
+        "/v1/events": "events",
     }
     if path in names:
         return names[path]
