@@ -126,7 +126,7 @@ class Maker:
         subject is encoded only when a mail has it: most threads have no reply. The bodies
         are made here, in the process that makes the mails (render/model.py's ``later``):
         sanitising them in a worker of their own cost their texts two more trips between
-        processes, and a third process on two cores."""
+        processes, and a fourth process on two cores."""
         title, lost, heads, linesep = self.page.title, self.lost, self.heads, self.linesep
         unstructured, replacements = mime.unstructured, self.replacements
         thread, first, reply = None, "", lost
