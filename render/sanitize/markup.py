@@ -38,9 +38,14 @@ def message_html(html: str) -> str:
     if _too_many_tags(html):
         return text_html(strip_tags(html))
     cleaned = _strip_unsafe(clean(html))  # again: character references are decoded by ammonia
-    cleaned = _ANCHOR.sub(_rewrite_anchor, cleaned)
-    cleaned = _MENTION.sub(_rewrite_mention, cleaned)
-    cleaned = _STRIKE.sub(r"<\1s>", cleaned.replace("</spark-mention>", "</span>"))
+    # Each rewrite only where its tag is (a substring test costs a tenth of a scan).
+    if "<a" in cleaned:
+        cleaned = _ANCHOR.sub(_rewrite_anchor, cleaned)
+    if "spark-mention" in cleaned:
+        cleaned = _MENTION.sub(_rewrite_mention, cleaned)
+        cleaned = cleaned.replace("</spark-mention>", "</span>")
+    if "strike>" in cleaned:
+        cleaned = _STRIKE.sub(r"<\1s>", cleaned)
     return fix_content_model(cleaned)
 
 
