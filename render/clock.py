@@ -107,14 +107,16 @@ class Clock:
         self._last = (text, found)
         return found
 
-    def _parts(self, text: str) -> tuple[_Day, _Date, str, str] | None:
-        if not archive_form(text):
-            return None
-        key = text[:10]
+    def _day(self, key: str) -> _Day | None:
+        """The UTC day ``key`` (``2024-03-04``), worked out once; None: not steady."""
         try:
-            day = self._days[key]
+            return self._days[key]
         except KeyError:
             day = self._days[key] = _day(key, self.zone)
+            return day
+
+    def _parts(self, text: str) -> tuple[_Day, _Date, str, str] | None:
+        day = self._day(text[:10]) if archive_form(text) else None
         if day is None:
             return None
         minutes = int(text[11:13]) * 60 + int(text[14:16]) + day.minutes
@@ -181,15 +183,10 @@ class Clock:
     def date(self, text: str) -> str:
         """``2024-03-04``: the local date of ``text`` (RSMF's files are per local day). Asked
         for every thread, so a steady day answers by comparing the time with its turn."""
-        if archive_form(text) and text[11:13] < "24":
-            key = text[:10]
-            try:
-                day = self._days[key]
-            except KeyError:
-                day = self._days[key] = _day(key, self.zone)
-            if day is not None:
-                return day.before if text[11:16] < day.turn else day.after
-        return self.local(text).isoformat()[:10]
+        day = self._day(text[:10]) if archive_form(text) and text[11:13] < "24" else None
+        if day is None:
+            return self.local(text).isoformat()[:10]
+        return day.before if text[11:16] < day.turn else day.after
 
     def steady(self, text: str) -> bool:
         """Whether ``text`` is in the archive's form and its UTC day has one offset all day:
