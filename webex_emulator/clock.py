@@ -9,6 +9,10 @@ a 60-second quota window takes no time. It never runs backwards, so nothing issu
 back to life and no new message is older than the last. What takes time on the wire does not
 read it: latency, ``delay`` faults and a too-large page's 504 really wait, because they are
 about how long a client waits for an answer.
+
+A test may also ``stop`` it: from then on only ``advance`` moves it. A client given this clock
+and a sleep that advances it (``WebexClient(clock=..., sleep=...)``) then counts the same
+seconds as the emulator, so a quota's window is met the same way however fast the machine is.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class Clock:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._offset = 0.0
+        self._stopped: tuple[float, datetime] | None = None  # the machine's time at ``stop``
 
     @property
     def offset(self) -> float:
@@ -37,11 +42,23 @@ class Clock:
 
     def monotonic(self) -> float:
         """For deadlines (expiry, the quota's window): ``time.monotonic()`` moved forward."""
-        return time.monotonic() + self._offset
+        stopped = self._stopped
+        return (stopped[0] if stopped else time.monotonic()) + self._offset
 
     def now(self) -> datetime:
         """The emulator's present, in UTC: what the data's times are made from."""
-        return datetime.now(timezone.utc) + timedelta(seconds=self._offset)
+        stopped = self._stopped
+        return (stopped[1] if stopped else datetime.now(timezone.utc)) + timedelta(
+            seconds=self._offset
+        )
+
+    def stop(self) -> None:
+        """Stand still from now on: the machine's time no longer moves the clock, ``advance``
+        alone does. For a test whose client shares this clock: a machine slowed by load then
+        changes nothing that either side counts (tests/etl/test_quota.py)."""
+        with self._lock:
+            if self._stopped is None:
+                self._stopped = (time.monotonic(), datetime.now(timezone.utc))
 
     def advance(self, seconds: float) -> float:
         """Move the clock ``seconds`` forward (never back); the new offset."""

@@ -38,6 +38,24 @@ def test_the_clock_is_the_machines_until_moved_and_only_moves_forward():
     assert clock.offset == 86_400.5  # a refused move moves nothing
 
 
+def test_a_stopped_clock_moves_only_when_advanced():
+    """What a test that shares the emulator's clock with its client relies on: once stopped,
+    the machine's time passing moves nothing, and ``advance`` moves both readings by exactly
+    what it is given (stopping again changes nothing)."""
+    clock = Clock()
+    clock.advance(10)
+    clock.stop()
+    held, present = clock.monotonic(), clock.now()
+    real = time.monotonic()
+    while time.monotonic() - real < 0.02:  # the machine's clock moves on, by any amount
+        pass
+    clock.stop()
+    assert (clock.monotonic(), clock.now()) == (held, present)
+    clock.advance(8.25)
+    assert clock.monotonic() == held + 8.25 and clock.now() == present + timedelta(seconds=8.25)
+    assert clock.offset == 18.25
+
+
 def test_the_control_endpoint_reads_and_moves_it(emu):
     url = f"{emu.url}/_emulator/clock"
     first = requests.get(url, timeout=5).json()
