@@ -16,11 +16,13 @@ import select
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 
 import pytest
 
 from tests.test_cli import CLI
 from webex_archive.progress import Reporter, duration, end_line
+from webex_emulator import Rule
 
 SYNC = ["sync", "--all", "--download", "files", "--avatars", "download"]
 
@@ -30,9 +32,15 @@ def environment(env: dict) -> dict:
     return full | env | {"COLUMNS": "250"}
 
 
-def under_terminal(args: list[str], env: dict, interrupt_on: str | None = None) -> str:
+def under_terminal(
+    args: list[str],
+    env: dict,
+    interrupt_on: str | None = None,
+    held: Callable[[], bool] = lambda: True,
+) -> str:
     """Run the command with stderr on a pseudo-terminal; return what the terminal got (with
-    carriage returns). ``interrupt_on``: send SIGINT once this text has appeared."""
+    carriage returns). ``interrupt_on``: send SIGINT once this text has appeared and ``held``
+    says the command is where the test wants it."""
     master, slave = pty.openpty()
     process = subprocess.Popen(
         [*CLI, *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave,
@@ -50,11 +58,11 @@ def under_terminal(args: list[str], env: dict, interrupt_on: str | None = None) 
             if not chunk:
                 break
             received += chunk
-            if interrupt_on and interrupt_on.encode() in received:
-                process.send_signal(signal.SIGINT)
-                interrupt_on = None
         elif process.poll() is not None:
             break
+        if interrupt_on and interrupt_on.encode() in received and held():
+            process.send_signal(signal.SIGINT)
+            interrupt_on = None
     process.wait(timeout=30)
     os.close(master)
     return received.decode("utf-8", "replace")
@@ -103,12 +111,22 @@ def test_nothing_but_results_when_not_on_a_terminal(env):
 
 
 def test_the_interrupt_notice_starts_its_own_line(env, emu):
-    emu.faults.latency_ms = 150  # slow enough to be interrupted mid-phase
-    output = under_terminal(SYNC, env, interrupt_on=" pages, ")
+    """Ctrl-C while a status line is shown: the notice goes on a line of its own. The sync is
+    held where Ctrl-C must find it, mid-run: the people phase's request (after every space's
+    walk, whose status line is on the terminal, and before the files) is held by the
+    emulator until the test is done, and the signal goes once it has arrived. (Sent at the
+    first status line alone, it could come after a quick sync had ended, under load.)"""
+    people = Rule(kind="delay", seconds=60.0, path="/v1/people?", rate=1.0, times=1)
+    emu.add_fault(people)
+    try:
+        output = under_terminal(SYNC, env, interrupt_on=" pages, ", held=lambda: people.struck > 0)
+    finally:
+        emu.faults.release()
     assert "interrupted: the archive keeps everything committed so far" in output
     before = output.split("interrupted:")[0]
     assert before.endswith("\n"), repr(before[-80:])
-    emu.faults.latency_ms = 0
+    assert "synced 4 spaces" not in output  # it was stopped, not let end
+    emu.faults.rules.clear()
     again = under_terminal(SYNC, env)  # the re-run finishes what was left, and says so
     assert shown(again, "downloads"), again  # (--download files: no HEAD, no file info)
 
