@@ -18,6 +18,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -71,6 +73,22 @@ def start_sync(emu: Emulator, archive: Path) -> subprocess.Popen:
     )
 
 
+@contextmanager
+def people_held(emu: Emulator) -> Iterator[None]:
+    """Every request for people (a sync makes one inside its lock, after the walk and before
+    the files) held until the block ends: a sync that reached it cannot end meanwhile, however
+    slowly the test acts. A set of faults of its own, released at the end (a release is for
+    good: the module's emulator must keep holding for the next test)."""
+    saved = emu.faults
+    held = replace(saved, rules=[Rule("delay", rate=1.0, path="/v1/people?", seconds=120.0)])
+    emu.faults = held
+    try:
+        yield
+    finally:
+        held.release()
+        emu.faults = saved
+
+
 def wait_for_request(emu: Emulator, path: str, process: subprocess.Popen) -> None:
     """Until the emulator has answered a request for ``path`` (or the process ended)."""
     while process.poll() is None and not any(e.path.startswith(path) for e in emu.log.entries()):
@@ -97,12 +115,12 @@ def test_a_second_sync_refuses_in_one_line_while_the_first_runs(
 ) -> None:
     archive = tmp_path / "archive"
     emu.log.clear()
-    # The people come last, inside the lock: held 2 s there, the first sync is surely still
-    # running when this test sees its first message page (the parallel walk alone is over in
-    # a blink). Then it is stopped (SIGSTOP) until the second one has ended: however slowly a
-    # loaded machine starts the second process, it meets the lock held.
-    hold = emu.add_fault(Rule("delay", rate=1.0, path="/v1/people?", seconds=2.0, times=1))
-    try:
+    # The people come after the walk, inside the lock: held there until the second sync has ended, the
+    # first cannot end before it, however slowly this test sees its first message page (the
+    # parallel walk alone is over in a blink). It is also stopped (SIGSTOP) until the second
+    # one has ended: however slowly a loaded machine starts the second process, it meets the
+    # lock held.
+    with people_held(emu):
         first = start_sync(emu, archive)
         wait_for_request(emu, "/v1/messages", first)  # inside sync_spaces: the lock is held
         os.kill(first.pid, signal.SIGSTOP)
@@ -111,9 +129,7 @@ def test_a_second_sync_refuses_in_one_line_while_the_first_runs(
             _, refusal = second.communicate(timeout=60)
         finally:
             os.kill(first.pid, signal.SIGCONT)
-    finally:
-        emu.faults.rules.remove(hold)
-    assert first.poll() is None, "the first sync ended before the second one started"
+        assert first.poll() is None, "the first sync ended before the second one started"
     _, stderr = first.communicate(timeout=60)
     assert first.returncode == 0, stderr
     assert second.returncode == 1
@@ -131,10 +147,9 @@ def test_two_syncs_started_together_one_runs_one_refuses(
 
     Started together is not yet running together: on a loaded machine one process may start
     so late that the other has finished (then both succeed, one after the other). So the one
-    that takes the lock is held in it (2 s at the people, then stopped) until the other ends."""
+    that takes the lock is held in it (at the people until the other ends, and stopped)."""
     archive = tmp_path / "archive"
-    hold = emu.add_fault(Rule("delay", rate=1.0, path="/v1/people?", seconds=2.0, times=1))
-    try:
+    with people_held(emu):
         processes = [start_sync(emu, archive) for _ in range(2)]
         holder = lock_holder(archive, processes)
         os.kill(holder.pid, signal.SIGSTOP)
@@ -143,8 +158,6 @@ def test_two_syncs_started_together_one_runs_one_refuses(
             other.wait(timeout=60)
         finally:
             os.kill(holder.pid, signal.SIGCONT)
-    finally:
-        emu.faults.rules.remove(hold)
     outcomes = sorted((p.communicate(timeout=60)[1], p.wait()) for p in processes)
     codes = sorted(code for _, code in outcomes)
     assert codes == [0, 1], outcomes
