@@ -115,11 +115,11 @@ def test_a_second_sync_refuses_in_one_line_while_the_first_runs(
 ) -> None:
     archive = tmp_path / "archive"
     emu.log.clear()
-    # The people come after the walk, inside the lock: held there until the second sync has ended, the
-    # first cannot end before it, however slowly this test sees its first message page (the
-    # parallel walk alone is over in a blink). It is also stopped (SIGSTOP) until the second
-    # one has ended: however slowly a loaded machine starts the second process, it meets the
-    # lock held.
+    # The people come after the walk, inside the lock: held there until the second sync has
+    # ended, the first cannot end before it, however slowly this test sees its first message
+    # page (the parallel walk alone is over in a blink). It is also stopped (SIGSTOP) until
+    # the second one has ended: however slowly a loaded machine starts the second process,
+    # it meets the lock held.
     with people_held(emu):
         first = start_sync(emu, archive)
         wait_for_request(emu, "/v1/messages", first)  # inside sync_spaces: the lock is held
