@@ -10,6 +10,7 @@ file, which the next render of the space removes.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import BinaryIO, TextIO
 from webex_layout import atomic_write, check_inside, new_temp, remove_leftovers
 
 from .page import Page
+
+Place = tuple[int, int] | None  # a directory's identity (``identity``)
 
 
 @contextmanager
@@ -34,11 +37,29 @@ def open_binary(path: Path, root: Path) -> Iterator[BinaryIO]:
         yield out
 
 
-def begin_binary(path: Path, root: Path) -> tuple[BinaryIO, Path]:
+def begin_binary(path: Path, root: Path, place: Place = None) -> tuple[BinaryIO, Path]:
     """``path``'s temporary file (``path`` checked to be inside ``root``) and its name, for a
     writer that fills it here and has webex_layout's ``commit`` sync and rename it elsewhere
-    (RSMF's threads, whose fsyncs overlap)."""
-    return new_temp(check_inside(path, root).parent)
+    (RSMF's threads, whose fsyncs overlap).
+
+    ``place``: the ``identity`` of ``path``'s folder when it was checked to be inside
+    ``root``, for a writer of many files there (RSMF's days). While the folder is that
+    directory, ``path`` resolves inside unless it is a link; a link, another directory or no
+    ``place`` take the full check, which resolves every part of both paths: a tenth of a
+    millisecond, an eighth of the rest of the work of a day's file."""
+    here = identity(path.parent) if place else None
+    if here is None or here != place or os.path.islink(path):
+        check_inside(path, root)
+    return new_temp(path.parent)
+
+
+def identity(folder: Path) -> Place:
+    """Which directory ``folder`` is (its device and inode, links followed); None if none."""
+    try:
+        found = os.stat(folder)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def clear_leftovers(page: Page) -> None:
