@@ -16,7 +16,7 @@ from render.output import begin_binary
 from render.page import build_page
 from render.query import RenderError, connect, meta
 from render.rsmf import write_rsmf
-from render.rsmf_message import base64_lines, field
+from render.rsmf_message import _folded, base64_lines, field
 from render.window import Window
 from tests.render.conftest import SPACE_ID
 from tests.render.forked import FORKS, fresh
@@ -152,6 +152,29 @@ def test_base64_lines_of_a_whole_chunk():
     data = bytes(range(256)) * 300  # more than one read of write_message's, not 57-aligned
     assert base64_lines(data) == base64.encodebytes(data).replace(b"\n", b"\r\n")
     assert all(len(line) == 76 for line in base64_lines(data).split(b"\r\n")[:-2])
+
+
+def _outcome(make, *args):
+    """What ``make(*args)`` gives: its bytes, or the type of what it raised."""
+    try:
+        return make(*args)
+    except Exception as error:
+        return type(error)
+
+
+@given(st.text(), st.integers(min_value=1, max_value=40))
+def test_a_cached_field_is_the_field_made_anew(words, times):
+    """Any value, surrogates and controls included, repeated into long ones: the field from
+    the cache, asked twice, is what folding it anew gives (or raises the same error)."""
+    value = " ".join([words] * times)
+    fresh = (
+        _outcome(_folded.__wrapped__, "To", value)
+        if len(value) > 74 or not value.isascii()
+        else None
+    )
+    assert _outcome(field, "To", value) == _outcome(field, "To", value)
+    if fresh is not None:
+        assert _outcome(field, "To", value) == fresh
 
 
 def test_folded_headers_are_the_same_from_the_cache():
