@@ -23,7 +23,7 @@ that runs in ``SINKS`` forked ``Sink``s, each day's file going to the next in tu
 this process reads the rows and makes the next events. Each file's commands go to one sink
 in order, so the files are the bytes this process would write. This process is the
 critical path of a large space (the rows, the items, the files' decisions: at 100,000
-messages 1.6 to 2.1 CPU seconds on a loaded machine, against 1.4 to 1.5 for each sink), so
+messages 1.5 to 1.55 CPU seconds on a loaded machine, against 0.9 to 1.2 for each sink), so
 what can be done elsewhere is: the events are sent as their dicts, which pickle for a
 seventh of what encoding them costs, and encoded by the sinks. One sink was not enough
 where a space has many days and few messages a day (the 10,000 of the benchmark's direct
