@@ -11,6 +11,7 @@ file, which the next render of the space removes.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,22 +45,32 @@ def begin_binary(path: Path, root: Path, place: Place = None) -> tuple[BinaryIO,
 
     ``place``: the ``identity`` of ``path``'s folder when it was checked to be inside
     ``root``, for a writer of many files there (RSMF's days). While the folder is that
-    directory, ``path`` resolves inside unless it is a link; a link, another directory or no
-    ``place`` take the full check, which resolves every part of both paths: a tenth of a
-    millisecond, an eighth of the rest of the work of a day's file."""
+    directory, ``path`` resolves inside when it is a plain file or nothing yet; anything else
+    there (a link, a junction, a folder), another directory or no ``place`` take the full
+    check, which resolves every part of both paths: a tenth of a millisecond, an eighth of
+    the rest of the work of a day's file."""
     here = identity(path.parent) if place else None
-    if here is None or here != place or os.path.islink(path):
+    if here is None or here != place or not _plain_or_none(path):
         check_inside(path, root)
     return new_temp(path.parent)
 
 
 def identity(folder: Path) -> Place:
-    """Which directory ``folder`` is (its device and inode, links followed); None if none."""
+    """Which directory ``folder`` is (its device and inode, links followed); None if none,
+    or where the file system numbers no inodes (0: every folder would look the same)."""
     try:
         found = os.stat(folder)
     except OSError:
         return None
-    return found.st_dev, found.st_ino
+    return (found.st_dev, found.st_ino) if found.st_ino else None
+
+
+def _plain_or_none(path: Path) -> bool:
+    """Whether ``path`` is a regular file (not followed if a link) or does not exist."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return True
 
 
 def clear_leftovers(page: Page) -> None:
