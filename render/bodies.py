@@ -67,6 +67,12 @@ def with_bodies(rows: Iterable[tuple], columns: tuple[int, int],
     """Each row with its (safe HTML, plain text), in order; ``columns``: the positions of
     ``html`` and ``text`` in a row (a placeholder's are None: it gets ("", ""))."""
     html_at, text_at = columns
+    if want_plain and not want_html and not replacements:  # RSMF, TXT, Slack without --blur
+        for row in rows:
+            text = row[text_at]  # body's answer wherever there is one; else made by body
+            yield row, ("", text) if text is not None else body(row[html_at], None, None,
+                                                                 False, True)  # fmt: skip
+        return
     options = (replacements, want_html, want_plain)
     if not (want_html and can_fork()):
         for row in rows:

@@ -23,7 +23,7 @@ that runs in ``SINKS`` forked ``Sink``s, each day's file going to the next in tu
 this process reads the rows and makes the next events. Each file's commands go to one sink
 in order, so the files are the bytes this process would write. This process is the
 critical path of a large space (the rows, the items, the files' decisions: at 100,000
-messages 1.6 to 2.1 CPU seconds on a loaded machine, against 1.4 to 1.5 for each sink), so
+messages 1.5 to 1.55 CPU seconds on a loaded machine, against 0.9 to 1.2 for each sink), so
 what can be done elsewhere is: the events are sent as their dicts, which pickle for a
 seventh of what encoding them costs, and encoded by the sinks. One sink was not enough
 where a space has many days and few messages a day (the 10,000 of the benchmark's direct
@@ -140,6 +140,7 @@ class _Slices:
         self.people: dict[str, tuple] = {}  # participant id -> (person id, name, email)
         self.whos: dict[tuple, str] = {}  # (person id, name, email) -> participant id
         self.space_id = page.space["id"]
+        self._day = page.clock.date  # the local day of a time (RSMF's files are per day)
         self.joins = self._memberships(page)
 
     def _memberships(self, page: Page) -> dict[str, list[tuple[str, str, dict]]]:
@@ -153,9 +154,6 @@ class _Slices:
             by_day.setdefault(self._day(change[0]), []).append(change)
         return by_day
 
-    def _day(self, created: str) -> str:
-        return self.page.clock.date(created)
-
     def add(self, item: Item) -> None:
         if item.kind == "placeholder":
             self.missing, self.thread, self.start = item.id, None, None  # replies start anew
@@ -167,14 +165,6 @@ class _Slices:
             day = self._day(item.created or "")
             if self.current is None or day != self.current.day:
                 self._open(day)
-        event, files = self._event(item, is_reply)
-        self._put(event, files)
-        if new_thread and not is_reply:
-            self.start = event
-
-    def _event(self, item: Item, is_reply: bool) -> tuple[dict, Attached]:
-        """The event of ``item`` in the current file, and the files it attaches."""
-        assert self.current is not None
         who = self._who(item.author_id, item.author, item.email or None)
         event = message_event(item, self.space_id, who, self.me)
         if is_reply and item.thread == self.missing:
@@ -183,7 +173,9 @@ class _Slices:
             event.setdefault("custom", []).append({"name": "Reply to", "value": lost})
         if item.updated:
             event["edits"] = self.revisions.edits(item, who)
-        return event, self._attach(event, item.files) if item.files else ()
+        self._put(event, self._attach(event, item.files) if item.files else ())
+        if new_thread and not is_reply:
+            self.start = event
 
     def _attach(self, event: dict, listed: list[dict]) -> Attached:
         """The files of a message that the archive holds; the others said in ``custom``."""
@@ -218,7 +210,10 @@ class _Slices:
                 del event["parent"]
                 elsewhere = {"name": "Reply to", "value": f"a message in another file ({parent})"}
                 event.setdefault("custom", []).append(elsewhere)
-        self._add(event, files)
+        if event["participant"] not in current.participants.entries:
+            self._add(event, files)  # a file opened because the last was full
+        else:
+            current.add(event, files)
 
     def _who(self, person_id: str | None, name: str, email: str | None) -> str:
         """The participant id of a person (in the current file's list from now on),

@@ -11,7 +11,7 @@ events are; the message is written where the zip is (render/rsmf_zip.py).
 
 from __future__ import annotations
 
-import base64
+import binascii
 import functools
 import hashlib
 import re
@@ -29,12 +29,19 @@ GENERATOR = f"webex-space-archive {VERSION}"
 
 _ADDRESS = re.compile(r"[!#-'*+\-/-9=?A-Z^-~.]+@[A-Za-z0-9.-]+")  # an addr-spec parsers agree on
 _CHUNK = 57 * 1024  # bytes per base64 chunk: whole 76-character lines
+_LINE = 76  # base64 characters a line (RFC 2045), made from 57 bytes
 
 
 def field(name: str, value: str) -> bytes:
     """``Name: value`` folded (see the module doc)."""
     if len(name) + 2 + len(value) <= 78 and value.isascii():  # a line: nothing to fold
         return f"{name}: {value}\r\n".encode("ascii")
+    return _folded(name, value)
+
+
+@functools.lru_cache(maxsize=64)  # To, X-RSMF-Participants: the same people, file after file
+def _folded(name: str, value: str) -> bytes:
+    """``Name: value`` on several lines: RFC 2047 words, or ASCII cut between words."""
     if not value.isascii():
         encoded = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
         return f"{name}: {encoded}\r\n".encode("ascii")
@@ -64,14 +71,24 @@ def write_message(out: IO[bytes], head: bytes, text: str, zip_data: IO[bytes],
     out.write(f"Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n"
               f"--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n"
               "Content-Transfer-Encoding: base64\r\n\r\n".encode())  # fmt: skip
-    out.write(base64.encodebytes(text.encode()).replace(b"\n", b"\r\n"))
+    out.write(base64_lines(text.encode()))
     out.write(f"\r\n--{boundary}\r\nContent-Type: application/zip; name=\"rsmf.zip\"\r\n"
               "Content-Disposition: attachment; filename=\"rsmf.zip\"\r\n"
               "Content-Transfer-Encoding: base64\r\n\r\n".encode())  # fmt: skip
     zip_data.seek(0)
     while chunk := zip_data.read(_CHUNK):
-        out.write(base64.encodebytes(chunk).replace(b"\n", b"\r\n"))
+        out.write(base64_lines(chunk))
     out.write(f"\r\n--{boundary}--\r\n".encode())
+
+
+def base64_lines(data: bytes) -> bytes:
+    """``data`` in base64, lines of 76 characters, each ending in CRLF: the bytes of
+    ``base64.encodebytes`` with CRLF, which encodes each 57-byte line in a call of its own
+    (the whole ``data`` in one call here, then cut: 57 bytes are exactly 76 characters)."""
+    encoded = binascii.b2a_base64(data, newline=False)
+    lines = [encoded[start : start + _LINE] for start in range(0, len(encoded), _LINE)]
+    lines.append(b"")  # the last line's CRLF (none for no data)
+    return b"\r\n".join(lines)
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from typing import IO, Any
 from webex_layout import commit
 
 from .json import dumps
-from .output import begin_binary
+from .output import begin_binary, identity
 from .rsmf_message import RSMF_VERSION, Summary, write_rsmf_message
 
 MANIFEST = "rsmf_manifest.json"
@@ -54,6 +54,7 @@ class Zips:
 
     def __init__(self, root: Path, folder: Path, collection: str):
         self.root, self.folder = root, folder
+        self.place = identity(folder)  # checked to be inside ``root`` (render/rsmf.py)
         self.head = (f'{{"version":"{RSMF_VERSION}","eventcollectionid":{dumps(collection)},'
                      '"events":[').encode()  # fmt: skip
         self.zip: _Zip | None = None
@@ -91,7 +92,7 @@ class Zips:
         current, self.zip = self.zip, None
         data = current.close(participants, conversation, attached)
         with data:
-            out, temp = begin_binary(summary.path, self.root)
+            out, temp = begin_binary(summary.path, self.root, self.place)
             try:
                 write_rsmf_message(summary, out, data)
             except BaseException:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from render import bodies, query
 from render.html import write_html
 from render.json import write_json
@@ -91,3 +94,36 @@ def test_a_forked_worker_keeps_order_in_a_fresh_process():
     """As `webex-archive render` runs it: one thread, so the worker is forked."""
     result = fresh(ORDER, timeout=60)
     assert (result.returncode, result.stdout, result.stderr) == (0, "ok\n", "")
+
+
+def _made(html: str | None, text: str | None, want_plain: bool) -> object:
+    """``body``'s (html, plain) of a message for a writer without HTML, or what it raised."""
+    try:
+        return bodies.body(html, text, None, False, want_plain)
+    except Exception as error:
+        return type(error)
+
+
+_SOURCES = st.one_of(st.none(), st.just(""), st.text(), st.text().map(lambda s: f"<p>{s}</p>"))
+
+
+@given(st.lists(st.tuples(_SOURCES, _SOURCES), max_size=8))
+def test_plain_bodies_are_bodys_answers(sources):
+    """A writer of plain text alone without --blur (RSMF, TXT, Slack) takes a row's text as
+    its plain body and asks ``body`` only where there is none: the answers are ``body``'s
+    for any html and text, None, empty, surrogates, markup or long, row for row."""
+    rows = [(html, text, n) for n, (html, text) in enumerate(sources)]
+    try:
+        fast = [(row, made) for row, made in bodies.with_bodies(rows, (0, 1), None, False, True)]
+    except Exception as error:  # body raised for a row: it must for the general path too
+        assert type(error) in [_made(html, text, True) for html, text, _ in rows]
+        return
+    assert fast == [(row, _made(row[0], row[1], True)) for row in rows]
+
+
+def test_plain_bodies_of_long_texts_and_html_alone():
+    long = "word " * 200_000
+    rows = [(None, long), ("<b>bold</b> and <i>more</i>", None), ("<p>x</p>", "x"), (None, None)]
+    made = [plain for _, (_, plain) in bodies.with_bodies(rows, (0, 1), None, False, True)]
+    assert made == [long, "bold and more", "x", ""]
+    assert made == [bodies.body(html, text, None, False, True)[1] for html, text in rows]

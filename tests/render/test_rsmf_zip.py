@@ -4,18 +4,24 @@ fails the rendering in one line, leaving no temporary file and the other files w
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from render import RenderOptions, render_spaces, rsmf_zip
+from render.output import begin_binary
 from render.page import build_page
 from render.query import RenderError, connect, meta
 from render.rsmf import write_rsmf
+from render.rsmf_message import _folded, base64_lines, field
 from render.window import Window
 from tests.render.conftest import SPACE_ID
 from tests.render.forked import FORKS, fresh
 from tests.render.test_rsmf import AMSTERDAM, falcon, read_all  # noqa: F401 (a fixture)
+from webex_layout import UnsafePath
 
 
 def written_bytes(archive: Path, limit: int, blur: bool = False) -> dict[str, bytes]:
@@ -132,3 +138,90 @@ def test_a_file_the_sink_cannot_write_fails_the_render(falcon):  # noqa: F811 (t
     """The sink's error is raised here, as in-process: the same exception, the same file."""
     result = fresh(FAILS, str(falcon), timeout=60)
     assert (result.returncode, result.stderr, result.stdout) == (0, "", "IsADirectoryError True\n")
+
+
+@given(st.binary(max_size=600))
+def test_base64_lines_are_the_email_modules_lines(data):
+    """``base64_lines`` cuts one encoding of the whole data where ``encodebytes`` encodes
+    each 57-byte line on its own: the same bytes, CRLF for LF, any length (0, part of a
+    line, whole lines)."""
+    assert base64_lines(data) == base64.encodebytes(data).replace(b"\n", b"\r\n")
+
+
+def test_base64_lines_of_a_whole_chunk():
+    data = bytes(range(256)) * 300  # more than one read of write_message's, not 57-aligned
+    assert base64_lines(data) == base64.encodebytes(data).replace(b"\n", b"\r\n")
+    assert all(len(line) == 76 for line in base64_lines(data).split(b"\r\n")[:-2])
+
+
+def _outcome(make, *args):
+    """What ``make(*args)`` gives: its bytes, or the type of what it raised."""
+    try:
+        return make(*args)
+    except Exception as error:
+        return type(error)
+
+
+@given(st.text(), st.integers(min_value=1, max_value=40))
+def test_a_cached_field_is_the_field_made_anew(words, times):
+    """Any value, surrogates and controls included, repeated into long ones: the field from
+    the cache, asked twice, is what folding it anew gives (or raises the same error)."""
+    value = " ".join([words] * times)
+    fresh = (
+        _outcome(_folded.__wrapped__, "To", value)
+        if len(value) > 74 or not value.isascii()
+        else None
+    )
+    assert _outcome(field, "To", value) == _outcome(field, "To", value)
+    if fresh is not None:
+        assert _outcome(field, "To", value) == fresh
+
+
+def test_folded_headers_are_the_same_from_the_cache():
+    """A long field is folded once and then taken from the cache: the same bytes as the
+    first time, for ASCII (cut between words) and beyond (RFC 2047 words)."""
+    for value in ("Ann Example <ann@example.com>, " * 12, "Zoë Ünal <z@example.com>, " * 9):
+        first = field("To", value)
+        assert field("To", value) == first and first.count(b"\r\n") > 2
+        assert all(len(line) <= 78 for line in first.split(b"\r\n"))
+
+
+def day_file(archive: Path) -> Path:
+    """The path of the first day's file of the test space (rendered once)."""
+    return render_spaces(archive, [SPACE_ID], False, RenderOptions(formats=("rsmf",)))[0]
+
+
+def test_a_link_at_a_days_name_is_not_followed(falcon, tmp_path):  # noqa: F811 (the fixture)
+    """A symbolic link where a day's file goes, leading out of the archive: the file is not
+    written through it, the rendering says so in one line (the folder's own check passes:
+    only the file's name is a link)."""
+    first = day_file(falcon)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("untouched")
+    first.unlink()
+    first.symlink_to(outside)
+    with pytest.raises(RenderError, match=r"is not inside .* symbolic link"):
+        render_spaces(falcon, [SPACE_ID], False, RenderOptions(formats=("rsmf",)))
+    assert outside.read_text() == "untouched" and first.is_symlink()
+    assert leftovers(falcon) == []
+
+
+def test_a_folder_replaced_while_writing_is_checked_again(falcon, tmp_path):  # noqa: F811
+    """The folder's check holds while it is the directory checked: one replaced by a link
+    that leads out (after the rendering began) takes the full check, which refuses it."""
+    first = day_file(falcon)
+    folder = first.parent
+    zips = rsmf_zip.Zips(falcon, folder, SPACE_ID)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    folder.rename(tmp_path / "moved")
+    folder.symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(UnsafePath, match="is not inside"):
+        begin_binary(first, falcon, zips.place)
+    assert list(elsewhere.iterdir()) == []
+    folder.unlink()
+    (tmp_path / "moved").rename(folder)
+    out, temp = begin_binary(first, falcon, zips.place)  # the same directory again
+    out.close()
+    assert temp.parent == folder
+    temp.unlink()
