@@ -1,10 +1,11 @@
-"""render/sanitize/content_model.py's answers kept by shape: the same answers as the exact check.
+"""The sanitiser's quick paths give what its general paths give.
 
 fix_content_model asks whether a body needs no repair by its shape (tags and where text is),
 remembered per shape. These tests prove that the shape holds everything the exact check
 reads, over random tag soups (odd case, attributes, unbalanced and stray tags, raw ``<`` and
 ``>``, white space of every kind), and on the hostile cases: deep nesting, huge bodies, more
-shapes than the cache keeps.
+shapes than the cache keeps. text_html escapes a text without a URL in one step: the same
+result as its path for links.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from render.sanitize import MAX_DEPTH, fix_content_model
+from render.sanitize import MAX_DEPTH, fix_content_model, strip_unsafe, text_html
 from render.sanitize import content_model as cm
+from render.sanitize.links import _linked
 from render.sanitize.tags import _TAG
 
 NAMES = ["p", "P", "b", "a", "A", "del", "ul", "UL", "ol", "li", "Li", "br", "BR", "hr",
@@ -163,3 +165,16 @@ def test_the_shape_is_linear_on_hostile_bodies() -> None:
     for html in ["<" + "a" * 1_000_000, "</a" + " " * 1_000_000, " " * 1_000_000 + "<p>"]:
         assert cm._shape_needs_no_repair(html) == cm._needs_no_repair(html)
         assert fix_content_model(html) == cm._repair(html)
+
+
+PLAIN = ["x", " ", "\n", "\r\n", "\r", "\t", "<b>", "&amp;", '"', "'", "é", "\u202e", "\x00",
+         "http", "https://", "HTTPS://", "://", "example.com", "/a?b=1#c", ").", "@",
+         "[::1]"]  # fmt: skip
+
+
+@EXAMPLES
+@given(st.lists(st.sampled_from(PLAIN), max_size=30).map("".join))
+def test_text_without_a_url_is_escaped_as_the_general_path_does(text: str) -> None:
+    """text_html's path for a text without "://" gives what the general one (links) gives."""
+    prepared = strip_unsafe(text.replace("\r\n", "\n").replace("\r", "\n"))
+    assert text_html(text) == _linked(prepared)
