@@ -31,8 +31,9 @@ of their own, the texts went twice more between processes, a fourth process on t
 The items go to them ``BATCH`` at a time as ``Source`` tuples,
 which pickle cheaply; each batch carries the first message of the thread it starts inside,
 so any process makes any batch's mails, the same bytes as this process makes them
-(``tasks``, ``Maker``). What many mails share is made once per process (a sender, the
-space's headers, a day's weekday, a thread's ``In-Reply-To``); a reply's subject is encoded
+(``tasks``, ``Maker``). What many mails share is made once per process (a sender's From
+and To lines, the space's headers, a day's weekday, an hour's Date, a thread's
+``In-Reply-To``); a message's plain text is cleaned once; a reply's subject is encoded
 only when a thread has a reply; the boundary is a digest of the message's id, checked
 against the mail's texts (``boundary``), where a digest of every content cost three sha256 a
 mail.
