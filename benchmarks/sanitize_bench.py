@@ -34,6 +34,10 @@ def deep(n: int) -> str:
     return "<blockquote>" * n + "deep" + "</blockquote>" * n + "<div>" * n + "deep" + "</div>" * n
 
 
+def unclosed_name(n: int) -> str:
+    return "<b>" * (MAX_TAGS + 1) + "<" + "a" * n
+
+
 def pathological(n: int) -> str:
     return "<div>" * n + "<script>x</script>deep &amp; <b>bold</b>"
 
@@ -48,6 +52,8 @@ CASES: list[tuple[str, Callable[[int], str], int, float, tuple[Callable[[str], s
     ("1 MB of comment openers", lambda n: "<!--" * (n // 4), 10**6, 2.5,
      (message_html, text_html)),
     ("1 MB URL", lambda n: "https://" + "." * n, 10**6, 2.5, (message_html, text_html)),
+    (f"1 MB unclosed tag name (> MAX_TAGS {MAX_TAGS:,})", unclosed_name, 10**6, 2.5,
+     (message_html, strip_tags)),
 ]  # fmt: skip
 
 

@@ -20,11 +20,14 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 # be the same bytes on every machine.
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
                "September", "October", "November", "December")  # fmt: skip
-archive_form = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z").fullmatch
+_ARCHIVE_FORM = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+archive_form = re.compile(_ARCHIVE_FORM).fullmatch
+_ascii_form = re.compile(_ARCHIVE_FORM, re.ASCII).fullmatch  # see Clock.mail
 _TWO = [f"{n:02d}" for n in range(60)]
 _LAST = timedelta(hours=23, minutes=59, seconds=59, microseconds=999999)
 _MICROSECOND = timedelta(microseconds=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+HOURS = 4096  # UTC hours whose Date prefix Clock.mail keeps (then it starts over)
 
 
 def parse_utc(text: str) -> datetime:
@@ -97,6 +100,7 @@ class Clock:
         # A message's time is asked for several texts in a row (and a thread's anchor is
         # often its first message's time): the last answer is kept.
         self._last: tuple[str, tuple | None] = ("", None)
+        self._hours: dict[str, tuple[str, str]] = {}  # see mail
 
     def _fast(self, text: str) -> tuple[_Day, _Date, str, str] | None:
         """The day, the local date, hour and minute of ``text``; None for the exact path."""
@@ -147,7 +151,13 @@ class Clock:
         return f"{local.iso}{hour}:{minute}:{text[17:19]}{day.offset}"
 
     def mail(self, text: str) -> str:
-        """``Mon, 04 Mar 2024 14:05:06 +0100``: a mail's Date (RFC 5322), in English."""
+        """``Mon, 04 Mar 2024 14:05:06 +0100``: a mail's Date (RFC 5322), in English. Every
+        message has one, so where the offset is whole hours, what the times of one UTC hour
+        share (their local date and hour, the offset) is kept (``_hours``), and the minute
+        and second are copied (so only ASCII digits take that path)."""
+        shared = self._hours.get(text[:13]) if _ascii_form(text) else None
+        if shared is not None:
+            return f"{shared[0]}{text[14:19]}{shared[1]}"
         fast = self._fast(text)
         if fast is None:
             moment = self.local(text)
@@ -155,6 +165,10 @@ class Clock:
             day = f"{WEEKDAYS[moment.weekday()]}, {iso[8:10]} {MONTHS[moment.month - 1]}"
             return f"{day} {iso[:4]} {iso[11:19]} {iso[19:22]}{iso[23:25]}"
         day, local, hour, minute = fast
+        if not day.minutes % 60:  # the local minute is the UTC minute
+            if len(self._hours) >= HOURS:
+                self._hours.clear()
+            self._hours[text[:13]] = (f"{local.mail}{hour}:", f" {day.numeric}")
         return f"{local.mail}{hour}:{minute}:{text[17:19]} {day.numeric}"
 
     def when(self, text: str) -> str:

@@ -31,8 +31,9 @@ of their own, the texts went twice more between processes, a fourth process on t
 The items go to them ``BATCH`` at a time as ``Source`` tuples,
 which pickle cheaply; each batch carries the first message of the thread it starts inside,
 so any process makes any batch's mails, the same bytes as this process makes them
-(``tasks``, ``Maker``). What many mails share is made once per process (a sender, the
-space's headers, a day's weekday, a thread's ``In-Reply-To``); a reply's subject is encoded
+(``tasks``, ``Maker``). What many mails share is made once per process (a sender's From
+and To lines, the space's headers, a day's weekday, an hour's Date, a thread's
+``In-Reply-To``); a message's plain text is cleaned once; a reply's subject is encoded
 only when a thread has a reply; the boundary is a digest of the message's id, checked
 against the mail's texts (``boundary``), where a digest of every content cost three sha256 a
 mail.
@@ -57,7 +58,6 @@ from .text import clean_line, clean_text
 
 DOMAIN = "webex-archive.invalid"  # Message-IDs are ours, not Webex's: a domain that is no one's
 SUBJECT_LENGTH = 72  # characters of a message's first line in its subject
-_FIRST_LINE = re.compile(r"\S[^\n]*")  # from a text's first non-space to the end of its line
 _ID_SAFE = re.compile(r"[A-Za-z0-9+/=_-]{1,200}")  # dot-atom text: a Webex id as it is
 FALLBACK = f"unknown@{DOMAIN}"  # the address of an author whose email no reader accepts
 BATCH = 256  # messages handed to the process that makes their mails at a time (about 350 kB)
@@ -132,7 +132,7 @@ class Maker:
         thread, first, reply = None, "", lost
         if start is not None:
             head = Source._make(start)
-            plain = body(*(head.source or _NO_ROW), replacements, False, True)[1]
+            plain = clean_text(body(*(head.source or _NO_ROW), replacements, False, True)[1])
             thread, first, reply = head.id, thread_subject(title, head, plain), ""
         for fields in batch:
             item = Source._make(fields)
@@ -141,6 +141,7 @@ class Maker:
                 safe = text_html(plain)
             else:
                 safe, plain = body(*(item.source or _NO_ROW), replacements, True, True)
+            plain = clean_text(plain)  # once, for the subject and the plain part
             if not item.is_reply:
                 thread, first, reply = item.id, thread_subject(title, item, plain), ""
             if item.kind == "placeholder":
@@ -171,11 +172,11 @@ def eml_name(item: Source | Item) -> str:
 
 def thread_subject(title: str, item: Source, plain: str) -> str:
     """``[Space title] the first line of the message`` (its ``plain`` text, shortened), or
-    what it holds instead."""
+    what it holds instead. ``plain`` is clean_text's already (so is any part of it: what
+    clean_line does to a line of it is collapsing its white space)."""
     if item.kind == "placeholder":
         return f"[{title}] (earlier message not in the archive)"
-    line = _FIRST_LINE.search(clean_text(plain))  # its first line with a non-space
-    first = clean_line(line.group().strip()) if line else ""
+    first = " ".join(plain.lstrip().partition("\n")[0].split())  # its first line with a non-space
     if len(first) > SUBJECT_LENGTH:
         first = first[: SUBJECT_LENGTH - 1].rstrip() + "…"
     if not first:
@@ -201,7 +202,7 @@ def _digest(text: str) -> str:
 def mail(page: Page, item: Source, safe: str, text: str, headers: str, linesep: str,
          mbox: bool) -> bytes:  # fmt: skip
     """The mail of one archived message (``safe``: its sanitised HTML, ``text``: its plain
-    text); see the module's doc for what goes where."""
+    text, clean_text's); see the module's doc for what goes where."""
     files, missing = _attachments(page, item) if item.files else ([], [])
     plain, html = body_text(text, missing), _DOCUMENT.format(safe)
     names = [clean_line(info["name"]) for info, _ in files]
@@ -246,32 +247,33 @@ class _Headers:
         self.parent = ("", "")  # the last thread replied to, and its two header lines
 
     def sender(self, item: Source) -> str:
+        """The From line of the author's mails, with the To line after it."""
         key = (item.author, item.email)
-        line = self.senders.get(key)
-        if line is None:
+        lines = self.senders.get(key)
+        if lines is None:
             value = mime.address(clean_line(item.author), clean_line(item.email), FALLBACK,
                                  self.linesep)  # fmt: skip
-            line = self.senders[key] = f"From: {value}"
-        return line
+            lines = self.senders[key] = f"From: {value}{self.linesep}{self.to}"
+        return lines
 
     def lines(self, item: Source, subject: str) -> str:
         """The mail's header lines, up to its MIME headers, joined."""
         sep = self.linesep
-        lines = [self.sender(item), self.to, f"Subject: {subject}",
-                 f"Date: {self.date(item.created)}",
-                 f"Message-ID: {message_id(item.id)}"]  # fmt: skip
+        head = (
+            f"{self.sender(item)}{sep}Subject: {subject}{sep}Date: {self.date(item.created)}"
+            f"{sep}Message-ID: {message_id(item.id)}{sep}"
+        )
         if item.is_reply:
             if self.parent[0] != item.thread:
                 parent = message_id(item.thread)
-                self.parent = (item.thread, f"In-Reply-To: {parent}{sep}References: {parent}")
-            lines.append(self.parent[1])
-        lines.append(self.space)
+                self.parent = (item.thread, f"In-Reply-To: {parent}{sep}References: {parent}{sep}")
+            head += self.parent[1]
         headers = webex_headers(item, self.person)
         if mime.is_word("".join([value for _, value in headers])):  # ids and times: as they are
-            lines += [f"{name}: {value}" for name, value in headers]
+            webex = [f"{name}: {value}" for name, value in headers]
         else:
-            lines += [f"{name}: {mime.unstructured(value, sep)}" for name, value in headers]
-        return sep.join(lines)
+            webex = [f"{name}: {mime.unstructured(value, sep)}" for name, value in headers]
+        return f"{head}{self.space}{sep}{sep.join(webex)}"
 
     def date(self, created: str | None) -> str:
         """RFC 5322's date in the page's zone, in English whatever the locale."""
@@ -298,8 +300,9 @@ def webex_headers(item: Source, person: bool) -> list[tuple[str, str]]:
 
 
 def body_text(plain: str, missing: list[dict]) -> str:
-    """The plain part: the message's text, then a line per file the archive does not hold."""
-    text = clean_text(plain).strip("\n")
+    """The plain part: the message's text (clean_text's), then a line per file the archive
+    does not hold."""
+    text = plain.strip("\n")
     if not missing:
         return f"{text}\n"
     lines = [

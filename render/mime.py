@@ -109,7 +109,7 @@ def content_type(kind: str | None) -> str:
 def text_body(text: str, linesep: str, mbox: bool) -> tuple[str, str]:
     """(encoding, body) of a text part: 7bit if ASCII with short lines, else base64. In an
     mbox, a 7bit line starting ``From `` gets a ``>`` (the mbox's own quoting)."""
-    if text.isascii() and "\r" not in text and not _LONG_LINE.search(text):
+    if text.isascii() and "\r" not in text and (len(text) <= LINE or not _LONG_LINE.search(text)):
         if mbox and "From " in text:
             text = "\n".join(">" + x if x.startswith("From ") else x for x in text.split("\n"))
         return "7bit", text if linesep == "\n" else text.replace("\n", linesep)

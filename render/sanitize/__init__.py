@@ -3,8 +3,8 @@
 Everything shown in an archive page was written by someone else: message bodies, names, titles,
 file names. The page is self-contained and kept for years, so nothing in it may execute, fetch
 anything, or rearrange the page around it. This package is the one place where untrusted
-strings become markup; every function is pure (no I/O, no state) so it can be tested
-exhaustively. One module per job:
+strings become markup; every function is pure (no I/O; content_model.py only remembers which
+shapes of body need no repair) so it can be tested exhaustively. One module per job:
 
 - cleaner.py: ammonia (the ``nh3`` bindings) with an explicit allow-list; markup.py makes
   Webex's ``html`` field safe with it, then a few fixed rewrites of ammonia's normalised

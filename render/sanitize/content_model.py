@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .tags import _TAG
@@ -188,8 +189,11 @@ def fix_content_model(html: str) -> str:
     a row without cells gets an empty one, and tags nested deeper than MAX_DEPTH are dropped
     (their text stays). Valid input comes back unchanged. Linear time.
     """
-    if _needs_no_repair(html):
-        return html
+    return html if _shape_needs_no_repair(html) else _repair(html)
+
+
+def _repair(html: str) -> str:
+    """fix_content_model's repair, which gives valid input back unchanged (more slowly)."""
     fixer = _ContentModel()
     position = 0
     for match in _TAG.finditer(html):
@@ -235,3 +239,40 @@ def _needs_no_repair(html: str) -> bool:
             names.append(name)
             modes.append(mode if name in _TRANSPARENT else _CONTENT_MODE.get(name, "phrasing"))
     return len(names) == 1
+
+
+# ----- the same answer, remembered by shape ----------------------------------------------------
+#
+# _needs_no_repair reads of a body only its shape: for each tag whether it ends, its name in
+# lower case and whether an end tag is exactly ``</name>``; between two tags only whether there
+# is text that is not white space (and it looks at that only inside a list). Chat bodies have a
+# handful of shapes ("<p>...</p>", "<p><a>...</a></p>", "<ul><li>..."), so the answer is kept
+# per shape, written as one string by one findall in C: a start tag's name as written, an end
+# tag whole (``/p``, ``/P ``), an empty token for text between tags that is not white space, all
+# joined by ">" (which no token holds). The expression finds exactly _TAG's tags (the same
+# starts and ends; a tag takes the white space after it) and, at every other place of the body
+# without its leading white space, text up to the next "<": every character is read once
+# (linear time on anything, no place where nothing matches). A shape seen once in a body of
+# thousands of tags is not worth keeping: keys longer than SHAPE_KEY are not, and the cache
+# starts over at SHAPES entries (memory stays bounded).
+_SHAPE = re.compile(
+    r"<(/[A-Za-z][^<>]*(?=>)|[A-Za-z][^\s/<>]*)(?:[\s/][^<>]*)?>[ \t\n\r\f]*"  # a tag
+    r"|[^ \t\n\r\f<][^<]*"  # text
+    r"|<[^<]*"  # a "<" that starts no tag: text
+)
+SHAPE_KEY = 1000  # characters of the longest shape kept
+SHAPES = 1000  # shapes kept before the cache starts over
+_SHAPES: dict[str, bool] = {}
+
+
+def _shape_needs_no_repair(html: str) -> bool:
+    """_needs_no_repair's answer, looked up by the body's shape (see above)."""
+    shape = ">".join(_SHAPE.findall(html.lstrip(" \t\n\r\f")))
+    known = _SHAPES.get(shape)
+    if known is None:
+        known = _needs_no_repair(html)
+        if len(shape) <= SHAPE_KEY:
+            if len(_SHAPES) >= SHAPES:
+                _SHAPES.clear()
+            _SHAPES[shape] = known
+    return known

@@ -85,7 +85,16 @@ def text_html(text: str) -> str:
     characters (except tab) and bidi overrides are removed; ``\\r\\n`` and ``\\r`` count as a
     line break.
     """
-    text = _strip_unsafe(text.replace("\r\n", "\n").replace("\r", "\n"))
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _strip_unsafe(text)
+    if "://" not in text:  # no URL (most texts): one substring search, not the regex's scan
+        return str(escape(text)).replace("\n", "<br>")
+    return _linked(text)
+
+
+def _linked(text: str) -> str:
+    """text_html of a text with its line breaks and unsafe characters already seen to."""
     parts: list[str] = []
     position = 0
     for match in _TEXT_URL.finditer(text):

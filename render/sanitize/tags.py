@@ -15,8 +15,11 @@ MAX_TAGS = 10_000
 
 _START_TAG = re.compile(r"<[A-Za-z]")
 # A tag. Exact on ammonia's and our own output (attribute values there never hold a raw `<` or
-# `>`), good enough on raw input, and linear time on anything.
-_TAG = re.compile(r"<(/?)([A-Za-z][^\s/<>]*)[^<>]*>")
+# `>`), good enough on raw input, and linear time on anything: after the name, what follows up
+# to the `>` must start with a space or a `/` (as it does whenever the name is all of the run;
+# written `[^<>]*` straight after the name, a `<` and a long name without `>` made the regular
+# expression try every split between the two: quadratic, minutes for 1 MB of `<aaaa...`).
+_TAG = re.compile(r"<(/?)([A-Za-z][^\s/<>]*)(?:[\s/][^<>]*)?>")
 
 
 def _too_many_tags(html: str) -> bool:

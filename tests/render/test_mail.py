@@ -8,20 +8,23 @@ import email
 import json
 import mailbox
 import os
+import re
 import time
 from email import policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from render import RenderOptions, mime, render_spaces
 from render.clock import parse_utc
 from render.eml import EML_NAME
-from render.mail import eml_name, message_id
+from render.mail import Source, eml_name, message_id, thread_subject
 from render.mbox import from_date
 from render.query import Filters, RenderError
-from render.text import clean_text
+from render.text import clean_line, clean_text
 from tests.render.conftest import PEOPLE, SPACE_ID
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -433,3 +436,25 @@ def test_a_member_joining_or_leaving_is_a_mail_that_says_so(archive, blur):
     assert plain == f"{dave} left the space\n"
     assert f"<body>\n{dave} left the space\n</body>" in html
     assert len(changes) == 7 and changes[-1]["From"].startswith(f"{dave} <")
+
+
+LINE_PARTS = ["x", "Hello, world", " ", "\t", "\n", "\r\n", "\r", "\x0b", "\x0c", "\x85", "\u2028",
+              "\u00a0", "\u3000", "\x1b[31m", "\x00", "\u202e", "caf\u00e9", "y" * 80]  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(LINE_PARTS), max_size=12).map("".join))
+def test_a_subject_is_the_first_line_with_a_non_space(plain: str):
+    """The subject takes the text's first line that holds a non-space (white space collapsed),
+    read with str methods from the text clean_text made once: what a regular expression over
+    the text and clean_line of its match gave before. clean_text is idempotent, which is why
+    the text can be made once for the subject and the plain part."""
+    text = clean_text(plain)
+    assert clean_text(text) == text
+    line = re.search(r"\S[^\n]*", text)
+    first = clean_line(line.group().strip()) if line else ""
+    if len(first) > 72:
+        first = first[:71].rstrip() + "\u2026"
+    item = Source("m", "message", False, True, "m", None, None, None, "a", "e", None, None,
+                  False, [])  # fmt: skip
+    assert thread_subject("T", item, text) == f"[T] {first or '(no text)'}"

@@ -185,3 +185,30 @@ def test_the_local_date_turns_at_its_minute(zone: str):
             for second in ("00.000", "59.999"):
                 text = f"{day}T{minute // 60:02d}:{minute % 60:02d}:{second}Z"
                 assert clock.date(text) == local_time(text, tz).date().isoformat(), text
+
+
+@pytest.mark.parametrize(
+    "zone", ["Australia/Lord_Howe", "Asia/Kathmandu", "America/St_Johns", "Europe/Amsterdam", "UTC"]
+)
+def test_mail_dates_kept_per_hour_are_zoneinfos(zone: str):
+    """``Clock.mail`` keeps what the times of a UTC hour share where the offset is whole hours:
+    every 7th minute of days with a change of offset (Lord Howe's is half an hour), of steady
+    days, at offsets of whole hours and not (+05:45, -02:30), asked forwards (each hour
+    kept at its first time) and backwards (all kept), must give zoneinfo's Date."""
+    clock, tz = Clock(ZoneInfo(zone)), ZoneInfo(zone)
+    texts = [
+        f"{day}T{minute // 60:02d}:{minute % 60:02d}:{second}Z"
+        for day in ("2024-04-06", "2024-04-07", "2024-10-06", "2024-03-31", "2024-07-01")
+        for minute in range(0, 1440, 7)
+        for second in ("00.000", "59.999")
+    ]
+    for text in texts + texts[::-1]:
+        assert clock.mail(text) == f"{local_time(text, tz):%a, %d %b %Y %H:%M:%S %z}", text
+
+
+def test_a_mail_date_with_other_digits_is_not_copied():
+    """The kept hour copies the minute and second as they are, so a time whose digits are not
+    ASCII (the archive's form allows any decimal digit) takes the path that reads them."""
+    clock = Clock(timezone.utc)
+    assert clock.mail("2024-06-19T11:36:41.616Z") == "Wed, 19 Jun 2024 11:36:41 +0000"
+    assert clock.mail("2024-06-19T11:\u0663\u0666:41.616Z") == "Wed, 19 Jun 2024 11:36:41 +0000"

@@ -237,6 +237,15 @@ def test_megabyte_message_renders_inert(name: str) -> None:
     assert audit(text_html(source)) == []
 
 
+@pytest.mark.timeout(60)
+def test_unclosed_megabyte_tag_name_is_linear() -> None:
+    """Beyond MAX_TAGS the raw body's tags are found by a regular expression, which tried
+    every split of a long unclosed tag name (quadratic: over an hour for this one)."""
+    source = "<b>" * (MAX_TAGS + 1) + "<" + "a" * 1_000_000
+    assert message_html(source) == "&lt;" + "a" * 1_000_000
+    assert strip_tags(source) == "<" + "a" * 1_000_000
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
