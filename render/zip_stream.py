@@ -38,8 +38,9 @@ from functools import cache
 from typing import NamedTuple
 
 STORED = 0  # the compression method (4.4.5): none; render/eml_zip.py says why
-LIMIT = 0xFFFFFFFF  # a size or offset this large does not fit its 32-bit field: ZIP64
-COUNT_LIMIT = 0xFFFF  # a count of entries this large does not fit its 16-bit field: ZIP64
+MARK, COUNT_MARK = 0xFFFFFFFF, 0xFFFF  # a 32-bit or 16-bit field's "see the ZIP64 field"
+LIMIT = MARK  # a size or offset this large does not fit its 32-bit field: ZIP64
+COUNT_LIMIT = COUNT_MARK  # a count of entries this large does not fit its 16-bit field: ZIP64
 UNIX = 3 << 8  # "version made by": the host whose file attributes the entries carry (4.4.2)
 FILE, FOLDER = 0o100644 << 16, (0o040755 << 16) | 0x10  # external attributes (and MS-DOS's)
 UTF8 = 1 << 11  # general purpose flag: the name is UTF-8 (4.4.4, appendix D)
@@ -91,8 +92,8 @@ def member(name: bytes, data: bytes, when: Stamp, offset: int,
     else:  # 4.5.3: the ZIP64 extra field with both sizes, the 32-bit fields marked
         extra = struct.pack("<HHQQ", 1, 16, size, size)
         extra += _TIMESTAMP.pack(0x5455, 5, 1, _timestamp(mtime))
-        header = _LOCAL.pack(b"PK\x03\x04", 45, flags, STORED, dos_time, dos_date, crc, LIMIT,
-                             LIMIT, len(name), len(extra)) + name + extra  # fmt: skip
+        header = _LOCAL.pack(b"PK\x03\x04", 45, flags, STORED, dos_time, dos_date, crc, MARK,
+                             MARK, len(name), len(extra)) + name + extra  # fmt: skip
     return header, RECORD.pack(crc, size, offset, flags, dos_time, dos_date,
                                _timestamp(mtime), len(short), short)  # fmt: skip
 
@@ -132,10 +133,10 @@ def central_header(entry: Entry) -> bytes:
         extra = struct.pack(f"<HH{len(wide)}Q", 1, 8 * len(wide), *wide) + extra
         version = 45
     attributes = FOLDER if entry.name.endswith(b"/") else FILE
+    size, offset = (MARK if size >= LIMIT else size), (MARK if offset >= LIMIT else offset)
     header = _CENTRAL.pack(b"PK\x01\x02", UNIX | version, version, _flags(entry.name),
-                           STORED, dos_time, dos_date, entry.crc, min(size, LIMIT),
-                           min(size, LIMIT), len(entry.name), len(extra), 0, 0, 0,
-                           attributes, min(offset, LIMIT))  # fmt: skip
+                           STORED, dos_time, dos_date, entry.crc, size, size, len(entry.name),
+                           len(extra), 0, 0, 0, attributes, offset)  # fmt: skip
     return b"".join((header, entry.name, extra))
 
 
@@ -150,9 +151,9 @@ def end_records(count: int, start: int, size: int) -> bytes:
         records.append(_END64.pack(b"PK\x06\x06", _END64.size - 12, UNIX | 45, 45, 0, 0,
                                    count, count, size, start))  # fmt: skip
         records.append(_LOCATOR.pack(b"PK\x06\x07", 0, end64, 1))
-    entries = min(count, COUNT_LIMIT)
-    records.append(_END.pack(b"PK\x05\x06", 0, 0, entries, entries, min(size, LIMIT),
-                             min(start, LIMIT), 0))  # fmt: skip
+    count = COUNT_MARK if count >= COUNT_LIMIT else count  # what does not fit: "see ZIP64"
+    size, start = (MARK if size >= LIMIT else size), (MARK if start >= LIMIT else start)
+    records.append(_END.pack(b"PK\x05\x06", 0, 0, count, count, size, start, 0))
     return b"".join(records)
 
 
