@@ -125,6 +125,17 @@ def test_the_same_archive_and_options_give_the_same_zip(small_archive, tmp_path)
     assert first == second == again
 
 
+def test_where_forking_is_unsafe_a_large_window_is_made_here(small_archive, tmp_path,
+                                                             monkeypatch):  # fmt: skip
+    """No fork (macOS, Windows, a process with threads): the members are made in this
+    process, whatever the window's size, the same bytes."""
+    alone = render_as(small_archive, "eml-zip", tmp_path / "alone").read_bytes()
+    monkeypatch.setattr(eml_zip, "FORK_FROM", 1)
+    monkeypatch.setattr(eml_zip, "can_fork", lambda: False)
+    monkeypatch.setattr(eml_zip, "parts_beside", None)  # a fork would fail on it
+    assert render_as(small_archive, "eml-zip", tmp_path / "large").read_bytes() == alone
+
+
 @pytest.mark.skipif(UNZIP is None, reason="unzip is not installed")
 def test_unzip_tests_it_and_unpacks_the_eml_folder(small_archive, tmp_path):
     """Info-ZIP's unzip finds no error, and unpacking gives the EML folder, each mail dated
