@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import json
+import re
 import shutil
 import sqlite3
 import struct
@@ -373,3 +374,20 @@ def test_a_name_beyond_ascii_is_flagged_utf8(tmp_path):
     with zipfile.ZipFile(path) as archive:
         [info] = archive.infolist()
     assert info.filename == "Café-eml/a.eml" and info.flag_bits & 0x800
+
+
+@pytest.mark.parametrize(
+    "created",
+    ["2024-03-05T08:15:00.123Z", "2024-03-05T08:15:00Z", "2024-03-05", "20240305T081500Z",
+     "2024-03-05 08:15:00", "2024-03-05T08:15:00+01:00", "\u0662\u0660\u0662\u0664-03-05T08:15",
+     "2024-03-05T08:15:0\u0663", "T-:", "", None],
+)  # fmt: skip
+def test_a_mail_s_name_keeps_the_digits_of_its_time_whatever_its_form(created):
+    """``eml_name`` (the folder's and the ZIP's names) skips its regular expression for the
+    archive's usual times; every other form still gets the digits the expression keeps."""
+    from render.mail import eml_name
+    from tests.render.conftest import make_item
+
+    stamp = re.sub(r"\D", "", (created or "1970-01-01T00:00:00")[:19])
+    digest = hashlib.sha256(b"m").hexdigest()[:16]
+    assert eml_name(make_item(created=created)) == f"{stamp[:8]}T{stamp[8:14]}Z-{digest}.eml"
