@@ -9,7 +9,7 @@ kept in --work and reused by later runs, its schema brought up to date), then ti
 `webex-archive render --format F` for html, json and txt in a fresh process (seconds, CPU
 seconds, messages/s, output bytes, peak RSS), and the baseline: `sqlite3 -json` dumping the
 same columns of the same rows. Any render format can be timed (``--formats
-eml,mbox,slack,seed-json``), and ``parquet`` times ``webex-archive export --all --parquet``.
+eml,eml-zip,mbox,slack,seed-json``), and ``parquet`` times ``webex-archive export --all --parquet``.
 Prints one table; the ratio column is render time over the
 baseline time, measured in the same run. After an ``eml`` row, a ``files`` row times merely
 creating as many files of the mean size (os.open/os.write/os.close, one process): the floor
@@ -202,6 +202,17 @@ def render(
     return seconds, cpu, peak, sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
 
 
+def knows(checkout: Path, fmt: str) -> bool:
+    """Whether the code of ``checkout`` renders ``fmt`` (an older one may not know a new
+    format): its own list of formats, asked in a process of its own."""
+    if fmt == "parquet":
+        return True
+    asked = subprocess.run([sys.executable, "-c", "from render import FORMATS; print(*FORMATS)"],
+                           cwd=checkout, env=CHILD_ENV, capture_output=True, text=True,
+                           check=True)  # fmt: skip
+    return fmt in asked.stdout.split()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", default="10000,100000")
@@ -232,14 +243,17 @@ def main() -> None:
         for fmt in args.formats.split(","):
             runs, others = [], []
             out = args.work / f"out-{size}-{fmt}"
+            against = args.against.resolve() if args.against else None
+            if against and not knows(against, fmt):
+                against = None  # this code's figures alone
             for _ in range(args.repeat):  # the floor and the other code in the same round
                 floor = baseline(archive, args.work / "floor.json")
                 runs.append((*render(archive, fmt, out), floor))
-                if args.against:
-                    others.append(render(archive, fmt, out, args.against.resolve())[:3])
+                if against:
+                    others.append(render(archive, fmt, out, against)[:3])
             seconds, cpu, peak, written = min(r[:4] for r in runs)
             floor = min(r[4] for r in runs)
-            other = ""
+            other = f" {'n/a':>8} {'n/a':>8} {'n/a':>9} {'n/a':>5}" if args.against else ""
             if others:  # its fastest run, that run's CPU seconds, its peak MB
                 theirs, their_cpu, their_peak = min(others)
                 other = (f" {theirs:>8.2f} {seconds / theirs:>8.2f} {their_cpu:>9.2f} "

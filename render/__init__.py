@@ -39,6 +39,7 @@ WRITERS = {
     "json": ("json", "write_json"),
     "txt": ("text", "write_text"),
     "eml": ("eml", "write_eml"),
+    "eml-zip": ("eml_zip", "write_eml_zip"),
     "mbox": ("mbox", "write_mbox"),
     "slack": ("slack", "write_slack"),
     "seed-json": ("seed_json", "write_seed_json"),

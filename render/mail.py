@@ -58,6 +58,7 @@ from .text import clean_line, clean_text
 
 DOMAIN = "webex-archive.invalid"  # Message-IDs are ours, not Webex's: a domain that is no one's
 SUBJECT_LENGTH = 72  # characters of a message's first line in its subject
+_NOT_DIGITS = re.compile(r"\D")  # what a message's time loses in its mail's file name
 _ID_SAFE = re.compile(r"[A-Za-z0-9+/=_-]{1,200}")  # dot-atom text: a Webex id as it is
 FALLBACK = f"unknown@{DOMAIN}"  # the address of an author whose email no reader accepts
 BATCH = 256  # messages handed to the process that makes their mails at a time (about 350 kB)
@@ -165,8 +166,10 @@ def write_all(fd: int, data: bytes) -> None:
 
 def eml_name(item: Source | Item) -> str:
     """``20240305T081500Z-<16 hex digits>.eml``: the UTC second, then a digest of the id."""
-    created = item.created or "1970-01-01T00:00:00"
-    stamp = re.sub(r"\D", "", created[:19])
+    created = (item.created or "1970-01-01T00:00:00")[:19]
+    stamp = created.replace("-", "").replace(":", "").replace("T", "")
+    if not (stamp.isascii() and stamp.isdigit()):  # else the same: 0.3 µs where this takes 1.8
+        stamp = _NOT_DIGITS.sub("", created)
     return f"{stamp[:8]}T{stamp[8:14]}Z-{_digest(item.id)[:16]}.eml"
 
 

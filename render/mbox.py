@@ -9,30 +9,25 @@ Why the parts: making the mails is most of the CPU of this format, and one forke
 making them all was the slowest of the three a large space runs (it, the one that reads the
 rows and builds the items). So SINKS forked processes make the mails and their bodies,
 batch and batch about, each into a temporary part file beside the mbox, with each batch's
-size; the batches are then copied into the mbox in order (a read of the page cache). The
-bytes are those one process writes.
+size; the batches are then copied into the mbox in order (a read of the page cache;
+render/parts.py, which render/eml_zip.py's ZIP shares). The bytes are those one process
+writes.
 """
 
 from __future__ import annotations
 
-import contextlib
-import itertools
-import os
 import re
-import tempfile
 import time
-from collections.abc import Iterator
-from pathlib import Path
-from typing import IO
 
-from webex_layout import atomic_write, new_temp
+from webex_layout import atomic_write
 
 from . import mime
 from .clock import parse_utc
 from .mail import FALLBACK, FORK_FROM, SINKS, Maker, tasks, write_all
 from .page import Page
+from .parts import log, parts_beside
 from .text import clean_line
-from .worker import Sink, can_fork
+from .worker import can_fork
 
 _UTC_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")  # the archive's times
 
@@ -44,6 +39,7 @@ class _Mbox(Maker):
     def __init__(self, page: Page, fd: int, sizes: int | None = None):
         super().__init__(page, "\n")
         self.fd, self.sizes = fd, sizes
+        self.keep = (fd,) if sizes is None else (fd, sizes)
         self.senders: dict[str, str] = {}
         self.days: dict[str, tuple[str, str]] = {}
 
@@ -60,7 +56,7 @@ class _Mbox(Maker):
         data = b"".join(chunk)
         write_all(self.fd, data)
         if self.sizes is not None:
-            write_all(self.sizes, b"%d\n" % len(data))
+            log(self.sizes, len(data))
 
 
 def write_mbox(page: Page) -> None:
@@ -79,57 +75,16 @@ def write_mbox(page: Page) -> None:
 
 
 def _write_parts(page: Page, fd: int) -> None:
-    """The mails by SINKS forked processes, batch and batch about, each into a temporary
-    part file beside the mbox (removed after, or by the next rendering if this one is
-    killed) with the size of each batch; then the batches into the mbox ``fd``, in order.
-    One process making all the mails was slower than this one; the copy costs the page
-    cache a read of the mbox."""
-    with contextlib.ExitStack() as stack:
-        parts = [stack.enter_context(_temporary(page.path.parent)) for _ in range(SINKS)]
-        sizes = [stack.enter_context(tempfile.TemporaryFile()) for _ in range(SINKS)]
-        writers = [_Mbox(page, part.fileno(), size.fileno())
-                   for part, size in zip(parts, sizes, strict=True)]  # fmt: skip
-        sinks = [stack.enter_context(Sink(w.write, keep=(w.fd, w.sizes))) for w in writers]
-        for number, task in enumerate(tasks(page.items)):
-            sinks[number % SINKS].submit(*task)
-        for sink in sinks:
-            sink.finish()
-        for part, size in zip(parts, sizes, strict=True):
-            os.lseek(part.fileno(), 0, os.SEEK_SET)
-            size.seek(0)
-        lengths = [(int(line) for line in size) for size in sizes]
-        for number in itertools.count():
-            length = next(lengths[number % SINKS], None)
-            if length is None:
-                return
-            _copy(parts[number % SINKS].fileno(), fd, length)
-
-
-@contextlib.contextmanager
-def _temporary(folder: Path) -> Iterator[IO[bytes]]:
-    """A temporary file in ``folder``, locked while open, removed after."""
-    out, path = new_temp(folder)
-    try:
-        yield out
-    finally:
-        out.close()
-        path.unlink(missing_ok=True)
-
-
-def _copy(source: int, target: int, length: int) -> None:
-    """``length`` bytes from the file ``source`` to ``target``, each at its position: by the
-    kernel where it can (``copy_file_range``, Linux: no trip through this process's
-    memory), else read and written."""
-    while length:
-        try:
-            copied = os.copy_file_range(source, target, length)
-        except (AttributeError, OSError):  # not Linux, or not between these two files
-            data = os.read(source, min(length, 1 << 20))
-            write_all(target, data)
-            copied = len(data)
-        if not copied:
-            raise OSError("a part of the mbox ended before its recorded size: render again")
-        length -= copied
+    """The mails by SINKS forked processes, batch and batch about, each into a part file
+    beside the mbox (render/parts.py), then copied into the mbox ``fd`` in order. One
+    process making all the mails was slower than this one; the copy costs the page cache a
+    read of the mbox."""
+    with parts_beside(page.path.parent, SINKS) as parts:
+        writers = [_Mbox(page, part.fileno(), journal.fileno())
+                   for part, journal in zip(parts.files, parts.logs, strict=True)]  # fmt: skip
+        parts.fill(writers, tasks(page.items))
+        for _ in parts.copy(fd):
+            pass
 
 
 def from_date(created: str, days: dict[str, tuple[str, str]]) -> str:

@@ -32,19 +32,20 @@ FORMATS = (
     "json",
     "txt",
     "eml",
+    "eml-zip",
     "mbox",
     "slack",
     "seed-json",
     "rsmf",
 )
 # What each format's output is called after the page's stem, where not ``.<format>``: a
-# folder of mails, a ZIP, and a second JSON that must not take the JSON document's name.
-NAMES = {"eml": "-eml", "slack": ".slack.zip", "seed-json": ".seed.json"}
+# folder of mails, ZIPs, and a second JSON that must not take the JSON document's name.
+NAMES = {"eml": "-eml", "eml-zip": "-eml.zip", "slack": ".slack.zip", "seed-json": ".seed.json"}
 # The formats that show a message's sanitised HTML, and those that show its plain text:
 # making a body is most of the cost of a message, so each format gets only those it uses.
 HTML_BODIES = {"html", "json"}
 PLAIN_BODIES = {"html", "json", "txt", "slack", "rsmf"}  # html: its search file
-LATER_BODIES = {"eml", "mbox"}  # both bodies, made where the mails are (render/mail.py)
+LATER_BODIES = {"eml", "eml-zip", "mbox"}  # both bodies, made where the mails are (render/mail.py)
 MONTHS = {"html", "txt"}  # the formats that show months (render/model.py's ``sections``)
 STATISTICS = {"html", "json", "txt"}  # the formats that show the statistics block
 BLURRED = BLURRED_FOLDER  # where --blur renderings go (a name the archive keeps for it)

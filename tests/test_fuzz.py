@@ -44,6 +44,7 @@ import json
 import os
 import re
 import uuid
+import zipfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -293,7 +294,13 @@ def test_any_message_is_stored_and_rendered(
     stem = documents[0].name.removesuffix(".json")
     # RSMF writes a file per day (tests/render/test_rsmf.py reads them back)
     others = [p.name.removeprefix(stem) for p in written if p.suffix not in (".html", ".rsmf")]
-    assert others == [".json", ".txt", "-eml", ".mbox", ".slack.zip", ".seed.json"]
+    assert others == [".json", ".txt", "-eml", "-eml.zip", ".mbox", ".slack.zip", ".seed.json"]
+    # The EML ZIP holds the EML folder's mails, byte for byte, whatever the messages hold.
+    folder, packed = (p for p in written if p.name.endswith(("-eml", "-eml.zip")))
+    with zipfile.ZipFile(packed) as archive_zip:
+        assert archive_zip.testzip() is None
+        members = {n: archive_zip.read(n) for n in archive_zip.namelist() if n[-1] != "/"}
+    assert members == {f"{folder.name}/{p.name}": p.read_bytes() for p in folder.iterdir()}
 
 
 def sync_one_space(emu: Emulator, archive: Path, room_id: str, page_size: int = 1000):

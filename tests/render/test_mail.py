@@ -403,7 +403,7 @@ def test_a_part_is_copied_into_the_mbox_whole_or_the_render_fails(tmp_path, monk
     """The parts' batches go into the mbox by the kernel's copy where it can, else read and
     written (another system, another file system): the same bytes from each file's position;
     a part shorter than its recorded size is an error, never a short mbox."""
-    from render.mbox import _copy
+    from render.parts import _copy
 
     if not kernel:
         monkeypatch.delattr(os, "copy_file_range", raising=False)
