@@ -4,7 +4,7 @@ render/mail.py makes the mails; creating their files costs the kernel about as m
 making them (110,000 files: 3.8 s in one process, twice that when each is written under a
 temporary name, locked and renamed). So:
 
-* for a large space two forked processes (render/worker.py's ``Sink``) make the mails and
+* for a large space two forked processes (render/parts.py's ``fill``) make the mails and
   create their files, batch and batch about (render/mail.py's ``tasks``: any process can make
   any batch, the same bytes), while this one reads the rows and builds the items;
 * a folder that does not exist yet is filled under a temporary name beside it, each mail
@@ -42,7 +42,8 @@ from webex_layout import (
 from .custody import Ledger
 from .mail import FORK_FROM, SINKS, Maker, eml_name, tasks, write_all
 from .page import Page
-from .worker import Sink, can_fork
+from .parts import fill
+from .worker import can_fork
 
 EML_NAME = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{16}\.eml")  # the only names the EML writer gives
 FOLDER_SUFFIX = "-eml"  # a new folder being filled: its lock file's name and this
@@ -59,6 +60,7 @@ class _Files(Maker):
     def __init__(self, page: Page, folder: str, temp: str | None, records: IO[bytes]):
         super().__init__(page, "\r\n")
         self.folder, self.temp, self.records = folder, temp, records.fileno()
+        self.keep = (self.records,)  # what a forked process writes besides the mails
 
     def write(self, start: tuple | None, batch: list[tuple]) -> None:
         lines = []
@@ -153,11 +155,7 @@ def _write_mails(page: Page, folder: str, temps: list[str | None], ledger: Ledge
         records = [stack.enter_context(tempfile.TemporaryFile()) for _ in range(count)]
         writers = [_Files(page, folder, temps[n], records[n]) for n in range(count)]
         if forked:
-            sinks = [stack.enter_context(Sink(w.write, keep=(w.records,))) for w in writers]
-            for number, task in enumerate(tasks(page.items)):
-                sinks[number % SINKS].submit(*task)
-            for sink in sinks:
-                sink.finish()
+            fill(writers, tasks(page.items))
         else:
             for task in tasks(page.items):
                 writers[0].write(*task)

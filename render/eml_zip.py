@@ -42,7 +42,7 @@ from webex_layout import atomic_write
 from .clock import parse_utc
 from .mail import FORK_FROM, SINKS, Maker, eml_name, tasks, write_all
 from .page import Page
-from .parts import log, parts_beside
+from .parts import fill, log, parts_beside
 from .worker import can_fork
 from .zip_stream import (
     DOS_FIRST,
@@ -123,7 +123,7 @@ def _in_parts(page: Page, fd: int, records: list[IO[bytes]]) -> tuple[Batches, i
         writers = [_Members(page, part.fileno(), out.fileno(), journal.fileno())
                    for part, out, journal in zip(parts.files, records, parts.logs,
                                                  strict=True)]  # fmt: skip
-        parts.fill(writers, tasks(page.items))
+        fill(writers, tasks(page.items))
         batches: Batches = []
         end, newest, starts = 0, 0, [0] * SINKS  # in the ZIP; in each part
         for part, (size, count, latest) in parts.copy(fd):

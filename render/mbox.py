@@ -25,7 +25,7 @@ from . import mime
 from .clock import parse_utc
 from .mail import FALLBACK, FORK_FROM, SINKS, Maker, tasks, write_all
 from .page import Page
-from .parts import log, parts_beside
+from .parts import fill, log, parts_beside
 from .text import clean_line
 from .worker import can_fork
 
@@ -82,7 +82,7 @@ def _write_parts(page: Page, fd: int) -> None:
     with parts_beside(page.path.parent, SINKS) as parts:
         writers = [_Mbox(page, part.fileno(), journal.fileno())
                    for part, journal in zip(parts.files, parts.logs, strict=True)]  # fmt: skip
-        parts.fill(writers, tasks(page.items))
+        fill(writers, tasks(page.items))
         for _ in parts.copy(fd):
             pass
 

@@ -113,7 +113,7 @@ def text_body(text: str, linesep: str, mbox: bool) -> tuple[str, str]:
         if mbox and "From " in text:
             text = "\n".join(">" + x if x.startswith("From ") else x for x in text.split("\n"))
         return "7bit", text if linesep == "\n" else text.replace("\n", linesep)
-    return "base64", _base64(text.encode("utf-8", "replace"), linesep)
+    return "base64", base64_lines(text.encode("utf-8", "replace"), linesep)
 
 
 def alternative(plain: str, html: str, boundary: str, linesep: str,
@@ -138,10 +138,12 @@ def attachment_part(kind: str | None, name: str, data: bytes, linesep: str) -> t
         disposition = "attachment; filename*=utf-8''" + quote(name.encode("utf-8", "replace"))
     headers = [f"Content-Type: {content_type(kind)}", "Content-Transfer-Encoding: base64",
                f"Content-Disposition: {disposition}"]  # fmt: skip
-    return headers, _base64(data, linesep)
+    return headers, base64_lines(data, linesep)
 
 
-def _base64(data: bytes, linesep: str) -> str:
+def base64_lines(data: bytes, linesep: str) -> str:
+    """``data`` in base64, lines of 76 characters (RFC 2045) joined by ``linesep``: one
+    encoding of the whole, then cut (57 bytes are exactly 76 characters)."""
     text = binascii.b2a_base64(data, newline=False).decode("ascii")
     return linesep.join(text[i : i + 76] for i in range(0, len(text), 76))
 

@@ -29,7 +29,7 @@ from .worker import Sink
 
 
 class Batches(Protocol):
-    """What a sink runs: ``write`` makes one batch into its part file and logs it (``log``);
+    """What a sink runs: ``write`` makes one batch (into its part file, logged: ``log``);
     ``keep``: the descriptors it writes, kept open in the forked process."""
 
     keep: tuple[int, ...]
@@ -40,6 +40,18 @@ class Batches(Protocol):
 def log(fd: int, *figures: int) -> None:
     """A batch's line in a sink's log: its size in bytes, then the writer's own figures."""
     write_all(fd, (" ".join(str(figure) for figure in figures) + "\n").encode("ascii"))
+
+
+def fill(writers: list[Batches], tasks: Iterable[Task]) -> None:
+    """Each task to the sinks in turn, a forked process per writer (for the parts: ``writers[n]``
+    writing ``Parts.files[n]`` and ``Parts.logs[n]``; the EML folder's write files of their
+    own); return once every sink is done."""
+    with contextlib.ExitStack() as stack:
+        sinks = [stack.enter_context(Sink(w.write, keep=w.keep)) for w in writers]
+        for number, task in enumerate(tasks):
+            sinks[number % len(sinks)].submit(*task)
+        for sink in sinks:
+            sink.finish()
 
 
 @contextlib.contextmanager
@@ -58,16 +70,6 @@ class Parts:
 
     def __init__(self, files: list[IO[bytes]], logs: list[IO[bytes]]):
         self.files, self.logs, self.count = files, logs, len(files)
-
-    def fill(self, writers: list[Batches], tasks: Iterable[Task]) -> None:
-        """Each task to the sinks in turn (a forked process per writer, ``writers[n]``
-        writing ``files[n]`` and ``logs[n]``); return once every sink is done."""
-        with contextlib.ExitStack() as stack:
-            sinks = [stack.enter_context(Sink(w.write, keep=w.keep)) for w in writers]
-            for number, task in enumerate(tasks):
-                sinks[number % len(sinks)].submit(*task)
-            for sink in sinks:
-                sink.finish()
 
     def copy(self, fd: int) -> Iterator[tuple[int, list[int]]]:
         """Each batch into the file ``fd`` (at its position), in the order the batches were

@@ -11,7 +11,6 @@ events are; the message is written where the zip is (render/rsmf_zip.py).
 
 from __future__ import annotations
 
-import binascii
 import functools
 import hashlib
 import re
@@ -21,6 +20,7 @@ from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import IO
 
+from . import mime
 from .clock import parse_utc
 from .version import VERSION
 
@@ -29,7 +29,6 @@ GENERATOR = f"webex-space-archive {VERSION}"
 
 _ADDRESS = re.compile(r"[!#-'*+\-/-9=?A-Z^-~.]+@[A-Za-z0-9.-]+")  # an addr-spec parsers agree on
 _CHUNK = 57 * 1024  # bytes per base64 chunk: whole 76-character lines
-_LINE = 76  # base64 characters a line (RFC 2045), made from 57 bytes
 
 
 def field(name: str, value: str) -> bytes:
@@ -84,11 +83,9 @@ def write_message(out: IO[bytes], head: bytes, text: str, zip_data: IO[bytes],
 def base64_lines(data: bytes) -> bytes:
     """``data`` in base64, lines of 76 characters, each ending in CRLF: the bytes of
     ``base64.encodebytes`` with CRLF, which encodes each 57-byte line in a call of its own
-    (the whole ``data`` in one call here, then cut: 57 bytes are exactly 76 characters)."""
-    encoded = binascii.b2a_base64(data, newline=False)
-    lines = [encoded[start : start + _LINE] for start in range(0, len(encoded), _LINE)]
-    lines.append(b"")  # the last line's CRLF (none for no data)
-    return b"\r\n".join(lines)
+    (render/mime.py encodes the whole ``data`` in one call, then cuts it)."""
+    encoded = mime.base64_lines(data, "\r\n")
+    return f"{encoded}\r\n".encode("ascii") if encoded else b""
 
 
 @dataclass(frozen=True)
