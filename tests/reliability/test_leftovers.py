@@ -1,7 +1,7 @@
 """A killed command leaves nothing running (issue 19).
 
 ``render`` of a space large enough for the bodies worker (render/bodies.py: a chunk of rows or
-more) is killed with SIGKILL at random moments (seeded) while its worker runs, as a
+more) is killed with SIGKILL at random moments (seeded) while its worker lives, as a
 timeout in cron or systemd would kill it; ``demo`` is killed during its sync and while it
 serves. Each command runs in a session of its own, so its process group holds it and every
 process it started, orphaned or not: one second after the kill, none of them may run.
@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from render.bodies import CHUNK
-from tests.reliability.processes import children, in_group, running, wait_until
+from tests.reliability.processes import children, in_group, wait_until
 from tests.render.conftest import SEEN, SPACE_ID, build_archive
 
 pytestmark = pytest.mark.skipif(
@@ -65,10 +65,13 @@ def start(*args: str) -> subprocess.Popen[str]:
     )
 
 
-def kill_and_check(command: subprocess.Popen[str]) -> None:
-    """SIGKILL the command; one second later nothing of its process group may run."""
+def kill_and_check(command: subprocess.Popen[str], stopped: int | None = None) -> None:
+    """SIGKILL the command (then let its ``stopped`` process go on); one second later
+    nothing of its process group may run."""
     command.send_signal(signal.SIGKILL)
     command.wait(timeout=10)
+    if stopped is not None:
+        os.kill(stopped, signal.SIGCONT)
     command.stdout.close()
     left = [] if wait_until(lambda: not in_group(command.pid), 1.0) else in_group(command.pid)
     for pid in left:  # not to leave them to the rest of the suite
@@ -77,16 +80,22 @@ def kill_and_check(command: subprocess.Popen[str]) -> None:
 
 
 def kill_render(archive: Path, out: Path, delay: float) -> None:
-    """Render, SIGKILL it ``delay`` seconds into its worker's life, and check what is left."""
+    """Render, stop its worker as it forks, SIGKILL the render ``delay`` seconds later, let
+    the worker go on, and check what is left. The worker is stopped so that the render
+    cannot end before the kill however fast the machine (a faster sanitiser once made it
+    end first); in the meantime the render reads and writes until it waits for the worker,
+    so ``delay`` picks where the kill finds it."""
     render = start("--archive", str(archive), "render", "--all", "--format", "html",
                    "--output", str(out))  # fmt: skip
+    worker = None
     try:
         assert wait_until(lambda: children(render.pid), timeout=30), "no worker forked"
         (worker,) = children(render.pid)
+        os.kill(worker, signal.SIGSTOP)
         time.sleep(delay)
-        assert running(worker), "the render ended before the kill: make the space larger"
+        assert render.poll() is None, "the render ended with its worker stopped"
     finally:
-        kill_and_check(render)
+        kill_and_check(render, worker)
 
 
 def test_a_killed_render_leaves_no_worker(tmp_path):
