@@ -134,7 +134,7 @@ def _render_one(
 ) -> list[Path]:
     written: list[Path] = []  # what this rendering wrote
     outputs: list[Path] = []  # its files, written or (--split parts) kept as they were
-    known: dict[Path, str] = {}  # the sha256 of the --split parts' files, where known
+    known: dict[Path, str] = {}  # sha256 already known: --split parts kept, files hashed as written
     ledgers: dict[Path, Ledger] = {}  # what a writer of a folder of files wrote (EML)
     split = importlib.import_module(".split", __name__) if options.split != "none" else None
     loaded = split.prepare(conn, archive, space, options) if split else None  # months changed
@@ -156,11 +156,12 @@ def _render_one(
                     parts = split.write_split(progress.follow(page))
                     assert parts is not None
                 tidy(page, fmt, parts.files, parts.built, parts.cache)
-                known = parts.known
+                known.update(parts.known)
                 written.extend(parts.written)
                 outputs.extend(parts.files)
             else:
                 listed = writers[fmt](page)  # a writer of several files (rsmf) lists them
+                known.update(page.digests)
                 if isinstance(listed, Ledger):  # a folder's writer (EML) says what is in it
                     ledgers[page.path], listed = listed, None
                 files = [page.path] if listed is None else listed

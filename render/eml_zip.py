@@ -43,6 +43,7 @@ from .clock import parse_utc
 from .mail import FORK_FROM, SINKS, Maker, eml_name, tasks, write_all
 from .page import Page
 from .parts import fill, log, parts_beside
+from .settle import settling
 from .worker import can_fork
 from .zip_stream import (
     DOS_FIRST,
@@ -58,6 +59,7 @@ from .zip_stream import (
 )
 
 READ = 1024  # records turned into central directory entries at a time
+DAYS = 4096  # days whose dates a writer keeps (``_Times``): some 0.5 MB
 _NAMED = len("20240305T081500Z-0123456789abcdef.eml")  # a name that says a whole UTC second
 
 
@@ -85,7 +87,8 @@ class _Members(Maker):
             chunk += (header, data)
             records.append(entry)
             position += len(header) + len(data)
-            newest = max(newest, when[0])
+            if when[0] > newest:
+                newest = when[0]
         write_all(self.fd, b"".join(chunk))
         write_all(self.records, b"".join(records))
         if self.journal is not None:
@@ -107,12 +110,15 @@ def write_eml_zip(page: Page) -> None:
         records = [stack.enter_context(tempfile.TemporaryFile()) for _ in range(SINKS)]
         if forked:
             batches, end, newest = _in_parts(page, fd, records)
+            with settling(fd, end) as behind:  # the members hashed and synced meanwhile
+                _finish(fd, folder_name(page), records, batches, end, newest)
+                page.digests[page.path] = behind.digest()
         else:
             writer = _Members(page, fd, records[0].fileno())
             for task in tasks(page.items):
                 writer.write(*task)
-            batches, end, newest = [(0, 0, writer.count)], writer.position, writer.newest
-        _finish(fd, folder_name(page), records, batches, end, newest)
+            batches, end = [(0, 0, writer.count)], writer.position
+            _finish(fd, folder_name(page), records, batches, end, writer.newest)
 
 
 def _in_parts(page: Page, fd: int, records: list[IO[bytes]]) -> tuple[Batches, int, int]:
@@ -165,21 +171,25 @@ def folder_name(page: Page) -> bytes:
 
 class _Times:
     """Each member's ``Stamp``: the UTC second its name says (render/mail.py's ``eml_name``:
-    ``20240305T081500Z-…``, the message's time), a day's date made once; a name without
-    one (a message with no time, or a time in another form) from the message's time."""
+    ``20240305T081500Z-…``, the message's time), what a day's members share made once
+    (``days``: its midnight and MS-DOS date); a name without one (a message with no time,
+    or a time in another form) from the message's time."""
 
     def __init__(self) -> None:
-        self.days: dict[str, tuple[int, int] | None] = {}  # midnight, DOS date
+        self.days: dict[str, tuple[int, int] | None] = {}
 
     def stamp(self, name: str, created: str | None) -> Stamp:
         day = self.days.get(name[:8], False) if len(name) == _NAMED else None
         if day is False:
+            if len(self.days) >= DAYS:
+                self.days.clear()
             day = self.days[name[:8]] = _day(name[:8])
         if day is not None:
-            hour, minute, second = int(name[9:11]), int(name[11:13]), int(name[13:15])
+            hour, rest = divmod(int(name[9:15]), 10000)  # HHMMSS: one conversion, not three
+            minute, second = divmod(rest, 100)
             if hour < 24 and minute < 60 and second < 60:
                 mtime = day[0] + hour * 3600 + minute * 60 + second
-                return mtime, (hour << 11) | (minute << 5) | (second >> 1), day[1]
+                return mtime, hour << 11 | minute << 5 | second >> 1, day[1]
         return stamp(seconds(created))
 
 

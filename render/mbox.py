@@ -26,6 +26,7 @@ from .clock import parse_utc
 from .mail import FALLBACK, FORK_FROM, SINKS, Maker, tasks, write_all
 from .page import Page
 from .parts import fill, log, parts_beside
+from .settle import settling
 from .text import clean_line
 from .worker import can_fork
 
@@ -83,8 +84,9 @@ def _write_parts(page: Page, fd: int) -> None:
         writers = [_Mbox(page, part.fileno(), journal.fileno())
                    for part, journal in zip(parts.files, parts.logs, strict=True)]  # fmt: skip
         fill(writers, tasks(page.items))
-        for _ in parts.copy(fd):
-            pass
+        end = sum(figures[0] for _, figures in parts.copy(fd))
+    with settling(fd, end) as behind:  # hashed while atomic_write's fsync has a head start
+        page.digests[page.path] = behind.digest()
 
 
 def from_date(created: str, days: dict[str, tuple[str, str]]) -> str:

@@ -96,6 +96,9 @@ class Page:
     window: Window | None = None  # the rows of ``items``
     pseudonyms: Pseudonyms | None = None  # --blur's stand-ins, for formats that name people
     conn: sqlite3.Connection | None = None  # for writers that read more than the items (rsmf)
+    # the sha256 of files the writer hashed as it wrote them (render/settle.py), for the
+    # custody statement, which then does not read them again
+    digests: dict[Path, str] = field(default_factory=dict)
 
 
 Writer = Callable[[Page], None]

@@ -8,6 +8,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+from render.version import VERSION
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -47,7 +49,8 @@ def test_wheel_installs_and_runs_the_demo_elsewhere(tmp_path):
     assert demo.returncode == 0, demo.stderr
     assert (elsewhere / "webex-archive-demo" / "Project Atlas" / "Project Atlas.html").exists()
     version = subprocess.run([tool, "--version"], capture_output=True, text=True, check=True)
-    assert version.stdout.startswith("webex-archive, version ")
+    assert version.stdout == f"webex-archive, version {VERSION}\n"  # the one source: pyproject's
+    assert wheel.name.startswith(f"webex_space_archive-{VERSION}-")  # version is read from it
     metadata = subprocess.run(
         [tool, "datasette-metadata"], capture_output=True, text=True, check=True, cwd=elsewhere
     )

@@ -28,6 +28,7 @@ WINDOWS = os.name == "nt"
 
 def new_temp(folder: Path) -> tuple[BinaryIO, Path]:
     """A new, empty temporary file in ``folder``, open for writing and locked: (file, path).
+    Its descriptor is mkstemp's, open for reading too (render/settle.py reads it back).
 
     The lock is taken after the name exists, so a cleaner may have removed the file in
     between: then it is made again."""

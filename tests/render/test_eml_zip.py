@@ -156,24 +156,39 @@ def test_unzip_tests_it_and_unpacks_the_eml_folder(small_archive, tmp_path):
 SAME_BYTES = """
 import sys
 from pathlib import Path
-from render import eml_zip, mail, worker
+import hashlib, json
+from render import custody, eml_zip, mail, worker
 from tests.render.test_eml_zip import render_as
 archive, out = Path(sys.argv[1]), Path(sys.argv[2])
 mail.BATCH = 2  # the 14 messages in 7 batches: both sinks get several
-handed = []
+handed, hashed = [], []
 submit = worker.Sink.submit
 worker.Sink.submit = lambda self, *task: (handed.append(1), submit(self, *task))[1]
+facts = custody._facts  # which outputs the statement read again (no digest known)
+def noted(path, known=None):
+    hashed.append((path.suffix, known))
+    return facts(path, known)
+custody._facts = noted
+def stated(path):  # the ZIP's sha256 as its statement gives it
+    [statement] = path.parent.glob(f"*{custody.SUFFIX}")  # with --blur, not the title's
+    statement = json.loads(statement.read_text())
+    [output] = statement["outputs"]
+    return output["sha256"]
 for blur in (False, True):
     eml_zip.FORK_FROM = 1
-    forked = render_as(archive, "eml-zip", out / f"forked-{blur}", blur=blur).read_bytes()
-    count = len(handed)
+    path = render_as(archive, "eml-zip", out / f"forked-{blur}", blur=blur)
+    forked, count = path.read_bytes(), len(handed)
+    assert stated(path) == hashlib.sha256(forked).hexdigest() == dict(hashed)[".zip"]
+    hashed.clear()
     eml_zip.FORK_FROM = 10**9
     alone = render_as(archive, "eml-zip", out / f"alone-{blur}", blur=blur).read_bytes()
     assert len(handed) == count, "in-process: no batch handed out"
+    assert dict(hashed)[".zip"] is None, "in-process: hashed by the statement"
     assert forked == alone, blur
     print(blur, count >= 7, sorted(p.name for p in (out / f"forked-{blur}").iterdir()
                                    if p.name.startswith(".webex-archive")))
     handed.clear()
+    hashed.clear()
 """
 
 
@@ -181,7 +196,8 @@ for blur in (False, True):
 def test_the_forked_sinks_make_the_bytes_one_process_makes(small_archive, tmp_path):
     """In a fresh process (the suite's own has threads, where nothing forks): batches of two
     messages, so the two sinks take turns; with and without --blur; their part files are
-    gone after."""
+    gone after; the ZIP hashed as it was written (render/settle.py), so the statement gives
+    its sha256 without reading it again, and that is the ZIP's."""
     result = fresh(SAME_BYTES, str(small_archive), str(tmp_path))
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.splitlines() == ["False True []", "True True []"]

@@ -188,17 +188,22 @@ def test_the_local_date_turns_at_its_minute(zone: str):
 
 
 @pytest.mark.parametrize(
-    "zone", ["Australia/Lord_Howe", "Asia/Kathmandu", "America/St_Johns", "Europe/Amsterdam", "UTC"]
-)
-def test_mail_dates_kept_per_hour_are_zoneinfos(zone: str):
-    """``Clock.mail`` keeps what the times of a UTC hour share where the offset is whole hours:
-    every 7th minute of days with a change of offset (Lord Howe's is half an hour), of steady
-    days, at offsets of whole hours and not (+05:45, -02:30), asked forwards (each hour
-    kept at its first time) and backwards (all kept), must give zoneinfo's Date."""
+    "zone",
+    ["Australia/Lord_Howe", "Asia/Kathmandu", "America/St_Johns", "Europe/Amsterdam", "UTC",
+     "Pacific/Kiritimati", "Pacific/Pago_Pago", "America/New_York"],
+)  # fmt: skip
+def test_mail_dates_kept_per_day_are_zoneinfos(zone: str):
+    """``Clock.mail`` keeps the local date and hour of each hour of a steady UTC day whose
+    offset is whole hours: every 7th minute of days with a change of offset (Lord Howe's is
+    half an hour, New York's and Amsterdam's an hour), of steady days, at offsets of whole
+    hours east and west (+14:00, -11:00, -04:00) and not (+05:45, -02:30), asked forwards
+    (each day kept at its first time) and backwards (all kept), must give zoneinfo's Date."""
     clock, tz = Clock(ZoneInfo(zone)), ZoneInfo(zone)
+    days = ("2024-04-06", "2024-04-07", "2024-10-06", "2024-03-31", "2024-07-01", "2024-03-10",
+            "2024-11-03", "2024-12-31")  # fmt: skip
     texts = [
         f"{day}T{minute // 60:02d}:{minute % 60:02d}:{second}Z"
-        for day in ("2024-04-06", "2024-04-07", "2024-10-06", "2024-03-31", "2024-07-01")
+        for day in days
         for minute in range(0, 1440, 7)
         for second in ("00.000", "59.999")
     ]
