@@ -116,3 +116,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     folder = config.stash.get(BYTECODE, None)
     if folder is not None:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """xdist's default scheduling (``load``) with the long tests handed out first, one to
+    each worker (``tests/scheduling.py``); any ``--dist`` asked for is xdist's own."""
+    if config.getvalue("dist") != "load":
+        return None
+    from tests.scheduling import HeavyFirst
+
+    return HeavyFirst(config, log)
