@@ -16,7 +16,8 @@ from webex_emulator import DataSet, Emulator, generate
 
 # A fixed "now" for generated data, so that a failing test can be replayed exactly.
 END = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
-# The bytecode cache of this run, where the environment forbids writing bytecode.
+# A bytecode cache made for this run alone (removed at its end), where the environment forbids
+# writing bytecode and pytest has no cache folder to keep one in.
 BYTECODE = pytest.StashKey[str]()
 
 
@@ -87,19 +88,26 @@ def pytest_configure(config: pytest.Config) -> None:
     sandboxes and CI images set), every process the suite starts compiles every module it
     imports from source: some 0.2 s of CPU per ``python -m webex_archive`` and per worker,
     paid by hundreds of subprocesses. The run gives its processes (the xdist workers and the
-    commands the tests start, which inherit the environment) one bytecode cache of its own in
-    a temporary folder, removed at the end, so the source tree stays as clean as the setting
-    asked. With a cache folder Python reads bytecode from there alone, so each worker first
-    compiles the standard library and the dependencies it imports (about 2 s of CPU, once);
-    the commands started after read it all. Measured back to back on tests/test_cli.py,
-    test_login.py, test_credentials.py and reliability/test_kill.py: 76 CPU s without it,
-    63 with. Set only in the first process of the run (the controller, or the only one)."""
+    commands the tests start, which inherit the environment) one bytecode cache outside the
+    source tree, so the tree stays as clean as the setting asked: pytest's own cache folder
+    (``.pytest_cache/d/bytecode``, already ignored and cleared by ``--cache-clear``), kept
+    from run to run, or without pytest's cache (``-p no:cacheprovider``) a temporary folder
+    removed at the end. A fresh cache costs each of the four workers about 7 s of CPU before
+    its first test (the standard library, the dependencies and the tests compiled four times
+    over, side by side: 14 s of the run's wall time before any test ran); a kept one, 2-3 s.
+    Measured back to back on tests/test_cli.py, test_login.py, test_credentials.py and
+    reliability/test_kill.py: 76 CPU s without any cache, 63 with one per run. Set only in the
+    first process of the run (the controller, or the only one)."""
     if not sys.flags.dont_write_bytecode or hasattr(config, "workerinput"):
         return
     if os.environ.get("PYTHONPYCACHEPREFIX"):
         return  # the user's own cache folder: bytecode is not written there either
-    folder = tempfile.mkdtemp(prefix="webex-archive-bytecode-")
-    config.stash[BYTECODE] = folder
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        folder = str(cache.mkdir("bytecode"))
+    else:
+        folder = tempfile.mkdtemp(prefix="webex-archive-bytecode-")
+        config.stash[BYTECODE] = folder
     os.environ["PYTHONPYCACHEPREFIX"] = folder
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
@@ -108,3 +116,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     folder = config.stash.get(BYTECODE, None)
     if folder is not None:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """xdist's default scheduling (``load``) with the long tests handed out first, one to
+    each worker (``tests/scheduling.py``); any ``--dist`` asked for is xdist's own."""
+    if config.getvalue("dist") != "load":
+        return None
+    from tests.scheduling import HeavyFirst
+
+    return HeavyFirst(config, log)

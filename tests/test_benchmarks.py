@@ -21,7 +21,7 @@ QUERIES = ["deploy", "pricing migration roadmap", "417", '"rollback looks safe"'
 def test_search_bench_runs_on_a_tiny_data_set(tmp_path: Path):
     result = subprocess.run(
         [sys.executable, "benchmarks/search_bench.py", "--messages", "60", "--runs", "1",
-         "--pairs", "2", "--work", str(tmp_path), "--timeout", "60"],
+         "--pairs", "1", "--work", str(tmp_path), "--timeout", "60"],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]

@@ -7,12 +7,14 @@ Each test syncs over real HTTP from the emulator into real archives and compares
 from __future__ import annotations
 
 import sqlite3
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from etl import store
-from etl.api import RetryPolicy
+from etl.api import RetryPolicy, WebexClient
+from etl.sync import SyncOptions, sync_spaces
 from tests.conftest import make_dataset
 from tests.reliability.helpers import (
     assert_same,
@@ -25,6 +27,7 @@ from webex_emulator import Emulator, Faults, Rule
 from webex_emulator.ids import make_id
 
 FAST = RetryPolicy(tries=3, backoff=0.01, backoff_cap=0.05)
+PAUSE = 2  # seconds of Retry-After in the 429 test
 
 
 def message_requests(emu: Emulator) -> list[dict[str, list[str]]]:
@@ -109,30 +112,45 @@ def test_messages_sharing_a_time_at_slice_bounds_are_neither_lost_nor_doubled(
 
 
 def test_a_429_on_one_worker_pauses_all_of_them(tmp_path: Path) -> None:
-    """Retry-After 1 on a message page in the middle of the backfill: no worker sends a
-    request in the second that follows, but for those already on their way when the 429
-    came (at most one each of the other three: under load, one that passed the pause before
-    the 429 was read may reach the emulator after it), and the archive is complete
-    afterwards. A worker that ignored the pause would go on fetching its slice in it, a page
-    every few milliseconds."""
+    """Retry-After 2 on a message page in the middle of the backfill: no worker sends a
+    request while the pause lasts, but for those already on their way when it began (at most
+    one each of the other three), and the archive is complete afterwards. A worker that
+    ignored the pause would go on fetching its slice in it, a page every few milliseconds.
+
+    The pause begins when the client reads the 429, some time after the emulator answered it
+    (0.3 s under a load average of 9, when this test counted from the answer and failed), and
+    lasts Retry-After from then: so it surely covers the time from the client's notice of it
+    (its ``notify``, called once the pause is set) to the answer's time plus Retry-After,
+    whatever the load; that window is the one counted."""
     ds = make_dataset(messages=300, spaces=1, seed=9, hostile_rate=0)
     room = group_room_id(ds)
+    noticed: list[float] = []
+
+    def notify(message: str) -> None:
+        if message.startswith("rate-limited by Webex (429)"):
+            noticed.append(time.time())
+
     with Emulator(ds, Faults(latency_ms=5)) as emu:
         run_sync(emu, tmp_path / "clean", [room], FAST, workers=1, page_size=10, download="no")
         clean = snapshot(store.open_archive(tmp_path / "clean"))
         emu.log.clear()
-        rule = Rule("status", 429, at=[8], retry_after=1, path="/v1/messages")
-        emu.add_fault(rule)
-        results, db = run_sync(
-            emu, tmp_path / "paused", [room], FAST, workers=4, page_size=10, download="no"
+        emu.add_fault(Rule("status", 429, at=[8], retry_after=PAUSE, path="/v1/messages"))
+        db = store.open_archive(tmp_path / "paused")
+        options = SyncOptions(
+            workers=4, page_size=10, download="no", archive_dir=tmp_path / "paused"
         )
+        with WebexClient(emu.token, emu.api_url, (2.0, 2.0), FAST, notify=notify) as client:
+            results = sync_spaces(db, client, [room], options)
         log = emu.log.entries()
     assert [r.error for r in results] == [None]
     [struck] = [e for e in log if e.status == 429]
-    answered = struck.started + struck.seconds
-    during = [e for e in log if answered < e.started < answered + 0.9]
+    [begun] = noticed
+    paused_until = struck.started + struck.seconds + PAUSE  # at the earliest
+    # half a second at least to count in: the client read the 429 within 1.5 s of its answer
+    assert paused_until - begun >= 0.5, (begun, paused_until)
+    during = [e for e in log if begun < e.started < paused_until]
     assert len(during) <= 3, during  # every worker waited out the pause
-    after = [e for e in log if e.started >= answered + 0.9 and "/v1/messages" in e.path]
+    after = [e for e in log if e.started >= begun + PAUSE and "/v1/messages" in e.path]
     assert len(after) >= 2
     assert_same(snapshot(db), clean, "after a 429 mid-backfill")
 
