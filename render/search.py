@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from .fts_query import fts_query
 from .query import RenderError
+from .times import shown
 
 # Snippet markers from Unicode's private use area (kept by clean_inline, unlike control
 # characters), replaced by the caller with colour, brackets or <mark>.
@@ -42,7 +43,7 @@ class Hit:
     id: str
     space_id: str
     space_title: str
-    created: str
+    created: str | None  # None: not a real time in the archive (render/times.py)
     author: str
     email: str
     snippet: str  # with START/END around each match
@@ -78,7 +79,7 @@ def search(
     if not rows:
         _check_filters(conn, space, person)
     return [
-        Hit(r["id"], r["space_id"], r["space_title"] or "", r["created"], r["author"] or "",
+        Hit(r["id"], r["space_id"], r["space_title"] or "", shown(r["created"]), r["author"] or "",
             r["email"] or "", r["snippet"] or "", r["thread"], r["rank"])
         for r in rows
     ]  # fmt: skip
