@@ -15,7 +15,10 @@ from pathlib import Path
 from webex_layout import DB_NAME
 
 SCHEMA_VERSION = "1"
-FAR_PAST, FAR_FUTURE = "0000", "9999"
+# The bounds of a window without --since or --until: below and above every text (SQLite
+# orders any text before any BLOB), so that a message whose time is not a real one (an empty
+# or any other text, render/times.py) is still on the page, where its text sorts.
+FAR_PAST, FAR_FUTURE = "", b""
 
 
 class RenderError(Exception):

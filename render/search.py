@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from .fts_query import fts_query
-from .query import RenderError
+from .query import FAR_FUTURE, FAR_PAST, RenderError
 from .times import shown
 
 # Snippet markers from Unicode's private use area (kept by clean_inline, unlike control
@@ -72,8 +72,8 @@ def search(
         raise RenderError(f"nothing to search for in {query!r}: search for words or numbers")
     space, person = _cleaned(space), _cleaned(person)
     params = {
-        "query": expression, "space": space, "person": person, "since": since or "0000",
-        "until": until or "9999", "limit": limit, "start": START, "end": END,
+        "query": expression, "space": space, "person": person, "since": since or FAR_PAST,
+        "until": until or FAR_FUTURE, "limit": limit, "start": START, "end": END,
     }  # fmt: skip
     rows = conn.execute(_SEARCH, params).fetchall()
     if not rows:
