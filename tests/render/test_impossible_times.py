@@ -124,7 +124,7 @@ def test_not_real_times(value: object) -> None:
 def pair(small_archive: Path, tmp_path: Path):
     """The archive rendered in every format as it is, and a function rendering it with
     msg-03's created set to a value."""
-    good, notices = render(small_archive, tmp_path / "good")
+    _, notices = render(small_archive, tmp_path / "good")
     assert notices == []
 
     def bad(value: object) -> tuple[Path, list[str]]:
@@ -290,7 +290,7 @@ def test_a_split_page_keeps_each_message_once_and_renders_again(small_archive, t
     set_time(small_archive, "UPDATE messages SET created = ? WHERE id = 'msg-08'", "2024-03-32")
     options = {"split": "month", "formats": ("html",)}
     for _ in range(2):
-        written, notices = render(small_archive, tmp_path / "out", **options)
+        _, notices = render(small_archive, tmp_path / "out", **options)
         assert notices == [notice(2, "msg-05", "")]
     parts = sorted((tmp_path / "out").glob("Project Falcon-*.html"))
     assert [p.name for p in parts] == [
