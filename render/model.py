@@ -220,8 +220,14 @@ def _item(row: tuple, body: str, plain: str, ctx: Context, people: dict) -> Item
     (id_, in_window, anchor, archived, parent_id, created, person_id, email, _, _, cards,
      updated, deleted, name, org_id, avatar_url, avatar_path, files, exact) = row  # fmt: skip
     # Every time is checked before the clock sees one (render/times.py): one regular
-    # expression for most rows (a top-level message's anchor is its own time).
-    if not real(created) or updated is not None or deleted is not None or anchor != created:
+    # expression for most rows (a top-level message's anchor is its own time), two for a
+    # reply; the rest (an edit, a deletion, a time not real) in _real_times.
+    if not (
+        real(created)
+        and (anchor == created or real(anchor))
+        and updated is None
+        and deleted is None
+    ):
         created, updated, deleted, anchor = _real_times(id_, archived, row, ctx)
     month = ctx.clock.month(anchor) if anchor and ctx.months else None
     if not archived:
