@@ -37,12 +37,13 @@ def count_months(window: Window, clock: Clock) -> Counts:
     return month_counts(day_anchors(window.anchors(), clock), clock)
 
 
-def day_anchors(anchors: Iterable[str], clock: Clock) -> Iterator[tuple[str, int]]:
+def day_anchors(anchors: Iterable[str], clock: Clock) -> Iterator[tuple[str | None, int]]:
     """(anchor time, rows) from thread anchors in display order. Display order is anchor
     order, so one UTC day's rows come together: a day counts as one anchor where its first
     and last anchor fall in one local month with the day's offset constant (``Clock.steady``)
-    and every anchor is in the archive's form (another form may hide another day); otherwise
-    each row counts on its own. (Grouping in SQL sorted the window again: three times slower.)
+    and every anchor is a real time (render/times.py; another form may hide another day);
+    otherwise each row counts on its own, an anchor not real as None (no month).
+    (Grouping in SQL sorted the window again: three times slower.)
     """
     for _, group in itertools.groupby(anchors, key=_day):
         day = list(group)
