@@ -88,12 +88,13 @@ def render_spaces(
         empty: list[str] = []
         counted: dict[str, int] = {}  # each rendered space's messages, for the home page
         for number, space in enumerate(chosen, 1):  # one failing (a full disk) spares the rest
-            what = f"render {number}/{len(chosen)}"
+            progress = Progress(feedback, f"render {number}/{len(chosen)}", empty)
             try:
                 written.extend(_render_one(conn, archive, space, options, meta, writers,
-                                           Progress(feedback, what, empty), counted))  # fmt: skip
+                                           progress, counted))  # fmt: skip
             except (OSError, sqlite3.Error, UnsafePath) as error:
                 failures.append(f"{space['title']!r}: {error}")
+            progress.impossible_times()  # render/times.py
         home_failed = _write_home(conn, archive, options, counted)
         if empty:
             feedback.notice(empty_notice(empty, len(chosen), options.filters_text))

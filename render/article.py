@@ -54,6 +54,7 @@ _PLACEHOLDER = (
     "older than the synced history).</p></article>"
 )
 _OUTSIDE = ' <span class="badge">outside the selected window</span>'
+_NO_TIME = '<span class="marker">time not known</span>'  # see render/times.py
 
 
 class Articles:
@@ -97,13 +98,15 @@ class Articles:
             + (" deleted" if item.deleted else "")
         )
         parts = [f'<article class="msg{classes}" id="msg-{text(item.id)}">']
-        stamp = clock.iso_ms(item.created)
-        if item.group_start:
+        created = item.created
+        if created is None:  # not a real time in the archive (render/times.py): none shown
+            stamp, shown = "", _NO_TIME
+        else:
+            stamp = clock.iso_ms(created)
+            shown = f'<time datetime="{stamp}">{clock.when(created)}</time>'
+        if item.group_start:  # always, for a message without a time (model's _starts_group)
             outside = "" if item.in_window else _OUTSIDE
-            parts.append(
-                f'{self.author(item)} <time datetime="{stamp}">{clock.when(item.created)}</time>'
-                f"{outside}</header>"
-            )
+            parts.append(f"{self.author(item)} {shown}{outside}</header>")
         parts.append('<div class="content">')
         if not item.group_start:
             parts.append(

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .model import Context, Item, person_of
+from .times import real
 
 KINDS = ("joined", "left")
 
@@ -47,7 +48,9 @@ def membership_changes(
     changes = []
     for membership_id, joined, left, person_id, email, name, org_id in rows:
         for kind, moment in (("joined", joined), ("left", left)):
-            if moment and (since is None or moment >= since) and (until is None or moment < until):
+            if not real(moment):  # none, or not a real time (render/times.py): not placed
+                continue
+            if (since is None or moment >= since) and (until is None or moment < until):
                 changes.append(Change(moment, kind, membership_id, person_id, email, name, org_id))
     return sorted(changes, key=lambda c: (c.time, c.kind != "joined", c.membership_id))
 

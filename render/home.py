@@ -31,6 +31,7 @@ from .model import Pseudonyms, human_size
 from .page import FORMATS, RenderOptions, blurred_title, default_path, home_path
 from .sanitize import clean_inline
 from .search_index import index_path
+from .times import shown
 from .version import VERSION
 
 # Per space: its messages, first and last (the space-order index alone), and current members.
@@ -114,6 +115,10 @@ def _entry(archive: Path, space: dict, blur: Pseudonyms | None, zone) -> dict | 
     def moment(text: str | None) -> str:
         return when(parse_utc(text).astimezone(zone)) if text else "–"
 
+    # The archive's first, last and synced texts, each None where it is not a real time
+    # (render/times.py): shown "–", and sorted as a space without one.
+    times = ("first_message", "last_message", "last_synced_at")
+    space = space | {key: shown(space[key]) for key in times}
     return space | {
         "title": title,
         "key": title.lower(),

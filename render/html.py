@@ -23,6 +23,7 @@ from .output import open_output
 from .page import Page
 from .sanitize import strip_unsafe
 from .search_index import SearchIndex, index_path
+from .times import real
 from .toc import anchor, years
 from .version import VERSION
 
@@ -85,7 +86,7 @@ def numbers(stats: dict, zone: tzinfo) -> list[tuple[str, str]]:
     """The statistics block as (label, value) rows, times in the page's zone."""
 
     def moment(text: str | None) -> str:
-        return when(parse_utc(text).astimezone(zone)) if text else "–"
+        return when(parse_utc(text).astimezone(zone)) if real(text) else "–"
 
     rows = [
         ("Messages shown", f"{stats['in_window']:,}"),

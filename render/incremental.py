@@ -28,9 +28,12 @@ from pathlib import Path
 from .clock import Clock, archive_form
 from .page import Page
 from .query import SCHEMA_VERSION
+from .times import real
 from .version import VERSION
 
-NO_MONTH = (1970, 1)  # what render/model.py's sections() give rows without an anchor
+# The part of rows without an anchor or with one not a real time (render/times.py): none
+# that sections() gives (it keeps them in the month before), so such a page is written whole.
+NO_MONTH = (1970, 1)
 
 
 def part_key(split: str, year: int, month: int) -> str:
@@ -122,12 +125,14 @@ class Months:
         self.days: dict[str, tuple[int, int] | None] = {}
 
     def of(self, anchor: str) -> tuple[int, int]:
+        if not real(anchor):  # render/times.py: a part of its own, so nothing is kept
+            return NO_MONTH
         key = anchor[:10]
         try:
             month = self.days[key]
         except KeyError:
             month = self.days[key] = self._whole_day(key)
-        if month is None or not archive_form(anchor):
+        if month is None:
             return self.clock.month(anchor)
         return month
 

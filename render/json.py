@@ -90,6 +90,7 @@ from .model import Item
 from .output import open_output
 from .page import Page
 from .text import zone_name
+from .times import shown
 
 FORMAT, VERSION = "webex-space-archive", 1
 STAT_KEYS = ("in_window", "in_archive", "members", "authors", "replies", "edited", "deleted",
@@ -151,7 +152,7 @@ def head(page: Page) -> dict:
         "version": VERSION,
         "generated_at": iso(page.generated_at),
         "space": {"id": space["id"], "title": page.title, "type": space.get("type"),
-                  "created": space.get("created"),
+                  "created": shown(space.get("created")),  # render/times.py
                   "folder": None if blur else space.get("folder")},
         "filters": {"since": filters.since, "until": filters.until, "last": filters.last,
                     "sort": filters.sort, "description": page.options.filters_text},

@@ -11,7 +11,7 @@ import itertools
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -20,7 +20,8 @@ from urllib.parse import quote, unquote
 from .bodies import with_bodies
 from .clock import MONTH_NAMES, Clock, parse_utc
 from .sanitize import clean_inline, redact, strip_unsafe
-from .toc import section_id
+from .times import real
+from .toc import NO_MONTH, section_id
 from .window import COLUMNS
 
 GROUP_GAP = timedelta(minutes=5)  # same author within this gap: one header for both
@@ -139,6 +140,9 @@ class Context:
     months: bool = True
     later: bool = False
     clock: Clock = field(init=False)
+    # The messages shown with an impossible time, by id: their first such text (model's
+    # _real_times; render/progress.py warns once per space).
+    impossible: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.clock = Clock(self.zone)
@@ -215,6 +219,16 @@ def _item(row: tuple, body: str, plain: str, ctx: Context, people: dict) -> Item
     messages. The row is unpacked in the order of COLUMNS."""
     (id_, in_window, anchor, archived, parent_id, created, person_id, email, _, _, cards,
      updated, deleted, name, org_id, avatar_url, avatar_path, files, exact) = row  # fmt: skip
+    # Every time is checked before the clock sees one (render/times.py): one regular
+    # expression for most rows (a top-level message's anchor is its own time), two for a
+    # reply; the rest (an edit, a deletion, a time not real) in _real_times.
+    if not (
+        real(created)
+        and (anchor == created or real(anchor))
+        and updated is None
+        and deleted is None
+    ):
+        created, updated, deleted, anchor = _real_times(id_, archived, row, ctx)
     month = ctx.clock.month(anchor) if anchor and ctx.months else None
     if not archived:
         return placeholder(id_, parent_id or id_, month)
@@ -234,6 +248,22 @@ def _item(row: tuple, body: str, plain: str, ctx: Context, people: dict) -> Item
     item.files = _files(files, ctx) if files else []
     item.group_start = True
     return item
+
+
+_TIMES = tuple(COLUMNS.index(name) for name in ("created", "updated", "deleted", "anchor"))
+
+
+def _real_times(id_: str, archived: int, row: tuple, ctx: Context) -> list:
+    """The row's created, updated, deleted and anchor, each None where it is not a real time
+    (render/times.py); an archived message with one is remembered in ``ctx.impossible``
+    (its id: its first such text), for the rendering's one warning per space."""
+    values = [row[at] for at in _TIMES]
+    for at, value in enumerate(values):
+        if value is not None and not real(value):
+            values[at] = None
+            if archived and at < 3:  # an anchor is some row's own time: counted there
+                ctx.impossible.setdefault(id_, value)
+    return values
 
 
 def placeholder(id_: str, thread: str, month: tuple[int, int] | None) -> Item:
@@ -362,7 +392,29 @@ class Section:
 
 
 def sections(stream: Iterable[Item]) -> Iterator[Section]:
-    """Consecutive items of one local month (a thread stays in its parent's month)."""
-    for month, group in itertools.groupby(stream, key=lambda item: item.month):
-        year, number = month or (1970, 1)
-        yield Section(year, number, group)
+    """Consecutive items of one local month (a thread stays in its parent's month). A thread
+    without a month (its time is not real: render/times.py) stays in the month of the thread
+    before it, the page's first ones in the first month after them (``toc.month_counts``
+    counts them alike), so a month is one section and one --split part."""
+    leading: list[Item] = []
+    for month, group in itertools.groupby(stream, key=_carried()):
+        if month is None:  # only before the first thread with a month
+            leading.extend(group)
+            continue
+        yield Section(*month, itertools.chain(leading, group))
+        leading = []
+    if leading:
+        yield Section(*NO_MONTH, iter(leading))
+
+
+def _carried() -> Callable[[Item], tuple[int, int] | None]:
+    """The key of ``sections``: an item's month, or the last month seen before it."""
+    last: tuple[int, int] | None = None
+
+    def month(item: Item) -> tuple[int, int] | None:
+        nonlocal last
+        if item.month is not None:
+            last = item.month
+        return last
+
+    return month

@@ -30,6 +30,7 @@ from .manifest import BUILT, CACHE, read_manifest
 from .page import RenderOptions
 from .query import SCHEMA_VERSION, Filters
 from .stats import part_figures, summed
+from .times import real
 from .toc import Counts, count_months
 from .window import Window
 
@@ -151,13 +152,11 @@ def _months(days: set[str] | None, clock: Clock, split: str) -> set[str] | None:
     if days is None:
         return None
     found = set()
-    try:
-        for day in days:
-            date.fromisoformat(day)
-            for moment in (f"{day}T00:00:00.000Z", f"{day}T23:59:59.999Z"):
-                found.add(part_key(split, *clock.month(moment)))
-    except ValueError:
-        return None
+    for day in days:
+        for moment in (f"{day}T00:00:00.000Z", f"{day}T23:59:59.999Z"):
+            if not real(moment):  # render/times.py
+                return None
+            found.add(part_key(split, *clock.month(moment)))
     return found
 
 

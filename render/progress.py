@@ -10,6 +10,7 @@ from typing import Protocol
 
 from .model import Item
 from .page import Page
+from .times import notice
 
 
 class Feedback(Protocol):
@@ -37,8 +38,10 @@ class Progress:
 
     def __init__(self, feedback: Feedback, what: str, empty: list[str]):
         self.feedback, self.what, self.empty = feedback, what, empty
+        self.pages: list[Page] = []  # the space's pages, for ``impossible_times``
 
     def follow(self, page: Page) -> Page:
+        self.pages.append(page)
         total = page.stats["in_window"]
         if total == 0 and page.title not in self.empty:
             self.empty.append(page.title)
@@ -55,6 +58,17 @@ class Progress:
                     status(what, done, total)
             yield item
         status(what, done, total)
+
+    def impossible_times(self) -> None:
+        """The space's one warning for its messages shown with an impossible time (each
+        format's items found them: render/model.py), once all its formats are written."""
+        found: dict[str, object] = {}
+        for page in self.pages:
+            for message_id, text in (page.context.impossible if page.context else {}).items():
+                found.setdefault(message_id, text)
+        line = notice(self.pages[0].title, found) if found else None
+        if line:
+            self.feedback.notice(line)
 
 
 def empty_notice(titles: list[str], spaces: int, filters: str) -> str:

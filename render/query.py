@@ -14,8 +14,13 @@ from pathlib import Path
 
 from webex_layout import DB_NAME
 
+from .times import shown
+
 SCHEMA_VERSION = "1"
-FAR_PAST, FAR_FUTURE = "0000", "9999"
+# The bounds of a window without --since or --until: below and above every text (SQLite
+# orders any text before any BLOB), so that a message whose time is not a real one (an empty
+# or any other text, render/times.py) is still on the page, where its text sorts.
+FAR_PAST, FAR_FUTURE = "", b""
 
 
 class RenderError(Exception):
@@ -109,7 +114,9 @@ def find_spaces(conn: sqlite3.Connection, queries: list[str], everything: bool) 
 
 
 def members(conn: sqlite3.Connection, space_id: str) -> list[dict]:
-    """Current and former members, with the names people had."""
+    """Current and former members, with the names people had; a join time that is not a
+    real time (render/times.py) is None. ``left_at`` stays as it is: any value says the
+    member left (the places that show its time check it)."""
     sql = """
     SELECT ms.person_id, coalesce(pe.display_name, ms.person_display_name) AS name,
            coalesce(ms.person_email, pe.email) AS email, ms.is_moderator, ms.created AS joined,
@@ -117,7 +124,10 @@ def members(conn: sqlite3.Connection, space_id: str) -> list[dict]:
     FROM memberships AS ms LEFT JOIN people AS pe ON pe.id = ms.person_id
     WHERE ms.space_id = ? ORDER BY ms.left_at IS NOT NULL, name COLLATE NOCASE
     """
-    return [dict(r) for r in conn.execute(sql, [space_id])]
+    found = [dict(r) for r in conn.execute(sql, [space_id])]
+    for member in found:
+        member["joined"] = shown(member["joined"])
+    return found
 
 
 def people_names(conn: sqlite3.Connection) -> list[tuple[str, str | None, str | None]]:

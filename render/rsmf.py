@@ -162,7 +162,7 @@ class _Slices:
         new_thread = not (is_reply and item.thread == self.thread)
         if new_thread:
             self.thread, self.start = item.thread, None
-            day = self._day(item.created or "")
+            day = self._day(item.created) if item.created is not None else self._undated()
             if self.current is None or day != self.current.day:
                 self._open(day)
         who = self._who(item.author_id, item.author, item.email or None)
@@ -235,6 +235,11 @@ class _Slices:
         if who not in current.participants.entries:
             current.participants.add(*self.people[who])
         current.add(event, files)
+
+    def _undated(self) -> str:
+        """The day file of a thread without a real time (render/times.py): the current one,
+        or at the start the day mails give such a message (1 January 1970, render/mail.py)."""
+        return self.current.day if self.current is not None else "1970-01-01"
 
     def _open(self, day: str) -> None:
         """Close the current file and start the next one of ``day``, with its memberships."""

@@ -27,6 +27,7 @@ from pathlib import Path
 from .bodies import body
 from .model import Item, Pseudonyms
 from .query import people_names
+from .times import real
 
 PLATFORM = "webex"
 
@@ -126,7 +127,7 @@ def memberships(members: list[dict], bounds: tuple[str, str]) -> list[tuple[str,
         (when, kind, member)
         for member in members
         for kind, when in (("join", member.get("joined")), ("leave", member.get("left_at")))
-        if when and bounds[0] <= when < bounds[1]
+        if real(when) and bounds[0] <= when < bounds[1]  # real: see render/times.py
     ]
     return sorted(found, key=lambda change: (change[0], change[1]))
 

@@ -11,7 +11,8 @@ import sqlite3
 from dataclasses import dataclass
 
 from .fts_query import fts_query
-from .query import RenderError
+from .query import FAR_FUTURE, FAR_PAST, RenderError
+from .times import shown
 
 # Snippet markers from Unicode's private use area (kept by clean_inline, unlike control
 # characters), replaced by the caller with colour, brackets or <mark>.
@@ -42,7 +43,7 @@ class Hit:
     id: str
     space_id: str
     space_title: str
-    created: str
+    created: str | None  # None: not a real time in the archive (render/times.py)
     author: str
     email: str
     snippet: str  # with START/END around each match
@@ -71,14 +72,14 @@ def search(
         raise RenderError(f"nothing to search for in {query!r}: search for words or numbers")
     space, person = _cleaned(space), _cleaned(person)
     params = {
-        "query": expression, "space": space, "person": person, "since": since or "0000",
-        "until": until or "9999", "limit": limit, "start": START, "end": END,
+        "query": expression, "space": space, "person": person, "since": since or FAR_PAST,
+        "until": until or FAR_FUTURE, "limit": limit, "start": START, "end": END,
     }  # fmt: skip
     rows = conn.execute(_SEARCH, params).fetchall()
     if not rows:
         _check_filters(conn, space, person)
     return [
-        Hit(r["id"], r["space_id"], r["space_title"] or "", r["created"], r["author"] or "",
+        Hit(r["id"], r["space_id"], r["space_title"] or "", shown(r["created"]), r["author"] or "",
             r["email"] or "", r["snippet"] or "", r["thread"], r["rank"])
         for r in rows
     ]  # fmt: skip

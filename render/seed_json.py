@@ -29,6 +29,7 @@ from .model import Pseudonyms
 from .output import open_output
 from .page import Page
 from .sanitize import redact
+from .times import real
 
 PLACEHOLDER_HTML = (
     '<span style="color:grey">This message is not in the archive: deleted by its author, '
@@ -58,7 +59,7 @@ def write_seed_json(page: Page) -> None:
 def placeholder(parent_id: str, first_reply: str | None, room_type: str | None, space: str):
     """The old tool's stand-in for a thread start it did not have."""
     created = None
-    if first_reply:
+    if real(first_reply):  # render/times.py
         moment = parse_utc(first_reply) - PLACEHOLDER_BEFORE
         created = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
     return {

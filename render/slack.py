@@ -54,6 +54,7 @@ from .page import Page
 from .slack_days import Days
 from .slack_entries import Entries, Fields, fields, slack_id, upload_path
 from .text import clean_line
+from .times import real
 from .worker import Worker, can_fork
 
 UNKNOWN_USER = "UUNKNOWN"
@@ -164,7 +165,8 @@ class _Export:
 
     def write_lists(self, archive: zipfile.ZipFile, current: list[str]) -> None:
         space = self.page.space
-        created = int(parse_utc(space["created"]).timestamp()) if space.get("created") else 0
+        known = real(space.get("created"))  # render/times.py
+        created = int(parse_utc(space["created"]).timestamp()) if known else 0
         conversation: dict = {"id": self.conversation, "created": created, "members": current}
         if not self.direct:
             creator = space.get("creator_id")

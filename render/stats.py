@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from .times import shown
 from .window import Window
 
 IMAGE_EXTENSIONS = ("png", "jpg", "jpeg", "gif", "bmp", "webp", "svg", "tif", "tiff", "heic",
@@ -120,7 +121,16 @@ def counts(conn: sqlite3.Connection, window: Window) -> dict:
         "in_archive": conn.execute(f"SELECT {_COUNT}", {"space": window.space_id}).fetchone()[0],
     }
     if window.filters.last is not None:
-        figures |= dict(conn.execute(_BOUNDS.format(window=window.table)).fetchone())
+        figures |= _real(dict(conn.execute(_BOUNDS.format(window=window.table)).fetchone()))
+    return figures
+
+
+def _real(figures: dict) -> dict:
+    """The figures with each time that is not a real one (render/times.py) as None: the
+    window's first or last text by the archive's order may be one (a page shows "–")."""
+    for key in ("first_message", "last_message", "last_synced"):
+        if key in figures:
+            figures[key] = shown(figures[key])
     return figures
 
 
@@ -215,7 +225,7 @@ def _summary(
     )
     conn.execute(f"DROP TABLE {table}")
     stats.update(kinds)
-    return stats
+    return _real(stats)
 
 
 def _top(conn: sqlite3.Connection, sql: str, total: int) -> tuple[list[dict], int]:

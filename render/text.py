@@ -20,6 +20,7 @@ from .events import KINDS, change_line
 from .model import Item, attachment_summary, human_size, sections
 from .output import open_output
 from .page import Page
+from .times import real
 
 INDENT = "    "
 REPLY = ">> "
@@ -212,4 +213,4 @@ def ranking(title: str, rows: list[tuple[int, str]], others: int, what: str) -> 
 
 def local_stamp(text: str | None, zone: tzinfo | None) -> str | None:
     """An archive UTC time shown in the page's zone, or None when there is none."""
-    return stamp(parse_utc(text).astimezone(zone)) if text else None
+    return stamp(parse_utc(text).astimezone(zone)) if real(text) else None

@@ -14,10 +14,12 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from datetime import tzinfo
 
-from .clock import MONTH_NAMES, Clock, archive_form
+from .clock import MONTH_NAMES, Clock
+from .times import form, real
 from .window import Window
 
 Counts = list[tuple[int, int, int]]  # (year, month, rows) in display order
+NO_MONTH = (1970, 1)  # the month of a page none of whose threads has a real time
 
 
 def section_id(year: int, month: int) -> str:
@@ -35,37 +37,48 @@ def count_months(window: Window, clock: Clock) -> Counts:
     return month_counts(day_anchors(window.anchors(), clock), clock)
 
 
-def day_anchors(anchors: Iterable[str], clock: Clock) -> Iterator[tuple[str, int]]:
+def day_anchors(anchors: Iterable[str], clock: Clock) -> Iterator[tuple[str | None, int]]:
     """(anchor time, rows) from thread anchors in display order. Display order is anchor
     order, so one UTC day's rows come together: a day counts as one anchor where its first
     and last anchor fall in one local month with the day's offset constant (``Clock.steady``)
-    and every anchor is in the archive's form (another form may hide another day); otherwise
-    each row counts on its own. (Grouping in SQL sorted the window again: three times slower.)
+    and every anchor is a real time (render/times.py; another form may hide another day);
+    otherwise each row counts on its own, an anchor not real as None (no month).
+    (Grouping in SQL sorted the window again: three times slower.)
     """
     for _, group in itertools.groupby(anchors, key=_day):
         day = list(group)
         first, last = min(day[0], day[-1]), max(day[0], day[-1])
-        if (
-            clock.steady(first)
-            and clock.month(first) == clock.month(last)
-            and all(map(archive_form, day))
-        ):
-            yield first, len(day)
-        else:
-            yield from ((anchor, 1) for anchor in day)
+        if all(map(form, day)) or all(map(real, day)):  # form: real but February 29th
+            if clock.steady(first) and clock.month(first) == clock.month(last):
+                yield first, len(day)
+            else:
+                yield from ((anchor, 1) for anchor in day)
+        else:  # a time not real has no month (None): month_counts places it
+            yield from ((anchor if real(anchor) else None, 1) for anchor in day)
 
 
 def _day(anchor: str) -> str:
     return anchor[:10]
 
 
-def month_counts(anchors: Iterable[tuple[str, int]], zone: tzinfo | Clock) -> Counts:
-    """(year, month, rows) in display order, from the rows per thread anchor (or per thread)."""
+def month_counts(anchors: Iterable[tuple[str | None, int]], zone: tzinfo | Clock) -> Counts:
+    """(year, month, rows) in display order, from the rows per thread anchor (or per thread).
+    An anchor None (not a real time) counts in the month before it, the page's first ones in
+    the first month after them, as render/model.py's ``sections`` shows them."""
     clock = zone if isinstance(zone, Clock) else Clock(zone)
     counts: dict[tuple[int, int], int] = {}
+    key, leading = None, 0
     for anchor_time, size in anchors:
-        key = clock.month(anchor_time)
-        counts[key] = counts.get(key, 0) + size
+        if anchor_time is None:
+            if key is None:
+                leading += size
+                continue
+        else:
+            key = clock.month(anchor_time)
+        counts[key] = counts.get(key, 0) + size + leading
+        leading = 0
+    if leading:
+        counts[NO_MONTH] = leading
     return [(year, month, count) for (year, month), count in counts.items()]
 
 

@@ -185,9 +185,13 @@ class Window:
     def anchors(self) -> Iterator[str]:
         """The thread anchor times in display order, without the rows: what the table of
         contents counts (render/toc.py) before the page body is written. Rows without an
-        anchor (a placeholder's) have no month and are left out."""
+        anchor (a placeholder's) have no month and are left out; an anchor that is not text
+        (an archive edited by hand) is "" (not a real time: render/times.py)."""
         cursor = self._cursor()
-        sql = f"SELECT anchor FROM {self.table} WHERE anchor IS NOT NULL ORDER BY seq"
+        sql = (
+            "SELECT CASE WHEN typeof(anchor) = 'text' THEN anchor ELSE '' END "
+            f"FROM {self.table} WHERE anchor IS NOT NULL ORDER BY seq"
+        )
         for (anchor,) in cursor.execute(sql):
             yield anchor
 

@@ -39,11 +39,19 @@ def highlight(snippet: str, colour: bool) -> str:
     return "".join(out)
 
 
+def local_time(hit: Hit, zone) -> datetime | None:
+    """The hit's time in ``zone``; None when the archive's text is not a real time."""
+    if hit.created is None:
+        return None
+    return datetime.fromisoformat(hit.created.replace("Z", "+00:00")).astimezone(zone)
+
+
 def as_json(hit: Hit, zone) -> dict:
-    local = datetime.fromisoformat(hit.created.replace("Z", "+00:00")).astimezone(zone)
+    local = local_time(hit, zone)
     return {
         "id": hit.id, "space_id": hit.space_id, "space": hit.space_title,
-        "created": hit.created, "local_time": local.isoformat(), "author": hit.author,
+        "created": hit.created, "local_time": local.isoformat() if local else None,
+        "author": hit.author,
         "email": hit.email, "snippet": highlight(hit.snippet, False), "thread": hit.thread,
         "rank": hit.rank,
     }  # fmt: skip
@@ -86,10 +94,9 @@ def search_command(
         return
     colour = colour_wanted()
     for hit in hits:
-        local = datetime.fromisoformat(hit.created.replace("Z", "+00:00")).astimezone(zone)
-        click.echo(
-            f"{local:%Y-%m-%d %H:%M}  {clean_inline(hit.space_title)}  {clean_inline(hit.author)}"
-        )
+        local = local_time(hit, zone)
+        when = f"{local:%Y-%m-%d %H:%M}" if local else "time not known"
+        click.echo(f"{when}  {clean_inline(hit.space_title)}  {clean_inline(hit.author)}")
         click.echo(f"    {highlight(hit.snippet, colour)}")
         if hit.thread is not None:
             click.echo(f'    (reply in the thread "{clean_inline(hit.thread)}")')

@@ -16,7 +16,8 @@ def test_month_counts_use_local_time():
 
 def test_a_day_counts_at_once_only_when_it_stays_in_one_local_month():
     """Amsterdam: 2024-01-31 22:30 UTC is still January, 23:30 is February; 2024-03-31 has
-    a clock change (per row); a time not in the archive's form is counted on its own."""
+    a clock change (per row); a time not in the archive's form is not a real one
+    (render/times.py): counted on its own, without a month (None), for month_counts."""
     clock = Clock(ZoneInfo("Europe/Amsterdam"))
     anchors = ["2024-01-30T08:00:00.000Z", "2024-01-30T09:00:00.000Z",
                "2024-01-31T22:30:00.000Z", "2024-01-31T23:30:00.000Z",
@@ -26,8 +27,11 @@ def test_a_day_counts_at_once_only_when_it_stays_in_one_local_month():
         ("2024-01-30T08:00:00.000Z", 2),
         ("2024-01-31T22:30:00.000Z", 1), ("2024-01-31T23:30:00.000Z", 1),
         ("2024-03-31T00:30:00.000Z", 1), ("2024-03-31T01:30:00.000Z", 1),
-        ("2024-04-01T10:00:00.000Z", 1), ("2024-04-01T11:00:00Z", 1),
+        ("2024-04-01T10:00:00.000Z", 1), (None, 1),
     ]  # fmt: skip
+    counted = [("2024-01-31T23:30:00.000Z", 1), (None, 2), ("2024-03-31T00:30:00.000Z", 1)]
+    assert month_counts([(None, 3), *counted], clock) == [(2024, 2, 6), (2024, 3, 1)]
+    assert month_counts([(None, 3)], clock) == [(1970, 1, 3)]
 
 
 def test_years_fold_their_months_with_english_names_and_links():
