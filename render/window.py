@@ -174,7 +174,7 @@ class Window:
             exact=_EXACT if self.has_events() else "0",
             where=where,
         )
-        yield from cursor.execute(sql, params)
+        yield from _rows(cursor.execute(sql, params))
 
     def has_events(self) -> bool:
         found = self.conn.execute(
@@ -205,7 +205,7 @@ class Window:
             "JOIN messages AS k ON k.rowid = o.rid ORDER BY k.created DESC, k.id DESC "
             "LIMIT -1) AS s JOIN messages AS m ON m.rowid = s.rid"
         )
-        yield from cursor.execute(sql)
+        yield from _rows(cursor.execute(sql))
 
     def missing_parents(self) -> Iterator[tuple[str, str, str | None]]:
         """(id, created of its first reply, room type) of each thread start the window needs
@@ -218,7 +218,7 @@ class Window:
             "WHERE r.parent_id = o.missing AND r.space_id = :space LIMIT 1) "
             f"FROM {self.table} AS o WHERE o.rid IS NULL ORDER BY o.seq"
         )
-        yield from cursor.execute(sql, {"space": self.space_id})
+        yield from _rows(cursor.execute(sql, {"space": self.space_id}))
 
     def _cursor(self) -> sqlite3.Cursor:
         cursor = self.conn.cursor()
@@ -234,3 +234,13 @@ class Window:
             cursor.close()
         self._cursors.clear()
         self.conn.execute(f"DROP TABLE IF EXISTS {self.table}")
+
+
+def _rows(cursor: sqlite3.Cursor) -> Iterator[tuple]:
+    """A cursor's rows, for a generator to yield from: a reader left unfinished (its writer
+    failed) is closed when it is collected, which may be after the connection has closed;
+    ``yield from`` a cursor would then close the cursor too, and SQLite's error ("Cannot
+    operate on a closed database") would be printed as an ignored exception, a traceback
+    on the screen after the render's one-line error. ``Window.close`` closes the cursors."""
+    for row in cursor:  # noqa: UP028 (not ``yield from``: see above)
+        yield row
