@@ -25,6 +25,7 @@ import threading
 from collections.abc import Iterator
 
 CHUNK = 1 << 20  # bytes hashed at a time: large enough that hashlib releases the GIL
+_FLUSH = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
 
 
 class Settling:
@@ -64,7 +65,7 @@ class Settling:
         # Only a head start: the fsync at the end (atomic_write's) is the one that vouches
         # for the file, and reports a failure of the disk.
         with contextlib.suppress(OSError):
-            os.fdatasync(self.fd)
+            _FLUSH(self.fd)
 
 
 @contextlib.contextmanager
