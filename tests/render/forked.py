@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -21,3 +22,35 @@ def fresh(script: str, *args: str, timeout: float = 120) -> subprocess.Completed
     return subprocess.run(
         [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=timeout
     )
+
+
+KILLED = """
+import os, signal, sys
+from pathlib import Path
+from render import mail, {module}
+from tests.render.{test} import {render}
+archive, out, forked = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "forked"
+mail.BATCH = 2
+{module}.FORK_FROM = 1 if forked else 10**9
+render_pid, seen = os.getpid(), []
+def write_all(fd, data):  # the {nth}th write of {marker!r}: half of it, then all are killed
+    if data.startswith({marker!r}):
+        seen.append(1)
+        if len(seen) == {nth}:
+            os.write(fd, data[: len(data) // 2])
+            os.kill(render_pid, signal.SIGKILL)
+            os.kill(os.getpid(), signal.SIGKILL)  # a sink: at once, not at its parent's death
+    mail.write_all(fd, data)
+{module}.write_all = write_all
+{render}(archive, {fmt!r}, out)
+"""
+
+
+def killed(
+    archive: Path, out: Path, forked: bool, **script: object
+) -> subprocess.CompletedProcess[str]:
+    """``KILLED`` run in a fresh process, in-process or forked: the render is killed by
+    SIGKILL half-way through the ``nth`` write that starts with ``marker``. ``script``: the
+    writer's ``module``, the ``test`` module and its ``render`` function, the ``fmt``, the
+    ``marker`` and ``nth``."""
+    return fresh(KILLED.format(**script), str(archive), str(out), "forked" if forked else "alone")

@@ -20,7 +20,7 @@ from render.custody import SUFFIX
 from render.eml import EML_NAME
 from render.mail import boundary
 from tests.render.conftest import SPACE_ID
-from tests.render.forked import FORKS, fresh
+from tests.render.forked import FORKS, fresh, killed
 
 _GENERATED = re.compile(rb'\n "generated_at": "[^"]*",')
 
@@ -103,31 +103,9 @@ def test_a_text_holding_its_boundary_moves_the_boundary(small_archive, tmp_path)
     assert f'boundary="{second}_1"\n'.encode() in mbox.read_bytes()
 
 
-KILLED = """
-import os, signal, sys
-from pathlib import Path
-from render import eml, mail
-from tests.render.test_eml import render_to
-archive, out, forked = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "forked"
-mail.BATCH = 2
-eml.FORK_FROM = 1 if forked else 10**9
-render_pid, mails = os.getpid(), []
-def write_all(fd, data):  # the fifth mail: half of it, then the rendering is killed
-    if data.startswith(b"From: "):
-        mails.append(1)
-        if len(mails) == 5:
-            os.write(fd, data[: len(data) // 2])
-            os.kill(render_pid, signal.SIGKILL)
-            os.kill(os.getpid(), signal.SIGKILL)  # a sink: at once, not at its parent's death
-    mail.write_all(fd, data)
-eml.write_all = write_all
-render_to(archive, "eml", out)
-"""
-
-
 def kill_while_writing(archive: Path, out: Path, forked: bool) -> None:
-    mode = "forked" if forked else "alone"
-    result = fresh(KILLED, str(archive), str(out), mode)
+    result = killed(archive, out, forked, module="eml", test="test_eml", render="render_to",
+                    fmt="eml", marker=b"From: ", nth=5)  # fmt: skip
     assert result.returncode == -9, result.stderr
 
 

@@ -25,7 +25,7 @@ from render.custody import SUFFIX
 from render.eml import EML_NAME
 from render.query import Filters
 from tests.render.conftest import SPACE_ID
-from tests.render.forked import FORKS, fresh
+from tests.render.forked import FORKS, fresh, killed
 from tests.test_cli import run
 
 UNZIP = shutil.which("unzip")
@@ -203,28 +203,6 @@ def test_the_forked_sinks_make_the_bytes_one_process_makes(small_archive, tmp_pa
     assert result.stdout.splitlines() == ["False True []", "True True []"]
 
 
-KILLED = """
-import os, signal, sys
-from pathlib import Path
-from render import eml_zip, mail
-from tests.render.test_eml_zip import render_as
-archive, out, forked = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "forked"
-mail.BATCH = 2
-eml_zip.FORK_FROM = 1 if forked else 10**9
-render_pid, batches = os.getpid(), []
-def write_all(fd, data):  # the third batch of members: half of it, then all are killed
-    if data.startswith(b"PK\\x03\\x04"):
-        batches.append(1)
-        if len(batches) == 3:
-            os.write(fd, data[: len(data) // 2])
-            os.kill(render_pid, signal.SIGKILL)
-            os.kill(os.getpid(), signal.SIGKILL)  # a sink: at once, not at its parent's death
-    mail.write_all(fd, data)
-eml_zip.write_all = write_all
-render_as(archive, "eml-zip", out)
-"""
-
-
 @pytest.mark.parametrize("forked", [False, pytest.param(True, marks=FORKS)],
                          ids=["in-process", "forked"])  # fmt: skip
 def test_a_killed_rendering_leaves_no_zip_and_the_next_removes_its_leftovers(
@@ -233,7 +211,8 @@ def test_a_killed_rendering_leaves_no_zip_and_the_next_removes_its_leftovers(
     """Killed in the middle of the members: no ZIP under its name, only temporary files
     (the ZIP's, the parts'), which the next rendering removes as it writes the ZIP whole."""
     out = tmp_path / "out"
-    result = fresh(KILLED, str(small_archive), str(out), "forked" if forked else "alone")
+    result = killed(small_archive, out, forked, module="eml_zip", test="test_eml_zip",
+                    render="render_as", fmt="eml-zip", marker=b"PK\x03\x04", nth=3)  # fmt: skip
     assert result.returncode == -9, result.stderr
     left = sorted(p.name for p in out.iterdir())
     assert not (out / ZIP).exists()
